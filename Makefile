@@ -1,0 +1,39 @@
+# Two commands on a fresh machine: `make lab` and `make test`. Everything else is for contributors.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+ARGS   ?=
+
+# JupyterLab refuses to run as root without --allow-root (CI and containers run as root).
+ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
+
+.PHONY: lab test test-fast nbval bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=. notebooks/00_start_here.ipynb $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests -n 2 -q
+	$(BIN)/python -m pytest --nbval notebooks --sanitize-with tests/sanitize.cfg -n 2 --dist loadfile -q -p no:cacheprovider
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -q -x
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest --nbval notebooks --sanitize-with tests/sanitize.cfg -n 2 --dist loadfile -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

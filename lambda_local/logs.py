@@ -1,0 +1,203 @@
+"""What a function writes, framed as Lambda frames it, and where it goes (CloudWatch Logs in moto).
+
+A stream per execution environment, named ``YYYY/MM/DD/[$LATEST]<32 hex>``; in it ``START``, the function's own
+lines, ``END`` and ``REPORT`` with the measured figures. Python ``logging`` goes through a handler on the root logger
+with the runtime's format, at WARNING unless the function's ``LoggingConfig`` says otherwise — the real runtime's
+well-known gotcha, reproduced on purpose.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+__all__ = ["LogEvent", "LogSink", "start_line", "end_line", "report_line", "log_stream_name"]
+
+
+@dataclass(slots=True)
+class LogEvent:
+    timestamp_ms: int
+    message: str
+
+
+# Threads whose handler timed out and was abandoned: whatever they print later goes nowhere.
+_abandoned_threads: set[int] = set()
+
+
+class LogSink:
+    """Collects one phase's log events (what the function printed or logged), line by line as CloudWatch splits them."""
+
+    __slots__ = ("events", "_partial", "_clock_ms", "closed", "size")
+
+    def __init__(self, clock_ms):
+        self.events: list[LogEvent] = []
+        self._partial = ""
+        self._clock_ms = clock_ms
+        self.closed = False
+        self.size = 0
+
+    def write_text(self, text: str) -> None:
+        """Text written to stdout/stderr: each complete line is one log event."""
+        if self.closed or not text:
+            return
+        if "\n" not in text:
+            self._partial += text
+            return
+        lines = (self._partial + text).split("\n")
+        self._partial = lines.pop()
+        now = self._clock_ms()
+        for line in lines:
+            self._add(now, line)
+
+    def write_event(self, message: str) -> None:
+        """One framed message (a logging record, an error report): a single event even if it spans lines."""
+        if self.closed:
+            return
+        self.flush()
+        self._add(self._clock_ms(), message[:-1] if message.endswith("\n") else message)
+
+    def flush(self) -> None:
+        if self._partial:
+            self._add(self._clock_ms(), self._partial)
+            self._partial = ""
+
+    def _add(self, timestamp_ms: int, message: str) -> None:
+        self.size += len(message)
+        self.events.append(LogEvent(timestamp_ms, message))
+
+    def close(self) -> None:
+        self.flush()
+        self.closed = True
+
+
+class SinkStream(io.TextIOBase):
+    """Stands in for ``sys.stdout``/``sys.stderr`` while a function runs."""
+
+    def __init__(self, sink: LogSink):
+        self.sink = sink
+
+    def write(self, text: str) -> int:
+        if threading.get_ident() not in _abandoned_threads:
+            self.sink.write_text(text)
+        return len(text)
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    @property
+    def encoding(self) -> str:
+        return "utf-8"
+
+
+class _RequestIdFilter(logging.Filter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.request_id = ""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.aws_request_id = self.request_id
+        return True
+
+
+class _TextFormatter(logging.Formatter):
+    converter = time.gmtime
+
+    def __init__(self) -> None:
+        super().__init__("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+                         "%Y-%m-%dT%H:%M:%S")
+
+
+class _JsonFormatter(logging.Formatter):
+    """The runtime's JSON log format (``LoggingConfig.LogFormat=JSON``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "timestamp": datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "level": record.levelname,
+            "message": record.getMessage(),
+            "logger": record.name,
+        }
+        if record.exc_info:
+            entry["errorType"] = record.exc_info[0].__name__
+            entry["errorMessage"] = str(record.exc_info[1])
+        if getattr(record, "aws_request_id", None):
+            entry["requestId"] = record.aws_request_id
+        return json.dumps(entry, default=str) + "\n"
+
+
+class LambdaLogHandler(logging.Handler):
+    """The handler the Python runtime puts on the root logger: records go to the current invocation's log."""
+
+    def __init__(self, log_format: str = "Text", clock=None):
+        super().__init__()
+        self.sink: LogSink | None = None
+        self.ids = _RequestIdFilter()
+        self.addFilter(self.ids)
+        self.setFormatter(_JsonFormatter() if log_format == "JSON" else _TextFormatter())
+        self._clock = clock
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.sink is None or threading.get_ident() in _abandoned_threads:
+            return
+        if self._clock is not None:
+            record.created = self._clock()
+            record.msecs = int(record.created * 1000) % 1000
+        try:
+            self.sink.write_event(self.format(record))
+        except Exception:  # a bad format string in the learner's call must not break the invocation
+            self.handleError(record)
+
+
+def log_stream_name(day: datetime, version: str, environment_id: str) -> str:
+    return f"{day:%Y/%m/%d}/[{version}]{environment_id}"
+
+
+def start_line(request_id: str, version: str) -> str:
+    return f"START RequestId: {request_id} Version: {version}"
+
+
+def end_line(request_id: str) -> str:
+    return f"END RequestId: {request_id}"
+
+
+def report_line(request_id: str, duration_ms: float, billed_ms: int, memory_mb: int, max_used_mb: int,
+                init_duration_ms: float | None = None, status: str | None = None,
+                error_type: str | None = None) -> str:
+    line = (f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed_ms} ms\t"
+            f"Memory Size: {memory_mb} MB\tMax Memory Used: {max_used_mb} MB\t")
+    if init_duration_ms is not None:
+        line += f"Init Duration: {init_duration_ms:.2f} ms\t"
+    if status:
+        line += f"Status: {status}\t"
+        if error_type:
+            line += f"Error Type: {error_type}\t"
+    return line
+
+
+def write_to_cloudwatch(account_id: str, region: str, group: str, stream: str, events: list[LogEvent]) -> None:
+    """Append events to moto's CloudWatch Logs, creating the group and stream as the Lambda service does."""
+    from moto.logs.models import logs_backends
+    from moto.logs.exceptions import ResourceAlreadyExistsException
+
+    backend = logs_backends[account_id][region]
+    if group not in backend.groups:
+        try:
+            backend.create_log_group(group, {})
+        except ResourceAlreadyExistsException:
+            pass
+    log_group = backend.groups[group]
+    if stream not in log_group.streams:
+        backend.create_log_stream(group, stream)
+    if events:
+        # Straight to the stream: moto's API-level put rejects events older than 14 days of *real* time, and these
+        # carry virtual-clock timestamps.
+        log_group.streams[stream].put_log_events([{"timestamp": e.timestamp_ms, "message": e.message}
+                                                  for e in events])

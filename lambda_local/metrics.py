@@ -1,0 +1,36 @@
+"""The standard Lambda metrics, put into CloudWatch (moto) as AWS puts them: namespace ``AWS/Lambda``, dimension
+``FunctionName``; Invocations, Errors, Duration, Throttles, ConcurrentExecutions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+__all__ = ["record", "throttled"]
+
+NAMESPACE = "AWS/Lambda"
+
+
+def _put(config, timestamp: float, data: list[tuple[str, float, str]]) -> None:
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    when = datetime.fromtimestamp(timestamp, timezone.utc).replace(tzinfo=None)  # moto keeps naive UTC
+    dims = [{"Name": "FunctionName", "Value": config.function_name}]
+    cloudwatch_backends[config.account_id][config.region].put_metric_data(NAMESPACE, [
+        {"MetricName": name, "Value": value, "Unit": unit, "Dimensions": dims, "Timestamp": when}
+        for name, value, unit in data
+    ])
+
+
+def record(config, invocation, concurrent: int) -> None:
+    """Metrics of one finished invocation."""
+    _put(config, invocation.timestamp, [
+        ("Invocations", 1, "Count"),
+        ("Errors", 1 if invocation.error_type else 0, "Count"),
+        ("Duration", round(invocation.duration_ms, 2), "Milliseconds"),
+        ("ConcurrentExecutions", concurrent, "Count"),
+    ])
+
+
+def throttled(config, timestamp: float) -> None:
+    """A throttled request counts in Throttles, not in Invocations."""
+    _put(config, timestamp, [("Throttles", 1, "Count")])

@@ -1,0 +1,180 @@
+"""An execution environment: one warm sandbox of a function, with its own modules, environment variables, working
+directory, root logger, boto3 default session and ``/tmp``-like scratch folder.
+
+On AWS it is a micro-VM holding one runtime process. Here it is the state of that process that Python code can see,
+swapped in while the environment runs and out again afterwards, so the caller's notebook never sees it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+import tempfile
+import tracemalloc
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from .. import logs
+from . import errors
+from .isolation import ModuleSpace
+
+__all__ = ["ExecutionEnvironment", "InitError"]
+
+# A Python handler's runtime process on AWS reports about this much before the function allocates anything
+# (hello-world REPORT lines on python3.12/3.13 show 30-40 MB Max Memory Used); the function's own measured
+# allocations come on top.
+RUNTIME_BASELINE_MB = 31
+
+
+class InitError(Exception):
+    """The INIT phase failed: the error object AWS returns for every request until the environment is replaced."""
+
+    def __init__(self, error_type: str, message: str, stack: list[str] | None = None):
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.stack = stack or []
+
+
+class ExecutionEnvironment:
+    """One execution environment of one function version.
+
+    Created on a cold start by the pool; ``init()`` runs the INIT phase, ``activated()`` swaps it into the process
+    for an invocation.
+    """
+
+    def __init__(self, config, environment_id: str, created_at: float, credentials: dict[str, str],
+                 clock: Callable[[], float] | None = None):
+        self.config = config
+        self.id = environment_id
+        self.created_at = created_at
+        self.last_used = created_at
+        self.invocations = 0
+        self.busy = False
+        self.alive = True
+        self.handler: Callable | None = None
+        self.init_duration_ms: float | None = None
+        self.init_memory_bytes = 0
+        self.init_type = "on-demand"
+        self.log_stream_name = logs.log_stream_name(
+            datetime.fromtimestamp(created_at, timezone.utc), config.version, environment_id)
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"lambda-local-{config.function_name[:20]}-")
+        self.tmp_dir = self._tmp.name
+        self.environ = config.environ_for(self, credentials)
+        # A handler passed as a Python callable lives in the caller's modules: nothing of its own to isolate.
+        self.modules = ModuleSpace(config.search_paths(), config.owned_dirs()) if config.owned_dirs() else None
+        self.log_handler = logs.LambdaLogHandler(config.log_format, clock)
+        self._root_level = config.root_log_level()
+        self._root_handlers = [self.log_handler]
+        self._boto3_session = None
+        self._fresh = True
+        self._saved: tuple | None = None
+
+    # --- entering and leaving the process ------------------------------------------------------------------------
+    def enter(self, sink: logs.LogSink, stream: logs.SinkStream) -> None:
+        root = logging.getLogger()
+        boto3 = sys.modules.get("boto3")
+        self._saved = (os.environ, sys.stdout, sys.stderr, root.level, root.handlers,
+                       getattr(boto3, "DEFAULT_SESSION", None), boto3, self._chdir_in())
+        if self.modules is not None:
+            self.modules.enter(fresh=self._fresh)
+        self._fresh = False
+        os.environ = self.environ
+        sys.stdout = sys.stderr = stream
+        self.log_handler.sink = sink
+        root.handlers = self._root_handlers
+        root.level = self._root_level
+        if boto3 is not None:
+            boto3.DEFAULT_SESSION = self._boto3_session
+
+    def exit(self) -> None:
+        saved, self._saved = self._saved, None
+        if saved is None:
+            return
+        environ, stdout, stderr, level, handlers, session, boto3, cwd = saved
+        root = logging.getLogger()
+        # Whatever the function did to these stays with its environment, as it would in its own process.
+        self._root_level, self._root_handlers = root.level, root.handlers
+        root.level, root.handlers = level, handlers
+        if boto3 is not None:
+            self._boto3_session = boto3.DEFAULT_SESSION
+            boto3.DEFAULT_SESSION = session
+        self.log_handler.sink = None
+        sys.stdout, sys.stderr = stdout, stderr
+        if os.environ is not self.environ and isinstance(os.environ, dict):
+            self.environ = os.environ
+        os.environ = environ
+        if self.modules is not None:
+            self.modules.exit()
+        if cwd is not None:
+            try:
+                os.chdir(cwd)
+            except OSError:
+                pass
+
+    def _chdir_in(self) -> str | None:
+        task_root = self.config.task_root
+        if not task_root:
+            return None
+        cwd = os.getcwd()
+        os.chdir(task_root)
+        return cwd
+
+    # --- the INIT phase ----------------------------------------------------------------------------------------------
+    def init(self) -> None:
+        """Import the handler module (module-level code runs here, once per environment). Raises InitError."""
+        if self.config.handler_callable is not None:
+            self.handler = self.config.handler_callable
+            return
+        handler = self.config.handler or ""
+        try:
+            module_name, function_name = handler.rsplit(".", 1)
+        except ValueError as exc:
+            raise InitError(errors.MALFORMED_HANDLER, f"Bad handler '{handler}': {exc}") from None
+        if module_name.split(".")[0] in sys.builtin_module_names:
+            raise InitError("Runtime.BuiltInModuleConflict",
+                            f"Cannot use built-in module {module_name} as a handler module")
+        try:
+            module = importlib.import_module(module_name.replace("/", "."))
+        except ImportError as exc:
+            raise InitError(errors.IMPORT_MODULE_ERROR, f"Unable to import module '{module_name}': {exc}") from None
+        except SyntaxError as exc:
+            trace = [f'  File "{self.config.aws_path(exc.filename or "")}" Line {exc.lineno}\n    {exc.text}']
+            raise InitError(errors.SYNTAX_ERROR, f"Syntax error in module '{module_name}': {exc}", trace) from None
+        except Exception as exc:  # noqa: BLE001 - module-level code failed: AWS reports it as the error it was
+            raise InitError(type(exc).__name__, str(exc), self.config.stack_trace(exc.__traceback__)) from None
+        try:
+            self.handler = getattr(module, function_name)
+        except AttributeError:
+            raise InitError(errors.HANDLER_NOT_FOUND,
+                            f"Handler '{function_name}' missing on module '{module_name}'") from None
+
+    def memory_used_mb(self, invocation_peak_bytes: int) -> int:
+        used = RUNTIME_BASELINE_MB * 1024 * 1024 + self.init_memory_bytes + invocation_peak_bytes
+        return min(int(-(-used // (1024 * 1024))), self.config.memory_size)
+
+    def discard(self) -> None:
+        """SHUTDOWN: the environment will never run again; its scratch folder goes."""
+        self.alive = False
+        if self.modules is not None:
+            self.modules.modules.clear()
+        self._tmp.cleanup()
+
+
+def measure(fn: Callable[[], Any]) -> tuple[Any, int]:
+    """Run fn under tracemalloc and return (result, peak bytes it allocated)."""
+    if tracemalloc.is_tracing():  # the learner is tracing: share it rather than stop it
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        result = fn()
+        return result, max(tracemalloc.get_traced_memory()[1] - before, 0)
+    tracemalloc.start()
+    try:
+        result = fn()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return result, peak
+

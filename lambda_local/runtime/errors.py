@@ -1,0 +1,83 @@
+"""AWS's error names and messages for Lambda, as data in one place.
+
+Two kinds of failure exist on AWS and here:
+
+* a *function error*: the invoke call succeeds (HTTP 200) and the payload is an error object
+  ``{"errorMessage", "errorType", "requestId", "stackTrace"}`` with ``FunctionError: Unhandled``;
+* a *service error*: the invoke call itself fails (throttled, payload too large, bad request), raised to the caller
+  as :class:`ServiceError` here and as ``botocore.exceptions.ClientError`` through boto3.
+
+Sources: awslambdaric (bootstrap.py, lambda_runtime_marshaller.py), the Lambda API reference (Invoke errors), and
+../shared/reference/lambda-facts.md.
+"""
+
+from __future__ import annotations
+
+# errorType values the runtime and the platform put in function-error payloads.
+IMPORT_MODULE_ERROR = "Runtime.ImportModuleError"
+HANDLER_NOT_FOUND = "Runtime.HandlerNotFound"
+MALFORMED_HANDLER = "Runtime.MalformedHandlerName"
+SYNTAX_ERROR = "Runtime.UserCodeSyntaxError"
+MARSHAL_ERROR = "Runtime.MarshalError"
+UNMARSHAL_ERROR = "Runtime.UnmarshalError"
+TIMEOUT = "Sandbox.Timedout"
+OUT_OF_MEMORY = "Runtime.OutOfMemory"
+EXIT_ERROR = "Runtime.ExitError"
+RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
+
+SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # 6 MB request and response (RequestResponse)
+ASYNC_PAYLOAD_LIMIT = 1024 * 1024  # 1 MB since October 2025 (was 256 KB)
+SYNC_RESPONSE_LIMIT = 6 * 1024 * 1024
+
+
+def timeout_message(request_id: str, timeout_s: float) -> str:
+    return f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds"
+
+
+def response_too_large_message(size: int) -> str:
+    return f"Response payload size ({size} bytes) exceeded maximum allowed payload size ({SYNC_RESPONSE_LIMIT} bytes)."
+
+
+class ServiceError(Exception):
+    """The invoke call itself was refused, as AWS's Lambda service refuses it.
+
+    ``code`` is AWS's error code (``TooManyRequestsException``), ``status`` the HTTP status, ``reason`` the
+    ``Reason`` field AWS adds to throttles.
+    """
+
+    def __init__(self, code: str, message: str, status: int = 400, reason: str | None = None):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+        self.reason = reason
+
+    def body(self) -> dict:
+        body = {"Type": "User", "message": self.message}
+        if self.reason:
+            body["Reason"] = self.reason
+        return body
+
+
+def throttled(reason: str) -> ServiceError:
+    messages = {
+        "ReservedFunctionConcurrentInvocationLimitExceeded": "Rate Exceeded.",
+        "ConcurrentInvocationLimitExceeded": "Rate Exceeded.",
+        "FunctionInvocationRateLimitExceeded": "Rate Exceeded.",
+    }
+    return ServiceError("TooManyRequestsException", messages.get(reason, "Rate Exceeded."), 429, reason)
+
+
+def request_too_large(size: int, limit: int) -> ServiceError:
+    return ServiceError(
+        "RequestTooLargeException",
+        f"{size} byte payload is too large for the {'Event' if limit == ASYNC_PAYLOAD_LIMIT else 'RequestResponse'} "
+        f"invocation type (limit {limit} bytes)",
+        413,
+    )
+
+
+def invalid_request_content(detail: str) -> ServiceError:
+    return ServiceError(
+        "InvalidRequestContentException", f"Could not parse request body into json: {detail}", 400
+    )

@@ -1,0 +1,78 @@
+"""The environments of one function: reuse while warm, expire when idle, create on demand within concurrency."""
+
+from __future__ import annotations
+
+from . import errors
+from .environment import ExecutionEnvironment
+
+__all__ = ["EnvironmentPool"]
+
+
+class EnvironmentPool:
+    """Environments of one function (all its versions); each serves one request at a time."""
+
+    def __init__(self, service):
+        self.service = service
+        self.environments: list[ExecutionEnvironment] = []
+        self.reserved_concurrency: int | None = None
+
+    def busy(self) -> int:
+        return sum(env.busy for env in self.environments)
+
+    def expire(self, now: float) -> None:
+        """Shut down environments idle for longer than the service's idle timeout."""
+        timeout = self.service.idle_timeout
+        for env in [e for e in self.environments if not e.busy and now - e.last_used >= timeout]:
+            self._discard(env)
+
+    def live(self, now: float | None = None) -> list[ExecutionEnvironment]:
+        self.expire(self.service.clock.time() if now is None else now)
+        return list(self.environments)
+
+    def acquire(self, config, credentials: dict[str, str]) -> tuple[ExecutionEnvironment, bool]:
+        """A warm environment for ``config`` if one is idle (a warm start), or a new one (a cold start).
+
+        Raises a throttle (``TooManyRequestsException``) when reserved or account concurrency is used up.
+        """
+        service = self.service
+        now = service.clock.time()
+        self.expire(now)
+        warm = None
+        for env in self.environments:
+            if env.busy:
+                continue
+            if env.config.revision != config.revision:
+                self._discard(env)  # code or configuration changed: AWS starts new environments
+            elif warm is None or env.last_used > warm.last_used:
+                warm = env
+        if warm is not None:
+            warm.busy = True
+            service.in_flight += 1
+            return warm, False
+        reserved = self.reserved_concurrency
+        if reserved is not None and self.busy() >= reserved:
+            raise errors.throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
+        if service.in_flight >= service.concurrency_limit:
+            raise errors.throttled("ConcurrentInvocationLimitExceeded")
+        env = ExecutionEnvironment(config, service.ids.hex32(), now, credentials, service.clock.time)
+        env.busy = True
+        service.in_flight += 1
+        self.environments.append(env)
+        return env, True
+
+    def release(self, env: ExecutionEnvironment, discard: bool = False) -> None:
+        env.busy = False
+        self.service.in_flight -= 1
+        env.last_used = self.service.clock.time()
+        if discard:
+            self._discard(env)
+
+    def _discard(self, env: ExecutionEnvironment) -> None:
+        if env in self.environments:
+            self.environments.remove(env)
+        env.discard()
+
+    def clear(self) -> None:
+        for env in list(self.environments):
+            if not env.busy:
+                self._discard(env)

@@ -1,0 +1,91 @@
+"""The Lambda service of one account and region: the clock, the ids, the account's concurrency, the pools of
+environments, and what happens after each invocation (logs to CloudWatch, metrics, the list of records)."""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from typing import Callable
+
+from ..clock import VirtualClock
+
+__all__ = ["LambdaService", "current_service"]
+
+DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_REGION = "us-east-1"
+# AWS does not document how long an idle environment lives; measurements put it around 5-15 minutes, sometimes up
+# to an hour. Ten minutes is the default here; change it with mock_aws(idle_timeout=...).
+DEFAULT_IDLE_TIMEOUT_S = 600.0
+DEFAULT_CONCURRENCY_LIMIT = 1000
+
+
+class Ids:
+    """Request and environment ids: random, or reproducible from a seed so a notebook's output never changes."""
+
+    def __init__(self, seed: int | None = None):
+        self._rng = random.Random(seed) if seed is not None else None
+
+    def request_id(self) -> str:
+        if self._rng is None:
+            return str(uuid.uuid4())
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def hex32(self) -> str:
+        if self._rng is None:
+            return uuid.uuid4().hex
+        return f"{self._rng.getrandbits(128):032x}"
+
+
+class LambdaService:
+    """Everything one region's Lambda shares between functions."""
+
+    def __init__(self, *, clock: VirtualClock | None = None, seed: int | None = None,
+                 account_id: str = DEFAULT_ACCOUNT, region: str = DEFAULT_REGION,
+                 idle_timeout: float = DEFAULT_IDLE_TIMEOUT_S, concurrency_limit: int = DEFAULT_CONCURRENCY_LIMIT,
+                 keep_records: bool = True):
+        self.clock = clock or VirtualClock()
+        self.ids = Ids(seed)
+        self.account_id = account_id
+        self.region = region
+        self.idle_timeout = idle_timeout
+        self.concurrency_limit = concurrency_limit
+        self.in_flight = 0
+        self.invocations: list = []
+        self.keep_records = keep_records
+        self.listeners: list[Callable] = []
+        # Environments take turns in this one process (they swap modules, os.environ and stdout in and out);
+        # re-entrant so a handler can invoke another function synchronously.
+        self.lock = threading.RLock()
+
+    def clock_ms(self) -> int:
+        return int(self.clock.time() * 1000)
+
+    def record(self, invocation, config, environment, events) -> None:
+        if self.keep_records:
+            self.invocations.append(invocation)
+        for listener in self.listeners:
+            listener(invocation, config, environment, events)
+
+
+_default: LambdaService | None = None
+_active: list[LambdaService] = []
+
+
+def current_service() -> LambdaService:
+    """The service of the innermost active ``mock_aws()``, or a process-wide one for the direct API."""
+    global _default
+    if _active:
+        return _active[-1]
+    if _default is None:
+        _default = LambdaService()
+    return _default
+
+
+def activate(service: LambdaService) -> None:
+    _active.append(service)
+
+
+def deactivate(service: LambdaService) -> None:
+    if service in _active:
+        _active.remove(service)

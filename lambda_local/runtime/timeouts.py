@@ -1,0 +1,123 @@
+"""How a handler is stopped at its timeout. Kept behind one function, ``call_with_timeout``, so a platform without
+signals or threads (Pyodide) can swap in its own strategy.
+
+* In the main thread (a notebook kernel, pytest, the CLI) a real-time interval timer (SIGALRM) raises
+  :class:`FunctionTimeout` inside the handler: endless loops, ``time.sleep`` and blocking waits are all interrupted,
+  and the timer keeps firing until the handler lets go.
+* In any other thread (the local endpoint's request threads) the handler runs in a worker thread that is abandoned
+  at the deadline; an asynchronous exception is sent to stop it as soon as it runs Python code again, and whatever it
+  prints afterwards is dropped.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .. import logs
+
+__all__ = ["FunctionTimeout", "Outcome", "call_with_timeout"]
+
+
+class FunctionTimeout(BaseException):
+    """Raised inside a handler that ran past its timeout. A BaseException, so ``except Exception`` does not eat it."""
+
+    def __init__(self, token: object = None):
+        super().__init__("Task timed out")
+        self.token = token
+
+
+@dataclass(slots=True)
+class Outcome:
+    value: Any = None
+    error: BaseException | None = None
+    timed_out: bool = False
+    abandoned: bool = False
+
+
+_REFIRE_S = 0.05
+_deadlines: list[tuple[float, object]] = []
+_previous_handler: Any = None
+
+
+def _on_alarm(signum, frame):
+    now = time.monotonic()
+    expired = [token for deadline, token in _deadlines if deadline <= now]
+    if expired:
+        raise FunctionTimeout(expired[0])  # the outermost expired invocation wins
+    _arm()
+
+
+def _arm() -> None:
+    if _deadlines:
+        earliest = min(deadline for deadline, _ in _deadlines)
+        signal.setitimer(signal.ITIMER_REAL, max(earliest - time.monotonic(), 0.0005), _REFIRE_S)
+    else:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _signals_usable() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+def call_with_timeout(fn: Callable[[], Any], timeout_s: float) -> Outcome:
+    """Run ``fn()`` and stop it after ``timeout_s`` seconds of real time."""
+    if _signals_usable():
+        return _call_with_signal(fn, timeout_s)
+    return _call_in_thread(fn, timeout_s)
+
+
+def _call_with_signal(fn: Callable[[], Any], timeout_s: float) -> Outcome:
+    global _previous_handler
+    token = object()
+    entry = (time.monotonic() + timeout_s, token)
+    if not _deadlines:
+        _previous_handler = signal.signal(signal.SIGALRM, _on_alarm)
+    _deadlines.append(entry)
+    _arm()
+    outcome = Outcome()
+    try:
+        outcome.value = fn()
+    except FunctionTimeout as exc:
+        if exc.token is not token and any(t is exc.token for _, t in _deadlines):
+            _leave_signal(entry)
+            raise  # an outer invocation's deadline: unwind to it
+        outcome.timed_out = True
+    except BaseException as exc:  # noqa: BLE001 - the handler's own failure, reported as AWS reports it
+        outcome.error = exc
+    finally:
+        _leave_signal(entry)
+    return outcome
+
+
+def _leave_signal(entry) -> None:
+    if entry in _deadlines:
+        _deadlines.remove(entry)
+        _arm()
+        if not _deadlines and _previous_handler is not None:
+            signal.signal(signal.SIGALRM, _previous_handler)
+
+
+def _call_in_thread(fn: Callable[[], Any], timeout_s: float) -> Outcome:
+    outcome = Outcome()
+
+    def runner():
+        try:
+            outcome.value = fn()
+        except FunctionTimeout:
+            pass
+        except BaseException as exc:  # noqa: BLE001
+            outcome.error = exc
+
+    worker = threading.Thread(target=runner, name="lambda-handler", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        logs._abandoned_threads.add(worker.ident)
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(FunctionTimeout))
+        return Outcome(timed_out=True, abandoned=True)
+    return outcome

@@ -1,0 +1,310 @@
+"""``mock_aws()``: moto's AWS with Lambda functions that really run, in this process, on a virtual clock.
+
+>>> import boto3, lambda_local
+>>> with lambda_local.mock_aws(seed=1) as aws:             # doctest: +SKIP
+...     boto3.client("lambda").create_function(...)
+...     boto3.client("lambda").invoke(FunctionName="hello", Payload=b"{}")
+...     aws.invocations[-1].cold_start
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from typing import Any
+
+from . import iam, logs, metrics, moto_bridge
+from .clock import VirtualClock
+from .runtime.errors import ServiceError
+from .runtime.function import FunctionConfig
+from .runtime.invoke import invoke as _invoke
+from .runtime.pool import EnvironmentPool
+from .runtime import service as _service
+from .runtime.service import LambdaService
+
+__all__ = ["mock_aws", "Sandbox"]
+
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+# Never let botocore read the learner's real ~/.aws files while mocked.
+_FAKE_FILES = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+
+UNZIPPED_LIMIT = 262_144_000  # function code plus layers, unzipped
+SUPPORTED_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
+DEPRECATED_RUNTIMES = ("python2.7", "python3.6", "python3.7", "python3.8")
+
+_active: list["Sandbox"] = []
+
+
+def _current():
+    return _active[-1] if _active else None
+
+
+def _invalid(message: str) -> Exception:
+    from moto.awslambda.exceptions import InvalidParameterValueException
+
+    return InvalidParameterValueException(message)
+
+
+class Sandbox:
+    """The handle ``mock_aws()`` yields: the virtual clock, the invocation records, the live environments."""
+
+    def __init__(self, service: LambdaService, enforce_iam: bool = True):
+        self.service = service
+        self.enforce_iam = enforce_iam
+        self._pools: dict[tuple[str, str, str], EnvironmentPool] = {}
+        self._unzipped: dict[str, tuple[str, int]] = {}
+        self._root = tempfile.mkdtemp(prefix="lambda-local-")
+        service.listeners.append(self._after_invocation)
+
+    # --- what a learner uses -----------------------------------------------------------------------------------------
+    @property
+    def clock(self) -> VirtualClock:
+        return self.service.clock
+
+    @property
+    def invocations(self) -> list:
+        """Every invocation so far, oldest first (records with request_id, cold_start, durations, cost_usd, ...)."""
+        return self.service.invocations
+
+    def advance(self, seconds: float = 0, minutes: float = 0, hours: float = 0) -> int:
+        """Move the virtual clock forward: idle environments expire, retries and schedules fire on the way."""
+        ran = self.clock.advance(seconds=seconds, minutes=minutes, hours=hours)
+        for pool in self._pools.values():
+            pool.expire(self.clock.time())
+        return ran
+
+    def environments(self, function_name: str, region: str | None = None, account_id: str | None = None) -> list:
+        """The execution environments of a function that are alive now."""
+        key = (account_id or self.service.account_id, region or self.service.region, function_name)
+        pool = self._pools.get(key)
+        return pool.live() if pool else []
+
+    # --- the bridge from moto ---------------------------------------------------------------------------------------
+    def invoke_moto_function(self, fn, payload: bytes, *, invocation_type: str = "RequestResponse",
+                             client_context: dict | None = None, qualifier: str | None = None):
+        """Run moto's function ``fn`` (a LambdaFunction at its resolved version) in the runtime."""
+        config = self.config_for(fn)
+        pool = self._pool_for(fn)
+        if invocation_type == "DryRun":
+            return None
+        invoked_arn = config.function_arn + (f":{qualifier}" if qualifier else "")
+        credentials = iam.credentials_for(config.role, config.function_name, config.account_id)
+        try:
+            return _invoke(self.service, pool, config, payload, invocation_type=invocation_type,
+                           client_context=client_context, invoked_arn=invoked_arn, credentials=credentials)
+        except ServiceError as error:
+            if error.status == 429:
+                metrics.throttled(config, self.clock.time())
+            raise
+
+    def _pool_for(self, fn) -> EnvironmentPool:
+        key = (fn.account_id, fn.region, fn.function_name)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = EnvironmentPool(self.service)
+        reserved = fn.reserved_concurrency
+        pool.reserved_concurrency = None if reserved in (None, "") else int(reserved)
+        return pool
+
+    def config_for(self, fn) -> FunctionConfig:
+        if getattr(fn, "package_type", "Zip") == "Image":
+            raise ServiceError("InvalidParameterValueException",
+                               "Container image functions cannot run in lambda_local: only Zip packages with a "
+                               "python3.x runtime run here.", 400)
+        task_root, _ = self._unzip(fn.code_bytes, fn.code_sha_256)
+        layer_dirs = [self._layer_dir(fn, layer["Arn"]) for layer in fn.layers]
+        logging_config = getattr(fn, "logging_config", None) or {}
+        environment = dict(fn.environment_vars or {})
+        config = FunctionConfig(
+            function_name=fn.function_name, handler=fn.handler, runtime=fn.run_time or "python3.12",
+            memory_size=int(fn.memory_size), timeout=float(fn.timeout), environment=environment,
+            architecture=(fn.architectures or ["x86_64"])[0], ephemeral_storage=int(fn.ephemeral_storage),
+            role=fn.role, version=str(fn.version), account_id=fn.account_id, region=fn.region,
+            task_root=task_root, layer_dirs=layer_dirs,
+            log_format=logging_config.get("LogFormat", "Text"),
+            application_log_level=logging_config.get("ApplicationLogLevel"))
+        config.revision = hashlib.sha1(json.dumps(
+            [fn.code_sha_256, fn.handler, fn.run_time, config.memory_size, config.timeout, environment,
+             layer_dirs, fn.role, config.architecture, logging_config], sort_keys=True, default=str
+        ).encode()).hexdigest()
+        return config
+
+    def _unzip(self, data: bytes, key: str) -> tuple[str, int]:
+        cached = self._unzipped.get(key)
+        if cached is not None:
+            return cached
+        target = os.path.join(self._root, hashlib.sha1(key.encode()).hexdigest()[:16])
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            size = sum(info.file_size for info in archive.infolist())
+            archive.extractall(target)
+        self._unzipped[key] = (target, size)
+        return target, size
+
+    def _layer_dir(self, fn, arn: str) -> str:
+        from moto.awslambda.models import lambda_backends
+
+        layer = lambda_backends[fn.account_id][fn.region].layers_versions_by_arn(arn)
+        return self._unzip(layer.code_bytes, "layer:" + arn)[0]
+
+    # --- AWS's checks that moto leaves out ------------------------------------------------------------------------
+    def validate_function_spec(self, spec: dict, backend, update: bool = False) -> None:
+        runtime = spec.get("Runtime")
+        if runtime in DEPRECATED_RUNTIMES:
+            raise _invalid(f"The runtime parameter of {runtime} is no longer supported for creating or updating "
+                           "AWS Lambda functions. We recommend you use a supported runtime while creating or "
+                           "updating functions.")
+        if runtime and not runtime.startswith("python") and spec.get("PackageType", "Zip") == "Zip":
+            pass  # other runtimes are accepted by the API; invoking them reports that they cannot run here
+        handler = spec.get("Handler")
+        if handler is not None and "." not in handler and spec.get("PackageType", "Zip") == "Zip":
+            pass  # AWS accepts it at create time; the invoke fails with Runtime.MalformedHandlerName
+        memory = spec.get("MemorySize")
+        if memory is not None and not 128 <= int(memory) <= 10240:
+            raise _validation("memorySize", memory, "Member must have value " +
+                              ("greater than or equal to 128" if int(memory) < 128 else "less than or equal to 10240"))
+        timeout = spec.get("Timeout")
+        if timeout is not None and not 1 <= int(timeout) <= 900:
+            raise _validation("timeout", timeout, "Member must have value " +
+                              ("greater than or equal to 1" if int(timeout) < 1 else "less than or equal to 900"))
+        variables = (spec.get("Environment") or {}).get("Variables") or {}
+        size = sum(len(k) + len(str(v)) for k, v in variables.items())
+        if size > 4096:
+            raise _invalid(f"Lambda was unable to configure your environment variables because the environment "
+                           f"variables you have provided exceeded the 4KB limit. String measured: "
+                           f"{json.dumps(variables)[:100]}...")
+        layers = spec.get("Layers")
+        if layers is not None and len(layers) > 5:
+            raise _invalid("Cannot reference more than 5 layers.")
+        code = spec.get("Code") or {}
+        unzipped = 0
+        if "ZipFile" in code:
+            data = code["ZipFile"]
+            if isinstance(data, str):
+                data = base64.b64decode(data)
+            try:
+                with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                    if archive.testzip() is not None:
+                        raise zipfile.BadZipFile
+                    unzipped = sum(info.file_size for info in archive.infolist())
+            except (zipfile.BadZipFile, ValueError, EOFError):
+                raise _invalid("Could not unzip uploaded file. Please check your file, then try to upload again.")
+        if layers:
+            for arn in layers:
+                layer = backend.layers_versions_by_arn(arn)
+                if layer is not None:
+                    unzipped += self._unzip(layer.code_bytes, "layer:" + arn)[1]
+        if unzipped > UNZIPPED_LIMIT:
+            raise _invalid(f"Function code combined with layers exceeds the maximum allowed size of "
+                           f"{UNZIPPED_LIMIT} bytes. The actual size is {unzipped} bytes.")
+
+    def check_reserved_concurrency(self, backend, function_name: str, reserved: int) -> None:
+        others = sum(int(f.reserved_concurrency) for f in backend.list_functions()
+                     if f.reserved_concurrency not in (None, "") and f.function_name != function_name)
+        if self.service.concurrency_limit - others - reserved < 100:
+            raise _invalid("Specified ReservedConcurrentExecutions for function decreases account's "
+                           "UnreservedConcurrentExecution below its minimum value of [100].")
+
+    # --- after each invocation ---------------------------------------------------------------------------------------
+    def _after_invocation(self, record, config, environment, events) -> None:
+        if config.role is None:
+            return  # the direct API: no AWS account behind it
+        if not self.enforce_iam or iam.allows_logging(config.role, config.region, config.account_id,
+                                                      config.log_group_name, environment.log_stream_name):
+            logs.write_to_cloudwatch(config.account_id, config.region, config.log_group_name,
+                                     environment.log_stream_name, events)
+        metrics.record(config, record, self.service.in_flight + 1)
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.clear()
+        shutil.rmtree(self._root, ignore_errors=True)
+
+
+def _validation(field: str, value: Any, constraint: str) -> Exception:
+    from moto.awslambda.exceptions import LambdaClientError
+
+    return LambdaClientError("ValidationException",
+                             f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
+                             f"constraint: {constraint}")
+
+
+class mock_aws:
+    """Mock AWS (moto) with Lambda functions that run in this process. A context manager and a decorator.
+
+    Inside it: fake credentials and region ``us-east-1`` are set, the real ``~/.aws`` files are never read,
+    ``boto3`` talks to moto, and functions you create with ``create_function`` (a Zip package, runtime
+    ``python3.x``) run here when invoked. It yields a :class:`Sandbox` with ``advance()``, ``invocations``,
+    ``environments()`` and ``clock``.
+
+    ``seed`` makes request and environment ids reproducible; ``start`` sets the virtual clock's start time;
+    ``idle_timeout`` (seconds) is how long an idle environment stays warm; ``concurrency_limit`` is the account's
+    concurrency; ``enforce_iam`` makes calls from handlers obey the execution role.
+    """
+
+    def __init__(self, *, seed: int | None = None, start=None, idle_timeout: float = _service.DEFAULT_IDLE_TIMEOUT_S,
+                 concurrency_limit: int = _service.DEFAULT_CONCURRENCY_LIMIT, enforce_iam: bool = True,
+                 region: str = "us-east-1"):
+        self._options = dict(seed=seed, start=start, idle_timeout=idle_timeout,
+                             concurrency_limit=concurrency_limit, enforce_iam=enforce_iam, region=region)
+        self._stack: list[tuple] = []
+
+    def __enter__(self) -> Sandbox:
+        import moto
+
+        options = self._options
+        saved_env = {k: os.environ.get(k) for k in (*_FAKE_CREDENTIALS, *_FAKE_FILES)}
+        os.environ.update(_FAKE_CREDENTIALS)
+        os.environ.update(_FAKE_FILES)
+        os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = options["region"]
+        moto_mock = moto.mock_aws(config={"iam": {"load_aws_managed_policies": True},
+                                          "lambda": {"use_docker": False}})
+        moto_mock.start()
+        boto3 = __import__("boto3")
+        saved_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, None  # never reuse real cached credentials
+        service = LambdaService(clock=VirtualClock(options["start"]), seed=options["seed"],
+                                region=options["region"], idle_timeout=options["idle_timeout"],
+                                concurrency_limit=options["concurrency_limit"])
+        sandbox = Sandbox(service, enforce_iam=options["enforce_iam"])
+        moto_bridge.install(_current)
+        iam.install()
+        _service.activate(service)
+        _active.append(sandbox)
+        self._stack.append((sandbox, moto_mock, saved_env, saved_session))
+        return sandbox
+
+    def __exit__(self, *exc_info) -> None:
+        sandbox, moto_mock, saved_env, saved_session = self._stack.pop()
+        __import__("boto3").DEFAULT_SESSION = saved_session
+        _active.remove(sandbox)
+        _service.deactivate(sandbox.service)
+        sandbox.close()
+        moto_mock.stop()
+        iam.forget()
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self:
+                return func(*args, **kwargs)
+
+        return wrapper

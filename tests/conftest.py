@@ -1,0 +1,60 @@
+import io
+import json
+import textwrap
+import zipfile
+
+import boto3
+import pytest
+
+import lambda_local
+
+TRUST_POLICY = json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+})
+BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+def zip_files(files: dict[str, str | bytes]) -> bytes:
+    """A deployment package (or layer) holding ``files`` (name -> source), dedented."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, textwrap.dedent(text) if isinstance(text, str) else text)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def aws():
+    with lambda_local.mock_aws(seed=7, start="2026-01-01T00:00:00Z") as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def role(aws):
+    iam = boto3.client("iam")
+    arn = iam.create_role(RoleName="lambda-role", AssumeRolePolicyDocument=TRUST_POLICY)["Role"]["Arn"]
+    iam.attach_role_policy(RoleName="lambda-role", PolicyArn=BASIC_EXECUTION)
+    return arn
+
+
+@pytest.fixture
+def create(aws, role):
+    """create(name, source, **config): deploy lambda_function.py with handler `handler` (or files=...)."""
+    client = boto3.client("lambda")
+
+    def _create(name, source=None, files=None, handler="lambda_function.handler", **config):
+        package = zip_files(files or {"lambda_function.py": source})
+        config.setdefault("Runtime", "python3.12")
+        client.create_function(FunctionName=name, Role=config.pop("Role", role), Handler=handler,
+                               Code={"ZipFile": package}, **config)
+        return name
+
+    return _create
+
+
+def invoke(name, event=None, **kwargs):
+    """Invoke through boto3; returns (response, decoded payload)."""
+    response = boto3.client("lambda").invoke(FunctionName=name, Payload=json.dumps(event or {}), **kwargs)
+    body = response["Payload"].read()
+    return response, (json.loads(body) if body else None)

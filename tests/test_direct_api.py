@@ -1,0 +1,266 @@
+"""The direct API: Function(...).invoke(...) runs a handler as Lambda would, with no AWS API in between."""
+
+import json
+import logging
+import os
+import sys
+import textwrap
+import time
+from decimal import Decimal
+
+import pytest
+
+from lambda_local import Function, ServiceError
+
+
+def write(tmp_path, files):
+    for name, source in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source))
+    return tmp_path
+
+
+def test_callable_handler_returns_payload_cold_then_warm():
+    fn = Function(lambda event, context: {"hello": event["name"]}, name="greet")
+    first, second = fn.invoke({"name": "Ada"}), fn.invoke({"name": "Bob"})
+    assert first.payload == {"hello": "Ada"} and second.payload == {"hello": "Bob"}
+    assert (first.cold_start, second.cold_start) == (True, False)
+    assert first.init_duration_ms > 0 and second.init_duration_ms is None
+    assert first.environment_id == second.environment_id
+    assert first.error_type is None and first.function_error is None
+
+
+def test_module_code_runs_once_per_environment(tmp_path):
+    code = write(tmp_path, {"app.py": """
+        COUNT = {"init": 0, "calls": 0}
+        COUNT["init"] += 1
+        def handler(event, context):
+            COUNT["calls"] += 1
+            return dict(COUNT)
+    """})
+    fn = Function("app.handler", code=code)
+    assert [fn.invoke().payload for _ in range(3)] == [
+        {"init": 1, "calls": 1}, {"init": 1, "calls": 2}, {"init": 1, "calls": 3}]
+    fn.shutdown()
+    again = fn.invoke()
+    assert again.cold_start and again.payload == {"init": 1, "calls": 1}
+    assert "app" not in sys.modules or getattr(sys.modules["app"], "COUNT", None) is None
+
+
+def test_context_has_every_attribute_of_the_real_runtime_with_aws_values():
+    seen = {}
+
+    def handler(event, context):
+        seen.update(
+            aws_request_id=context.aws_request_id, function_name=context.function_name,
+            function_version=context.function_version, invoked_function_arn=context.invoked_function_arn,
+            memory_limit_in_mb=context.memory_limit_in_mb, log_group_name=context.log_group_name,
+            log_stream_name=context.log_stream_name, identity=context.identity,
+            client_context=context.client_context, tenant_id=context.tenant_id,
+            remaining=[context.get_remaining_time_in_millis(), time.sleep(0.05),
+                       context.get_remaining_time_in_millis()])
+        return "ok"
+
+    result = Function(handler, name="ctx", memory=256, timeout=5).invoke(
+        {}, client_context={"custom": {"k": "v"}, "env": {}, "client": {"app_title": "t"}})
+    assert seen["aws_request_id"] == result.request_id
+    assert seen["function_name"] == "ctx" and seen["function_version"] == "$LATEST"
+    assert seen["invoked_function_arn"] == "arn:aws:lambda:us-east-1:123456789012:function:ctx"
+    assert seen["memory_limit_in_mb"] == "256"  # a string, as in awslambdaric
+    assert seen["log_group_name"] == "/aws/lambda/ctx"
+    assert seen["log_stream_name"] == result.log_stream_name
+    assert seen["log_stream_name"].split("/")[3].startswith("[$LATEST]")
+    assert seen["client_context"].custom == {"k": "v"} and seen["client_context"].client.app_title == "t"
+    assert seen["identity"].cognito_identity_id is None and seen["tenant_id"] is None
+    before, _, after = seen["remaining"]
+    assert 4900 <= before <= 5000 and before - after >= 45
+
+
+def test_environment_variables_are_set_while_running_and_do_not_leak():
+    os.environ.pop("GREETING", None)
+    fn = Function(lambda e, c: {k: os.environ.get(k) for k in (
+        "GREETING", "_HANDLER", "AWS_LAMBDA_FUNCTION_NAME", "AWS_EXECUTION_ENV", "AWS_REGION",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_INITIALIZATION_TYPE", "LAMBDA_TASK_ROOT", "TZ",
+        "AWS_LAMBDA_LOG_STREAM_NAME")}, name="envy", environment={"GREETING": "hi"}, runtime="python3.13")
+    result = fn.invoke()
+    env = result.payload
+    assert env["GREETING"] == "hi" and env["AWS_LAMBDA_FUNCTION_NAME"] == "envy"
+    assert env["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.13" and env["AWS_REGION"] == "us-east-1"
+    assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "128" and env["AWS_LAMBDA_INITIALIZATION_TYPE"] == "on-demand"
+    assert env["LAMBDA_TASK_ROOT"] == "/var/task" and env["TZ"] == ":UTC"
+    assert env["AWS_LAMBDA_LOG_STREAM_NAME"] == result.log_stream_name
+    assert "GREETING" not in os.environ and os.environ.get("AWS_LAMBDA_FUNCTION_NAME") is None
+
+
+def test_environ_changes_stay_in_their_environment():
+    def handler(event, context):
+        os.environ["COUNTER"] = str(int(os.environ.get("COUNTER", "0")) + 1)
+        return os.environ["COUNTER"]
+
+    fn = Function(handler)
+    assert [fn.invoke().payload for _ in range(2)] == ["1", "2"]
+    assert "COUNTER" not in os.environ
+
+
+def test_print_and_logging_go_to_the_log_not_the_callers_stdout(capsys):
+    def handler(event, context):
+        print("printed")
+        logging.getLogger().info("hidden at WARNING")
+        logging.getLogger().warning("a warning")
+        context.log("via context\n")
+        return None
+
+    result = Function(handler).invoke()
+    assert capsys.readouterr().out == ""
+    lines = result.log.splitlines()
+    assert lines[0] == f"START RequestId: {result.request_id} Version: $LATEST"
+    assert "printed" in lines and "via context" in lines
+    assert not any("hidden" in line for line in lines)
+    warning = next(line for line in lines if "a warning" in line)
+    level, stamp, request_id, message = warning.split("\t")
+    assert level == "[WARNING]" and request_id == result.request_id and message == "a warning"
+    assert stamp.endswith("Z") and len(stamp) == len("2026-01-01T00:00:00.000Z")
+    assert lines[-2] == f"END RequestId: {result.request_id}"
+    assert lines[-1].startswith(f"REPORT RequestId: {result.request_id}\tDuration: ")
+    assert "Init Duration: " in lines[-1]
+
+
+def test_log_level_setting_lowers_the_root_logger_and_json_format():
+    handler = lambda e, c: logging.getLogger("app").info("now visible")  # noqa: E731
+    text = Function(handler, log_level="INFO").invoke()
+    assert any(line.startswith("[INFO]\t") and line.endswith("\tnow visible") for line in text.log.splitlines())
+    structured = Function(handler, log_level="INFO", log_format="JSON").invoke()
+    entry = json.loads(next(line for line in structured.log.splitlines() if line.startswith("{")))
+    assert entry["level"] == "INFO" and entry["message"] == "now visible" and entry["logger"] == "app"
+    assert entry["requestId"] == structured.request_id
+    assert logging.getLogger().level == logging.WARNING or logging.getLogger().level != logging.INFO
+
+
+def test_report_figures_are_measured():
+    result = Function(lambda e, c: time.sleep(0.12)).invoke()
+    assert 115 <= result.duration_ms < 1000
+    assert result.billed_duration_ms == int(-(-(result.duration_ms + result.init_duration_ms) // 1))
+    report = result.report
+    assert f"Duration: {result.duration_ms:.2f} ms" in report
+    assert f"Billed Duration: {result.billed_duration_ms} ms" in report
+    assert f"Max Memory Used: {result.max_memory_used_mb} MB" in report
+    warm = Function(lambda e, c: bytearray(20 * 1024 * 1024) and None, memory=512)
+    warm.invoke()
+    big = warm.invoke()
+    assert big.max_memory_used_mb >= 31 + 20
+
+
+def test_unhandled_exception_payload_is_awslambdaric_shaped(tmp_path):
+    code = write(tmp_path, {"lambda_function.py": """
+        def handler(event, context):
+            raise ValueError("bad input: " + event["x"])
+    """})
+    result = Function("lambda_function.handler", code=code).invoke({"x": "42"})
+    assert result.function_error == "Unhandled" and result.status_code == 200
+    body = result.payload
+    assert body["errorType"] == "ValueError" and body["errorMessage"] == "bad input: 42"
+    assert body["requestId"] == result.request_id
+    assert body["stackTrace"] == [
+        '  File "/var/task/lambda_function.py", line 3, in handler\n    raise ValueError("bad input: " + event["x"])\n']
+    assert "[ERROR] ValueError: bad input: 42" in result.log
+
+
+@pytest.mark.parametrize("files, handler, error_type, message", [
+    ({"lambda_function.py": "import not_installed_lib\n"}, "lambda_function.handler",
+     "Runtime.ImportModuleError", "Unable to import module 'lambda_function': No module named 'not_installed_lib'"),
+    ({"lambda_function.py": "def other(e, c): pass\n"}, "lambda_function.handler",
+     "Runtime.HandlerNotFound", "Handler 'handler' missing on module 'lambda_function'"),
+    ({"lambda_function.py": "x = 1\n"}, "nodot", "Runtime.MalformedHandlerName",
+     "Bad handler 'nodot': not enough values to unpack (expected 2, got 1)"),
+    ({"lambda_function.py": "def handler(e, c)\n    pass\n"}, "lambda_function.handler",
+     "Runtime.UserCodeSyntaxError", None),
+    ({"lambda_function.py": "raise KeyError('CONFIG')\n"}, "lambda_function.handler", "KeyError", "'CONFIG'"),
+])
+def test_init_errors(tmp_path, files, handler, error_type, message):
+    fn = Function(handler, code=write(tmp_path, files))
+    result = fn.invoke()
+    assert result.error_type == error_type and result.payload["errorType"] == error_type
+    if message:
+        assert result.payload["errorMessage"] == message
+    assert fn.invoke().cold_start  # a failed INIT leaves no environment behind
+
+
+def test_marshal_error_and_decimal_and_bytes():
+    from datetime import datetime
+
+    assert Function(lambda e, c: {"n": Decimal("1.10")}).invoke().raw_payload == b'{"n": 1.10}'
+    bad = Function(lambda e, c: {"when": datetime(2026, 1, 1)}).invoke()
+    assert bad.error_type == "Runtime.MarshalError"
+    assert bad.payload["errorMessage"] == "Unable to marshal response: Object of type datetime is not JSON serializable"
+    assert Function(lambda e, c: b"raw").invoke().raw_payload == b"raw"
+
+
+def test_timeout_is_enforced_and_the_process_stays_usable():
+    def spin(event, context):
+        while True:
+            pass
+
+    fn = Function(spin, timeout=1)
+    started = time.monotonic()
+    result = fn.invoke()
+    assert time.monotonic() - started < 1.5
+    assert result.error_type == "Sandbox.Timedout" and result.timed_out
+    assert result.payload["errorMessage"] == f"RequestId: {result.request_id} Error: Task timed out after 1.00 seconds"
+    assert "Task timed out after 1.00 seconds" in result.log and "Status: timeout" in result.report
+    assert fn.invoke().cold_start  # the environment was thrown away
+    swallow = Function(lambda e, c: _swallow_everything(), timeout=1)
+    started = time.monotonic()
+    assert swallow.invoke().error_type == "Sandbox.Timedout"
+    assert time.monotonic() - started < 2.5
+
+
+def _swallow_everything():
+    deadline = time.monotonic() + 1.3
+    while time.monotonic() < deadline:
+        try:
+            time.sleep(0.01)
+        except Exception:
+            pass
+
+
+def test_sleeping_handler_times_out_promptly():
+    result = Function(lambda e, c: time.sleep(30), timeout=1).invoke()
+    assert result.error_type == "Sandbox.Timedout" and 1000 <= result.duration_ms < 1400
+
+
+def test_payload_limits():
+    fn = Function(lambda e, c: "x" * (6 * 1024 * 1024 + 1))
+    result = fn.invoke()
+    assert result.error_type == "Function.ResponseSizeTooLarge" and result.function_error == "Unhandled"
+    with pytest.raises(ServiceError) as raised:
+        fn.invoke({"big": "y" * (6 * 1024 * 1024)})
+    assert raised.value.code == "RequestTooLargeException" and raised.value.status == 413
+    with pytest.raises(ServiceError) as raised:
+        fn.invoke({"big": "y" * (1024 * 1024)}, invocation_type="Event")
+    assert raised.value.code == "RequestTooLargeException"
+    with pytest.raises(ServiceError) as raised:
+        fn.invoke(b"{not json")
+    assert raised.value.code == "InvalidRequestContentException"
+
+
+def test_reserved_concurrency_zero_throttles():
+    with pytest.raises(ServiceError) as raised:
+        Function(lambda e, c: 1, reserved_concurrency=0).invoke()
+    assert raised.value.code == "TooManyRequestsException" and raised.value.status == 429
+    assert raised.value.reason == "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+
+def test_sys_exit_is_an_exit_error_and_replaces_the_environment():
+    fn = Function(lambda e, c: sys.exit(3))
+    result = fn.invoke()
+    assert result.error_type == "Runtime.ExitError"
+    assert result.payload["errorMessage"] == "Runtime exited with error: exit status 3"
+    assert fn.invoke().cold_start
+
+
+def test_configuration_is_validated():
+    for kwargs in ({"memory": 64}, {"memory": 20000}, {"timeout": 901}, {"layers": ["a"] * 6},
+                   {"environment": {"BIG": "x" * 5000}}):
+        with pytest.raises(ValueError):
+            Function(lambda e, c: None, **kwargs)

@@ -1,0 +1,57 @@
+"""The patches to moto: each still finds what it relies on, and moto without our sandbox is left as it was."""
+
+import inspect
+import json
+
+import boto3
+import moto
+import pytest
+
+from lambda_local import moto_bridge
+from conftest import TRUST_POLICY, zip_files
+
+
+@pytest.mark.parametrize("patch", moto_bridge.PATCHES, ids=lambda p: p.name)
+def test_each_patched_attribute_still_exists_with_the_signature_we_rely_on(patch):
+    owner, attribute = patch.resolve()
+    current = getattr(owner, attribute)
+    original = moto_bridge._originals.get(patch.name, current)
+    params = tuple(inspect.signature(original).parameters)
+    assert params[: len(patch.signature)] == patch.signature, f"moto changed {patch.target}"
+
+
+def test_install_is_idempotent_and_replaces_each_target(aws):
+    moto_bridge.install(lambda: None)
+    moto_bridge.install(lambda: None)
+    for patch in moto_bridge.PATCHES:
+        owner, attribute = patch.resolve()
+        assert getattr(owner, attribute) is patch.replacement
+    moto_bridge.install(lambda: __import__("lambda_local.sandbox").sandbox._current())
+
+
+def test_plain_moto_still_behaves_as_moto_outside_our_sandbox(aws):
+    """moto's own mock_aws (no lambda_local sandbox active) keeps moto's behaviour: code does not run."""
+    import lambda_local.sandbox as sandbox
+
+    saved = list(sandbox._active)
+    sandbox._active.clear()
+    try:
+        with moto.mock_aws(config={"lambda": {"use_docker": False}}):
+            role = boto3.client("iam", region_name="us-east-1").create_role(
+                RoleName="r", AssumeRolePolicyDocument=TRUST_POLICY)["Role"]["Arn"]
+            client = boto3.client("lambda", region_name="us-east-1")
+            client.create_function(FunctionName="f", Runtime="python3.12", Role=role, Handler="x.y",
+                                   Code={"ZipFile": zip_files({"x.py": "def y(e, c):\n    return 1\n"})})
+            body = client.invoke(FunctionName="f", Payload=json.dumps({"echo": 1}))["Payload"].read()
+            assert body != b"1"  # moto's stand-in answered; the handler did not run
+            assert aws.invocations == []
+    finally:
+        sandbox._active[:] = saved
+
+
+def test_aws_managed_policies_exist_in_the_standard_partition(aws):
+    iam = boto3.client("iam")
+    for name in ("service-role/AWSLambdaBasicExecutionRole", "service-role/AWSLambdaSQSQueueExecutionRole",
+                 "service-role/AWSLambdaDynamoDBExecutionRole", "AWSLambda_FullAccess"):
+        policy = iam.get_policy(PolicyArn=f"arn:aws:iam::aws:policy/{name}")["Policy"]
+        assert policy["Arn"].endswith(name)
