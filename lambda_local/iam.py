@@ -38,11 +38,15 @@ class RoleSession:
 _sessions: dict[str, RoleSession] = {}
 
 
-def credentials_for(role_arn: str | None, function_name: str, account_id: str) -> dict[str, str]:
-    """The AWS_* variables Lambda gives an environment: temporary credentials of the execution role."""
+def credentials_for(role_arn: str | None, function_name: str, account_id: str, enforce: bool = True
+                    ) -> dict[str, str]:
+    """The AWS_* variables Lambda gives an environment: temporary credentials of the execution role.
+
+    With ``enforce``, calls signed with them are checked against the role's policies.
+    """
     seed = hashlib.sha256(f"{role_arn}|{function_name}".encode()).hexdigest().upper()
     key = "ASIA" + re.sub(r"[^A-Z0-9]", "", seed)[:16]
-    if role_arn:
+    if role_arn and enforce:
         _sessions[key] = RoleSession(role_arn, function_name, account_id)
     return {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": seed[16:56].lower(),
             "AWS_SESSION_TOKEN": "IQoJb3JpZ2luX2VjE" + seed[:48]}

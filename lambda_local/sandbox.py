@@ -103,7 +103,7 @@ class Sandbox:
         if invocation_type == "DryRun":
             return None
         invoked_arn = config.function_arn + (f":{qualifier}" if qualifier else "")
-        credentials = iam.credentials_for(config.role, config.function_name, config.account_id)
+        credentials = iam.credentials_for(config.role, config.function_name, config.account_id, self.enforce_iam)
         try:
             return _invoke(self.service, pool, config, payload, invocation_type=invocation_type,
                            client_context=client_context, invoked_arn=invoked_arn, credentials=credentials)
@@ -156,9 +156,9 @@ class Sandbox:
         return target, size
 
     def _layer_dir(self, fn, arn: str) -> str:
-        from moto.awslambda.models import lambda_backends
+        from moto.awslambda.utils import get_backend
 
-        layer = lambda_backends[fn.account_id][fn.region].layers_versions_by_arn(arn)
+        layer = get_backend(fn.account_id, fn.region).layers_versions_by_arn(arn)
         return self._unzip(layer.code_bytes, "layer:" + arn)[0]
 
     # --- AWS's checks that moto leaves out ------------------------------------------------------------------------

@@ -1,0 +1,122 @@
+"""The execution role is enforced on calls a handler makes; the learner's own calls are not limited."""
+
+import json
+
+import boto3
+import pytest
+
+from conftest import TRUST_POLICY, invoke
+
+CALLER = """
+import boto3, json
+def handler(event, context):
+    client = boto3.client(event["service"])
+    try:
+        getattr(client, event["method"])(**event["args"])
+        return "allowed"
+    except client.exceptions.ClientError as error:
+        return [error.response["Error"]["Code"], error.response["Error"]["Message"]]
+"""
+
+
+def put_policy(statements):
+    boto3.client("iam").put_role_policy(RoleName="lambda-role", PolicyName="app", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": statements}))
+
+
+@pytest.fixture
+def resources(aws):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="in-bucket")
+    s3.create_bucket(Bucket="other-bucket")
+    queue = boto3.client("sqs").create_queue(QueueName="jobs")["QueueUrl"]
+    topic = boto3.client("sns").create_topic(Name="alerts")["TopicArn"]
+    boto3.client("dynamodb").create_table(
+        TableName="users", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    return {"queue": queue, "topic": topic}
+
+
+CASES = [
+    ("s3", "put_object", {"Bucket": "in-bucket", "Key": "a.txt", "Body": "x"}, "AccessDenied",
+     "s3:PutObject", "arn:aws:s3:::in-bucket/a.txt"),
+    ("sqs", "send_message", {"QueueUrl": "{queue}", "MessageBody": "x"}, "AccessDenied",
+     "sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:jobs"),
+    ("sns", "publish", {"TopicArn": "{topic}", "Message": "x"}, "AuthorizationError",
+     "sns:Publish", "arn:aws:sns:us-east-1:123456789012:alerts"),
+    ("dynamodb", "put_item", {"TableName": "users", "Item": {"id": {"S": "1"}}}, "AccessDeniedException",
+     "dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:123456789012:table/users"),
+    ("lambda", "invoke", {"FunctionName": "other"}, "AccessDeniedException",
+     "lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:function:other"),
+    ("events", "put_events", {"Entries": [{"Source": "app", "DetailType": "t", "Detail": "{}"}]},
+     "AccessDeniedException", "events:PutEvents", "arn:aws:events:us-east-1:123456789012:event-bus/default"),
+    ("logs", "create_log_group", {"logGroupName": "/app/custom"}, None, None, None),  # allowed by the basic role
+]
+
+
+@pytest.mark.parametrize("service, method, args, code, action, resource", CASES, ids=[c[1] for c in CASES])
+def test_calls_the_role_does_not_allow_are_denied_as_aws_denies_them(aws, create, resources, service, method,
+                                                                    args, code, action, resource):
+    create("caller", CALLER)
+    create("other", "def handler(e, c):\n    return 1\n")
+    args = json.loads(json.dumps(args).replace("{queue}", resources["queue"]).replace("{topic}", resources["topic"]))
+    result = invoke("caller", {"service": service, "method": method, "args": args})[1]
+    if code is None:
+        assert result == "allowed"
+        return
+    assert result[0] == code
+    assert result[1] == (f"User: arn:aws:sts::123456789012:assumed-role/lambda-role/caller is not authorized to "
+                         f"perform: {action} on resource: {resource} because no identity-based policy allows "
+                         f"the {action} action")
+    put_policy([{"Effect": "Allow", "Action": action, "Resource": resource}])
+    assert invoke("caller", {"service": service, "method": method, "args": args})[1] == "allowed"
+
+
+def test_resource_arns_are_matched_with_wildcards_and_deny_wins(aws, create, resources):
+    create("caller", CALLER)
+    put_policy([{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::in-bucket/*"},
+                {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::in-bucket/private/*"}])
+    put = lambda bucket, key: invoke("caller", {"service": "s3", "method": "put_object",  # noqa: E731
+                                                "args": {"Bucket": bucket, "Key": key, "Body": "x"}})[1]
+    assert put("in-bucket", "public/a.txt") == "allowed"
+    assert put("in-bucket", "private/a.txt")[0] == "AccessDenied"
+    assert put("other-bucket", "a.txt")[0] == "AccessDenied"
+
+
+def test_the_learners_own_calls_are_not_limited(aws, create, resources):
+    create("caller", CALLER)
+    boto3.client("s3").put_object(Bucket="in-bucket", Key="mine.txt", Body=b"hi")
+    assert boto3.client("s3").get_object(Bucket="in-bucket", Key="mine.txt")["Body"].read() == b"hi"
+
+
+def test_without_logging_permissions_logs_never_reach_cloudwatch(aws, resources):
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="silent", AssumeRolePolicyDocument=TRUST_POLICY)["Role"]["Arn"]
+    from conftest import zip_files
+    boto3.client("lambda").create_function(
+        FunctionName="silent", Runtime="python3.12", Role=role, Handler="lambda_function.handler",
+        Code={"ZipFile": zip_files({"lambda_function.py": "def handler(e, c):\n    print('hi')\n"})})
+    response, _ = invoke("silent", LogType="Tail")
+    assert "LogResult" in response  # the caller still gets the tail
+    groups = boto3.client("logs").describe_log_groups()["logGroups"]
+    assert groups == []
+    iam.attach_role_policy(RoleName="silent",
+                           PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+    invoke("silent")
+    assert [g["logGroupName"] for g in boto3.client("logs").describe_log_groups()["logGroups"]] == [
+        "/aws/lambda/silent"]
+
+
+def test_enforcement_can_be_switched_off():
+    import lambda_local
+    from conftest import zip_files
+
+    with lambda_local.mock_aws(enforce_iam=False):
+        role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument=TRUST_POLICY)["Role"]["Arn"]
+        boto3.client("s3").create_bucket(Bucket="open-bucket")
+        boto3.client("lambda").create_function(
+            FunctionName="f", Runtime="python3.12", Role=role, Handler="lambda_function.handler",
+            Code={"ZipFile": zip_files({"lambda_function.py": CALLER})})
+        result = invoke("f", {"service": "s3", "method": "put_object",
+                              "args": {"Bucket": "open-bucket", "Key": "k", "Body": "x"}})[1]
+        assert result == "allowed"
