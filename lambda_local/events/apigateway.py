@@ -1,0 +1,213 @@
+"""Amazon API Gateway proxy integrations: REST APIs (payload 1.0) and HTTP APIs (payload 2.0)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from typing import Any
+
+from ._common import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_PARTITION,
+    DEFAULT_REGION,
+    TimeLike,
+    check_location,
+    clf_time,
+    dns_suffix,
+    epoch_millis,
+    given,
+    new_uuid,
+    random_base64,
+    random_chars,
+    str_map,
+    to_datetime,
+)
+from ._http import (
+    DEFAULT_SOURCE_IP,
+    DEFAULT_USER_AGENT,
+    HeaderInput,
+    QueryInput,
+    check_method,
+    check_path,
+    encode_body,
+    group,
+    match_route,
+    merge_headers,
+    parse_query,
+    payload_v2,
+    trace_id,
+)
+
+
+def _path_parameters(template: str, path: str, given_parameters: Mapping[str, str] | None) -> dict[str, str]:
+    # Explicit parameters win; otherwise they are read off the path the way the router would.
+    if given_parameters is not None:
+        return str_map(given_parameters, "path_parameters")
+    found = match_route(template, path)
+    if found is None:
+        raise ValueError(f"path {path!r} does not match the route {template!r}")
+    return found
+
+
+def _execute_api_domain(api_id: str, region: str, partition: str) -> str:
+    return f"{api_id}.execute-api.{region}.{dns_suffix(partition)}"
+
+
+def rest_api_event(
+    *,
+    method: str = "POST",
+    path: str = "/path/to/resource",
+    resource: str | None = None,
+    stage: str = "prod",
+    body: str | bytes | Mapping[str, Any] | None = '{"test":"body"}',
+    is_base64_encoded: bool = False,
+    headers: HeaderInput | None = None,
+    query: QueryInput = None,
+    path_parameters: Mapping[str, str] | None = None,
+    stage_variables: Mapping[str, str] | None = None,
+    api_id: str | None = None,
+    resource_id: str | None = None,
+    request_id: str | None = None,
+    source_ip: str = DEFAULT_SOURCE_IP,
+    user_agent: str = DEFAULT_USER_AGENT,
+    domain_name: str | None = None,
+    time: TimeLike = None,
+    region: str = DEFAULT_REGION,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+    partition: str = DEFAULT_PARTITION,
+    rng: random.Random | None = None,
+) -> dict[str, Any]:
+    """A REST API Lambda proxy (``AWS_PROXY``) request, payload format 1.0.
+
+    ``resource`` is the matched resource; by default ``/{proxy+}`` (``/`` for the root path),
+    and ``pathParameters`` are read off ``path`` with it. ``query`` is query text (``"a=1&a=2"``)
+    or a mapping; ``headers`` values may be lists. Absent parts are ``null``, as on AWS.
+
+    >>> event = rest_api_event(method="GET", path="/users/7", resource="/users/{id}", query="expand=1")
+    >>> event["pathParameters"], event["queryStringParameters"], event["requestContext"]["path"]
+    ({'id': '7'}, {'expand': '1'}, '/prod/users/7')
+    """
+    check_location(region, account_id, partition)
+    method, path = check_method(method), check_path(path)
+    resource = given(resource, "/" if path == "/" else "/{proxy+}")
+    when = to_datetime(time)
+    api_id = given(api_id, random_chars(10, rng))
+    domain_name = given(domain_name, _execute_api_domain(api_id, region, partition))
+    parameters = _path_parameters(resource, path, path_parameters)
+    _, pairs = parse_query(query)
+    body_text, encoded = encode_body(body, is_base64_encoded)
+    headers_out = merge_headers({
+        "Accept": "*/*",
+        "Host": domain_name,
+        "User-Agent": user_agent,
+        "X-Amzn-Trace-Id": trace_id(when, rng),
+        "X-Forwarded-For": source_ip,
+        "X-Forwarded-Port": "443",
+        "X-Forwarded-Proto": "https",
+    }, headers)
+    queries = group(pairs)
+    stage_vars = str_map(stage_variables, "stage_variables")
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        # The single-value maps keep the last value of a repeated name, as REST APIs do.
+        "headers": {name: values[-1] for name, values in headers_out.items()},
+        "multiValueHeaders": headers_out,
+        "queryStringParameters": {name: values[-1] for name, values in queries.items()} or None,
+        "multiValueQueryStringParameters": queries or None,
+        "pathParameters": parameters or None,
+        "stageVariables": stage_vars or None,
+        "requestContext": {
+            "accountId": account_id,
+            "apiId": api_id,
+            "domainName": domain_name,
+            "domainPrefix": api_id,
+            "extendedRequestId": random_base64(11, rng),
+            "httpMethod": method,
+            "identity": _identity(source_ip, user_agent),
+            "path": f"/{stage}{path}",
+            "protocol": "HTTP/1.1",
+            "requestId": given(request_id, new_uuid(rng)),
+            "requestTime": clf_time(when),
+            "requestTimeEpoch": epoch_millis(when),
+            "resourceId": given(resource_id, random_chars(6, rng)),
+            "resourcePath": resource,
+            "stage": stage,
+        },
+        "body": body_text,
+        "isBase64Encoded": encoded,
+    }
+
+
+def _identity(source_ip: str, user_agent: str) -> dict[str, Any]:
+    # Without IAM or Cognito auth every caller field is null; only the network facts are known.
+    unknown = ("accessKey", "accountId", "caller", "cognitoAuthenticationProvider", "cognitoAuthenticationType",
+               "cognitoIdentityId", "cognitoIdentityPoolId", "principalOrgId", "user", "userArn")
+    return {**dict.fromkeys(unknown), "sourceIp": source_ip, "userAgent": user_agent}
+
+
+def http_api_event(
+    *,
+    method: str = "POST",
+    path: str = "/path/to/resource",
+    route_key: str = "$default",
+    stage: str = "$default",
+    body: str | bytes | Mapping[str, Any] | None = '{"test":"body"}',
+    is_base64_encoded: bool = False,
+    headers: HeaderInput | None = None,
+    query: QueryInput = None,
+    path_parameters: Mapping[str, str] | None = None,
+    stage_variables: Mapping[str, str] | None = None,
+    api_id: str | None = None,
+    request_id: str | None = None,
+    source_ip: str = DEFAULT_SOURCE_IP,
+    user_agent: str = DEFAULT_USER_AGENT,
+    domain_name: str | None = None,
+    time: TimeLike = None,
+    region: str = DEFAULT_REGION,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+    partition: str = DEFAULT_PARTITION,
+    rng: random.Random | None = None,
+) -> dict[str, Any]:
+    """An HTTP API Lambda proxy request, payload format 2.0.
+
+    ``route_key`` is ``$default`` or ``"METHOD /route/{param}"``; with a route, ``pathParameters``
+    are read off ``path``. A named stage prefixes the raw path, as on AWS.
+
+    >>> event = http_api_event(method="GET", path="/items/9", route_key="GET /items/{id}",
+    ...                        headers={"Cookie": "a=1; b=2"}, query="q=x&q=y")
+    >>> event["pathParameters"], event["cookies"], event["queryStringParameters"]
+    ({'id': '9'}, ['a=1', 'b=2'], {'q': 'x,y'})
+    """
+    check_location(region, account_id, partition)
+    method, path = check_method(method), check_path(path)
+    if not isinstance(route_key, str):
+        raise TypeError(f"route_key must be a str, not {type(route_key).__name__}")
+    route = route_key.split(" ", 1)[1] if " " in route_key else None  # "$default" has no route to match
+    if route:
+        parameters = _path_parameters(route, path, path_parameters)
+    else:
+        parameters = str_map(path_parameters, "path_parameters")
+    api_id = given(api_id, random_chars(10, rng))
+    return payload_v2(
+        method=method,
+        path=path if stage == "$default" else f"/{stage}{path}",
+        route_key=route_key,
+        stage=stage,
+        headers=headers,
+        query=query,
+        body=body,
+        is_base64_encoded=is_base64_encoded,
+        path_parameters=parameters,
+        stage_variables=str_map(stage_variables, "stage_variables"),
+        api_id=api_id,
+        domain_name=given(domain_name, _execute_api_domain(api_id, region, partition)),
+        # HTTP API request ids are short base64 strings such as "JKJaXmPLvHcESHA=".
+        request_id=given(request_id, random_base64(11, rng)),
+        source_ip=source_ip,
+        user_agent=user_agent,
+        account_id=account_id,
+        when=to_datetime(time),
+        rng=rng,
+    )
