@@ -29,10 +29,12 @@ class Patch:
     why: str
 
     def resolve(self):
+        import importlib
+
         module_name, _, path = self.target.partition(":")
         owner_name, _, attribute = path.rpartition(".")
-        module = __import__(module_name, fromlist=[owner_name])
-        return getattr(module, owner_name), attribute
+        module = importlib.import_module(module_name)
+        return (getattr(module, owner_name) if owner_name else module), attribute
 
 
 _originals: dict[str, Callable] = {}
@@ -83,8 +85,12 @@ def _invoke_response(self) -> Any:
         return _error_response(ServiceError("InvalidRequestContentException",
                                             "Client context must be a valid Base64-encoded JSON object."))
     try:
-        result = sandbox.invoke_moto_function(fn, payload, invocation_type=invocation_type,
-                                              client_context=client_context, qualifier=qualifier)
+        if invocation_type == "Event":
+            sandbox.invoke_async(self.backend, fn, payload, qualifier)
+            result = None
+        else:
+            result = sandbox.invoke_moto_function(fn, payload, invocation_type=invocation_type,
+                                                  client_context=client_context, qualifier=qualifier)
     except ServiceError as error:
         return _error_response(error)
     response_headers = {"content-type": "application/json", "x-amz-executed-version": str(fn.version)}
@@ -116,18 +122,170 @@ def _function_invoke(self, body, request_headers, response_headers):
 
 
 def _create_function(self, spec):
-    """LambdaBackend.create_function: AWS's checks moto leaves out (zip, handler, limits, runtime)."""
+    """LambdaBackend.create_function: AWS's checks moto leaves out (zip, handler, limits, runtime); keeps the
+    DeadLetterConfig moto drops."""
     sandbox = _current()
     if sandbox is not None:
         sandbox.validate_function_spec(spec, self)
-    return original("lambda-create-function")(self, spec)
+    fn = original("lambda-create-function")(self, spec)
+    if spec.get("DeadLetterConfig"):
+        self.get_function(fn.function_name).dead_letter_config = spec["DeadLetterConfig"]
+    return fn
 
 
 def _update_function_configuration(self, function_name, qualifier, body):
     sandbox = _current()
     if sandbox is not None:
         sandbox.validate_function_spec(body, self, update=True)
+    if "DeadLetterConfig" in body:
+        self.get_function(function_name, qualifier).dead_letter_config = body["DeadLetterConfig"] or None
     return original("lambda-update-configuration")(self, function_name, qualifier, body)
+
+
+def _get_configuration(self, on_create: bool = False):
+    """LambdaFunction.get_configuration: report the DeadLetterConfig, as AWS does."""
+    config = original("lambda-get-configuration")(self, on_create)
+    dlq = getattr(self, "dead_letter_config", None)
+    if dlq and dlq.get("TargetArn"):
+        config["DeadLetterConfig"] = {"TargetArn": dlq["TargetArn"]}
+    return config
+
+
+def _create_event_source_mapping(self, spec):
+    """LambdaBackend.create_event_source_mapping: a new SQS mapping polls what is already in the queue."""
+    esm = original("lambda-create-esm")(self, spec)
+    sandbox = _current()
+    if sandbox is not None:
+        sandbox.sqs.mapping_changed(esm)
+    return esm
+
+
+def _update_event_source_mapping(self, uuid, spec):
+    esm = original("lambda-update-esm")(self, uuid, spec)
+    sandbox = _current()
+    if sandbox is not None and esm is not None:
+        sandbox.sqs.mapping_changed(esm)
+    return esm
+
+
+# --- S3 ---------------------------------------------------------------------------------------------------------
+def _get_s3_event(event_name, bucket, key, notification_id):
+    """moto.s3.notifications._get_s3_event: the full S3 record (moto's lacks userIdentity, requestParameters,
+    responseElements, ownerIdentity and sequencer, and encodes '/' in keys)."""
+    sandbox = _current()
+    if sandbox is None:
+        return original("s3-notification-event")(event_name, bucket, key, notification_id)
+    from .triggers.s3 import notification_event
+
+    return notification_event(sandbox, str(getattr(event_name, "value", event_name)), bucket, key, notification_id)
+
+
+def _s3_invoke_lambda(account_id, event_body, fn_arn, region_name):
+    """moto.s3.notifications._invoke_awslambda: S3 invokes asynchronously (retries, destinations, DLQ)."""
+    sandbox = _current()
+    if sandbox is None:
+        return original("s3-invoke-lambda")(account_id, event_body, fn_arn, region_name)
+    from moto.awslambda.utils import get_backend
+
+    parts = fn_arn.split(":")
+    qualifier = parts[7] if len(parts) == 8 else None
+    sandbox.async_queue.submit(get_backend(account_id, region_name), ":".join(parts[:7]),
+                               json.dumps(event_body).encode("utf-8"), qualifier)
+
+
+# --- SNS --------------------------------------------------------------------------------------------------------
+def _sns_subscription_publish(self, message, message_id, subject=None, message_attributes=None, group_id=None,
+                              deduplication_id=None, message_structure=None):
+    """Subscription.publish: a Lambda subscription gets a real SNS record (moto's has placeholder ARNs)."""
+    sandbox = _current()
+    if sandbox is None or self.protocol != "lambda":
+        return original("sns-subscription-publish")(self, message, message_id, subject, message_attributes,
+                                                   group_id, deduplication_id, message_structure)
+    if self._filter_policy_matcher is not None and not self._filter_policy_matcher.matches(message_attributes,
+                                                                                           message):
+        return None
+    if message_structure == "json":
+        message = json.loads(message).get("lambda", json.loads(message).get("default", message))
+    from .triggers.sns import deliver
+
+    deliver(sandbox, self, message, message_id, subject, message_attributes)
+    return None
+
+
+# --- EventBridge ------------------------------------------------------------------------------------------------
+def _rule_send_to_targets(self, original_event, transform_input=True):
+    """Rule.send_to_targets: Lambda targets (moto raises NotImplementedError for them), asynchronously."""
+    sandbox = _current()
+    if sandbox is None:
+        return original("events-send-to-targets")(self, original_event, transform_input)
+    if not self.event_pattern.matches_event(original_event):
+        return None
+    lambda_targets = [t for t in self.targets if ":lambda:" in t.get("Arn", "")]
+    if lambda_targets:
+        sandbox.eventbridge.deliver(self, sandbox.eventbridge.event_from_moto(original_event))
+    others = [t for t in self.targets if t not in lambda_targets]
+    if others:
+        saved, self.targets = self.targets, others
+        try:
+            original("events-send-to-targets")(self, original_event, transform_input)
+        finally:
+            self.targets = saved
+    return None
+
+
+def _put_rule(self, name, *args, **kwargs):
+    """EventsBackend.put_rule: schedule expressions validated with AWS's rules and fired on the virtual clock."""
+    sandbox = _current()
+    expression = kwargs.get("scheduled_expression")
+    if expression is None and len(args) >= 5:
+        expression = args[4]
+    if sandbox is not None and expression:
+        from moto.events.exceptions import ValidationException
+        from .triggers.schedules import InvalidSchedule, parse_schedule
+
+        try:
+            parse_schedule(expression)
+        except InvalidSchedule:
+            raise ValidationException("Parameter ScheduleExpression is not valid.") from None
+    rule = original("events-put-rule")(self, name, *args, **kwargs)
+    if sandbox is not None and expression:
+        sandbox.eventbridge.schedule(self, rule)
+    return rule
+
+
+# --- SQS --------------------------------------------------------------------------------------------------------
+def _sqs_unix_time(dt=None) -> float:
+    sandbox = _current()
+    return sandbox.clock.time() if sandbox is not None and dt is None else original("sqs-unix-time")(dt)
+
+
+def _sqs_unix_time_millis(dt=None) -> float:
+    sandbox = _current()
+    if sandbox is not None and dt is None:
+        return sandbox.clock.time() * 1000
+    return original("sqs-unix-time-millis")(dt)
+
+
+def _sqs_receive_message(self, queue_name, count, wait_seconds_timeout, visibility_timeout,
+                         message_attribute_names=None):
+    """SQSBackend.receive_message: long polling waits on the virtual clock, so it returns at once."""
+    if _current() is not None:
+        wait_seconds_timeout = 0
+    return original("sqs-receive-message")(self, queue_name, count, wait_seconds_timeout, visibility_timeout,
+                                          message_attribute_names)
+
+
+def _sqs_add_message(self, message):
+    """Queue.add_message: our pollers serve event source mappings (moto's invoke once and lose failures)."""
+    sandbox = _current()
+    if sandbox is None:
+        return original("sqs-add-message")(self, message)
+    saved, self.lambda_event_source_mappings = self.lambda_event_source_mappings, {}
+    try:
+        original("sqs-add-message")(self, message)
+    finally:
+        self.lambda_event_source_mappings = saved
+    sandbox.sqs.message_arrived(self)
 
 
 def _update_function_code(self, function_name, qualifier, body):
@@ -183,6 +341,33 @@ PATCHES = [
     Patch("lambda-put-concurrency", "moto.awslambda.models:LambdaBackend.put_function_concurrency",
           ("self", "function_name", "reserved_concurrency"), _put_function_concurrency,
           "AWS keeps 100 unreserved concurrency; moto checks only when MOTO_LAMBDA_CONCURRENCY_QUOTA is set"),
+    Patch("lambda-get-configuration", "moto.awslambda.models:LambdaFunction.get_configuration",
+          ("self", "on_create"), _get_configuration, "moto drops DeadLetterConfig"),
+    Patch("lambda-create-esm", "moto.awslambda.models:LambdaBackend.create_event_source_mapping", ("self", "spec"),
+          _create_event_source_mapping, "a new SQS mapping polls what is already waiting"),
+    Patch("lambda-update-esm", "moto.awslambda.models:LambdaBackend.update_event_source_mapping",
+          ("self", "uuid", "spec"), _update_event_source_mapping, "re-enabling a mapping polls at once"),
+    Patch("s3-notification-event", "moto.s3.notifications:_get_s3_event",
+          ("event_name", "bucket", "key", "notification_id"), _get_s3_event, "the full S3 record"),
+    Patch("s3-invoke-lambda", "moto.s3.notifications:_invoke_awslambda",
+          ("account_id", "event_body", "fn_arn", "region_name"), _s3_invoke_lambda, "S3 invokes asynchronously"),
+    Patch("sns-subscription-publish", "moto.sns.models:Subscription.publish",
+          ("self", "message", "message_id", "subject", "message_attributes", "group_id", "deduplication_id",
+           "message_structure"), _sns_subscription_publish, "real SNS records for Lambda subscriptions"),
+    Patch("events-send-to-targets", "moto.events.models:Rule.send_to_targets",
+          ("self", "original_event", "transform_input"), _rule_send_to_targets, "Lambda targets"),
+    Patch("events-put-rule", "moto.events.models:EventsBackend.put_rule",
+          ("self", "name", "description", "event_bus_arn", "event_pattern", "role_arn", "scheduled_expression"),
+          _put_rule, "schedules validated and fired on the virtual clock"),
+    Patch("sqs-unix-time", "moto.sqs.models:unix_time", ("dt",), _sqs_unix_time,
+          "SQS timestamps and visibility timeouts on the virtual clock"),
+    Patch("sqs-unix-time-millis", "moto.sqs.models:unix_time_millis", ("dt",), _sqs_unix_time_millis,
+          "SQS timestamps and visibility timeouts on the virtual clock"),
+    Patch("sqs-receive-message", "moto.sqs.models:SQSBackend.receive_message",
+          ("self", "queue_name", "count", "wait_seconds_timeout", "visibility_timeout", "message_attribute_names"),
+          _sqs_receive_message, "long polling must not wait in real time on a virtual clock"),
+    Patch("sqs-add-message", "moto.sqs.models:Queue.add_message", ("self", "message"), _sqs_add_message,
+          "event source mappings served by our pollers"),
     Patch("iam-aws-managed-policies", "moto.iam.models:IAMBackend._init_aws_policies", ("self",),
           _init_aws_policies, "parse AWS managed policies once, for the standard partition only"),
 ]

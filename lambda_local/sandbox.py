@@ -25,7 +25,7 @@ from . import iam, logs, metrics, moto_bridge
 from .clock import VirtualClock
 from .runtime.errors import ServiceError
 from .runtime.function import FunctionConfig
-from .runtime.invoke import invoke as _invoke
+from .runtime.invoke import check_payload as _check_payload, invoke as _invoke
 from .runtime.pool import EnvironmentPool
 from .runtime import service as _service
 from .runtime.service import LambdaService
@@ -70,6 +70,13 @@ class Sandbox:
         self._unzipped: dict[str, tuple[str, int]] = {}
         self._root = tempfile.mkdtemp(prefix="lambda-local-")
         service.listeners.append(self._after_invocation)
+        from .triggers.asynchronous import AsyncQueue
+        from .triggers.eventbridge import EventBridgeTargets
+        from .triggers.sqs import SqsPollers
+
+        self.async_queue = AsyncQueue(self)
+        self.sqs = SqsPollers(self)
+        self.eventbridge = EventBridgeTargets(self)
 
     # --- what a learner uses -----------------------------------------------------------------------------------------
     @property
@@ -111,6 +118,11 @@ class Sandbox:
             if error.status == 429:
                 metrics.throttled(config, self.clock.time())
             raise
+
+    def invoke_async(self, backend, fn, payload: bytes, qualifier: str | None = None) -> None:
+        """InvocationType=Event: the request is checked and queued (202); the first attempt runs at once."""
+        _check_payload(payload, "Event")
+        self.async_queue.submit(backend, fn.function_name, payload, qualifier)
 
     def _pool_for(self, fn) -> EnvironmentPool:
         key = (fn.account_id, fn.region, fn.function_name)

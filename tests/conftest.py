@@ -58,3 +58,10 @@ def invoke(name, event=None, **kwargs):
     response = boto3.client("lambda").invoke(FunctionName=name, Payload=json.dumps(event or {}), **kwargs)
     body = response["Payload"].read()
     return response, (json.loads(body) if body else None)
+
+
+from hypothesis import settings as _hypothesis_settings
+
+# A loaded 2-core CI machine must not turn a slow example into a failure; and keep .hypothesis/ out of the repo.
+_hypothesis_settings.register_profile("lambda-local", deadline=None, database=None)
+_hypothesis_settings.load_profile("lambda-local")

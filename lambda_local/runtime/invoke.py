@@ -64,7 +64,7 @@ def _error_log(error_type: str, message: str, stack: list[str] | None) -> str:
     return "\n".join(lines)
 
 
-def _check_payload(payload: bytes, invocation_type: str) -> None:
+def check_payload(payload: bytes, invocation_type: str) -> None:
     limit = errors.ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else errors.SYNC_PAYLOAD_LIMIT
     if len(payload) > limit:
         raise errors.request_too_large(len(payload), limit)
@@ -83,7 +83,7 @@ def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "Req
     Raises :class:`~lambda_local.runtime.errors.ServiceError` when AWS would refuse the call itself (payload too
     large or not JSON, throttled).
     """
-    _check_payload(payload, invocation_type)
+    check_payload(payload, invocation_type)
     with service.lock:
         env, cold = pool.acquire(config, credentials or {})
         try:
@@ -187,7 +187,7 @@ def _run(service, config, env, cold, payload, invocation_type, client_context, c
         memory_size_mb=config.memory_size, max_memory_used_mb=max_used, error_type=error_type,
         cost_usd=float(billing.invocation_cost(billed, config.memory_size, config.architecture,
                                                ephemeral_storage_mb=config.ephemeral_storage)),
-        raw_payload=b"" if invocation_type == "Event" else raw,
+        raw_payload=raw,
         log="\n".join(e.message for e in events) + "\n",
         function_version=config.version, error_message=error_message,
         function_error="Unhandled" if error_type else None, invocation_type=invocation_type,

@@ -26,6 +26,11 @@ class Ids:
     def __init__(self, seed: int | None = None):
         self._rng = random.Random(seed) if seed is not None else None
 
+    @property
+    def rng(self) -> random.Random | None:
+        """The seeded generator (None when unseeded), for event ids made on the sandbox's behalf."""
+        return self._rng
+
     def request_id(self) -> str:
         if self._rng is None:
             return str(uuid.uuid4())

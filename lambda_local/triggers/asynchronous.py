@@ -1,0 +1,160 @@
+"""Asynchronous invocation: Lambda's internal event queue.
+
+An event is tried at once; after a function error it is retried twice by default, about one and then two minutes
+later on the virtual clock (``MaximumRetryAttempts`` 0-2), and dropped once older than ``MaximumEventAgeInSeconds``
+(6 h by default). A throttled event is retried (here every minute) until it is too old. What fails for good goes to
+the on-failure destination (an invocation record) and to the dead-letter queue (the event itself); a success goes to
+the on-success destination.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from ..runtime.errors import ServiceError
+
+__all__ = ["AsyncQueue"]
+
+RETRY_DELAYS_S = (60.0, 120.0)  # AWS: "about one minute, then two minutes"
+THROTTLE_RETRY_S = 60.0
+DEFAULT_MAX_AGE_S = 21600
+DEFAULT_RETRIES = 2
+
+
+@dataclass
+class AsyncEvent:
+    function_name: str
+    qualifier: str | None
+    payload: bytes
+    received_at: float
+    attempts: int = 0
+    history: list = field(default_factory=list)
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch * 1000) % 1000:03d}Z"
+
+
+class AsyncQueue:
+    """Asynchronous invocations of every function in one sandbox."""
+
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+        self.events: list[AsyncEvent] = []  # every event accepted, for lessons to inspect
+
+    def submit(self, backend, function_name: str, payload: bytes, qualifier: str | None = None) -> AsyncEvent:
+        """Accept an event (the invoke already returned 202) and make the first attempt now."""
+        event = AsyncEvent(function_name, qualifier, payload, self.sandbox.clock.time())
+        self.events.append(event)
+        self._attempt(backend, event)
+        return event
+
+    def _attempt(self, backend, event: AsyncEvent) -> None:
+        try:
+            fn = backend.get_function(event.function_name, event.qualifier)
+        except Exception:  # noqa: BLE001 - the function was deleted meanwhile: AWS drops the event
+            return
+        config = _invoke_config(fn)
+        max_age = config.get("MaximumEventAgeInSeconds", DEFAULT_MAX_AGE_S)
+        max_retries = config.get("MaximumRetryAttempts", DEFAULT_RETRIES)
+        clock = self.sandbox.clock
+        if clock.time() - event.received_at > max_age:
+            self._failed(fn, event, config, None, "EventAgeExceeded")
+            return
+        event.attempts += 1
+        try:
+            record = self.sandbox.invoke_moto_function(fn, event.payload, invocation_type="Event",
+                                                       qualifier=event.qualifier)
+        except ServiceError as error:
+            if error.status == 429:
+                event.history.append("Throttled")
+                event.attempts -= 1  # throttles do not use up retries
+                clock.call_later(THROTTLE_RETRY_S, lambda: self._attempt(backend, event))
+            return
+        event.history.append(record)
+        if record.error_type is None:
+            self._succeeded(fn, event, config, record)
+        elif event.attempts <= max_retries:
+            delay = RETRY_DELAYS_S[min(event.attempts - 1, len(RETRY_DELAYS_S) - 1)]
+            clock.call_later(delay, lambda: self._attempt(backend, event))
+        else:
+            self._failed(fn, event, config, record, "RetriesExhausted")
+
+    # --- where events go afterwards ----------------------------------------------------------------------------------
+    def _succeeded(self, fn, event, config, record) -> None:
+        target = ((config.get("DestinationConfig") or {}).get("OnSuccess") or {}).get("Destination")
+        if target:
+            self._deliver(fn, target, self._invocation_record(fn, event, record, "Success"), success=True)
+
+    def _failed(self, fn, event, config, record, condition: str) -> None:
+        target = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        if target:
+            self._deliver(fn, target, self._invocation_record(fn, event, record, condition), success=False)
+        dlq = (getattr(fn, "dead_letter_config", None) or {}).get("TargetArn")
+        if dlq:
+            attributes = {"RequestID": record.request_id if record else "",
+                          "ErrorCode": "200", "ErrorMessage": (record.error_message or "") if record else condition}
+            self._send(dlq, event.payload.decode("utf-8") or "{}", attributes)
+
+    def _invocation_record(self, fn, event, record, condition: str) -> dict:
+        """The invocation record AWS sends to a destination."""
+        request_payload = json.loads(event.payload) if event.payload.strip() else {}
+        body = {
+            "version": "1.0",
+            "timestamp": _iso(self.sandbox.clock.time()),
+            "requestContext": {
+                "requestId": record.request_id if record else "",
+                "functionArn": f"{fn.function_arn.split(':$LATEST')[0]}:{event.qualifier or '$LATEST'}",
+                "condition": condition,
+                "approximateInvokeCount": event.attempts,
+            },
+            "requestPayload": request_payload,
+        }
+        if record is not None:
+            body["responseContext"] = {"statusCode": 200, "executedVersion": str(fn.version)}
+            if record.function_error:
+                body["responseContext"]["functionError"] = record.function_error
+            body["responsePayload"] = record.payload
+        return body
+
+    def _deliver(self, fn, target: str, invocation_record: dict, success: bool) -> None:
+        if ":events:" in target:
+            self._put_event(fn, target, invocation_record, success)
+        else:
+            self._send(target, json.dumps(invocation_record))
+
+    def _send(self, target: str, body: str, attributes: dict[str, str] | None = None) -> None:
+        """Deliver to an SQS queue, an SNS topic or a Lambda function, through moto's backends."""
+        service, region, account = target.split(":")[2], target.split(":")[3], target.split(":")[4]
+        if service == "sqs":
+            from moto.sqs.models import sqs_backends
+
+            message_attributes = {k: {"DataType": "String", "StringValue": v} for k, v in (attributes or {}).items()}
+            sqs_backends[account][region].send_message(target.rsplit(":", 1)[1], body,
+                                                       message_attributes=message_attributes)
+        elif service == "sns":
+            from moto.sns.models import sns_backends
+
+            message_attributes = {k: {"Type": "String", "Value": v} for k, v in (attributes or {}).items()}
+            sns_backends[account][region].publish(body, arn=target, message_attributes=message_attributes)
+        elif service == "lambda":
+            from moto.awslambda.utils import get_backend
+
+            self.submit(get_backend(account, region), target, body.encode("utf-8"))
+
+    def _put_event(self, fn, bus_arn: str, invocation_record: dict, success: bool) -> None:
+        from moto.events.models import events_backends
+
+        region, account = bus_arn.split(":")[3], bus_arn.split(":")[4]
+        outcome = "Success" if success else "Failure"
+        events_backends[account][region].put_events([{
+            "Source": "lambda", "DetailType": f"Lambda Function Invocation Result - {outcome}",
+            "Detail": json.dumps(invocation_record), "Resources": [bus_arn, fn.function_arn],
+            "EventBusName": bus_arn}])
+
+
+def _invoke_config(fn) -> dict:
+    configs = getattr(fn, "event_invoke_config", None) or []
+    return dict(configs[-1].config) if configs else {}

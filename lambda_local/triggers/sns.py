@@ -1,0 +1,33 @@
+"""SNS subscriptions with protocol ``lambda``: a real SNS record per message, delivered asynchronously."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from .. import events
+
+__all__ = ["deliver"]
+
+
+def deliver(sandbox, subscription, message: str, message_id: str, subject: str | None,
+            message_attributes: dict | None) -> None:
+    """Deliver one published message to a Lambda subscription (its filter policy already matched)."""
+    from moto.awslambda.utils import get_backend
+
+    topic_arn = subscription.topic.arn
+    _, _, _, region, account, topic_name = topic_arn.split(":", 5)
+    # moto keeps attributes as {"Type", "Value"}; the builder takes the API's {"DataType", "StringValue"}.
+    attributes = {name: {"DataType": value.get("Type", "String"),
+                         ("BinaryValue" if value.get("Type") == "Binary" else "StringValue"): value.get("Value")}
+                  for name, value in (message_attributes or {}).items()}
+    record = events.sns_record(
+        message=message, subject=subject, topic=topic_name, message_attributes=attributes or None,
+        message_id=message_id, subscription_id=subscription.arn.rsplit(":", 1)[-1],
+        time=datetime.fromtimestamp(sandbox.clock.time(), timezone.utc), region=region, account_id=account,
+        rng=sandbox.service.ids.rng)
+    endpoint = subscription.endpoint.split(":")
+    qualifier = endpoint[7] if len(endpoint) == 8 else None
+    function_name = ":".join(endpoint[:7])
+    backend = get_backend(account, endpoint[3])
+    sandbox.async_queue.submit(backend, function_name, json.dumps(events.sns_event(record)).encode(), qualifier)

@@ -1,0 +1,154 @@
+"""SQS event source mappings: Lambda's pollers.
+
+A poller takes up to ``BatchSize`` visible messages (receiving them makes them invisible for the queue's visibility
+timeout and counts a receive), invokes the function synchronously with them, and on success deletes them. On a
+function error the whole batch stays in the queue and reappears after the visibility timeout (on the virtual clock);
+with ``FunctionResponseTypes=["ReportBatchItemFailures"]`` only the messages the function lists stay. The queue's
+redrive policy moves a message to its DLQ once it has been received ``maxReceiveCount`` times.
+
+With no batching window a poller runs as soon as a message arrives; with ``MaximumBatchingWindowInSeconds`` it waits
+for a full batch or the end of the window.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .. import events
+from ..runtime.errors import ServiceError
+
+__all__ = ["SqsPollers"]
+
+_MAX_BATCHES_PER_POLL = 10_000  # a safety stop: a poll that keeps finding messages ends eventually
+
+
+class SqsPollers:
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+        self._window_timers: dict[str, object] = {}
+        self._wakeups: dict[str, float] = {}
+
+    # --- when to poll ------------------------------------------------------------------------------------------------
+    def message_arrived(self, queue) -> None:
+        for esm in self._mappings(queue):
+            window = esm.max_batch_window or 0
+            if window and len(queue.messages) < (esm.batch_size or 10):
+                if esm.uuid not in self._window_timers:
+                    self._window_timers[esm.uuid] = self.sandbox.clock.call_later(
+                        window, lambda q=queue, m=esm: self._window_closed(q, m))
+                continue
+            self.poll(queue, esm)
+
+    def _window_closed(self, queue, esm) -> None:
+        self._window_timers.pop(esm.uuid, None)
+        self.poll(queue, esm)
+
+    def mapping_changed(self, esm) -> None:
+        """A mapping was created or updated: poll what is already waiting."""
+        queue = self._queue_for(esm)
+        if queue is not None and esm.enabled:
+            self.poll(queue, esm)
+
+    def _wake_when_visible(self, queue) -> None:
+        pending = [m.visible_at for m in queue._messages if not m.visible]
+        if not pending:
+            return
+        when = (min(pending) + 1) / 1000  # SQS: visible once the timeout has passed
+        if self._wakeups.get(queue.queue_arn, float("inf")) <= when:
+            return
+        self._wakeups[queue.queue_arn] = when
+
+        def wake():
+            if self._wakeups.get(queue.queue_arn) == when:
+                del self._wakeups[queue.queue_arn]
+            for esm in self._mappings(queue):
+                self.poll(queue, esm)
+
+        self.sandbox.clock.call_at(when, wake)
+
+    # --- one poll ----------------------------------------------------------------------------------------------------
+    def poll(self, queue, esm) -> None:
+        from moto.sqs.models import sqs_backends
+        from moto.awslambda.utils import get_backend
+
+        backend = sqs_backends[queue.account_id][queue.region]
+        lambda_backend = get_backend(esm.account_id, esm.region)
+        for _ in range(_MAX_BATCHES_PER_POLL):
+            if not esm.enabled or esm.uuid not in lambda_backend._event_source_mappings:
+                break
+            messages = backend.receive_message(queue.name, int(esm.batch_size or 10), 0,
+                                               int(queue.visibility_timeout or 30), ["All"])
+            if not messages:
+                break
+            if not self._invoke(lambda_backend, backend, queue, esm, messages):
+                break
+        self._wake_when_visible(queue)
+
+    def _invoke(self, lambda_backend, backend, queue, esm, messages) -> bool:
+        rng = self.sandbox.service.ids.rng
+        records = [_record(queue, message, rng) for message in messages]
+        payload = json.dumps(events.sqs_event(*records)).encode("utf-8")
+        fn = lambda_backend.get_function(esm.function_arn)
+        try:
+            result = self.sandbox.invoke_moto_function(fn, payload, invocation_type="RequestResponse")
+        except ServiceError:
+            return False  # throttled: the messages become visible again after the visibility timeout
+        if result.error_type is not None:
+            return False
+        failed = _reported_failures(esm, result.payload, {m.id for m in messages})
+        for message in messages:
+            if message.id not in failed:
+                backend.delete_message(queue.name, message.receipt_handle)
+        return not failed
+
+    # --- helpers -----------------------------------------------------------------------------------------------------
+    def _mappings(self, queue) -> list:
+        from moto.awslambda.utils import get_backend
+
+        try:
+            backend = get_backend(queue.account_id, queue.region)
+        except Exception:  # noqa: BLE001
+            return []
+        return [esm for esm in backend._event_source_mappings.values()
+                if esm.event_source_arn == queue.queue_arn and esm.enabled]
+
+    def _queue_for(self, esm):
+        from moto.sqs.models import sqs_backends
+
+        if ":sqs:" not in esm.event_source_arn:
+            return None
+        _, _, _, region, account, name = esm.event_source_arn.split(":", 5)
+        return sqs_backends[account][region].queues.get(name)
+
+
+def _record(queue, message, rng) -> dict:
+    attributes = {}
+    for name, attribute in (message.message_attributes or {}).items():
+        data_type = attribute.get("data_type") or attribute.get("DataType") or "String"
+        value = attribute.get("string_value") or attribute.get("StringValue")
+        binary = attribute.get("binary_value") or attribute.get("BinaryValue")
+        attributes[name] = {"DataType": data_type, **({"BinaryValue": binary} if binary else {"StringValue": value})}
+    return events.sqs_record(
+        body=message.body, queue_name=queue.name, message_id=message.id, receipt_handle=message.receipt_handle,
+        message_attributes=attributes or None, receive_count=message.approximate_receive_count,
+        sent_time=message.sent_timestamp / 1000,
+        first_receive_time=(message.approximate_first_receive_timestamp or message.sent_timestamp) / 1000,
+        sender_id=message.sender_id if hasattr(message, "sender_id") else None,
+        message_group_id=message.group_id, message_deduplication_id=message.deduplication_id,
+        sequence_number=getattr(message, "sequence_number", None),
+        region=queue.region, account_id=queue.account_id, rng=rng)
+
+
+def _reported_failures(esm, response, message_ids: set[str]) -> set[str]:
+    """Message ids the function reported as failed (partial batch response), when the mapping asks for it."""
+    if "ReportBatchItemFailures" not in (esm.function_response_types or []):
+        return set()
+    if not isinstance(response, dict) or not response.get("batchItemFailures"):
+        return set()
+    failed = set()
+    for item in response["batchItemFailures"]:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if identifier not in message_ids:
+            return set(message_ids)  # an invalid response fails the whole batch, as on AWS
+        failed.add(identifier)
+    return failed
