@@ -1,16 +1,184 @@
-"""``lambda-local``: the course's command line (serve, invoke, events, check, grade, progress, reset, cost)."""
+"""``lambda-local``: the course's command line.
+
+    lambda-local serve [--port 4566]              the mocked AWS API + this runtime, for the AWS CLI and curl
+    lambda-local invoke HANDLER --event FILE      run a handler once, like `sam local invoke`
+    lambda-local events SERVICE KIND [--opt v]    print a test event, like `sam local generate-event`
+    lambda-local logs FUNCTION                    print a function's CloudWatch logs (like `aws logs tail`)
+    lambda-local advance --minutes 5              move the local endpoint's virtual clock
+"""
 
 from __future__ import annotations
+
+import json
+import os
+import sys
+import urllib.request
 
 import click
 
 from . import __version__
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
+
+
+def _fail(message: str, code: int = 2):
+    click.echo(f"lambda-local: {message}", err=True)
+    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lambda-local")
 def main() -> None:
     """Learn AWS Lambda offline: run handlers, mock AWS, grade labs."""
+
+
+@main.command()
+@click.option("--port", default=4566, show_default=True, help="Port to listen on (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--seed", type=int, default=None, help="Make request and environment ids reproducible.")
+def serve(port: int, host: str, seed: int | None) -> None:
+    """Serve the mocked AWS API with functions that really run, for the AWS CLI, SDKs and curl."""
+    from .sandbox import mock_aws
+    from .server import LocalEndpoint
+
+    with mock_aws(seed=seed) as aws:
+        try:
+            endpoint = LocalEndpoint(aws, host=host, port=port)
+        except OSError as error:
+            _fail(f"cannot listen on {host}:{port}: {error.strerror or error}. Try --port 0 or another port.")
+        click.echo(f"lambda-local is serving the AWS API on {endpoint.url}\n\n"
+                   f"  export AWS_ENDPOINT_URL={endpoint.url}\n"
+                   "  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1\n\n"
+                   "Function URLs it returns point here too (curl them). State lives in this process only: it is\n"
+                   "shared with nothing else and is gone when the server stops. Ctrl-C stops it.", err=True)
+        try:
+            endpoint.serve_forever()
+        except KeyboardInterrupt:
+            click.echo("stopped", err=True)
+
+
+def _read_event(source: str) -> bytes:
+    if source == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(source, "rb") as handle:
+            return handle.read()
+    except OSError as error:
+        _fail(f"cannot read the event file {source!r}: {error.strerror or error}")
+
+
+@main.command()
+@click.argument("handler")
+@click.option("--event", "-e", "event_source", default=None, help="Event JSON file, or - for stdin (default: {}).")
+@click.option("--code", default=".", show_default=True, type=click.Path(), help="Folder with the handler's code.")
+@click.option("--memory", default=128, show_default=True, help="Memory size in MB.")
+@click.option("--timeout", default=3.0, show_default=True, help="Timeout in seconds.")
+@click.option("--env", "env_pairs", multiple=True, metavar="KEY=VALUE", help="An environment variable (repeatable).")
+@click.option("--runtime", default="python3.12", show_default=True)
+def invoke(handler, event_source, code, memory, timeout, env_pairs, runtime) -> None:
+    """Run HANDLER (module.function) once: the payload on stdout, the log on stderr, like `sam local invoke`."""
+    from .runtime import Function, ServiceError
+
+    if not os.path.isdir(code):
+        _fail(f"the code folder {code!r} does not exist")
+    environment = {}
+    for pair in env_pairs:
+        if "=" not in pair:
+            _fail(f"--env takes KEY=VALUE, got {pair!r}")
+        key, _, value = pair.partition("=")
+        environment[key] = value
+    payload = _read_event(event_source) if event_source else b"{}"
+    try:
+        function = Function(handler, code=code, memory=memory, timeout=timeout, environment=environment,
+                            runtime=runtime)
+        result = function.invoke(payload)
+    except ValueError as error:
+        _fail(str(error))
+    except ServiceError as error:
+        _fail(f"{error.code}: {error.message}")
+    click.echo(result.log, err=True, nl=False)
+    click.echo(result.raw_payload.decode("utf-8", errors="replace"))
+    sys.exit(1 if result.function_error else 0)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("service", required=False)
+@click.argument("kind", required=False)
+@click.pass_context
+def events(ctx, service, kind) -> None:
+    """Print a test event as JSON, like `sam local generate-event SERVICE KIND --option value`.
+
+    With no arguments, lists the events it can make.
+    """
+    from . import events as builders
+
+    if not service or not kind:
+        for svc, knd, description in builders.list_generators():
+            if service in (None, svc):
+                click.echo(f"{svc:<12} {knd:<18} {description}")
+        return
+    options, args = {}, list(ctx.args)
+    while args:
+        flag = args.pop(0)
+        if not flag.startswith("--"):
+            _fail(f"unexpected argument {flag!r}; options look like --bucket my-bucket")
+        if "=" in flag:
+            flag, value = flag.split("=", 1)
+        elif args and not args[0].startswith("--"):
+            value = args.pop(0)
+        else:
+            value = "true"
+        options[flag] = value
+    try:
+        event = builders.generate(service, kind, **options)
+    except (KeyError, ValueError, TypeError) as error:
+        message = error.args[0] if error.args else str(error)
+        _fail(f"{message}. Run `lambda-local events {service}` to see what it can make.")
+    click.echo(json.dumps(event, indent=2))
+
+
+def _client(service: str, endpoint: str):
+    import boto3
+
+    return boto3.client(service, endpoint_url=endpoint, region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+@main.command()
+@click.argument("function_name")
+@click.option("--endpoint", default=lambda: os.environ.get("AWS_ENDPOINT_URL", DEFAULT_ENDPOINT),
+              help="The local endpoint (default: $AWS_ENDPOINT_URL or http://127.0.0.1:4566).")
+def logs(function_name: str, endpoint: str) -> None:
+    """Print FUNCTION_NAME's CloudWatch logs in time order (what `aws logs tail` does in AWS CLI v2)."""
+    client = _client("logs", endpoint)
+    group = f"/aws/lambda/{function_name}"
+    try:
+        found = client.filter_log_events(logGroupName=group)["events"]
+    except client.exceptions.ResourceNotFoundException:
+        _fail(f"no log group {group} yet: has the function run (and may its role write logs)?", 1)
+    except Exception as error:  # noqa: BLE001 - connection refused and the like, said plainly
+        _fail(f"cannot reach {endpoint}: {error}. Is `lambda-local serve` running?", 1)
+    from datetime import datetime, timezone
+
+    for event in sorted(found, key=lambda e: e["timestamp"]):
+        stamp = datetime.fromtimestamp(event["timestamp"] / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        click.echo(f"{stamp} {event['logStreamName']} {event['message']}")
+
+
+@main.command()
+@click.option("--seconds", default=0.0)
+@click.option("--minutes", default=0.0)
+@click.option("--hours", default=0.0)
+@click.option("--endpoint", default=lambda: os.environ.get("AWS_ENDPOINT_URL", DEFAULT_ENDPOINT))
+def advance(seconds: float, minutes: float, hours: float, endpoint: str) -> None:
+    """Move the local endpoint's virtual clock (idle environments expire, retries and schedules fire)."""
+    url = f"{endpoint.rstrip('/')}/_lambda_local/advance?seconds={seconds}&minutes={minutes}&hours={hours}"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=60) as response:
+            body = json.loads(response.read())
+    except OSError as error:
+        _fail(f"cannot reach {endpoint}: {error}. Is `lambda-local serve` running?", 1)
+    click.echo(f"virtual time is now {body['now']} ({body['callbacks_run']} scheduled things ran)")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -168,6 +168,17 @@ def _update_event_source_mapping(self, uuid, spec):
     return esm
 
 
+def _function_url_to_dict(self):
+    """FunctionUrlConfig.to_dict: AWS's URL ends with '/'; behind ``lambda-local serve`` it points at the server."""
+    config = original("lambda-function-url")(self)
+    url = config["FunctionUrl"].rstrip("/") + "/"
+    sandbox = _current()
+    if sandbox is not None and sandbox.endpoint:
+        url = url.replace("https://", "http://").replace(".on.aws/", f".localhost:{sandbox.endpoint_port}/")
+    config["FunctionUrl"] = url
+    return config
+
+
 # --- S3 ---------------------------------------------------------------------------------------------------------
 def _get_s3_event(event_name, bucket, key, notification_id):
     """moto.s3.notifications._get_s3_event: the full S3 record (moto's lacks userIdentity, requestParameters,
@@ -347,6 +358,8 @@ PATCHES = [
           _create_event_source_mapping, "a new SQS mapping polls what is already waiting"),
     Patch("lambda-update-esm", "moto.awslambda.models:LambdaBackend.update_event_source_mapping",
           ("self", "uuid", "spec"), _update_event_source_mapping, "re-enabling a mapping polls at once"),
+    Patch("lambda-function-url", "moto.awslambda.models:FunctionUrlConfig.to_dict", ("self",),
+          _function_url_to_dict, "AWS's URL ends with '/'; served locally it must be reachable"),
     Patch("s3-notification-event", "moto.s3.notifications:_get_s3_event",
           ("event_name", "bucket", "key", "notification_id"), _get_s3_event, "the full S3 record"),
     Patch("s3-invoke-lambda", "moto.s3.notifications:_invoke_awslambda",

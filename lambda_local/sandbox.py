@@ -74,6 +74,8 @@ class Sandbox:
         from .triggers.eventbridge import EventBridgeTargets
         from .triggers.sqs import SqsPollers
 
+        self.endpoint: str | None = None  # set by `lambda-local serve`: the local endpoint's URL
+        self.endpoint_port: int | None = None
         self.async_queue = AsyncQueue(self)
         self.sqs = SqsPollers(self)
         self.eventbridge = EventBridgeTargets(self)
@@ -94,6 +96,20 @@ class Sandbox:
         for pool in self._pools.values():
             pool.expire(self.clock.time())
         return ran
+
+    def http(self, method: str, url: str, *, headers: dict | None = None, body: bytes | str | None = None,
+             json_body=None):
+        """Send an HTTP request to a Function URL or an API Gateway invoke URL, as a browser or curl would.
+
+        >>> response = aws.http("GET", function_url + "hello?name=Ada")   # doctest: +SKIP
+        >>> response.status, response.json()                             # doctest: +SKIP
+        """
+        from .triggers.http import route
+
+        if json_body is not None:
+            body = json.dumps(json_body)
+            headers = {"content-type": "application/json", **(headers or {})}
+        return route(self, method, url, headers, body)
 
     def environments(self, function_name: str, region: str | None = None, account_id: str | None = None) -> list:
         """The execution environments of a function that are alive now."""

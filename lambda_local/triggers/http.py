@@ -1,0 +1,327 @@
+"""HTTP in front of functions: Function URLs, API Gateway REST APIs (Lambda proxy, payload 1.0) and HTTP APIs
+(payload 2.0), with the request events AWS builds and the response mapping AWS applies.
+
+``route(sandbox, method, url, headers, body)`` takes any URL a learner got from the API
+(``https://<id>.lambda-url.<region>.on.aws/...``, ``https://<api>.execute-api.<region>.amazonaws.com/<stage>/...``)
+and returns an :class:`HttpResponse`. The local endpoint (``lambda-local serve``) uses the same function.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from .. import events
+from ..runtime.errors import ServiceError
+
+__all__ = ["HttpResponse", "route"]
+
+_URL_HOST = re.compile(r"^(?P<id>[a-z0-9]{32})\.lambda-url\.(?P<region>[a-z0-9-]+)\.")
+_API_HOST = re.compile(r"^(?P<id>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.")
+
+
+@dataclass
+class HttpResponse:
+    """What an HTTP client receives."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    cookies: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self) -> str:
+        return f"<HttpResponse {self.status} {self.text[:60]!r}>"
+
+
+def _error(status: int, message: str, key: str = "message") -> HttpResponse:
+    return HttpResponse(status, {"content-type": "application/json"}, json.dumps({key: message}).encode())
+
+
+def route(sandbox, method: str, url: str, headers: dict | None = None, body: bytes | str | None = None,
+          source_ip: str = "127.0.0.1") -> HttpResponse:
+    """Send one HTTP request to whatever the URL names; 404/403/502 as AWS answers when something is missing."""
+    parts = urlsplit(url)
+    host = (headers or {}).get("host") or (headers or {}).get("Host") or parts.hostname or ""
+    body = body.encode("utf-8") if isinstance(body, str) else (body or b"")
+    request = _Request(method.upper(), parts.path or "/", parts.query, dict(headers or {}), body, source_ip, host)
+    match = _URL_HOST.match(host)
+    if match:
+        return _function_url(sandbox, match.group("id"), match.group("region"), request)
+    match = _API_HOST.match(host)
+    if match:
+        return _api(sandbox, match.group("id"), match.group("region"), request)
+    return _error(404, "Not Found")
+
+
+@dataclass
+class _Request:
+    method: str
+    path: str
+    query: str
+    headers: dict
+    body: bytes
+    source_ip: str
+    host: str
+
+    def body_fields(self) -> tuple[str | None, bool]:
+        if not self.body:
+            return None, False
+        try:
+            return self.body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            return base64.b64encode(self.body).decode("ascii"), True
+
+    def headers_lower(self) -> dict[str, str]:
+        return {k.lower(): v for k, v in self.headers.items()}
+
+
+def _now(sandbox) -> datetime:
+    return datetime.fromtimestamp(sandbox.clock.time(), timezone.utc)
+
+
+def _invoke(sandbox, fn, event: dict, qualifier: str | None = None):
+    return sandbox.invoke_moto_function(fn, json.dumps(event).encode("utf-8"), qualifier=qualifier)
+
+
+# --- Function URLs ---------------------------------------------------------------------------------------------------
+def _function_url(sandbox, url_id: str, region: str, request: _Request) -> HttpResponse:
+    fn = _find_url_function(url_id, region)
+    if fn is None:
+        return _error(404, "Not Found", "Message")
+    auth_type = fn.url_config.config.get("AuthType", "NONE")
+    if auth_type == "AWS_IAM":
+        return _error(403, "Forbidden", "Message")  # unsigned requests; signing is not modelled here
+    if sandbox.enforce_iam and not _resource_policy_allows(fn, "*", "lambda:InvokeFunctionUrl"):
+        return _error(403, "Forbidden", "Message")
+    text, is_base64 = request.body_fields()
+    event = events.function_url_event(
+        method=request.method, path=request.path, body=text, is_base64_encoded=is_base64,
+        headers=request.headers_lower() or None, query=request.query or None, url_id=url_id,
+        source_ip=request.source_ip, time=_now(sandbox), region=region, account_id=fn.account_id,
+        rng=sandbox.service.ids.rng)
+    try:
+        result = _invoke(sandbox, fn, event)
+    except ServiceError as error:
+        return _error(error.status, error.message, "Message")
+    if result.error_type:
+        return HttpResponse(502, {"content-type": "text/plain"}, b"Internal Server Error")
+    return _v2_response(result.payload)
+
+
+def _find_url_function(url_id: str, region: str):
+    from moto.awslambda.utils import get_backend
+    from moto.core.base_backend import BackendDict  # noqa: F401 - for the type of lambda_simple_backends
+
+    from moto.awslambda_simple.models import lambda_simple_backends
+
+    for account in list(lambda_simple_backends.keys()):
+        backend = get_backend(account, region)
+        for fn in backend.list_functions():
+            config = getattr(fn, "url_config", None)
+            if config is not None and config.url.split("//", 1)[1].startswith(url_id):
+                return fn
+    return None
+
+
+def _resource_policy_allows(fn, principal: str, action: str) -> bool:
+    """Whether the function's resource-based policy (add_permission) lets ``principal`` call ``action``."""
+    for statement in fn.policy.statements:
+        if statement.get("Effect", "Allow") != "Allow":
+            continue
+        actions = statement.get("Action")
+        actions = actions if isinstance(actions, list) else [actions]
+        if action not in actions and "lambda:*" not in actions:
+            continue
+        who = statement.get("Principal")
+        names = [who] if isinstance(who, str) else [v for vs in (who or {}).values()
+                                                     for v in (vs if isinstance(vs, list) else [vs])]
+        if "*" in names or principal in names:
+            return True
+    return False
+
+
+# --- API Gateway -----------------------------------------------------------------------------------------------------
+def _api(sandbox, api_id: str, region: str, request: _Request) -> HttpResponse:
+    from moto.apigateway.models import apigateway_backends
+    from moto.apigatewayv2.models import apigatewayv2_backends
+
+    for account in list(apigatewayv2_backends.keys()):
+        api = apigatewayv2_backends[account][region].apis.get(api_id)
+        if api is not None:
+            return _http_api(sandbox, api, account, region, request)
+    for account in list(apigateway_backends.keys()):
+        api = apigateway_backends[account][region].apis.get(api_id)
+        if api is not None:
+            return _rest_api(sandbox, api, account, region, request)
+    return _error(404, "Not Found")
+
+
+def _lambda_from_uri(uri: str, region: str):
+    """The function an integration URI names (API Gateway's long form or a plain function ARN)."""
+    from moto.awslambda.utils import get_backend
+
+    match = re.search(r"(arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:[^/:]+)(?::([^/]+))?", uri or "")
+    if not match:
+        return None, None
+    arn = match.group(1)
+    try:
+        return get_backend(arn.split(":")[4], arn.split(":")[3]).get_function(arn), match.group(2)
+    except Exception:  # noqa: BLE001
+        return None, None
+
+
+def _match(template: str, path: str) -> dict[str, str] | None:
+    """Path parameters if ``path`` fits the resource template (``/items/{id}``, ``/{proxy+}``)."""
+    pattern = "^" + re.sub(r"\\{(\w+)\\\+\\}", r"(?P<\1>.+)", re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)",
+                                                                  re.escape(template))) + "/?$"
+    match = re.match(pattern, path)
+    return match.groupdict() if match else None
+
+
+def _rest_api(sandbox, api, account: str, region: str, request: _Request) -> HttpResponse:
+    stage_name, _, rest = request.path.lstrip("/").partition("/")
+    stage = api.stages.get(stage_name)
+    if stage is None:
+        return _error(403, "Forbidden")
+    path = "/" + rest
+    best = None
+    for resource in api.resources.values():
+        template = resource.get_path()
+        params = _match(template, path)
+        if params is None:
+            continue
+        method = request.method if request.method in resource.resource_methods else (
+            "ANY" if "ANY" in resource.resource_methods else None)
+        if method is None:
+            continue
+        literal = len(re.sub(r"\{[^}]+\}", "", template))
+        if best is None or literal > best[0]:
+            best = (literal, resource, template, params, method)
+    if best is None:
+        return _error(403, "Missing Authentication Token")
+    _, resource, template, params, method = best
+    integration = resource.get_integration(method)
+    if integration is None or integration.integration_type != "AWS_PROXY":
+        return _error(500, "Internal server error")
+    fn, qualifier = _lambda_from_uri(integration.uri, region)
+    if fn is None or (sandbox.enforce_iam and not _resource_policy_allows(fn, "apigateway.amazonaws.com",
+                                                                          "lambda:InvokeFunction")):
+        return _error(500, "Internal server error")
+    text, is_base64 = request.body_fields()
+    event = events.rest_api_event(
+        method=request.method, path=path, resource=template, stage=stage_name, body=text,
+        is_base64_encoded=is_base64, headers=request.headers or None, query=request.query or None,
+        path_parameters=params or None, stage_variables=dict(stage.variables) or None, api_id=api.id,
+        resource_id=resource.id, source_ip=request.source_ip, time=_now(sandbox), region=region,
+        account_id=account, rng=sandbox.service.ids.rng)
+    try:
+        result = _invoke(sandbox, fn, event, qualifier)
+    except ServiceError as error:
+        return _error(429 if error.status == 429 else 500, "Internal server error" if error.status != 429
+                      else "Too Many Requests")
+    if result.error_type:
+        return _error(502, "Internal server error")
+    return _v1_response(result.payload)
+
+
+def _http_api(sandbox, api, account: str, region: str, request: _Request) -> HttpResponse:
+    stage_name = "$default" if "$default" in api.stages else None
+    path = request.path
+    if stage_name is None:
+        stage_name, _, rest = path.lstrip("/").partition("/")
+        if stage_name not in api.stages:
+            return _error(404, "Not Found")
+        path = "/" + rest
+    chosen = None
+    for candidate in api.routes.values():
+        key = candidate.route_key
+        if key == "$default":
+            chosen = chosen or (candidate, {})
+            continue
+        route_method, _, template = key.partition(" ")
+        params = _match(template, path)
+        if params is not None and route_method in (request.method, "ANY"):
+            if chosen is None or chosen[0].route_key == "$default":
+                chosen = (candidate, params)
+    if chosen is None:
+        return _error(404, "Not Found")
+    found, params = chosen
+    integration = api.integrations.get((found.target or "").split("/")[-1])
+    if integration is None:
+        return _error(500, "Internal Server Error")
+    fn, qualifier = _lambda_from_uri(integration.integration_uri, region)
+    if fn is None or (sandbox.enforce_iam and not _resource_policy_allows(fn, "apigateway.amazonaws.com",
+                                                                          "lambda:InvokeFunction")):
+        return _error(500, "Internal Server Error")
+    text, is_base64 = request.body_fields()
+    if (integration.payload_format_version or "2.0") == "1.0":
+        event = events.rest_api_event(
+            method=request.method, path=path, resource=found.route_key.partition(" ")[2] or path,
+            stage=stage_name, body=text, is_base64_encoded=is_base64, headers=request.headers or None,
+            query=request.query or None, path_parameters=params or None, api_id=api.api_id,
+            source_ip=request.source_ip, time=_now(sandbox), region=region, account_id=account,
+            rng=sandbox.service.ids.rng)
+    else:
+        event = events.http_api_event(
+            method=request.method, path=path, route_key=found.route_key, stage=stage_name, body=text,
+            is_base64_encoded=is_base64, headers=request.headers_lower() or None, query=request.query or None,
+            path_parameters=params or None, api_id=api.api_id, source_ip=request.source_ip, time=_now(sandbox),
+            region=region, account_id=account, rng=sandbox.service.ids.rng)
+    try:
+        result = _invoke(sandbox, fn, event, qualifier)
+    except ServiceError as error:
+        return _error(429 if error.status == 429 else 500, "Internal Server Error")
+    if result.error_type:
+        return _error(500, "Internal Server Error")
+    if (integration.payload_format_version or "2.0") == "1.0":
+        return _v1_response(result.payload)
+    return _v2_response(result.payload)
+
+
+# --- response mapping ------------------------------------------------------------------------------------------------
+def _body_bytes(body, is_base64: bool) -> bytes:
+    if body is None:
+        return b""
+    if is_base64:
+        return base64.b64decode(body)
+    return body.encode("utf-8") if isinstance(body, str) else json.dumps(body).encode("utf-8")
+
+
+def _v1_response(payload) -> HttpResponse:
+    """Payload 1.0 (REST proxy): statusCode, headers, multiValueHeaders, body (a string), isBase64Encoded."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("statusCode", 200), int) or (
+            payload.get("body") is not None and not isinstance(payload["body"], str)):
+        return _error(502, "Internal server error")
+    headers = {k.lower(): str(v) for k, v in (payload.get("headers") or {}).items()}
+    for name, values in (payload.get("multiValueHeaders") or {}).items():
+        headers[name.lower()] = ", ".join(str(v) for v in values)
+    headers.setdefault("content-type", "application/json")
+    return HttpResponse(int(payload.get("statusCode", 200)), headers,
+                        _body_bytes(payload.get("body"), bool(payload.get("isBase64Encoded"))))
+
+
+def _v2_response(payload) -> HttpResponse:
+    """Payload 2.0 (HTTP APIs, Function URLs): a dict with statusCode is a response; anything else is a 200
+    JSON body."""
+    if not isinstance(payload, dict) or "statusCode" not in payload:
+        return HttpResponse(200, {"content-type": "application/json"}, json.dumps(payload).encode("utf-8"))
+    if not isinstance(payload["statusCode"], int):
+        return _error(500, "Internal Server Error")
+    headers = {k.lower(): str(v) for k, v in (payload.get("headers") or {}).items()}
+    headers.setdefault("content-type", "application/json")
+    body = payload.get("body")
+    if body is not None and not isinstance(body, str):
+        body = json.dumps(body)
+    return HttpResponse(payload["statusCode"], headers, _body_bytes(body, bool(payload.get("isBase64Encoded"))),
+                        list(payload.get("cookies") or []))

@@ -1,0 +1,126 @@
+"""`lambda-local serve` driven by the AWS CLI (the awscli package, v1) as the guides' walkthrough does, plus curl."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+
+import pytest
+
+TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+HANDLER = """
+import os
+def lambda_handler(event, context):
+    print("event:", event)
+    return {"message": os.environ.get("GREETING", "Hello") + ", " + event.get("name", "world")}
+"""
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory):
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    server = subprocess.Popen([sys.executable, "-m", "lambda_local.cli", "serve", "--port", str(port), "--seed", "3"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/_lambda_local/invocations", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        server.kill()
+        pytest.fail("lambda-local serve did not start: " + server.stdout.read().decode())
+    yield url
+    server.terminate()
+    server.wait(10)
+
+
+def aws(endpoint, *args, parse=True):
+    env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1", "AWS_PAGER": ""}
+    done = subprocess.run([sys.executable, "-m", "awscli", "--endpoint-url", endpoint, *args], capture_output=True,
+                          text=True, env=env,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout) if parse and done.stdout.strip() else done.stdout
+
+
+def local(endpoint, *args):
+    env = {**os.environ, "AWS_ENDPOINT_URL": endpoint}
+    done = subprocess.run([sys.executable, "-m", "lambda_local.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_guides_cli_walkthrough(endpoint, tmp_path):
+    (tmp_path / "trust-policy.json").write_text(json.dumps(TRUST))
+    with zipfile.ZipFile(tmp_path / "function.zip", "w") as archive:
+        archive.writestr("lambda_function.py", HANDLER)
+    role = aws(endpoint, "iam", "create-role", "--role-name", "lambda-ex",
+               "--assume-role-policy-document", f"file://{tmp_path}/trust-policy.json")["Role"]["Arn"]
+    aws(endpoint, "iam", "attach-role-policy", "--role-name", "lambda-ex", "--policy-arn",
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", parse=False)
+    created = aws(endpoint, "lambda", "create-function", "--function-name", "my-function", "--runtime", "python3.12",
+                  "--handler", "lambda_function.lambda_handler", "--role", role, "--timeout", "30",
+                  "--memory-size", "256", "--zip-file", f"fileb://{tmp_path}/function.zip")
+    assert created["FunctionName"] == "my-function" and created["MemorySize"] == 256
+    # AWS CLI v1 sends --payload as it is (v2 needs --cli-binary-format raw-in-base64-out for this)
+    result = aws(endpoint, "lambda", "invoke", "--function-name", "my-function", "--payload", '{"name": "Ada"}',
+                 "--log-type", "Tail", str(tmp_path / "response.json"))
+    assert result["StatusCode"] == 200
+    assert json.loads((tmp_path / "response.json").read_text()) == {"message": "Hello, Ada"}
+    aws(endpoint, "lambda", "update-function-configuration", "--function-name", "my-function",
+        "--environment", "Variables={GREETING=Hi}")
+    aws(endpoint, "lambda", "invoke", "--function-name", "my-function", "--payload", '{"name": "Bob"}',
+        str(tmp_path / "response.json"))
+    assert json.loads((tmp_path / "response.json").read_text()) == {"message": "Hi, Bob"}
+    groups = aws(endpoint, "logs", "describe-log-groups")["logGroups"]
+    assert [g["logGroupName"] for g in groups] == ["/aws/lambda/my-function"]
+    tail = local(endpoint, "logs", "my-function")
+    assert "event: {'name': 'Ada'}" in tail and "REPORT RequestId" in tail
+
+    # an event source mapping, a schedule, a Function URL
+    queue = aws(endpoint, "sqs", "create-queue", "--queue-name", "jobs")["QueueUrl"]
+    aws(endpoint, "lambda", "create-event-source-mapping", "--function-name", "my-function", "--batch-size", "10",
+        "--maximum-batching-window-in-seconds", "5",
+        "--event-source-arn", "arn:aws:sqs:us-east-1:123456789012:jobs")
+    aws(endpoint, "sqs", "send-message", "--queue-url", queue, "--message-body", "job 1")
+    rule = aws(endpoint, "events", "put-rule", "--name", "every-5", "--schedule-expression", "rate(5 minutes)")
+    aws(endpoint, "lambda", "add-permission", "--function-name", "my-function", "--statement-id", "events",
+        "--action", "lambda:InvokeFunction", "--principal", "events.amazonaws.com", "--source-arn", rule["RuleArn"])
+    aws(endpoint, "events", "put-targets", "--rule", "every-5", "--targets",
+        "Id=1,Arn=arn:aws:lambda:us-east-1:123456789012:function:my-function")
+    before = json.loads(urllib.request.urlopen(endpoint + "/_lambda_local/invocations").read())
+    assert "virtual time is now" in local(endpoint, "advance", "--minutes", "10")
+    after = json.loads(urllib.request.urlopen(endpoint + "/_lambda_local/invocations").read())
+    assert len(after) - len(before) == 3  # the SQS batch (after its 5 s window) and two scheduled events
+    url = aws(endpoint, "lambda", "create-function-url-config", "--function-name", "my-function",
+              "--auth-type", "NONE")["FunctionUrl"]
+    aws(endpoint, "lambda", "add-permission", "--function-name", "my-function", "--statement-id", "url",
+        "--action", "lambda:InvokeFunctionUrl", "--principal", "*", "--function-url-auth-type", "NONE")
+    if shutil.which("curl"):
+        done = subprocess.run(["curl", "-s", url + "?name=Cy"], capture_output=True, text=True, timeout=30)
+        assert json.loads(done.stdout)["message"].startswith("Hi, ")
+    listed = aws(endpoint, "lambda", "list-functions")["Functions"]
+    assert [f["FunctionName"] for f in listed] == ["my-function"]
+    aws(endpoint, "lambda", "delete-function", "--function-name", "my-function", parse=False)
+    aws(endpoint, "iam", "detach-role-policy", "--role-name", "lambda-ex", "--policy-arn",
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", parse=False)
+    aws(endpoint, "iam", "delete-role", "--role-name", "lambda-ex", parse=False)
+    assert aws(endpoint, "lambda", "list-functions")["Functions"] == []
+    assert aws(endpoint, "iam", "list-roles")["Roles"] == []
