@@ -157,6 +157,7 @@ def _create_event_source_mapping(self, spec):
     sandbox = _current()
     if sandbox is not None:
         sandbox.sqs.mapping_changed(esm)
+        sandbox.streams.mapping_created(esm)
     return esm
 
 
@@ -262,6 +263,47 @@ def _put_rule(self, name, *args, **kwargs):
     if sandbox is not None and expression:
         sandbox.eventbridge.schedule(self, rule)
     return rule
+
+
+# --- DynamoDB Streams and Kinesis -------------------------------------------------------------------------------
+def _dynamodb_stream_add(self, old, new):
+    """StreamShard.add: our stream pollers checkpoint and retry (moto re-sends every record on each change)."""
+    sandbox = _current()
+    if sandbox is None:
+        return original("dynamodb-stream-add")(self, old, new)
+    saved, self.table.lambda_event_source_mappings = self.table.lambda_event_source_mappings, {}
+    try:
+        original("dynamodb-stream-add")(self, old, new)
+    finally:
+        self.table.lambda_event_source_mappings = saved
+    sandbox.streams.dynamodb_changed(self)
+
+
+def _kinesis_put_record(self, partition_key, explicit_hash_key, data):
+    sandbox = _current()
+    if sandbox is None:
+        return original("kinesis-put-record")(self, partition_key, explicit_hash_key, data)
+    saved, self.lambda_event_source_mappings = self.lambda_event_source_mappings, {}
+    try:
+        result = original("kinesis-put-record")(self, partition_key, explicit_hash_key, data)
+    finally:
+        self.lambda_event_source_mappings = saved
+    sandbox.streams.kinesis_changed(self)
+    return result
+
+
+def _kinesis_put_records(self, stream_arn, stream_name, records):
+    """KinesisBackend.put_records: the whole batch lands before the poller reads it, as one batch."""
+    sandbox = _current()
+    if sandbox is None:
+        return original("kinesis-put-records")(self, stream_arn, stream_name, records)
+    sandbox.streams.deferred = True
+    try:
+        result = original("kinesis-put-records")(self, stream_arn, stream_name, records)
+    finally:
+        sandbox.streams.deferred = False
+    sandbox.streams.kinesis_changed(self.describe_stream(stream_arn=stream_arn, stream_name=stream_name))
+    return result
 
 
 # --- SQS --------------------------------------------------------------------------------------------------------
@@ -372,6 +414,13 @@ PATCHES = [
     Patch("events-put-rule", "moto.events.models:EventsBackend.put_rule",
           ("self", "name", "description", "event_bus_arn", "event_pattern", "role_arn", "scheduled_expression"),
           _put_rule, "schedules validated and fired on the virtual clock"),
+    Patch("dynamodb-stream-add", "moto.dynamodb.models.table:StreamShard.add", ("self", "old", "new"),
+          _dynamodb_stream_add, "stream mappings served by our in-order pollers"),
+    Patch("kinesis-put-record", "moto.kinesis.models:Stream.put_record",
+          ("self", "partition_key", "explicit_hash_key", "data"), _kinesis_put_record,
+          "stream mappings served by our in-order pollers"),
+    Patch("kinesis-put-records", "moto.kinesis.models:KinesisBackend.put_records",
+          ("self", "stream_arn", "stream_name", "records"), _kinesis_put_records, "one batch per PutRecords"),
     Patch("sqs-unix-time", "moto.sqs.models:unix_time", ("dt",), _sqs_unix_time,
           "SQS timestamps and visibility timeouts on the virtual clock"),
     Patch("sqs-unix-time-millis", "moto.sqs.models:unix_time_millis", ("dt",), _sqs_unix_time_millis,

@@ -73,11 +73,13 @@ class Sandbox:
         from .triggers.asynchronous import AsyncQueue
         from .triggers.eventbridge import EventBridgeTargets
         from .triggers.sqs import SqsPollers
+        from .triggers.streams import StreamPollers
 
         self.endpoint: str | None = None  # set by `lambda-local serve`: the local endpoint's URL
         self.endpoint_port: int | None = None
         self.async_queue = AsyncQueue(self)
         self.sqs = SqsPollers(self)
+        self.streams = StreamPollers(self)
         self.eventbridge = EventBridgeTargets(self)
 
     # --- what a learner uses -----------------------------------------------------------------------------------------

@@ -322,3 +322,83 @@ def test_invalid_schedule_expressions_are_refused(aws, expression):
         boto3.client("events").put_rule(Name="bad", ScheduleExpression=expression)
     assert raised.value.response["Error"]["Code"] == "ValidationException"
     assert raised.value.response["Error"]["Message"] == "Parameter ScheduleExpression is not valid."
+
+
+# --- DynamoDB Streams and Kinesis ---------------------------------------------------------------------------------
+STREAM_WORKER = """
+import json, base64
+def handler(event, context):
+    failures = []
+    for record in event["Records"]:
+        if "dynamodb" in record:
+            value = record["dynamodb"].get("NewImage", {}).get("v", {}).get("S", "")
+            seq = record["dynamodb"]["SequenceNumber"]
+        else:
+            value = base64.b64decode(record["kinesis"]["data"]).decode()
+            seq = record["kinesis"]["sequenceNumber"]
+        print(json.dumps({"value": value, "name": record["eventName"]}))
+        if value == "poison":
+            failures.append({"itemIdentifier": seq})
+    if failures and context.function_name == "raiser":
+        raise RuntimeError("poison")
+    return {"batchItemFailures": failures}
+"""
+
+
+def _values(aws, name):
+    return [json.loads(line)["value"] for r in aws.invocations if r.function_name == name
+            for line in r.log.splitlines() if line.startswith('{"value"')]
+
+
+def test_dynamodb_stream_mapping_delivers_changes_in_order(aws, create):
+    ddb = boto3.client("dynamodb")
+    table = ddb.create_table(TableName="items", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                             BillingMode="PAY_PER_REQUEST",
+                             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    stream_arn = table["TableDescription"]["LatestStreamArn"]
+    create("changes", STREAM_WORKER)
+    boto3.client("lambda").create_event_source_mapping(FunctionName="changes", EventSourceArn=stream_arn,
+                                                       StartingPosition="TRIM_HORIZON", BatchSize=10)
+    ddb.put_item(TableName="items", Item={"id": {"S": "1"}, "v": {"S": "a"}})
+    ddb.put_item(TableName="items", Item={"id": {"S": "1"}, "v": {"S": "b"}})
+    ddb.delete_item(TableName="items", Key={"id": {"S": "1"}})
+    names = [json.loads(line)["name"] for r in aws.invocations for line in r.log.splitlines()
+             if line.startswith('{"value"')]
+    assert names == ["INSERT", "MODIFY", "REMOVE"] and _values(aws, "changes")[:2] == ["a", "b"]
+
+
+def test_kinesis_failures_block_the_shard_and_bisect(aws, create):
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    arn = kinesis.describe_stream(StreamName="clicks")["StreamDescription"]["StreamARN"]
+    create("raiser", STREAM_WORKER)
+    boto3.client("lambda").create_event_source_mapping(
+        FunctionName="raiser", EventSourceArn=arn, StartingPosition="LATEST", BatchSize=4,
+        BisectBatchOnFunctionError=True, MaximumRetryAttempts=1)
+    kinesis.put_records(StreamName="clicks", Records=[{"Data": v.encode(), "PartitionKey": "p"}
+                                                      for v in ["a", "b", "poison", "d"]])
+    assert _values(aws, "raiser") == ["a", "b", "poison", "d"]  # one batch of four
+    aws.advance(minutes=5)
+    # bisected: [a, b] succeed, [poison, d] fails, then [poison] fails until retries run out, then [d]
+    assert _values(aws, "raiser")[4:6] == ["a", "b"]
+    assert _values(aws, "raiser")[-1] == "d"
+    kinesis.put_record(StreamName="clicks", Data=b"e", PartitionKey="p")
+    assert _values(aws, "raiser")[-1] == "e"
+
+
+def test_kinesis_partial_batch_response_checkpoints(aws, create):
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName="orders", ShardCount=1)
+    arn = kinesis.describe_stream(StreamName="orders")["StreamDescription"]["StreamARN"]
+    create("changes", STREAM_WORKER)
+    boto3.client("lambda").create_event_source_mapping(
+        FunctionName="changes", EventSourceArn=arn, StartingPosition="TRIM_HORIZON", BatchSize=10,
+        FunctionResponseTypes=["ReportBatchItemFailures"], MaximumRetryAttempts=1)
+    kinesis.put_records(StreamName="orders", Records=[{"Data": v.encode(), "PartitionKey": "p"}
+                                                      for v in ["a", "poison", "c"]])
+    aws.advance(seconds=5)
+    # checkpoint at the lowest failed record: "a" is never sent again; one retry, then the rest is given up
+    assert _values(aws, "changes") == ["a", "poison", "c", "poison", "c"]
+    aws.advance(minutes=5)
+    assert len(_values(aws, "changes")) == 5
