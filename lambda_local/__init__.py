@@ -18,11 +18,12 @@ Two ways in:
 """
 
 from .clock import VirtualClock
+from .packaging import zip_package
 from .runtime import Function, Invocation, ServiceError
 
 __version__ = "0.1.0"
 
-__all__ = ["Function", "Invocation", "ServiceError", "VirtualClock", "mock_aws"]
+__all__ = ["Function", "Invocation", "ServiceError", "VirtualClock", "mock_aws", "zip_package"]
 
 
 def __getattr__(name):

@@ -185,15 +185,46 @@ def _role_statements(role_arn: str) -> list[dict]:
     return statements
 
 
-def is_allowed(role_arn: str, action: str, resource: str) -> bool:
-    """IAM's decision for the role's identity policies: an explicit Deny wins, then any Allow, else denied."""
+_NEVER_DENIED = {"sts:GetCallerIdentity"}  # IAM cannot deny it
+
+
+def decision(role_arn: str, action: str, resource: str) -> str:
+    """IAM's decision for the role's identity policies: "Deny" (explicit), "Allow", or "ImplicitDeny"."""
+    if action in _NEVER_DENIED:
+        return "Allow"
     allowed = False
     for statement in _role_statements(role_arn):
         if _statement_applies(statement, action, resource):
             if statement.get("Effect") == "Deny":
-                return False
+                return "Deny"
             allowed = allowed or statement.get("Effect") == "Allow"
-    return allowed
+    return "Allow" if allowed else "ImplicitDeny"
+
+
+def is_allowed(role_arn: str, action: str, resource: str) -> bool:
+    return decision(role_arn, action, resource) == "Allow"
+
+
+def trusts_lambda(role_arn: str) -> bool:
+    """Whether the role's trust policy lets the Lambda service assume it."""
+    from moto.iam.models import iam_backends
+
+    account = role_arn.split(":")[4]
+    role = next((r for r in iam_backends[account]["aws"].roles.values() if r.arn == role_arn), None)
+    if role is None:
+        return False
+    try:
+        document = json.loads(role.assume_role_policy_document or "{}")
+    except ValueError:
+        return False
+    for statement in _as_list(document.get("Statement", [])):
+        if statement.get("Effect") != "Allow" or not _matches(statement.get("Action", ""), "sts:AssumeRole", False):
+            continue
+        principal = statement.get("Principal")
+        services = principal.get("Service", []) if isinstance(principal, dict) else [principal]
+        if "*" in _as_list(services) or "lambda.amazonaws.com" in _as_list(services):
+            return True
+    return False
 
 
 def allows_logging(role_arn: str, region: str, account: str, group: str, stream: str) -> bool:
@@ -204,12 +235,13 @@ def allows_logging(role_arn: str, region: str, account: str, group: str, stream:
 
 
 # --- the botocore hook -----------------------------------------------------------------------------------------------
-def _denied_response(service: str, session: RoleSession, action: str, resource: str):
+def _denied_response(service: str, session: RoleSession, action: str, resource: str, explicit: bool):
     from botocore.awsrequest import AWSResponse
 
     code = _ACCESS_DENIED_CODE.get(service, "AccessDeniedException")
-    message = (f"User: {session.principal} is not authorized to perform: {action} on resource: {resource} "
-               f"because no identity-based policy allows the {action} action")
+    reason = ("with an explicit deny in an identity-based policy" if explicit
+              else f"because no identity-based policy allows the {action} action")
+    message = f"User: {session.principal} is not authorized to perform: {action} on resource: {resource} {reason}"
     parsed = {"Error": {"Code": code, "Message": message},
               "ResponseMetadata": {"HTTPStatusCode": 403, "HTTPHeaders": {}}}
     return AWSResponse("https://lambda-local.invalid", 403, {}, None), parsed
@@ -227,8 +259,9 @@ def _before_call(model=None, params=None, request_signer=None, context=None, **k
     call_params = (context or {}).get("lambda_local_params") or {}
     action = action_name(service, model.name)
     for resource in resource_arns(service, model.name, call_params, region, session.account_id):
-        if not is_allowed(session.role_arn, action, resource):
-            return _denied_response(service, session, action, resource)
+        verdict = decision(session.role_arn, action, resource)
+        if verdict != "Allow":
+            return _denied_response(service, session, action, resource, explicit=verdict == "Deny")
     return None
 
 

@@ -29,30 +29,46 @@ class LogEvent:
 _abandoned_threads: set[int] = set()
 
 
-class LogSink:
-    """Collects one phase's log events (what the function printed or logged), line by line as CloudWatch splits them."""
+MAX_EVENT_BYTES = 262_144 - 26  # CloudWatch's limit per event (256 KB including 26 bytes of overhead)
+MAX_INVOCATION_LOG = 10 * 1024 * 1024  # kept per invocation here; AWS keeps everything (and bills for it)
 
-    __slots__ = ("events", "_partial", "_clock_ms", "closed", "size")
+
+class LogSink:
+    """Collects one phase's log events (what the function printed or logged), line by line as CloudWatch splits them.
+
+    A line longer than CloudWatch's 256 KB event limit is split into several events. Past 10 MB in one invocation
+    the rest is counted and dropped, with a note, so a handler printing in a loop cannot exhaust the machine.
+    """
+
+    __slots__ = ("events", "_partial", "_partial_len", "_clock_ms", "closed", "size", "dropped")
 
     def __init__(self, clock_ms):
         self.events: list[LogEvent] = []
-        self._partial = ""
+        self._partial: list[str] = []
+        self._partial_len = 0
         self._clock_ms = clock_ms
         self.closed = False
         self.size = 0
+        self.dropped = 0
 
     def write_text(self, text: str) -> None:
         """Text written to stdout/stderr: each complete line is one log event."""
         if self.closed or not text:
             return
         if "\n" not in text:
-            self._partial += text
+            self._partial.append(text)
+            self._partial_len += len(text)
+            if self._partial_len > MAX_EVENT_BYTES:
+                self.flush()
             return
-        lines = (self._partial + text).split("\n")
-        self._partial = lines.pop()
+        first, *lines = text.split("\n")
+        tail = lines.pop()
         now = self._clock_ms()
+        self._partial.append(first)
+        self._add(now, "".join(self._partial))
         for line in lines:
             self._add(now, line)
+        self._partial, self._partial_len = ([tail], len(tail)) if tail else ([], 0)
 
     def write_event(self, message: str) -> None:
         """One framed message (a logging record, an error report): a single event even if it spans lines."""
@@ -63,15 +79,25 @@ class LogSink:
 
     def flush(self) -> None:
         if self._partial:
-            self._add(self._clock_ms(), self._partial)
-            self._partial = ""
+            self._add(self._clock_ms(), "".join(self._partial))
+            self._partial, self._partial_len = [], 0
 
     def _add(self, timestamp_ms: int, message: str) -> None:
+        if self.size + len(message) > MAX_INVOCATION_LOG:
+            self.dropped += len(message)
+            return
         self.size += len(message)
+        while len(message) > MAX_EVENT_BYTES:
+            self.events.append(LogEvent(timestamp_ms, message[:MAX_EVENT_BYTES]))
+            message = message[MAX_EVENT_BYTES:]
         self.events.append(LogEvent(timestamp_ms, message))
 
     def close(self) -> None:
         self.flush()
+        if self.dropped:
+            self.events.append(LogEvent(self._clock_ms(), f"[lambda_local] {self.dropped} more characters of log "
+                                                           f"output were dropped (10 MB per invocation are kept)"))
+            self.dropped = 0
         self.closed = True
 
 
@@ -120,7 +146,8 @@ class _JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "timestamp": datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "timestamp": datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+            + "Z",
             "level": record.levelname,
             "message": record.getMessage(),
             "logger": record.name,
@@ -158,6 +185,16 @@ class LambdaLogHandler(logging.Handler):
 
 def log_stream_name(day: datetime, version: str, environment_id: str) -> str:
     return f"{day:%Y/%m/%d}/[{version}]{environment_id}"
+
+
+def init_start_line(runtime: str, region: str) -> str:
+    """The platform's first line in a new environment's stream. The runtime version here is a stand-in: AWS
+    publishes its own numbers (python:3.12.vNN) and ARNs."""
+    import hashlib
+
+    digest = hashlib.sha256(runtime.encode()).hexdigest()
+    return (f"INIT_START Runtime Version: {runtime.replace('python', 'python:')}.v1\t"
+            f"Runtime Version ARN: arn:aws:lambda:{region}::runtime:{digest}")
 
 
 def start_line(request_id: str, version: str) -> str:

@@ -128,8 +128,11 @@ def _create_function(self, spec):
     if sandbox is not None:
         sandbox.validate_function_spec(spec, self)
     fn = original("lambda-create-function")(self, spec)
+    stored = self.get_function(fn.function_name)
     if spec.get("DeadLetterConfig"):
-        self.get_function(fn.function_name).dead_letter_config = spec["DeadLetterConfig"]
+        stored.dead_letter_config = fn.dead_letter_config = spec["DeadLetterConfig"]
+    if spec.get("LoggingConfig"):
+        stored.lambda_local_logging_config = fn.lambda_local_logging_config = dict(spec["LoggingConfig"])
     return fn
 
 
@@ -139,15 +142,25 @@ def _update_function_configuration(self, function_name, qualifier, body):
         sandbox.validate_function_spec(body, self, update=True)
     if "DeadLetterConfig" in body:
         self.get_function(function_name, qualifier).dead_letter_config = body["DeadLetterConfig"] or None
+    if "LoggingConfig" in body:
+        fn = self.get_function(function_name, qualifier)
+        fn.lambda_local_logging_config = {**(getattr(fn, "lambda_local_logging_config", None) or {}),
+                                          **body["LoggingConfig"]}
     return original("lambda-update-configuration")(self, function_name, qualifier, body)
 
 
 def _get_configuration(self, on_create: bool = False):
-    """LambdaFunction.get_configuration: report the DeadLetterConfig, as AWS does."""
+    """LambdaFunction.get_configuration: report the DeadLetterConfig and LoggingConfig, as AWS does."""
     config = original("lambda-get-configuration")(self, on_create)
     dlq = getattr(self, "dead_letter_config", None)
     if dlq and dlq.get("TargetArn"):
         config["DeadLetterConfig"] = {"TargetArn": dlq["TargetArn"]}
+    logging_config = getattr(self, "lambda_local_logging_config", None) or {}
+    config["LoggingConfig"] = {"LogFormat": logging_config.get("LogFormat", "Text"),
+                               "LogGroup": logging_config.get("LogGroup", f"/aws/lambda/{self.function_name}")}
+    if logging_config.get("LogFormat") == "JSON":
+        config["LoggingConfig"]["ApplicationLogLevel"] = logging_config.get("ApplicationLogLevel", "INFO")
+        config["LoggingConfig"]["SystemLogLevel"] = logging_config.get("SystemLogLevel", "INFO")
     return config
 
 
@@ -190,6 +203,28 @@ def _get_s3_event(event_name, bucket, key, notification_id):
     from .triggers.s3 import notification_event
 
     return notification_event(sandbox, str(getattr(event_name, "value", event_name)), bucket, key, notification_id)
+
+
+def _put_bucket_notification_configuration(self, bucket_name, notification_config):
+    """S3Backend.put_bucket_notification_configuration: S3 checks that it may invoke each function (its resource
+    policy must allow s3.amazonaws.com lambda:InvokeFunction), as AWS does before it accepts the configuration."""
+    sandbox = _current()
+    if sandbox is not None and sandbox.enforce_iam:
+        from moto.awslambda.utils import get_backend
+        from moto.s3.exceptions import S3ClientError
+
+        from .triggers.permissions import resource_policy_allows
+
+        for item in (notification_config or {}).get("CloudFunctionConfiguration") or []:
+            arn = item.get("CloudFunction", "")
+            parts = arn.split(":")
+            try:
+                fn = get_backend(parts[4], parts[3]).get_function(":".join(parts[:7]))
+            except Exception:  # noqa: BLE001 - a missing function fails validation like a missing permission
+                fn = None
+            if fn is None or not resource_policy_allows(fn, "s3.amazonaws.com", "lambda:InvokeFunction"):
+                raise S3ClientError("InvalidArgument", "Unable to validate the following destination configurations")
+    return original("s3-put-notification")(self, bucket_name, notification_config)
 
 
 def _s3_invoke_lambda(account_id, event_body, fn_arn, region_name):
@@ -338,7 +373,7 @@ def _sqs_add_message(self, message):
         original("sqs-add-message")(self, message)
     finally:
         self.lambda_event_source_mappings = saved
-    sandbox.sqs.message_arrived(self)
+    sandbox.sqs.message_arrived(self, message)
 
 
 def _update_function_code(self, function_name, qualifier, body):
@@ -404,6 +439,9 @@ PATCHES = [
           _function_url_to_dict, "AWS's URL ends with '/'; served locally it must be reachable"),
     Patch("s3-notification-event", "moto.s3.notifications:_get_s3_event",
           ("event_name", "bucket", "key", "notification_id"), _get_s3_event, "the full S3 record"),
+    Patch("s3-put-notification", "moto.s3.models:S3Backend.put_bucket_notification_configuration",
+          ("self", "bucket_name", "notification_config"), _put_bucket_notification_configuration,
+          "S3 refuses a Lambda destination it may not invoke"),
     Patch("s3-invoke-lambda", "moto.s3.notifications:_invoke_awslambda",
           ("account_id", "event_body", "fn_arn", "region_name"), _s3_invoke_lambda, "S3 invokes asynchronously"),
     Patch("sns-subscription-publish", "moto.sns.models:Subscription.publish",

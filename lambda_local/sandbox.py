@@ -11,7 +11,9 @@ True
 from __future__ import annotations
 
 import base64
+import collections
 import functools
+import itertools
 import hashlib
 import io
 import json
@@ -43,7 +45,11 @@ _FAKE_CREDENTIALS = {
 # Never let botocore read the learner's real ~/.aws files while mocked.
 _FAKE_FILES = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
 
-UNZIPPED_LIMIT = 262_144_000  # function code plus layers, unzipped
+RECURSION_LIMIT = 16  # invocations in one chain before Lambda's recursive loop detection stops it
+UNZIPPED_LIMIT = 262_144_000
+ZIPPED_LIMIT = 52_428_800  # 50 MB for a direct upload (larger packages go through S3)
+_OTHER_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x", "java11", "java17", "java21", "dotnet8",
+                   "ruby3.2", "ruby3.3", "ruby3.4", "provided.al2", "provided.al2023")  # function code plus layers, unzipped
 SUPPORTED_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
 DEPRECATED_RUNTIMES = ("python2.7", "python3.6", "python3.7", "python3.8")
 
@@ -75,6 +81,14 @@ class Sandbox:
         from .triggers.sqs import SqsPollers
         from .triggers.streams import StreamPollers
 
+        # Work a trigger starts while a function runs (an S3 write that notifies, a message sent to a queue) waits
+        # until the running invocation ends, as on AWS; each piece of work carries the chain of invocations that
+        # caused it, so a function that triggers itself is stopped as Lambda's recursive loop detection stops it.
+        self._depth = 0
+        self._pending: collections.deque = collections.deque()
+        self._chain: int | None = None
+        self._chains = itertools.count(1)
+        self._chain_counts: collections.Counter = collections.Counter()
         self.endpoint: str | None = None  # set by `lambda-local serve`: the local endpoint's URL
         self.endpoint_port: int | None = None
         self.async_queue = AsyncQueue(self)
@@ -129,6 +143,14 @@ class Sandbox:
             return None
         invoked_arn = config.function_arn + (f":{qualifier}" if qualifier else "")
         credentials = iam.credentials_for(config.role, config.function_name, config.account_id, self.enforce_iam)
+        chain = self._chain if self._chain is not None else next(self._chains)
+        self._chain_counts[chain] += 1
+        if self._chain_counts[chain] > RECURSION_LIMIT:
+            raise ServiceError("RecursiveInvocationException",
+                               "Lambda has detected your function being invoked in a recursive loop with other "
+                               "Amazon Web Services resources and stopped your function's invocation.", 400)
+        previous, self._chain = self._chain, chain
+        self._depth += 1
         try:
             return _invoke(self.service, pool, config, payload, invocation_type=invocation_type,
                            client_context=client_context, invoked_arn=invoked_arn, credentials=credentials)
@@ -136,6 +158,37 @@ class Sandbox:
             if error.status == 429:
                 metrics.throttled(config, self.clock.time())
             raise
+        finally:
+            self._depth -= 1
+            self._chain = previous
+            if not self._depth:
+                self._drain()
+
+    # --- ordering and recursive loops ----------------------------------------------------------------------------
+    @property
+    def chain(self) -> int | None:
+        """The chain of invocations the code running now belongs to (None outside any function)."""
+        return self._chain
+
+    def run_or_defer(self, work, chain: int | None = None) -> None:
+        """Run ``work`` now, or after the running invocation ends if a function is running."""
+        chain = self._chain if chain is None else chain
+        if self._depth:
+            self._pending.append((work, chain))
+            return
+        self._run_in_chain(work, chain)
+
+    def _run_in_chain(self, work, chain) -> None:
+        previous, self._chain = self._chain, chain
+        try:
+            work()
+        finally:
+            self._chain = previous
+
+    def _drain(self) -> None:
+        while self._pending and not self._depth:
+            work, chain = self._pending.popleft()
+            self._run_in_chain(work, chain)
 
     def invoke_async(self, backend, fn, payload: bytes, qualifier: str | None = None) -> None:
         """InvocationType=Event: the request is checked and queued (202); the first attempt runs at once."""
@@ -158,7 +211,7 @@ class Sandbox:
                                "python3.x runtime run here.", 400)
         task_root, _ = self._unzip(fn.code_bytes, fn.code_sha_256)
         layer_dirs = [self._layer_dir(fn, layer["Arn"]) for layer in fn.layers]
-        logging_config = getattr(fn, "logging_config", None) or {}
+        logging_config = getattr(fn, "lambda_local_logging_config", None) or {}
         environment = dict(fn.environment_vars or {})
         config = FunctionConfig(
             function_name=fn.function_name, handler=fn.handler, runtime=fn.run_time or "python3.12",
@@ -200,9 +253,16 @@ class Sandbox:
                            "updating functions.")
         if runtime and not runtime.startswith("python") and spec.get("PackageType", "Zip") == "Zip":
             pass  # other runtimes are accepted by the API; invoking them reports that they cannot run here
-        handler = spec.get("Handler")
-        if handler is not None and "." not in handler and spec.get("PackageType", "Zip") == "Zip":
-            pass  # AWS accepts it at create time; the invoke fails with Runtime.MalformedHandlerName
+        if runtime and runtime not in SUPPORTED_RUNTIMES and runtime not in _OTHER_RUNTIMES:
+            raise _validation("runtime", runtime, "Member must satisfy enum value set: [" +
+                              ", ".join(SUPPORTED_RUNTIMES + _OTHER_RUNTIMES) + "]")
+        role = spec.get("Role")
+        if role and self.enforce_iam and not update and not iam.trusts_lambda(role):
+            from moto.iam.models import iam_backends
+
+            account = role.split(":")[4] if role.count(":") >= 5 else self.service.account_id
+            if any(r.arn == role for r in iam_backends[account]["aws"].roles.values()):
+                raise _invalid("The role defined for the function cannot be assumed by Lambda.")
         memory = spec.get("MemorySize")
         if memory is not None and not 128 <= int(memory) <= 10240:
             raise _validation("memorySize", memory, "Member must have value " +
@@ -226,6 +286,14 @@ class Sandbox:
             data = code["ZipFile"]
             if isinstance(data, str):
                 data = base64.b64decode(data)
+            if len(data) > ZIPPED_LIMIT:
+                from moto.awslambda.exceptions import LambdaClientError
+
+                error = LambdaClientError("RequestEntityTooLargeException",
+                                          "Request must be smaller than 69905067 bytes for the "
+                                          f"{'UpdateFunctionCode' if update else 'CreateFunction'} operation")
+                error.code = 413
+                raise error
             try:
                 with zipfile.ZipFile(io.BytesIO(data)) as archive:
                     if archive.testzip() is not None:
@@ -330,6 +398,13 @@ class mock_aws:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+    def start(self) -> Sandbox:
+        """Enter the mock without a ``with`` block (a notebook's first cell); ``stop()`` leaves it."""
+        return self.__enter__()
+
+    def stop(self) -> None:
+        self.__exit__(None, None, None)
 
     def __call__(self, func):
         @functools.wraps(func)

@@ -46,6 +46,7 @@ def create(aws, role):
     def _create(name, source=None, files=None, handler="lambda_function.handler", **config):
         package = zip_files(files or {"lambda_function.py": source})
         config.setdefault("Runtime", "python3.12")
+        config.setdefault("Timeout", 30)  # tests are about behaviour, not a loaded CI machine's speed
         client.create_function(FunctionName=name, Role=config.pop("Role", role), Handler=handler,
                                Code={"ZipFile": package}, **config)
         return name

@@ -26,7 +26,8 @@ def test_invoke_prints_payload_on_stdout_and_log_on_stderr(tmp_path):
                  "--event", str(tmp_path / "event.json"), "--memory", "256", "--env", "A=1")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {"hello": "Ada"}
-    assert result.stderr.startswith("START RequestId: ") and "got {'name': 'Ada'}" in result.stderr
+    assert result.stderr.startswith("INIT_START Runtime Version: ") and "\nSTART RequestId: " in result.stderr
+    assert "got {'name': 'Ada'}" in result.stderr
     assert "Memory Size: 256 MB" in result.stderr
 
 

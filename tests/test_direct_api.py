@@ -114,7 +114,8 @@ def test_print_and_logging_go_to_the_log_not_the_callers_stdout(capsys):
     result = Function(handler).invoke()
     assert capsys.readouterr().out == ""
     lines = result.log.splitlines()
-    assert lines[0] == f"START RequestId: {result.request_id} Version: $LATEST"
+    assert lines[0].startswith("INIT_START Runtime Version: python:3.12.")  # a new environment's first line
+    assert lines[1] == f"START RequestId: {result.request_id} Version: $LATEST"
     assert "printed" in lines and "via context" in lines
     assert not any("hidden" in line for line in lines)
     warning = next(line for line in lines if "a warning" in line)

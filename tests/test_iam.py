@@ -94,7 +94,7 @@ def test_without_logging_permissions_logs_never_reach_cloudwatch(aws, resources)
     role = iam.create_role(RoleName="silent", AssumeRolePolicyDocument=TRUST_POLICY)["Role"]["Arn"]
     from conftest import zip_files
     boto3.client("lambda").create_function(
-        FunctionName="silent", Runtime="python3.12", Role=role, Handler="lambda_function.handler",
+        FunctionName="silent", Runtime="python3.12", Role=role, Handler="lambda_function.handler", Timeout=30,
         Code={"ZipFile": zip_files({"lambda_function.py": "def handler(e, c):\n    print('hi')\n"})})
     response, _ = invoke("silent", LogType="Tail")
     assert "LogResult" in response  # the caller still gets the tail
@@ -115,7 +115,7 @@ def test_enforcement_can_be_switched_off():
         role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument=TRUST_POLICY)["Role"]["Arn"]
         boto3.client("s3").create_bucket(Bucket="open-bucket")
         boto3.client("lambda").create_function(
-            FunctionName="f", Runtime="python3.12", Role=role, Handler="lambda_function.handler",
+            FunctionName="f", Runtime="python3.12", Role=role, Handler="lambda_function.handler", Timeout=30,
             Code={"ZipFile": zip_files({"lambda_function.py": CALLER})})
         result = invoke("f", {"service": "s3", "method": "put_object",
                               "args": {"Bucket": "open-bucket", "Key": "k", "Body": "x"}})[1]

@@ -78,7 +78,8 @@ def test_tail_log_is_the_last_4kb_base64(aws, create):
     """)
     response, _ = invoke("talk", {"lines": 3}, LogType="Tail")
     log = base64.b64decode(response["LogResult"]).decode()
-    assert log.startswith("START RequestId: ") and "line 00002" in log and "REPORT RequestId: " in log
+    assert log.startswith("INIT_START Runtime Version: ") and "\nSTART RequestId: " in log
+    assert "line 00002" in log and "REPORT RequestId: " in log
     response, _ = invoke("talk", {"lines": 500}, LogType="Tail")
     tail = base64.b64decode(response["LogResult"])
     assert len(tail) == 4096 and tail.decode().rstrip().splitlines()[-1].startswith("REPORT")
@@ -135,7 +136,7 @@ def test_logs_land_in_cloudwatch_one_stream_per_environment(aws, create):
     assert len(name.split("]")[1]) == 32
     messages = [e["message"] for e in logs.get_log_events(logGroupName="/aws/lambda/logged",
                                                            logStreamName=name)["events"]]
-    assert [m.split(" ")[0] for m in messages] == ["START", "event:", "END", "REPORT"] * 2
+    assert [m.split(" ")[0] for m in messages] == ["INIT_START"] + ["START", "event:", "END", "REPORT"] * 2
     aws.advance(hours=2)
     invoke("logged")
     assert len(logs.describe_log_streams(logGroupName="/aws/lambda/logged")["logStreams"]) == 2

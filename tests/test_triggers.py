@@ -38,10 +38,30 @@ def payloads(aws, name):
 
 
 # --- S3 ---------------------------------------------------------------------------------------------------------
+def allow_s3(function, bucket):
+    boto3.client("lambda").add_permission(FunctionName=function, StatementId="s3", Action="lambda:InvokeFunction",
+                                          Principal="s3.amazonaws.com", SourceArn=f"arn:aws:s3:::{bucket}")
+
+
+def test_s3_refuses_a_notification_the_function_does_not_permit(aws, create):
+    create("guarded", RECORDER)
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="guarded-bucket")
+    config = {"LambdaFunctionConfigurations": [{"LambdaFunctionArn": arn_of("guarded"),
+                                                "Events": ["s3:ObjectCreated:*"]}]}
+    with pytest.raises(ClientError) as raised:
+        s3.put_bucket_notification_configuration(Bucket="guarded-bucket", NotificationConfiguration=config)
+    assert raised.value.response["Error"]["Code"] == "InvalidArgument"
+    assert raised.value.response["Error"]["Message"] == "Unable to validate the following destination configurations"
+    allow_s3("guarded", "guarded-bucket")
+    s3.put_bucket_notification_configuration(Bucket="guarded-bucket", NotificationConfiguration=config)
+
+
 def test_s3_upload_invokes_the_function_with_the_full_record(aws, create):
     create("on-upload", RECORDER)
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="uploads")
+    allow_s3("on-upload", "uploads")
     s3.put_bucket_notification_configuration(Bucket="uploads", NotificationConfiguration={
         "LambdaFunctionConfigurations": [{"Id": "incoming", "LambdaFunctionArn": arn_of("on-upload"),
                                           "Events": ["s3:ObjectCreated:*"],
@@ -70,6 +90,7 @@ def test_s3_delete_notifications(aws, create):
     create("on-delete", RECORDER)
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="things")
+    allow_s3("on-delete", "things")
     s3.put_bucket_notification_configuration(Bucket="things", NotificationConfiguration={
         "LambdaFunctionConfigurations": [{"LambdaFunctionArn": arn_of("on-delete"), "Events": ["s3:ObjectRemoved:*"]}]})
     s3.put_object(Bucket="things", Key="a.txt", Body=b"x")
@@ -252,8 +273,30 @@ def test_sqs_mapping_disabled_batching_window_and_deleted(aws, create):
 
 
 # --- SNS --------------------------------------------------------------------------------------------------------
+def allow(function, service):
+    boto3.client("lambda").add_permission(FunctionName=function, StatementId=service.split(".")[0],
+                                          Action="lambda:InvokeFunction", Principal=service)
+
+
+def test_sns_and_eventbridge_deliver_nothing_without_the_functions_permission(aws, create):
+    create("closed", RECORDER)
+    sns = boto3.client("sns")
+    topic = sns.create_topic(Name="quiet")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn_of("closed"))
+    sns.publish(TopicArn=topic, Message="lost")
+    events = boto3.client("events")
+    events.put_rule(Name="quiet", EventPattern=json.dumps({"source": ["shop"]}))
+    events.put_targets(Rule="quiet", Targets=[{"Id": "1", "Arn": arn_of("closed")}])
+    events.put_events(Entries=[{"Source": "shop", "DetailType": "x", "Detail": "{}"}])
+    assert aws.invocations == []  # on AWS these deliveries fail: neither service may invoke the function
+    allow("closed", "sns.amazonaws.com")
+    sns.publish(TopicArn=topic, Message="delivered")
+    assert len(aws.invocations) == 1
+
+
 def test_sns_delivers_real_records_and_applies_filter_policies(aws, create):
     create("subscriber", RECORDER)
+    allow("subscriber", "sns.amazonaws.com")
     sns = boto3.client("sns")
     topic = sns.create_topic(Name="orders")["TopicArn"]
     subscription = sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn_of("subscriber"),
@@ -276,6 +319,8 @@ def test_sns_delivers_real_records_and_applies_filter_policies(aws, create):
 def test_eventbridge_rules_match_put_events_and_honour_input_path(aws, create):
     create("orders", RECORDER)
     create("details", RECORDER)
+    allow("orders", "events.amazonaws.com")
+    allow("details", "events.amazonaws.com")
     events = boto3.client("events")
     events.put_rule(Name="paid", EventPattern=json.dumps({"source": ["shop"], "detail-type": ["OrderPaid"]}))
     events.put_targets(Rule="paid", Targets=[{"Id": "1", "Arn": arn_of("orders")},
@@ -290,6 +335,7 @@ def test_eventbridge_rules_match_put_events_and_honour_input_path(aws, create):
 
 def test_schedule_rate_fires_on_the_virtual_clock(aws, create):
     create("tick", RECORDER)
+    allow("tick", "events.amazonaws.com")
     events = boto3.client("events")
     rule = events.put_rule(Name="every-5", ScheduleExpression="rate(5 minutes)")["RuleArn"]
     events.put_targets(Rule="every-5", Targets=[{"Id": "1", "Arn": arn_of("tick")}])
@@ -306,6 +352,7 @@ def test_schedule_rate_fires_on_the_virtual_clock(aws, create):
 
 def test_schedule_cron_fires_at_its_times_and_input_is_honoured(aws, create):
     create("nightly", RECORDER)
+    allow("nightly", "events.amazonaws.com")
     events = boto3.client("events")
     events.put_rule(Name="nightly", ScheduleExpression="cron(30 2 * * ? *)")
     events.put_targets(Rule="nightly", Targets=[{"Id": "1", "Arn": arn_of("nightly"),

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from .. import logs
 from . import errors
+from .guard import NamespaceView, ProcessGuard
 from .isolation import ModuleSpace
 
 __all__ = ["ExecutionEnvironment", "InitError"]
@@ -69,6 +70,8 @@ class ExecutionEnvironment:
         self._root_level = config.root_log_level()
         self._root_handlers = [self.log_handler]
         self._boto3_session = None
+        self._boto3_view: NamespaceView | None = None
+        self.guard = ProcessGuard()
         self._fresh = True
         self._saved: tuple | None = None
 
@@ -77,7 +80,10 @@ class ExecutionEnvironment:
         root = logging.getLogger()
         boto3 = sys.modules.get("boto3")
         self._saved = (os.environ, sys.stdout, sys.stderr, root.level, root.handlers,
-                       getattr(boto3, "DEFAULT_SESSION", None), boto3, self._chdir_in())
+                       getattr(boto3, "DEFAULT_SESSION", None), boto3, self._chdir_in(), sys.path, tempfile.tempdir)
+        sys.path = list(sys.path)  # what the function does to sys.path stays with this call
+        tempfile.tempdir = self.tmp_dir  # the tempfile module caches its folder; this environment has its own /tmp
+        self.guard.enter()
         if self.modules is not None:
             self.modules.enter(fresh=self._fresh)
         self._fresh = False
@@ -87,13 +93,16 @@ class ExecutionEnvironment:
         root.handlers = self._root_handlers
         root.level = self._root_level
         if boto3 is not None:
+            if self._boto3_view is None:
+                self._boto3_view = NamespaceView(boto3.__dict__)
+            self._boto3_view.enter()
             boto3.DEFAULT_SESSION = self._boto3_session
 
     def exit(self) -> None:
         saved, self._saved = self._saved, None
         if saved is None:
             return
-        environ, stdout, stderr, level, handlers, session, boto3, cwd = saved
+        environ, stdout, stderr, level, handlers, session, boto3, cwd, path, tempdir = saved
         root = logging.getLogger()
         # Whatever the function did to these stays with its environment, as it would in its own process.
         self._root_level, self._root_handlers = root.level, root.handlers
@@ -101,6 +110,7 @@ class ExecutionEnvironment:
         if boto3 is not None:
             self._boto3_session = boto3.DEFAULT_SESSION
             boto3.DEFAULT_SESSION = session
+            self._boto3_view.exit()
         self.log_handler.sink = None
         sys.stdout, sys.stderr = stdout, stderr
         if os.environ is not self.environ and isinstance(os.environ, dict):
@@ -108,18 +118,24 @@ class ExecutionEnvironment:
         os.environ = environ
         if self.modules is not None:
             self.modules.exit()
+        sys.path = path
+        tempfile.tempdir = tempdir
+        self.guard.exit()
         if cwd is not None:
             try:
-                os.chdir(cwd)
+                if os.getcwd() != cwd:
+                    os.chdir(cwd)
             except OSError:
-                pass
+                os.chdir(cwd)
 
     def _chdir_in(self) -> str | None:
-        task_root = self.config.task_root
-        if not task_root:
-            return None
-        cwd = os.getcwd()
-        os.chdir(task_root)
+        """The caller's working directory; the function runs in its task root (/var/task on AWS)."""
+        try:
+            cwd = os.getcwd()
+        except OSError:  # the caller's folder was deleted under it
+            cwd = None
+        if self.config.task_root:
+            os.chdir(self.config.task_root)
         return cwd
 
     # --- the INIT phase ----------------------------------------------------------------------------------------------

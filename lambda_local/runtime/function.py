@@ -26,6 +26,7 @@ from .service import current_service
 
 __all__ = ["Function", "FunctionConfig"]
 
+_STDLIB = os.path.dirname(os.__file__) + os.sep
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _LOG_LEVELS = {"TRACE": "DEBUG", "DEBUG": "DEBUG", "INFO": "INFO", "WARN": "WARNING", "ERROR": "ERROR",
                "FATAL": "CRITICAL"}
@@ -116,12 +117,18 @@ class FunctionConfig:
         return environ
 
     def aws_path(self, path: str) -> str:
-        """Where a file of the function would be on AWS (/var/task/..., /opt/...)."""
+        """Where a file would be on AWS: the package under /var/task, layers under /opt, libraries and the
+        standard library under /var/lang (so traces read the same on every machine)."""
         if self.task_root and path.startswith(self.task_root.rstrip(os.sep) + os.sep):
             return "/var/task/" + path[len(self.task_root.rstrip(os.sep)) + 1:]
         for layer in self.layer_dirs:
             if path.startswith(layer.rstrip(os.sep) + os.sep):
                 return "/opt/" + path[len(layer.rstrip(os.sep)) + 1:]
+        version = self.runtime.removeprefix("python")
+        if "site-packages" + os.sep in path:
+            return f"/var/lang/lib/python{version}/site-packages/" + path.split("site-packages" + os.sep, 1)[1]
+        if path.startswith(_STDLIB):
+            return f"/var/lang/lib/python{version}/" + path[len(_STDLIB):]
         return path
 
     def stack_trace(self, tb) -> list[str]:

@@ -14,7 +14,8 @@ from . import errors
 from .context import LambdaContext
 from .environment import InitError, measure
 from .invocation import Invocation
-from .timeouts import call_with_timeout
+from .guard import ProcessExit
+from .timeouts import OutOfMemory, call_with_timeout, memory_watchdog
 
 __all__ = ["invoke"]
 
@@ -140,7 +141,9 @@ def _run(service, config, env, cold, payload, invocation_type, client_context, c
                 log_sink=sink.write_text)
             handler = env.handler
             t1 = time.perf_counter()
-            outcome, peak = measure(lambda: call_with_timeout(lambda: handler(event, context), config.timeout))
+            watchdog = memory_watchdog(config.memory_size, env.memory_used_mb(0))
+            outcome, peak = measure(lambda: call_with_timeout(lambda: handler(event, context), config.timeout,
+                                                              watchdog))
             duration_ms = (time.perf_counter() - t1) * 1000
             if outcome.timed_out:
                 timed_out = discard = True
@@ -179,7 +182,9 @@ def _run(service, config, env, cold, payload, invocation_type, client_context, c
         request_id, duration_ms, billed, config.memory_size, max_used, init_ms if cold else None,
         status, error_type if status == "error" else None)
     now_ms = clock_ms()
-    events = (init_sink.events + [logs.LogEvent(int(started_at * 1000), framed[0])] + sink.events
+    init_events = ([logs.LogEvent(int(started_at * 1000), logs.init_start_line(config.runtime, config.region))]
+                   + init_sink.events) if cold else init_sink.events
+    events = (init_events + [logs.LogEvent(int(started_at * 1000), framed[0])] + sink.events
               + [logs.LogEvent(now_ms, framed[1]), logs.LogEvent(now_ms, framed[2])])
     record = Invocation(
         function_name=config.function_name, request_id=request_id, cold_start=cold,
@@ -201,15 +206,17 @@ def _run(service, config, env, cold, payload, invocation_type, client_context, c
 
 def _classify(exc: BaseException, config, request_id: str):
     """(errorType, errorMessage, stackTrace or None, discard environment?) for what the handler raised."""
-    if isinstance(exc, (SystemExit, KeyboardInterrupt)):
+    if isinstance(exc, (SystemExit, KeyboardInterrupt, ProcessExit)):
         error_type, message = _exit_error(exc)
         return error_type, message, None, True
-    if isinstance(exc, MemoryError):
+    if isinstance(exc, (MemoryError, OutOfMemory)):
         return errors.OUT_OF_MEMORY, "Runtime exited with error: signal: killed", None, True
     return type(exc).__name__, str(exc), config.stack_trace(exc.__traceback__), False
 
 
 def _exit_error(exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, ProcessExit):
+        return errors.EXIT_ERROR, f"Runtime exited with error: exit status {exc.code}"
     if isinstance(exc, SystemExit):
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         return errors.EXIT_ERROR, f"Runtime exited with error: exit status {code}"

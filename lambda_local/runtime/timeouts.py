@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from .. import logs
 
-__all__ = ["FunctionTimeout", "Outcome", "call_with_timeout"]
+__all__ = ["FunctionTimeout", "OutOfMemory", "Outcome", "call_with_timeout", "memory_watchdog"]
 
 
 class FunctionTimeout(BaseException):
@@ -29,6 +29,25 @@ class FunctionTimeout(BaseException):
     def __init__(self, token: object = None):
         super().__init__("Task timed out")
         self.token = token
+
+
+class OutOfMemory(BaseException):
+    """The function allocated more than its memory size (Runtime.OutOfMemory); a BaseException like a kill."""
+
+
+def memory_watchdog(memory_size_mb: int, already_used_mb: int) -> Callable[[], BaseException | None]:
+    """A check run every few milliseconds while a handler runs: past its memory size, the invocation ends, as the
+    platform kills a runtime that runs out of memory. Counts what tracemalloc sees the function allocate."""
+    import tracemalloc
+
+    limit = max(memory_size_mb - already_used_mb, 1) * 1024 * 1024
+
+    def check() -> BaseException | None:
+        if tracemalloc.is_tracing() and tracemalloc.get_traced_memory()[0] > limit:
+            return OutOfMemory()
+        return None
+
+    return check
 
 
 @dataclass(slots=True)
@@ -40,7 +59,9 @@ class Outcome:
 
 
 _REFIRE_S = 0.05
+_WATCH_S = 0.01  # how often the memory watchdog looks
 _deadlines: list[tuple[float, object]] = []
+_watchdogs: list[Callable[[], BaseException | None]] = []
 _previous_handler: Any = None
 
 
@@ -49,13 +70,20 @@ def _on_alarm(signum, frame):
     expired = [token for deadline, token in _deadlines if deadline <= now]
     if expired:
         raise FunctionTimeout(expired[0])  # the outermost expired invocation wins
+    for check in _watchdogs:
+        problem = check()
+        if problem is not None:
+            raise problem
     _arm()
 
 
 def _arm() -> None:
     if _deadlines:
         earliest = min(deadline for deadline, _ in _deadlines)
-        signal.setitimer(signal.ITIMER_REAL, max(earliest - time.monotonic(), 0.0005), _REFIRE_S)
+        first = max(earliest - time.monotonic(), 0.0005)
+        if _watchdogs:
+            first = min(first, _WATCH_S)
+        signal.setitimer(signal.ITIMER_REAL, first, _WATCH_S if _watchdogs else _REFIRE_S)
     else:
         signal.setitimer(signal.ITIMER_REAL, 0)
 
@@ -64,20 +92,24 @@ def _signals_usable() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
-def call_with_timeout(fn: Callable[[], Any], timeout_s: float) -> Outcome:
-    """Run ``fn()`` and stop it after ``timeout_s`` seconds of real time."""
+def call_with_timeout(fn: Callable[[], Any], timeout_s: float,
+                      watchdog: Callable[[], BaseException | None] | None = None) -> Outcome:
+    """Run ``fn()`` and stop it after ``timeout_s`` seconds of real time (or when ``watchdog`` returns an
+    exception, checked every few milliseconds)."""
     if _signals_usable():
-        return _call_with_signal(fn, timeout_s)
-    return _call_in_thread(fn, timeout_s)
+        return _call_with_signal(fn, timeout_s, watchdog)
+    return _call_in_thread(fn, timeout_s, watchdog)
 
 
-def _call_with_signal(fn: Callable[[], Any], timeout_s: float) -> Outcome:
+def _call_with_signal(fn: Callable[[], Any], timeout_s: float, watchdog=None) -> Outcome:
     global _previous_handler
     token = object()
     entry = (time.monotonic() + timeout_s, token)
     if not _deadlines:
         _previous_handler = signal.signal(signal.SIGALRM, _on_alarm)
     _deadlines.append(entry)
+    if watchdog is not None:
+        _watchdogs.append(watchdog)
     _arm()
     outcome = Outcome()
     try:
@@ -90,6 +122,8 @@ def _call_with_signal(fn: Callable[[], Any], timeout_s: float) -> Outcome:
     except BaseException as exc:  # noqa: BLE001 - the handler's own failure, reported as AWS reports it
         outcome.error = exc
     finally:
+        if watchdog is not None and watchdog in _watchdogs:
+            _watchdogs.remove(watchdog)
         _leave_signal(entry)
     return outcome
 
@@ -102,7 +136,7 @@ def _leave_signal(entry) -> None:
             signal.signal(signal.SIGALRM, _previous_handler)
 
 
-def _call_in_thread(fn: Callable[[], Any], timeout_s: float) -> Outcome:
+def _call_in_thread(fn: Callable[[], Any], timeout_s: float, watchdog=None) -> Outcome:
     outcome = Outcome()
 
     def runner():
@@ -115,7 +149,14 @@ def _call_in_thread(fn: Callable[[], Any], timeout_s: float) -> Outcome:
 
     worker = threading.Thread(target=runner, name="lambda-handler", daemon=True)
     worker.start()
-    worker.join(timeout_s)
+    deadline = time.monotonic() + timeout_s
+    while worker.is_alive() and time.monotonic() < deadline:
+        worker.join(min(_WATCH_S, max(deadline - time.monotonic(), 0)) if watchdog else max(deadline - time.monotonic(), 0))
+        problem = watchdog() if watchdog is not None and worker.is_alive() else None
+        if problem is not None:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(type(problem)))
+            worker.join(1.0)
+            break
     if worker.is_alive():
         logs._abandoned_threads.add(worker.ident)
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(FunctionTimeout))

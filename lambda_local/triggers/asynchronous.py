@@ -2,7 +2,7 @@
 
 An event is tried at once; after a function error it is retried twice by default, about one and then two minutes
 later on the virtual clock (``MaximumRetryAttempts`` 0-2), and dropped once older than ``MaximumEventAgeInSeconds``
-(6 h by default). A throttled event is retried (here every minute) until it is too old. What fails for good goes to
+(6 h by default). A throttled event is retried after 1 s, the wait doubling up to 5 minutes, until it is too old. What fails for good goes to
 the on-failure destination (an invocation record) and to the dead-letter queue (the event itself); a success goes to
 the on-success destination.
 """
@@ -18,7 +18,8 @@ from ..runtime.errors import ServiceError
 __all__ = ["AsyncQueue"]
 
 RETRY_DELAYS_S = (60.0, 120.0)  # AWS: "about one minute, then two minutes"
-THROTTLE_RETRY_S = 60.0
+THROTTLE_FIRST_RETRY_S = 1.0  # throttles: retried after 1 s, the wait doubling up to 5 minutes, for the event's age
+THROTTLE_MAX_RETRY_S = 300.0
 DEFAULT_MAX_AGE_S = 21600
 DEFAULT_RETRIES = 2
 
@@ -30,7 +31,9 @@ class AsyncEvent:
     payload: bytes
     received_at: float
     attempts: int = 0
+    throttles: int = 0
     history: list = field(default_factory=list)
+    chain: int | None = None  # the chain of invocations that sent it (recursive loop detection)
 
 
 def _iso(epoch: float) -> str:
@@ -46,9 +49,9 @@ class AsyncQueue:
 
     def submit(self, backend, function_name: str, payload: bytes, qualifier: str | None = None) -> AsyncEvent:
         """Accept an event (the invoke already returned 202) and make the first attempt now."""
-        event = AsyncEvent(function_name, qualifier, payload, self.sandbox.clock.time())
+        event = AsyncEvent(function_name, qualifier, payload, self.sandbox.clock.time(), chain=self.sandbox.chain)
         self.events.append(event)
-        self._attempt(backend, event)
+        self.sandbox.run_or_defer(lambda: self._attempt(backend, event), event.chain)
         return event
 
     def _attempt(self, backend, event: AsyncEvent) -> None:
@@ -71,14 +74,21 @@ class AsyncQueue:
             if error.status == 429:
                 event.history.append("Throttled")
                 event.attempts -= 1  # throttles do not use up retries
-                clock.call_later(THROTTLE_RETRY_S, lambda: self._attempt(backend, event))
+                delay = min(THROTTLE_FIRST_RETRY_S * 2 ** event.throttles, THROTTLE_MAX_RETRY_S)
+                event.throttles += 1
+                clock.call_later(delay, lambda: self.sandbox.run_or_defer(
+                    lambda: self._attempt(backend, event), event.chain))
+            elif error.code == "RecursiveInvocationException":
+                event.history.append(error.code)
+                self._failed(fn, event, config, None, error.code)
             return
         event.history.append(record)
         if record.error_type is None:
             self._succeeded(fn, event, config, record)
         elif event.attempts <= max_retries:
             delay = RETRY_DELAYS_S[min(event.attempts - 1, len(RETRY_DELAYS_S) - 1)]
-            clock.call_later(delay, lambda: self._attempt(backend, event))
+            clock.call_later(delay, lambda: self.sandbox.run_or_defer(lambda: self._attempt(backend, event),
+                                                                      event.chain))
         else:
             self._failed(fn, event, config, record, "RetriesExhausted")
 

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from .. import events
 from .schedules import parse_schedule
+from .permissions import may_invoke
 
 __all__ = ["EventBridgeTargets"]
 
@@ -46,9 +47,12 @@ class EventBridgeTargets:
                 continue
             parts = arn.split(":")
             qualifier = parts[7] if len(parts) == 8 else None
+            backend = get_backend(parts[4], parts[3])
+            if self.sandbox.enforce_iam and not may_invoke(backend, ":".join(parts[:7]), qualifier,
+                                                            "events.amazonaws.com"):
+                continue  # the invocation fails (AWS counts it in the rule's FailedInvocations metric)
             payload = json.dumps(_input_for(target, event)).encode("utf-8")
-            self.sandbox.async_queue.submit(get_backend(parts[4], parts[3]), ":".join(parts[:7]), payload,
-                                            qualifier)
+            self.sandbox.async_queue.submit(backend, ":".join(parts[:7]), payload, qualifier)
 
     def event_from_moto(self, event: dict) -> dict:
         """moto's event with EventBridge's fields and formats (time as ISO text on the virtual clock)."""

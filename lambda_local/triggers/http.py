@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from .. import events
 from ..runtime.errors import ServiceError
+from .permissions import resource_policy_allows
 
 __all__ = ["HttpResponse", "route"]
 
@@ -102,7 +103,7 @@ def _function_url(sandbox, url_id: str, region: str, request: _Request) -> HttpR
     auth_type = fn.url_config.config.get("AuthType", "NONE")
     if auth_type == "AWS_IAM":
         return _error(403, "Forbidden", "Message")  # unsigned requests; signing is not modelled here
-    if sandbox.enforce_iam and not _resource_policy_allows(fn, "*", "lambda:InvokeFunctionUrl"):
+    if sandbox.enforce_iam and not resource_policy_allows(fn, "*", "lambda:InvokeFunctionUrl"):
         return _error(403, "Forbidden", "Message")
     text, is_base64 = request.body_fields()
     event = events.function_url_event(
@@ -132,23 +133,6 @@ def _find_url_function(url_id: str, region: str):
             if config is not None and config.url.split("//", 1)[1].startswith(url_id):
                 return fn
     return None
-
-
-def _resource_policy_allows(fn, principal: str, action: str) -> bool:
-    """Whether the function's resource-based policy (add_permission) lets ``principal`` call ``action``."""
-    for statement in fn.policy.statements:
-        if statement.get("Effect", "Allow") != "Allow":
-            continue
-        actions = statement.get("Action")
-        actions = actions if isinstance(actions, list) else [actions]
-        if action not in actions and "lambda:*" not in actions:
-            continue
-        who = statement.get("Principal")
-        names = [who] if isinstance(who, str) else [v for vs in (who or {}).values()
-                                                     for v in (vs if isinstance(vs, list) else [vs])]
-        if "*" in names or principal in names:
-            return True
-    return False
 
 
 # --- API Gateway -----------------------------------------------------------------------------------------------------
@@ -215,7 +199,7 @@ def _rest_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
     if integration is None or integration.integration_type != "AWS_PROXY":
         return _error(500, "Internal server error")
     fn, qualifier = _lambda_from_uri(integration.uri, region)
-    if fn is None or (sandbox.enforce_iam and not _resource_policy_allows(fn, "apigateway.amazonaws.com",
+    if fn is None or (sandbox.enforce_iam and not resource_policy_allows(fn, "apigateway.amazonaws.com",
                                                                           "lambda:InvokeFunction")):
         return _error(500, "Internal server error")
     text, is_base64 = request.body_fields()
@@ -261,7 +245,7 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
     if integration is None:
         return _error(500, "Internal Server Error")
     fn, qualifier = _lambda_from_uri(integration.integration_uri, region)
-    if fn is None or (sandbox.enforce_iam and not _resource_policy_allows(fn, "apigateway.amazonaws.com",
+    if fn is None or (sandbox.enforce_iam and not resource_policy_allows(fn, "apigateway.amazonaws.com",
                                                                           "lambda:InvokeFunction")):
         return _error(500, "Internal Server Error")
     text, is_base64 = request.body_fields()

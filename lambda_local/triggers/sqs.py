@@ -29,7 +29,12 @@ class SqsPollers:
         self._wakeups: dict[str, float] = {}
 
     # --- when to poll ------------------------------------------------------------------------------------------------
-    def message_arrived(self, queue) -> None:
+    def message_arrived(self, queue, message=None) -> None:
+        if message is not None:
+            message.lambda_local_chain = self.sandbox.chain  # a message sent by a function continues its chain
+        self.sandbox.run_or_defer(lambda: self._arrived(queue))
+
+    def _arrived(self, queue) -> None:
         for esm in self._mappings(queue):
             window = esm.max_batch_window or 0
             if window and len(queue.messages) < (esm.batch_size or 10):
@@ -89,9 +94,21 @@ class SqsPollers:
         records = [_record(queue, message, rng) for message in messages]
         payload = json.dumps(events.sqs_event(*records)).encode("utf-8")
         fn = lambda_backend.get_function(esm.function_arn)
+        chains = [getattr(m, "lambda_local_chain", None) for m in messages]
+        chain = next((c for c in chains if c is not None), None)
         try:
-            result = self.sandbox.invoke_moto_function(fn, payload, invocation_type="RequestResponse")
-        except ServiceError:
+            if chain is not None:
+                previous, self.sandbox._chain = self.sandbox._chain, chain
+            try:
+                result = self.sandbox.invoke_moto_function(fn, payload, invocation_type="RequestResponse")
+            finally:
+                if chain is not None:
+                    self.sandbox._chain = previous
+        except ServiceError as error:
+            if error.code == "RecursiveInvocationException":
+                for message in messages:  # Lambda stops the loop: the messages are not delivered again
+                    backend.delete_message(queue.name, message.receipt_handle)
+                return True
             return False  # throttled: the messages become visible again after the visibility timeout
         if result.error_type is not None:
             return False

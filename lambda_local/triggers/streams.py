@@ -41,13 +41,15 @@ class StreamPollers:
     # --- sources -----------------------------------------------------------------------------------------------------
     def dynamodb_changed(self, shard) -> None:
         for esm in list(shard.table.lambda_event_source_mappings.values()):
-            self._poll(esm, _DynamoDB(shard, self.sandbox))
+            source = _DynamoDB(shard, self.sandbox)
+            self.sandbox.run_or_defer(lambda e=esm, s=source: self._poll(e, s))
 
     def kinesis_changed(self, stream) -> None:
         if self.deferred:
             return
         for esm in list(stream.lambda_event_source_mappings.values()):
-            self._poll(esm, _Kinesis(stream, self.sandbox))
+            source = _Kinesis(stream, self.sandbox)
+            self.sandbox.run_or_defer(lambda e=esm, s=source: self._poll(e, s))
 
     def mapping_created(self, esm) -> None:
         """Place the checkpoint where StartingPosition says (LATEST: after what is there now) and poll."""
