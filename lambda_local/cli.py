@@ -181,5 +181,16 @@ def advance(seconds: float, minutes: float, hours: float, endpoint: str) -> None
     click.echo(f"virtual time is now {body['now']} ({body['callbacks_run']} scheduled things ran)")
 
 
+def _register(module: str) -> None:
+    """Commands that live beside what they drive (simulate, cost, tune; check, grade, progress, reset)."""
+    import importlib
+
+    for command in importlib.import_module(module, __package__).COMMANDS:
+        main.add_command(command)
+
+
+_register(".simulate.cli")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -220,7 +220,9 @@ class Sandbox:
             role=fn.role, version=str(fn.version), account_id=fn.account_id, region=fn.region,
             task_root=task_root, layer_dirs=layer_dirs,
             log_format=logging_config.get("LogFormat", "Text"),
-            application_log_level=logging_config.get("ApplicationLogLevel"))
+            application_log_level=logging_config.get("ApplicationLogLevel"),
+            package_mb=len(fn.code_bytes or b"") / (1024 * 1024),
+            vpc=bool((getattr(fn, "_vpc_config", None) or {}).get("SubnetIds")))
         config.revision = hashlib.sha1(json.dumps(
             [fn.code_sha_256, fn.handler, fn.run_time, config.memory_size, config.timeout, environment,
              layer_dirs, fn.role, config.architecture, logging_config], sort_keys=True, default=str

@@ -53,6 +53,8 @@ class FunctionConfig:
     handler_callable: Callable | None = None
     log_format: str = "Text"
     application_log_level: str | None = None
+    package_mb: float = 0.0  # zipped deployment package, for the cold-start model
+    vpc: bool = False
     revision: str = ""
 
     @property

@@ -9,7 +9,7 @@ import math
 import re
 import time
 
-from .. import billing, logs
+from .. import billing, coldstart, logs
 from . import errors
 from .context import LambdaContext
 from .environment import InitError, measure
@@ -21,12 +21,6 @@ __all__ = ["invoke"]
 
 INIT_TIMEOUT_S = 10.0  # the on-demand INIT phase limit
 _ERROR_INDENT = "\u00a0"  # the runtime indents stack lines in error logs with no-break spaces
-
-# Time the Python runtime itself takes to start before the function's module-level code runs, from published
-# hello-world measurements (maxday's lambda-perf, Dec 2025 averages; see ../shared/reference/lambda-facts.md).
-# Init Duration = this (modelled) + the function's own INIT (measured here).
-RUNTIME_INIT_MS = {"python3.9": 82.0, "python3.10": 82.0, "python3.11": 82.0, "python3.12": 82.0,
-                   "python3.13": 95.0, "python3.14": 95.0}
 
 
 _DECIMAL = re.compile(r'"\\u0000(-?[0-9.Ee+-]+)\\u0000"')
@@ -105,7 +99,7 @@ def _run(service, config, env, cold, payload, invocation_type, client_context, c
     error_type = error_message = None
     stack: list[str] | None = None
     raw = b""
-    init_ms = None
+    init_ms = function_init_ms = None
     timed_out = discard = False
     duration_ms = 0.0
     peak = 0
@@ -116,7 +110,11 @@ def _run(service, config, env, cold, payload, invocation_type, client_context, c
             t0 = time.perf_counter()
             outcome, init_peak = measure(lambda: call_with_timeout(env.init, INIT_TIMEOUT_S))
             env.init_memory_bytes = init_peak
-            init_ms = (time.perf_counter() - t0) * 1000 + RUNTIME_INIT_MS.get(config.runtime, 82.0)
+            # Init Duration = the platform's part (modelled from published measurements) + the function's INIT
+            # (measured here), kept apart in the record so a learner sees which part is theirs.
+            function_init_ms = (time.perf_counter() - t0) * 1000
+            init_ms = function_init_ms + coldstart.runtime_init_ms(config.runtime, package_mb=config.package_mb,
+                                                                   vpc=config.vpc)
             env.init_duration_ms = init_ms
             if outcome.timed_out:
                 error_type, error_message = errors.TIMEOUT, errors.timeout_message(request_id, INIT_TIMEOUT_S)
@@ -197,7 +195,8 @@ def _run(service, config, env, cold, payload, invocation_type, client_context, c
         function_version=config.version, error_message=error_message,
         function_error="Unhandled" if error_type else None, invocation_type=invocation_type,
         status_code=202 if invocation_type == "Event" else 200, architecture=config.architecture,
-        environment_id=env.id, log_stream_name=env.log_stream_name, timestamp=started_at, timed_out=timed_out)
+        environment_id=env.id, log_stream_name=env.log_stream_name, timestamp=started_at, timed_out=timed_out,
+        extra={"function_init_ms": function_init_ms} if cold else {})
     env.invocations += 1
     pool.release(env, discard=discard)
     service.record(record, config, env, events)
