@@ -36,12 +36,17 @@ def main() -> None:
 @click.option("--port", default=4566, show_default=True, help="Port to listen on (0 picks a free one).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--seed", type=int, default=None, help="Make request and environment ids reproducible.")
-def serve(port: int, host: str, seed: int | None) -> None:
+@click.option("--start", default=None, metavar="ISO-TIME", help="Start the virtual clock here (default: now).")
+def serve(port: int, host: str, seed: int | None, start: str | None) -> None:
     """Serve the mocked AWS API with functions that really run, for the AWS CLI, SDKs and curl."""
     from .sandbox import mock_aws
     from .server import LocalEndpoint
 
-    with mock_aws(seed=seed) as aws:
+    try:
+        sandbox = mock_aws(seed=seed, start=start)
+    except ValueError as error:
+        _fail(f"--start takes an ISO time such as 2026-01-01T09:00:00Z ({error})")
+    with sandbox as aws:
         try:
             endpoint = LocalEndpoint(aws, host=host, port=port)
         except OSError as error:

@@ -359,6 +359,9 @@ class mock_aws:
     def __init__(self, *, seed: int | None = None, start=None, idle_timeout: float = _service.DEFAULT_IDLE_TIMEOUT_S,
                  concurrency_limit: int = _service.DEFAULT_CONCURRENCY_LIMIT, enforce_iam: bool = True,
                  region: str = "us-east-1"):
+        from .clock import _to_epoch
+
+        _to_epoch(start)  # a bad start time is refused here, with the caller's line in the traceback
         self._options = dict(seed=seed, start=start, idle_timeout=idle_timeout,
                              concurrency_limit=concurrency_limit, enforce_iam=enforce_iam, region=region)
         self._stack: list[tuple] = []
