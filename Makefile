@@ -24,13 +24,14 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests -n 2 -q
-	$(BIN)/python -m pytest --nbval notebooks --sanitize-with tests/sanitize.cfg -n 2 --dist loadfile -q -p no:cacheprovider
+	$(BIN)/python -m pytest --nbval notebooks solutions --sanitize-with tests/sanitize.cfg -n 2 --dist loadfile -q -p no:cacheprovider
+	$(BIN)/python -m pytest --nbval-lax labs -n 2 --dist loadfile -q -p no:cacheprovider
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -q -x
 
 nbval: $(STAMP)
-	$(BIN)/python -m pytest --nbval notebooks --sanitize-with tests/sanitize.cfg -n 2 --dist loadfile -q
+	$(BIN)/python -m pytest --nbval notebooks solutions --sanitize-with tests/sanitize.cfg -n 2 --dist loadfile -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

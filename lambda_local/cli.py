@@ -195,6 +195,7 @@ def _register(module: str) -> None:
 
 
 _register(".simulate.cli")
+_register(".grading.cli")
 
 
 if __name__ == "__main__":  # pragma: no cover

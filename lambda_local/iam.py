@@ -137,6 +137,18 @@ def resource_arns(service: str, operation: str, params: dict[str, Any], region: 
         if p.get("Rule") or (p.get("Name") and "Rule" in operation):
             return [f"arn:aws:events:{region}:{account}:rule/{p.get('Rule') or p['Name']}"]
         return ["*"]
+    if service == "ssm":
+        names = [p["Name"]] if p.get("Name") else list(p.get("Names") or [])
+        if p.get("Path"):
+            names.append(p["Path"])
+        if not names:
+            return ["*"]
+        return [f"arn:aws:ssm:{region}:{account}:parameter/{name.lstrip('/')}" for name in names]
+    if service == "secretsmanager":
+        secret = p.get("SecretId") or p.get("Name")
+        if not secret:
+            return ["*"]
+        return [secret if secret.startswith("arn:") else f"arn:aws:secretsmanager:{region}:{account}:secret:{secret}"]
     return ["*"]
 
 
@@ -229,7 +241,11 @@ def trusts_lambda(role_arn: str) -> bool:
 
 def allows_logging(role_arn: str, region: str, account: str, group: str, stream: str) -> bool:
     """Whether the Lambda service may write the function's logs with its role (AWSLambdaBasicExecutionRole's job)."""
+    from moto.logs.models import logs_backends
+
     base = f"arn:aws:logs:{region}:{account}:log-group:{group}"
+    if group not in logs_backends[account][region].groups and not is_allowed(role_arn, "logs:CreateLogGroup", base):
+        return False  # the group does not exist yet and the role may not create it
     return (is_allowed(role_arn, "logs:CreateLogStream", f"{base}:log-stream:{stream}")
             and is_allowed(role_arn, "logs:PutLogEvents", f"{base}:log-stream:{stream}"))
 

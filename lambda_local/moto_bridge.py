@@ -413,6 +413,22 @@ def _init_aws_policies(self):
             for name, data in _aws_managed_policy_data().items()]
 
 
+_shared_loaders: dict = {}
+
+
+def _create_loader(search_path_string=None):
+    """botocore.session.create_loader: one model loader (and its parsed-JSON cache) for every botocore session.
+
+    Each execution environment has its own boto3 session, as on AWS, and would parse botocore's service models
+    again (50-130 ms per service). A new process on AWS pays that too; here it is paid once, so creating a client
+    in a new environment is faster than on AWS (the lessons say so).
+    """
+    loader = _shared_loaders.get(search_path_string)
+    if loader is None:
+        loader = _shared_loaders[search_path_string] = original("botocore-shared-loader")(search_path_string)
+    return loader
+
+
 PATCHES = [
     Patch("lambda-invoke-response", "moto.awslambda.responses:LambdaResponse.invoke", ("self",),
           _invoke_response, "moto ignores Qualifier, runs code only in Docker and never throttles"),
@@ -468,6 +484,8 @@ PATCHES = [
           _sqs_receive_message, "long polling must not wait in real time on a virtual clock"),
     Patch("sqs-add-message", "moto.sqs.models:Queue.add_message", ("self", "message"), _sqs_add_message,
           "event source mappings served by our pollers"),
+    Patch("botocore-shared-loader", "botocore.session:create_loader", ("search_path_string",), _create_loader,
+          "environments' boto3 sessions share botocore's parsed service models"),
     Patch("iam-aws-managed-policies", "moto.iam.models:IAMBackend._init_aws_policies", ("self",),
           _init_aws_policies, "parse AWS managed policies once, for the standard partition only"),
 ]

@@ -1,0 +1,354 @@
+"""What a check is, and what it gets to work with.
+
+A check is a name, some points and a function. The function receives a :class:`LabRun` (the learner's lab folder
+plus a fresh ``mock_aws()``), runs the learner's code through the runtime and the AWS API as AWS would, and either
+returns ``None`` (pass) or returns/raises a :class:`Failure` that says what was expected, what happened, and a hint.
+
+>>> from lambda_local.grading import Failure, check
+>>> @check("answers 200", points=2)
+... def answers_200(lab):
+...     lab.deploy("greeting")
+...     status = lab.invoke("greeting", {}).payload.get("statusCode")
+...     if status != 200:
+...         return Failure(expected="statusCode 200", got=f"statusCode {status}", hint="return a dict")
+>>> answers_200.points
+2
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import sys
+import traceback
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+__all__ = ["Check", "Failure", "LabRun", "SdkUse", "check"]
+
+LAMBDA_TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+# Files of a lab folder that are never part of a deployment package.
+_NOT_PACKAGED = {".ipynb_checkpoints", "__pycache__", ".DS_Store"}
+
+
+class Failure(Exception):
+    """Why a check did not pass: what was ``expected``, what was ``got``, and a ``hint`` towards the fix.
+
+    Return it from a check function, or raise it from anywhere inside one.
+
+    >>> print(Failure(expected="statusCode 200", got="statusCode 500", hint="catch the KeyError"))
+    Expected: statusCode 200
+    Got:      statusCode 500
+    Hint:     catch the KeyError
+    """
+
+    def __init__(self, expected: str, got: str, hint: str = ""):
+        super().__init__(expected, got, hint)
+        self.expected, self.got, self.hint = expected, got, hint
+
+    def __str__(self) -> str:
+        lines = [f"Expected: {self.expected}", f"Got:      {self.got}"]
+        if self.hint:
+            lines.append(f"Hint:     {self.hint}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One graded check: ``run(lab)`` returns ``None`` to pass, or a :class:`Failure`.
+
+    >>> Check("imports", 1, lambda lab: None).points
+    1
+    """
+
+    name: str
+    points: int
+    run: Callable[["LabRun"], "Failure | None"]
+
+
+def check(name: str, points: int = 1) -> Callable[[Callable], Check]:
+    """Decorator: turn ``def f(lab): ...`` into a :class:`Check` (module-level checks are collected in order).
+
+    >>> @check("does nothing wrong", points=3)
+    ... def nothing(lab):
+    ...     return None
+    >>> nothing.name, nothing.points
+    ('does nothing wrong', 3)
+    """
+    if not isinstance(points, int) or points < 1:
+        raise ValueError(f"points must be a whole number of at least 1 (got {points!r})")
+
+    def decorate(run: Callable) -> Check:
+        return Check(name=name, points=points, run=run)
+
+    return decorate
+
+
+class LabRun:
+    """What a check function gets: the learner's lab folder (``path``), a fresh mocked AWS (``aws``, the handle
+    ``mock_aws()`` yields) and helpers that deploy and run the learner's files as AWS would.
+
+    Helpers raise :class:`Failure` with a beginner-readable message when the learner's files are missing, invalid or
+    crash, so a check can stay a straight line of steps.
+    """
+
+    def __init__(self, path: str | os.PathLike, aws):
+        self.path = Path(path).resolve()
+        self.aws = aws
+        self._roles: dict[str, str] = {}
+        self._clients: dict[str, Any] = {}
+        self._session = None
+
+    # --- the learner's files ---------------------------------------------------------------------------------------
+    def file(self, relative: str) -> Path:
+        """The path of one of the lab's files; a Failure if it is missing."""
+        path = self.path / relative
+        if not path.exists():
+            raise Failure(expected=f"the file {relative} in {self.path.name}/",
+                          got="there is no such file",
+                          hint=f"`lambda-local reset {self.path.name[:2]}` brings the starting files back "
+                               "(it saves your current folder first).")
+        return path
+
+    def read_json(self, relative: str) -> Any:
+        """The parsed content of a JSON file of the lab; a Failure that points at the error if it is not JSON."""
+        path = self.file(relative)
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as error:
+            raise Failure(expected=f"{relative} to be valid JSON", got=f"a JSON syntax error: {error}",
+                          hint="Look for a missing comma or quote, or a trailing comma, on or just before that "
+                               "line. JSON has no comments.") from None
+
+    def package(self, folder: str = ".") -> bytes:
+        """A deployment package (zip) of ``folder`` in the lab, as you would zip it: notebooks left out."""
+        from ..packaging import zip_package
+
+        root = self.file(folder) if folder != "." else self.path
+        files = {}
+        for path in sorted(root.rglob("*")):
+            parts = set(path.relative_to(root).parts)
+            if path.is_file() and not parts & _NOT_PACKAGED and path.suffix != ".ipynb":
+                files[path.relative_to(root).as_posix()] = path.read_bytes()
+        return zip_package(files)
+
+    def module(self, relative: str):
+        """Import one of the lab's Python files fresh (a new module object each time, no ``__pycache__`` left in
+        the lab folder, sibling imports allowed); a Failure with the error if it cannot be imported."""
+        path = self.file(relative)
+        name = f"_lab_{path.stem}_{uuid.uuid4().hex[:8]}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        before = set(sys.modules)
+        saved_path, saved_bytecode = list(sys.path), sys.dont_write_bytecode
+        sys.path.insert(0, str(path.parent))
+        sys.dont_write_bytecode = True
+        sys.modules[name] = module  # as an import would (dataclasses in the module need it); removed below
+        try:
+            self.call(spec.loader.exec_module, module, what=f"importing {relative}")
+        finally:
+            sys.path[:], sys.dont_write_bytecode = saved_path, saved_bytecode
+            for added in set(sys.modules) - before:  # the lab's sibling modules are re-imported next time
+                if str(getattr(sys.modules[added], "__file__", "") or "").startswith(str(self.path)):
+                    del sys.modules[added]
+        return module
+
+    def call(self, func: Callable, *args, what: str, timeout: float = 10, hint: str = "", **kwargs) -> Any:
+        """Call the learner's Python code (``what`` says what it is, for the message) under a timeout; a Failure
+        with the error and where it happened if it raises, or if it runs longer than ``timeout`` seconds."""
+        from ..runtime.timeouts import call_with_timeout
+
+        outcome = call_with_timeout(lambda: func(*args, **kwargs), timeout)
+        if outcome.timed_out:
+            raise Failure(expected=f"{what} to finish", got=f"it was still running after {timeout:g} seconds",
+                          hint=hint or "Look for a loop that never ends or a call that waits forever.")
+        if outcome.error is not None:
+            if isinstance(outcome.error, Failure):
+                raise outcome.error
+            raise Failure(expected=f"{what} to run without an error",
+                          got=describe_exception(outcome.error, self.path),
+                          hint=hint or "Read the error and the line it points at; run that code in the lab "
+                                       "notebook to see the whole traceback.")
+        return outcome.value
+
+    # --- AWS, through the API ---------------------------------------------------------------------------------------
+    def client(self, service: str):
+        """A boto3 client for the check's own calls (set-up and inspection; never limited by a role's policy)."""
+        import boto3
+
+        if service not in self._clients:
+            if self._session is None:
+                self._session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                              aws_session_token="testing", region_name="us-east-1")
+            self._clients[service] = self._session.client(service)
+        return self._clients[service]
+
+    def role(self, name: str = "lab-function-role", *, policy: dict | None = None,
+             managed: tuple[str, ...] = (BASIC_EXECUTION,)) -> str:
+        """Create an execution role Lambda can assume, with an inline ``policy`` and ``managed`` policy ARNs; its
+        ARN. A Failure quoting IAM's error if IAM refuses the policy (as it would refuse it on AWS)."""
+        from botocore.exceptions import ClientError
+
+        if name in self._roles:
+            return self._roles[name]
+        iam = self.client("iam")
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY))["Role"]["Arn"]
+        for policy_arn in managed:
+            iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
+        if policy is not None:
+            try:
+                iam.put_role_policy(RoleName=name, PolicyName="lab-policy", PolicyDocument=json.dumps(policy))
+            except ClientError as error:
+                raise Failure(expected="IAM to accept the policy", got=f"IAM refused it: {aws_error(error)}",
+                              hint="Every statement needs an Effect, one or more actions written service:Action, "
+                                   "and resources written as ARNs (or \"*\").") from None
+        self._roles[name] = arn
+        return arn
+
+    def deploy(self, name: str, code: str | dict | bytes = ".", *, handler: str = "lambda_function.lambda_handler",
+               role: str | None = None, layers: list[str] = (), environment: dict[str, str] | None = None,
+               **config) -> str:
+        """``create_function`` through boto3: ``code`` is a folder of the lab (zipped without notebooks), a dict of
+        file name -> source, or zip bytes. Python 3.12, the lab role unless ``role`` is given. Returns ``name``."""
+        from botocore.exceptions import ClientError
+
+        from ..packaging import zip_package
+
+        if isinstance(code, bytes):
+            package = code
+        elif isinstance(code, dict):
+            package = zip_package(code)
+        else:
+            package = self.package(code)
+        options = dict(FunctionName=name, Runtime="python3.12", Role=role or self.role(), Handler=handler,
+                       Code={"ZipFile": package}, Timeout=config.pop("Timeout", 10), **config)
+        if layers:
+            options["Layers"] = list(layers)
+        if environment:
+            options["Environment"] = {"Variables": dict(environment)}
+        try:
+            self.client("lambda").create_function(**options)
+        except ClientError as error:
+            raise Failure(expected=f"Lambda to create the function {name}", got=f"it refused: {aws_error(error)}",
+                          hint="The message above is the one AWS would give you.") from None
+        return name
+
+    def watch_sdk(self, function_name: str):
+        """Context manager: records every boto3 client the function creates and every AWS call it makes, as
+        :class:`SdkUse` items tagged with the invocation they happened in (INIT counts as part of its invocation).
+
+        >>> with lab.watch_sdk("price-quote") as uses:        # doctest: +SKIP
+        ...     lab.invoke("price-quote", event)
+        >>> [u.service for u in uses if u.kind == "client"]   # doctest: +SKIP
+        ['ssm', 'dynamodb']
+        """
+        return _watch_sdk(self.aws, function_name)
+
+    def invoke(self, name: str, event: Any = None):
+        """Invoke a function synchronously through boto3; the runtime's record of it (``payload``, ``error_type``,
+        ``log``, ``cold_start``, ...). A function error does not raise: look at ``error_type``."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client("lambda").invoke(FunctionName=name, Payload=json.dumps({} if event is None else event))
+        except ClientError as error:
+            raise Failure(expected=f"Lambda to run the function {name}", got=f"it refused: {aws_error(error)}",
+                          hint="The message above is the one AWS would give you.") from None
+        return self.aws.invocations[-1]
+
+
+@dataclass(frozen=True)
+class SdkUse:
+    """One thing a function did with the AWS SDK: created a ``client`` or made a ``call`` (``operation`` set),
+    during the invocation at ``invocation`` (its index in ``aws.invocations``)."""
+
+    invocation: int
+    kind: str
+    service: str
+    operation: str = ""
+
+
+@contextlib.contextmanager
+def _watch_sdk(aws, function_name: str) -> Iterator[list[SdkUse]]:
+    import botocore.client
+    import botocore.session
+
+    uses: list[SdkUse] = []
+    create_client, make_call = botocore.session.Session.create_client, botocore.client.BaseClient._make_api_call
+
+    def inside() -> bool:  # while a function runs, os.environ is its environment's
+        return os.environ.get("AWS_LAMBDA_FUNCTION_NAME") == function_name
+
+    def counting_create_client(session, service_name, *args, **kwargs):
+        if inside():
+            uses.append(SdkUse(len(aws.invocations), "client", service_name))
+        return create_client(session, service_name, *args, **kwargs)
+
+    def counting_call(client, operation_name, api_params):
+        if inside():
+            uses.append(SdkUse(len(aws.invocations), "call", client.meta.service_model.service_name, operation_name))
+        return make_call(client, operation_name, api_params)
+
+    botocore.session.Session.create_client = counting_create_client
+    botocore.client.BaseClient._make_api_call = counting_call
+    try:
+        yield uses
+    finally:
+        botocore.session.Session.create_client, botocore.client.BaseClient._make_api_call = create_client, make_call
+
+
+# --- describing what went wrong, for messages ---------------------------------------------------------------------
+def aws_error(error) -> str:
+    """``Code: message`` of a botocore ClientError."""
+    details = getattr(error, "response", {}).get("Error", {})
+    return f"{details.get('Code', type(error).__name__)}: {details.get('Message', str(error))}"
+
+
+def describe_exception(error: BaseException, folder: Path | None = None) -> str:
+    """``KeyError: 'name' (cost_model.py, line 12)``: the error and the deepest line of the learner's own files."""
+    text = f"{type(error).__name__}: {error}".rstrip(": ")
+    if isinstance(error, SyntaxError) and error.filename:
+        return f"SyntaxError: {error.msg} ({Path(error.filename).name}, line {error.lineno})"
+    frames = traceback.extract_tb(error.__traceback__)
+    if folder is not None:
+        own = [f for f in frames if f.filename.startswith(str(folder))]
+        frames = own or frames
+    if frames:
+        frame = frames[-1]
+        where = Path(frame.filename).relative_to(folder) if folder and frame.filename.startswith(str(folder)) \
+            else Path(frame.filename).name
+        text += f" ({where}, line {frame.lineno})"
+    return text
+
+
+_TASK_FRAME = 'File "/var/task/'
+
+
+def describe_invocation_error(record) -> str:
+    """What a failed invocation returned, as AWS shows it: ``KeyError: 'name' (lambda_function.py, line 7)``."""
+    payload = record.payload if isinstance(record.payload, dict) else {}
+    text = f"{record.error_type}: {payload.get('errorMessage', record.error_message or '')}".rstrip(": ")
+    for line in reversed(payload.get("stackTrace") or []):
+        first = line.strip().splitlines()[0] if line.strip() else ""
+        if first.startswith(_TASK_FRAME):
+            file_part, _, rest = first.partition(", line ")
+            text += f" ({file_part[len(_TASK_FRAME):].rstrip(chr(34))}, line {rest.split(',')[0]})"
+            break
+    return text
+
+
+def show(value: Any, limit: int = 160) -> str:
+    """A value as compact JSON (or repr), shortened to ``limit`` characters, for messages."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -1,0 +1,232 @@
+"""Finding labs and their checks, and running them.
+
+A lab is a folder named ``NN-name`` (``01-greeting``) wherever it is; its checks are the module of
+:mod:`lambda_local.grading.labs` whose ``LAB`` is that name, plus any an instructor adds with ``checks_dir``.
+Each check runs in its own fresh ``mock_aws()`` (seeded, on a fixed virtual clock), so checks cannot disturb one
+another and the same files always get the same result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import importlib.util
+import io
+import os
+import pkgutil
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from .checks import Check, Failure, LabRun, describe_exception
+from .results import CheckResult, GradeReport, LabResult, Submission
+
+__all__ = ["GradingError", "LabDefinition", "check_lab", "find_lab", "grade", "lab_definitions", "load_checks"]
+
+START = "2026-01-01T09:00:00Z"
+_LAB_FOLDER = re.compile(r"^(\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class GradingError(Exception):
+    """Something to grade could not be found or loaded (a wrong path, a broken checks folder): plain words."""
+
+
+@dataclass(frozen=True)
+class LabDefinition:
+    """A lab of the course: its folder ``name`` (``01-greeting``), a ``title`` and its ``checks``, in order."""
+
+    name: str
+    title: str
+    checks: tuple[Check, ...]
+
+    @property
+    def number(self) -> str:
+        return self.name[:2]
+
+
+def lab_number(folder: str | os.PathLike) -> str | None:
+    """``"01"`` for a folder named ``01-greeting``; None for a folder that is not named like a lab."""
+    match = _LAB_FOLDER.match(Path(folder).name)
+    return match.group(1) if match else None
+
+
+def _checks_in(module: ModuleType) -> tuple[Check, ...]:
+    return tuple(value for value in vars(module).values() if isinstance(value, Check))
+
+
+@functools.lru_cache(maxsize=1)
+def lab_definitions() -> dict[str, LabDefinition]:
+    """Every lab the package has checks for, by folder name, in order."""
+    from . import labs as package
+
+    found = {}
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        found[module.LAB] = LabDefinition(module.LAB, getattr(module, "TITLE", ""), _checks_in(module))
+    return found
+
+
+def load_checks(directory: str | os.PathLike) -> dict[str, tuple[Check, ...]]:
+    """An instructor's extra checks from the ``*.py`` files of ``directory``, by lab number.
+
+    Each file sets ``LAB = "01"`` (or ``"01-greeting"``) and defines checks with ``@check`` at module level, exactly
+    as the package's own lab modules do.
+    """
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise GradingError(f"--checks {directory}: there is no such folder")
+    found: dict[str, tuple[Check, ...]] = {}
+    for path in sorted(folder.glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"_instructor_checks_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # as an import would: dataclasses and pickling need it
+        try:
+            spec.loader.exec_module(module)
+        except Exception as error:  # noqa: BLE001 - reported in plain words, not as a traceback
+            raise GradingError(f"{path}: could not load it: {describe_exception(error)}") from None
+        lab = str(getattr(module, "LAB", ""))
+        number = lab[:2] if re.match(r"^\d{2}(-|$)", lab) else None
+        if number is None:
+            raise GradingError(f'{path}: set LAB = "NN" (the lab number, e.g. "01") at the top of the file')
+        found[number] = found.get(number, ()) + _checks_in(module)
+    return found
+
+
+def find_lab(lab: str | int | os.PathLike = ".", labs_dir: str | os.PathLike | None = None) -> Path:
+    """The folder of a lab: ``lab`` is a lab folder's path, or a number / name (``1``, ``"01"``,
+    ``"01-greeting"``) looked up in ``labs_dir`` (default: the ``labs/`` folder of the current folder or of the
+    nearest parent that has one)."""
+    candidate = Path(os.fspath(lab)) if not isinstance(lab, int) else None
+    if candidate is not None and candidate.is_dir() and lab_number(candidate.resolve()):
+        return candidate.resolve()
+    text = f"{lab:02d}" if isinstance(lab, int) else os.fspath(lab)
+    number = text.zfill(2)[:2] if text.isdigit() else lab_number(text)
+    if number is None:
+        shown = Path(text).resolve().name if candidate is not None and candidate.is_dir() else text
+        raise GradingError(f"{shown}: not a lab folder (those are named like 01-greeting) nor a lab number")
+    folders = [Path(labs_dir)] if labs_dir is not None else [p / "labs" for p in (Path.cwd(), *Path.cwd().parents)]
+    for folder in folders:
+        matches = [p for p in lab_folders(folder) if p.name[:2] == number]
+        if matches:
+            exact = [p for p in matches if p.name == text]
+            return (exact or matches)[0].resolve()
+    where = labs_dir or "labs/"
+    raise GradingError(f"no lab {number} in {where}: lab folders are named like {number}-name")
+
+
+def lab_folders(folder: str | os.PathLike) -> list[Path]:
+    """The lab folders (``NN-name``) directly inside ``folder``, sorted."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_dir() and lab_number(p))
+
+
+# --- running ------------------------------------------------------------------------------------------------------
+def _run_check(check: Check, folder: Path, seed: int, source: str) -> CheckResult:
+    from ..sandbox import mock_aws
+
+    started = time.perf_counter()
+    failure: Failure | None
+    try:
+        # Learner code may print: the table is what the learner should read.
+        quiet = contextlib.ExitStack()
+        quiet.enter_context(contextlib.redirect_stdout(io.StringIO()))
+        quiet.enter_context(contextlib.redirect_stderr(io.StringIO()))
+        with quiet, mock_aws(seed=seed, start=START) as aws:  # mock_aws shares botocore's models
+            outcome = check.run(LabRun(folder, aws))
+        if outcome is None or isinstance(outcome, Failure):
+            failure = outcome
+        else:
+            failure = Failure(expected="the check to return None or a Failure", got=repr(outcome)[:200],
+                              hint="This is a bug in the check: tell your instructor.")
+    except Failure as raised:
+        failure = raised
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # noqa: BLE001 - a check never raises into the learner's face
+        failure = Failure(expected="the check to run to its end",
+                          got=f"it stopped with {describe_exception(error, folder)}",
+                          hint="If that line is in one of your files, fix it there. Otherwise this may be a bug "
+                               "in the check: tell your instructor.")
+    return CheckResult(name=check.name, points=0 if failure else check.points, max_points=check.points,
+                       failure=failure, seconds=time.perf_counter() - started, source=source)
+
+
+def run_lab(folder: Path, extra: dict[str, tuple[Check, ...]] | None = None) -> LabResult:
+    """Run the checks of the lab folder `folder` (the package's, then `extra` ones for its number)."""
+    started = time.perf_counter()
+    number = lab_number(folder)
+    definition = lab_definitions().get(folder.name)
+    checks = [(c, "course") for c in (definition.checks if definition else ())]
+    checks += [(c, "instructor") for c in (extra or {}).get(number, ())]
+    title = definition.title if definition else ""
+    if not checks:
+        return LabResult(folder.name, title, _display(folder), note=f"no checks for {folder.name} yet: not graded")
+    results = tuple(_run_check(c, folder, int(number) * 100 + i, source) for i, (c, source) in enumerate(checks))
+    return LabResult(folder.name, title, _display(folder), results, time.perf_counter() - started)
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def check_lab(lab: str | int | os.PathLike = ".", *, labs_dir: str | os.PathLike | None = None,
+              checks_dir: str | os.PathLike | None = None) -> LabResult:
+    """Run one lab's checks and return the result (a notebook shows it as a table). Never raises for what is in
+    the learner's files: each problem is a failed check with its message.
+
+    ``lab`` is the lab's folder (``"."`` in its notebook) or its number (``"01"``, looked up in ``labs/``).
+
+    >>> result = check_lab("solutions/01-greeting")        # doctest: +SKIP
+    >>> result.points == result.max_points                 # doctest: +SKIP
+    True
+    """
+    folder = find_lab(lab, labs_dir)
+    extra = load_checks(checks_dir) if checks_dir else None
+    return run_lab(folder, extra)
+
+
+def _submissions(paths) -> list[tuple[Path, list[Path]]]:
+    groups: dict[Path, list[Path]] = {}
+    for raw in paths:
+        path = Path(raw).resolve()
+        if not path.is_dir():
+            raise GradingError(f"{raw}: there is no such folder")
+        if lab_number(path):
+            found = groups.setdefault(path.parent, [])
+            if path not in found:
+                found.append(path)
+        elif lab_folders(path / "labs"):
+            groups[path] = lab_folders(path / "labs")
+        elif lab_folders(path):
+            groups[path] = lab_folders(path)
+        else:
+            raise GradingError(f"{raw}: no labs there. Give a lab folder (named like 01-greeting), a folder of "
+                               "lab folders (like solutions/), or a learner's repository (a folder with labs/).")
+    return [(parent, sorted(labs)) for parent, labs in groups.items()]
+
+
+def grade(paths=(".",), *, checks_dir: str | os.PathLike | None = None) -> GradeReport:
+    """Grade lab folders and learners' repositories; labs in the same folder form one submission.
+
+    ``paths``: lab folders (``solutions/01-greeting``), folders of them (``solutions/``), or repositories that
+    hold a ``labs/`` folder (``submissions/alice``). Raises :class:`GradingError` only when a path holds nothing to
+    grade or ``checks_dir`` cannot be loaded.
+
+    >>> report = grade(["solutions"])                        # doctest: +SKIP
+    >>> report.points == report.max_points                   # doctest: +SKIP
+    True
+    """
+    started = time.perf_counter()
+    extra = load_checks(checks_dir) if checks_dir else None
+    submissions = tuple(Submission(parent.name, _display(parent), tuple(run_lab(lab, extra) for lab in labs))
+                        for parent, labs in _submissions(list(paths) or ["."]))
+    return GradeReport(submissions, time.perf_counter() - started)

@@ -1,0 +1,393 @@
+"""The grader: every solution scores full marks, every untouched lab zero, one TODO's worth of work in between;
+reports (text, JSON, JUnit), an instructor's extra checks, reset with a backup, progress, and the CLI's exit codes."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import shutil
+import time
+import xml.etree.ElementTree as ET
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lambda_local.grading import (Failure, GradingError, check_lab, grade, load_checks, mark_lesson_run, progress,
+                                  reset_lab)
+from lambda_local.grading.cli import check_command, grade_command, progress_command, reset_command
+from lambda_local.grading.reset import STARTING_FILES
+from lambda_local.grading.runner import lab_definitions, lab_folders
+
+ROOT = Path(__file__).resolve().parent.parent
+LABS = sorted(lab_definitions())
+_JUNK = {"__pycache__", ".ipynb_checkpoints"}
+
+
+def files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                  if p.is_file() and not _JUNK & set(p.relative_to(folder).parts))
+
+
+def copy_lab(source: Path, parent: Path) -> Path:
+    target = parent / source.name
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(*_JUNK))
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert text.count(old) == 1, f"{path.name} no longer holds the text this test edits: {old!r}"
+    path.write_text(text.replace(old, new))
+
+
+# --- one TODO's worth of work per lab, made the way a learner would make it -------------------------------------
+def _greeting_shape(lab: Path) -> None:
+    edit(lab / "lambda_function.py", "    return message\n",
+         '    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, '
+         '"body": json.dumps({"message": message})}\n')
+
+
+def _policy_reads(lab: Path) -> None:
+    policy = json.loads((lab / "policy.json").read_text())
+    policy["Statement"][0].update(Action="s3:GetObject", Resource="arn:aws:s3:::acme-reports/incoming/*")
+    (lab / "policy.json").write_text(json.dumps(policy, indent=2))
+
+
+def _clients_at_module_level(lab: Path) -> None:
+    source = lab / "lambda_function.py"
+    edit(source, '    ssm = boto3.client("ssm")\n    dynamodb = boto3.client("dynamodb")\n', "")
+    edit(source, "def lambda_handler", 'ssm = boto3.client("ssm")\ndynamodb = boto3.client("dynamodb")\n\n\n'
+                                       "def lambda_handler")
+
+
+def _function_imports_textkit(lab: Path) -> None:
+    shutil.copy(ROOT / "solutions/06-layer/function/lambda_function.py", lab / "function/lambda_function.py")
+
+
+def _compute_charge(lab: Path) -> None:
+    edit(lab / "cost_model.py", "    compute_charge = 0.0\n",
+         "    compute_charge = memory_mb / 1024 * duration_ms / 1000 * requests * PRICE_PER_GB_SECOND\n")
+
+
+ONE_TODO = {
+    "01-greeting": (_greeting_shape, "answers in API Gateway's response shape"),
+    "04-least-privilege": (_policy_reads, "reads reports under incoming/ in acme-reports"),
+    "05-cold-start-fix": (_clients_at_module_level, "creates its AWS clients once per execution environment"),
+    "06-layer": (_function_imports_textkit, "the function uses textkit from the layer"),
+    "08-cost-model": (_compute_charge, "prices requests and compute as AWS does"),
+}
+
+
+# --- the labs themselves -----------------------------------------------------------------------------------------
+def test_every_lab_with_checks_has_a_lab_folder_a_solved_twin_and_a_one_todo_test():
+    assert LABS == [p.name for p in lab_folders(ROOT / "labs") if p.name in lab_definitions()]
+    assert sorted(ONE_TODO) == LABS
+    for lab in LABS:
+        assert files(ROOT / "labs" / lab) == files(ROOT / "solutions" / lab), lab
+        assert "lab.ipynb" in files(ROOT / "labs" / lab)
+        assert lab_definitions()[lab].checks, lab
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_starting_files_in_the_package_are_the_labs_files(lab):
+    """reset restores from the package's copy; it must be what a fresh clone has in labs/."""
+    packaged, course = STARTING_FILES / lab, ROOT / "labs" / lab
+    fix = f"rm -rf {packaged.relative_to(ROOT)} && cp -r labs/{lab} {packaged.parent.relative_to(ROOT)}/"
+    assert files(packaged) == files(course), fix
+    different = [f for f in files(course) if not filecmp.cmp(packaged / f, course / f, shallow=False)]
+    assert not different, f"{different} differ; {fix}"
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_the_solution_scores_full_marks(lab):
+    started = time.perf_counter()
+    result = check_lab(ROOT / "solutions" / lab)
+    print(f"{lab}: graded in {time.perf_counter() - started:.2f} s")  # measured for the report, never asserted
+    assert [c.name for c in result.checks if not c.passed] == [], result.format()
+    assert result.points == result.max_points > 0
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_the_untouched_lab_scores_zero_with_a_message_for_every_check(lab, tmp_path):
+    result = check_lab(copy_lab(ROOT / "labs" / lab, tmp_path))
+    assert result.points == 0 and result.max_points > 0
+    for check in result.checks:
+        assert not check.passed
+        assert check.failure.expected and check.failure.got and check.failure.hint, check.name
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_one_todos_worth_of_work_scores_between(lab, tmp_path):
+    folder = copy_lab(ROOT / "labs" / lab, tmp_path)
+    change, passing = ONE_TODO[lab]
+    change(folder)
+    result = check_lab(folder)
+    assert 0 < result.points < result.max_points, result.format()
+    assert [c.name for c in result.checks if c.passed] == [passing], result.format()
+
+
+# --- a learner's mistakes become failed checks, never exceptions ----------------------------------------------------
+def test_a_syntax_error_in_the_handler_fails_every_check_with_the_error_shown(tmp_path):
+    folder = copy_lab(ROOT / "solutions/01-greeting", tmp_path)
+    (folder / "lambda_function.py").write_text("def lambda_handler(event, context)\n    return 1\n")
+    result = check_lab(folder)
+    assert result.points == 0
+    assert all("Runtime.UserCodeSyntaxError" in c.failure.got for c in result.checks), result.format()
+
+
+def test_an_error_in_an_imported_module_names_the_file_and_line(tmp_path):
+    folder = copy_lab(ROOT / "solutions/08-cost-model", tmp_path)
+    source = folder / "cost_model.py"
+    source.write_text(source.read_text() + "\nraise RuntimeError('half-finished')\n")
+    line = source.read_text().count("\n")
+    result = check_lab(folder)
+    assert result.points == 0
+    assert all(f"RuntimeError: half-finished (cost_model.py, line {line})" in c.failure.got for c in result.checks)
+
+
+def test_a_missing_or_broken_file_says_so(tmp_path):
+    folder = copy_lab(ROOT / "solutions/04-least-privilege", tmp_path)
+    (folder / "policy.json").write_text('{"Version": "2012-10-17", "Statement": [}')
+    assert all("JSON syntax error" in c.failure.got for c in check_lab(folder).checks)
+    (folder / "policy.json").unlink()
+    assert all(c.failure.got == "there is no such file" for c in check_lab(folder).checks)
+
+
+def test_a_policy_iam_refuses_is_reported_with_iams_message(tmp_path):
+    folder = copy_lab(ROOT / "solutions/04-least-privilege", tmp_path)
+    policy = json.loads((folder / "policy.json").read_text())
+    policy["Statement"][0]["Resource"] = "acme-reports/incoming/*"
+    (folder / "policy.json").write_text(json.dumps(policy))
+    failure = check_lab(folder).checks[0].failure
+    assert failure.got.startswith("IAM refused it: MalformedPolicyDocument")
+
+
+def test_a_too_broad_policy_works_but_fails_least_privilege_naming_what_it_allows(tmp_path):
+    folder = copy_lab(ROOT / "solutions/04-least-privilege", tmp_path)
+    policy = json.loads((folder / "policy.json").read_text())
+    policy["Statement"][0].update(Action="s3:*", Resource="arn:aws:s3:::acme-reports/incoming*")
+    (folder / "policy.json").write_text(json.dumps(policy))
+    result = check_lab(folder)
+    assert [c.name for c in result.checks if not c.passed] == ["denies everything else the function does not need"]
+    got = result.checks[-1].failure.got
+    assert "s3:PutObject on arn:aws:s3:::acme-reports/incoming/forged.csv" in got
+    assert "s3:GetObject on arn:aws:s3:::acme-reports/incoming-archive/2019.csv" in got
+    assert "private/payroll.csv" not in got
+
+
+def test_config_loaded_lazily_on_the_first_call_also_counts_as_once_per_environment(tmp_path):
+    folder = copy_lab(ROOT / "solutions/05-cold-start-fix", tmp_path)
+    edit(folder / "lambda_function.py", "config = load_config(ssm)\n", "config = None\n")
+    edit(folder / "lambda_function.py", "def lambda_handler(event, context):\n",
+         "def lambda_handler(event, context):\n    global config\n    config = config or load_config(ssm)\n")
+    assert check_lab(folder).passed
+
+
+def test_config_hard_coded_at_module_level_is_not_reloaded_by_a_new_environment(tmp_path):
+    folder = copy_lab(ROOT / "solutions/05-cold-start-fix", tmp_path)
+    edit(folder / "lambda_function.py", "config = load_config(ssm)\n",
+         'config = {"table": "prices", "tax_rate": "0.20", "currency": "EUR"}\n')
+    failure = check_lab(folder).checks[1].failure
+    assert failure.expected == "the cold start to read the settings from /shop/config"
+
+
+def test_a_function_that_bundles_the_library_does_not_use_the_layer(tmp_path):
+    folder = copy_lab(ROOT / "solutions/06-layer", tmp_path)
+    shutil.copytree(folder / "textkit", folder / "function/textkit")
+    result = check_lab(folder)
+    assert [c.name for c in result.checks if not c.passed] == ["the function uses textkit from the layer"]
+    assert result.checks[-1].failure.got == "it gave the right answer with no layer attached"
+
+
+# --- instructors' extra checks ----------------------------------------------------------------------------------------
+HIDDEN = '''
+from lambda_local.grading import Failure, check
+
+LAB = "01"
+
+
+@check("greets a name with an accent", points=3)
+def accents(lab):
+    import json
+    lab.deploy("greeting")
+    record = lab.invoke("greeting", {"queryStringParameters": {"name": "Zoë"}})
+    if json.loads(record.payload["body"]).get("message") != "Hello, Zoë!":
+        return Failure(expected="Hello, Zoë!", got=str(record.payload), hint="")
+
+
+@check("a check with a bug in it", points=1)
+def buggy(lab):
+    return 1 / 0
+'''
+
+
+def test_checks_dir_adds_an_instructors_checks_to_their_lab_only(tmp_path):
+    (tmp_path / "lab01_extra.py").write_text(HIDDEN)
+    assert [c.name for c in load_checks(tmp_path)["01"]] == ["greets a name with an accent", "a check with a bug in it"]
+    report = grade([ROOT / "solutions/01-greeting", ROOT / "solutions/06-layer"], checks_dir=tmp_path)
+    greeting, layer = report.submissions[0].labs
+    assert [c.source for c in greeting.checks][-2:] == ["instructor", "instructor"]
+    assert greeting.max_points == 8 + 3 + 1 and greeting.points == 8 + 3
+    assert "ZeroDivisionError: division by zero" in greeting.checks[-1].failure.got  # a buggy check fails, no raise
+    assert all(c.source == "course" for c in layer.checks) and layer.passed
+
+
+def test_a_checks_file_without_a_lab_number_is_refused_in_plain_words(tmp_path):
+    (tmp_path / "extra.py").write_text("from lambda_local.grading import check\n")
+    with pytest.raises(GradingError, match='set LAB = "NN"'):
+        load_checks(tmp_path)
+    result = CliRunner().invoke(grade_command, [str(ROOT / "solutions/01-greeting"), "--checks", str(tmp_path)])
+    assert result.exit_code == 2 and 'set LAB = "NN"' in result.output and "Traceback" not in result.output
+
+
+# --- reports --------------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def mixed_report(tmp_path_factory):
+    """One solved and one untouched lab, as two submissions."""
+    learner = tmp_path_factory.mktemp("submissions") / "alice"
+    copy_lab(ROOT / "labs/01-greeting", learner / "labs")
+    return grade([ROOT / "solutions/01-greeting", learner])
+
+
+def test_text_report_shows_every_check_its_points_and_what_is_wrong(mixed_report):
+    text = mixed_report.format()
+    assert "== solutions (" in text and "== alice" in text
+    assert text.count("PASS       2/2") == 4 and text.count("FAIL       0/2") == 4
+    assert "Expected: a response {statusCode, headers, body} for GET /hello?name=Ada" in text
+    assert "Total: 8/16 points in 2 submissions" in text
+
+
+def test_json_report_has_points_and_max_points_on_top_and_every_check(mixed_report, tmp_path):
+    output = tmp_path / "grades.json"
+    result = CliRunner().invoke(grade_command, [str(ROOT / "solutions/01-greeting"), "--json", str(output)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(output.read_text())
+    assert (data["points"], data["max_points"]) == (8, 8)
+    data = mixed_report.as_dict()
+    assert (data["points"], data["max_points"], data["passed"]) == (8, 16, False)
+    lab = data["submissions"][1]["labs"][0]
+    assert lab["lab"] == "01-greeting" and (lab["points"], lab["max_points"]) == (0, 8)
+    check = lab["checks"][0]
+    assert set(check) >= {"name", "points", "max_points", "passed", "expected", "got", "hint", "message"}
+    assert check["passed"] is False and check["got"] == 'the function returned "Hello, world!"'
+    assert sum(c["max_points"] for s in data["submissions"] for l in s["labs"] for c in l["checks"]) == 16
+
+
+def test_junit_report_has_a_suite_per_lab_and_a_failure_per_failed_check(mixed_report):
+    root = ET.fromstring(mixed_report.to_junit())
+    assert root.tag == "testsuites" and (root.get("tests"), root.get("failures")) == ("8", "4")
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == ["solutions/01-greeting", "alice/01-greeting"]
+    failures = suites[1].findall("testcase/failure")
+    assert len(failures) == 4 and failures[0].get("message").startswith("Expected: ")
+    assert "Hint:" in failures[0].text and not suites[0].findall("testcase/failure")
+    points = {p.get("name"): p.get("value") for p in suites[0].find("properties")}
+    assert (points["points"], points["max_points"]) == ("8", "8")
+
+
+def test_notebooks_show_the_table(mixed_report):
+    class Printer:
+        def text(self, value):
+            self.value = value
+
+    printer = Printer()
+    mixed_report.submissions[0].labs[0]._repr_pretty_(printer, False)
+    assert printer.value == mixed_report.submissions[0].labs[0].format()
+
+
+# --- grade and check on the command line --------------------------------------------------------------------------
+def test_grade_exit_codes(tmp_path):
+    runner = CliRunner()
+    solved = runner.invoke(grade_command, [str(ROOT / "solutions/01-greeting"), str(ROOT / "solutions/08-cost-model")])
+    assert solved.exit_code == 0 and "== solutions" in solved.output and "20/20 points" in solved.output
+    untouched = runner.invoke(grade_command, [str(copy_lab(ROOT / "labs/08-cost-model", tmp_path))])
+    assert untouched.exit_code == 1 and "0/12 points" in untouched.output
+    missing = runner.invoke(grade_command, [str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "there is no such folder" in missing.output
+    (tmp_path / "empty").mkdir()
+    empty = runner.invoke(grade_command, [str(tmp_path / "empty")])
+    assert empty.exit_code == 2 and "no labs there" in empty.output
+
+
+def test_grade_finds_labs_in_a_learners_repository_and_notes_labs_without_checks(tmp_path):
+    repo = tmp_path / "bob"
+    copy_lab(ROOT / "solutions/06-layer", repo / "labs")
+    (repo / "labs/02-s3-trigger-challenge").mkdir()
+    report = grade([repo])
+    assert [lab.lab for lab in report.submissions[0].labs] == ["02-s3-trigger-challenge", "06-layer"]
+    assert report.submissions[0].labs[0].note.startswith("no checks for 02-s3-trigger-challenge yet")
+    assert report.passed and report.points == report.max_points == 8
+
+
+def test_check_command_runs_one_lab_by_number(tmp_path):
+    copy_lab(ROOT / "labs/06-layer", tmp_path / "labs")
+    result = CliRunner().invoke(check_command, ["06", "--path", str(tmp_path / "labs")])
+    assert result.exit_code == 1 and "Lab 06-layer" in result.output and "0/8" in result.output
+    result = CliRunner().invoke(check_command, ["6", "--path", str(ROOT / "solutions")])
+    assert result.exit_code == 0 and "every check passes" in result.output
+    result = CliRunner().invoke(check_command, ["07", "--path", str(ROOT / "solutions")])
+    assert result.exit_code == 2 and "no lab 07" in result.output
+
+
+# --- reset ----------------------------------------------------------------------------------------------------------
+def test_reset_saves_the_learners_version_then_restores_the_starting_files(tmp_path):
+    lab = copy_lab(ROOT / "solutions/01-greeting", tmp_path / "labs")
+    (lab / "notes.txt").write_text("my notes")
+    stamp = datetime(2026, 3, 1, 14, 5, 9)
+    result = reset_lab("01", labs_dir=tmp_path / "labs", now=stamp)
+    assert result.backup == tmp_path / "backups/01-greeting-20260301-140509"
+    assert (result.backup / "notes.txt").read_text() == "my notes"
+    assert filecmp.cmp(result.backup / "lambda_function.py", ROOT / "solutions/01-greeting/lambda_function.py",
+                       shallow=False)
+    assert files(lab) == files(ROOT / "labs/01-greeting") == list(result.restored)
+    assert filecmp.cmp(lab / "lambda_function.py", ROOT / "labs/01-greeting/lambda_function.py", shallow=False)
+    again = reset_lab(lab, now=stamp)  # same second: a second backup, never over the first
+    assert again.backup.name == "01-greeting-20260301-140509-2" and (result.backup / "notes.txt").exists()
+
+
+def test_reset_command_prints_where_the_backup_is(tmp_path):
+    copy_lab(ROOT / "labs/08-cost-model", tmp_path / "labs")
+    result = CliRunner().invoke(reset_command, ["08", "--path", str(tmp_path / "labs")])
+    assert result.exit_code == 0 and "Saved your version of 08-cost-model to " in result.output
+    assert len(list((tmp_path / "backups").iterdir())) == 1
+    result = CliRunner().invoke(reset_command, ["99", "--path", str(tmp_path / "labs")])
+    assert result.exit_code == 2 and "no lab 99" in result.output
+
+
+# --- progress -------------------------------------------------------------------------------------------------------
+def test_progress_lists_lessons_run_and_labs_passing(tmp_path, monkeypatch):
+    for name in ("00_start_here", "01_handlers"):
+        (tmp_path / "notebooks").mkdir(exist_ok=True)
+        (tmp_path / "notebooks" / f"{name}.ipynb").write_text("{}")
+    copy_lab(ROOT / "solutions/08-cost-model", tmp_path / "labs")
+    copy_lab(ROOT / "labs/06-layer", tmp_path / "labs")
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    assert mark_lesson_run() is None and not (tmp_path / ".lambda-local").exists()  # nbval, plain Python
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "notebooks/01_handlers.ipynb"))  # what JupyterLab sets
+    assert mark_lesson_run() == tmp_path / ".lambda-local/progress.json"
+    state = progress(tmp_path / "notebooks")
+    assert [(l.name, l.ran) for l in state.lessons] == [("00_start_here", False), ("01_handlers", True)]
+    assert [(lab.lab, lab.passed) for lab in state.labs] == [("06-layer", False), ("08-cost-model", True)]
+    output = CliRunner().invoke(progress_command, ["--path", str(tmp_path)]).output
+    assert "[x] 01_handlers" in output and "[ ] 00_start_here" in output
+    assert "[x] 08-cost-model" in output and "[ ] 06-layer" in output and "0/8 points" in output
+    assert "Next: 00_start_here, then 06-layer" in output
+
+
+def test_failure_message_reads_expected_got_hint():
+    assert str(Failure("a", "b", "c")).splitlines() == ["Expected: a", "Got:      b", "Hint:     c"]
+
+
+def test_the_ci_templates_classroom_scores_are_the_labs_points():
+    import re
+
+    template = (ROOT / "docs/ci/grade.yml").read_text()
+    steps = re.findall(r"test-name: ([\w-]+), command: lambda-local check (\d\d), timeout: \d+, max-score: (\d+)",
+                       template)
+    assert [(name, number) for name, number, _ in steps] == [(lab, lab[:2]) for lab in LABS]
+    points = {lab: sum(c.points for c in lab_definitions()[lab].checks) for lab in LABS}
+    assert {name: int(score) for name, _, score in steps} == points
+    assert "lambda-local grade --json grades.json --junit report.xml" in template
+    assert not (ROOT / ".github/workflows/grade.yml").exists()  # a template: it must not run on this repository
