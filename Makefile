@@ -22,16 +22,21 @@ $(STAMP): $(BIN)/python pyproject.toml
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=. notebooks/00_start_here.ipynb $(ARGS)
 
+# The suite runs offline (sockets to anything but loopback fail, in every Python process it starts) and with
+# real-looking credentials in the environment: nothing may reach or read a real AWS account.
+OFFLINE := LAMBDA_LOCAL_OFFLINE=1 PYTHONPATH=$(CURDIR)/tests/offline \
+	AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+
 test: $(STAMP)
-	$(BIN)/python -m pytest tests -n 2 -q
-	$(BIN)/python -m pytest --nbval notebooks solutions --sanitize-with tests/sanitize.cfg -n 2 --dist loadfile -q -p no:cacheprovider
-	$(BIN)/python -m pytest --nbval-lax labs -n 2 --dist loadfile -q -p no:cacheprovider
+	$(OFFLINE) $(BIN)/python -m pytest tests -n 2 -q
+	$(OFFLINE) $(BIN)/python -m pytest --nbval notebooks solutions --nbval-sanitize-with tests/sanitize.cfg -n 2 --dist loadfile -q -p no:cacheprovider
+	$(OFFLINE) $(BIN)/python -m pytest --nbval-lax labs -n 2 --dist loadfile -q -p no:cacheprovider
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -q -x
 
 nbval: $(STAMP)
-	$(BIN)/python -m pytest --nbval notebooks solutions --sanitize-with tests/sanitize.cfg -n 2 --dist loadfile -q
+	$(BIN)/python -m pytest --nbval notebooks solutions --nbval-sanitize-with tests/sanitize.cfg -n 2 --dist loadfile -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
