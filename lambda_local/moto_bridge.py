@@ -8,6 +8,7 @@ each patched attribute still exists with the signature we rely on, so a moto upg
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import inspect
 import json
@@ -301,16 +302,24 @@ def _put_rule(self, name, *args, **kwargs):
 
 
 # --- DynamoDB Streams and Kinesis -------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _mappings_hidden(source):
+    """moto invokes a source's event source mappings inline (once, losing failures); while hidden, it does not,
+    and our pollers serve them instead."""
+    saved, source.lambda_event_source_mappings = source.lambda_event_source_mappings, {}
+    try:
+        yield
+    finally:
+        source.lambda_event_source_mappings = saved
+
+
 def _dynamodb_stream_add(self, old, new):
     """StreamShard.add: our stream pollers checkpoint and retry (moto re-sends every record on each change)."""
     sandbox = _current()
     if sandbox is None:
         return original("dynamodb-stream-add")(self, old, new)
-    saved, self.table.lambda_event_source_mappings = self.table.lambda_event_source_mappings, {}
-    try:
+    with _mappings_hidden(self.table):
         original("dynamodb-stream-add")(self, old, new)
-    finally:
-        self.table.lambda_event_source_mappings = saved
     sandbox.streams.dynamodb_changed(self)
 
 
@@ -318,11 +327,8 @@ def _kinesis_put_record(self, partition_key, explicit_hash_key, data):
     sandbox = _current()
     if sandbox is None:
         return original("kinesis-put-record")(self, partition_key, explicit_hash_key, data)
-    saved, self.lambda_event_source_mappings = self.lambda_event_source_mappings, {}
-    try:
+    with _mappings_hidden(self):
         result = original("kinesis-put-record")(self, partition_key, explicit_hash_key, data)
-    finally:
-        self.lambda_event_source_mappings = saved
     sandbox.streams.kinesis_changed(self)
     return result
 
@@ -368,11 +374,8 @@ def _sqs_add_message(self, message):
     sandbox = _current()
     if sandbox is None:
         return original("sqs-add-message")(self, message)
-    saved, self.lambda_event_source_mappings = self.lambda_event_source_mappings, {}
-    try:
+    with _mappings_hidden(self):
         original("sqs-add-message")(self, message)
-    finally:
-        self.lambda_event_source_mappings = saved
     sandbox.sqs.message_arrived(self, message)
 
 
