@@ -56,9 +56,8 @@ class NamespaceView:
         if snapshot is None:
             return
         namespace = self.namespace
-        if len(namespace) == len(snapshot) and not self.changes and all(
-                namespace.get(k, _MISSING) is v for k, v in snapshot.items()):
-            return  # untouched: the common case
+        if not self.changes and namespace == snapshot:
+            return  # untouched: the common case (a C-level comparison, identity first)
         current = dict(namespace)
         changes = {k: v for k, v in current.items() if snapshot.get(k, _MISSING) is not v}
         changes.update({k: _MISSING for k in snapshot if k not in current})

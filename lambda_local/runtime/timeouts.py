@@ -14,6 +14,8 @@ from __future__ import annotations
 import ctypes
 import signal
 import threading
+
+import _signal  # the C functions behind `signal`, without its enum wrapping (tens of µs per invocation)
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -66,6 +68,10 @@ _previous_handler: Any = None
 
 
 def _on_alarm(signum, frame):
+    if not _deadlines:
+        if callable(_previous_handler):
+            _previous_handler(signum, frame)  # the caller's own alarm
+        return
     now = time.monotonic()
     expired = [token for deadline, token in _deadlines if deadline <= now]
     if expired:
@@ -83,9 +89,9 @@ def _arm() -> None:
         first = max(earliest - time.monotonic(), 0.0005)
         if _watchdogs:
             first = min(first, _WATCH_S)
-        signal.setitimer(signal.ITIMER_REAL, first, _WATCH_S if _watchdogs else _REFIRE_S)
+        _signal.setitimer(_signal.ITIMER_REAL, first, _WATCH_S if _watchdogs else _REFIRE_S)
     else:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _signal.setitimer(_signal.ITIMER_REAL, 0)
 
 
 def _signals_usable() -> bool:
@@ -105,8 +111,10 @@ def _call_with_signal(fn: Callable[[], Any], timeout_s: float, watchdog=None) ->
     global _previous_handler
     token = object()
     entry = (time.monotonic() + timeout_s, token)
-    if not _deadlines:
-        _previous_handler = signal.signal(signal.SIGALRM, _on_alarm)
+    if not _deadlines and _signal.getsignal(_signal.SIGALRM) is not _on_alarm:
+        # Installed once and left in place while idle (it does nothing without deadlines); a handler the caller
+        # had is called for alarms that are not ours.
+        _previous_handler = _signal.signal(_signal.SIGALRM, _on_alarm)
     _deadlines.append(entry)
     if watchdog is not None:
         _watchdogs.append(watchdog)
@@ -132,8 +140,6 @@ def _leave_signal(entry) -> None:
     if entry in _deadlines:
         _deadlines.remove(entry)
         _arm()
-        if not _deadlines and _previous_handler is not None:
-            signal.signal(signal.SIGALRM, _previous_handler)
 
 
 def _call_in_thread(fn: Callable[[], Any], timeout_s: float, watchdog=None) -> Outcome:
