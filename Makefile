@@ -17,10 +17,12 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	./postBuild $(VENV)
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
+# ./start sets the offline defaults (fake credentials, region), as on Binder and JupyterHub.
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=. notebooks/00_start_here.ipynb $(ARGS)
+	./start $(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=. notebooks/00_start_here.ipynb $(ARGS)
 
 # The suite runs offline (sockets to anything but loopback fail, in every Python process it starts) and with
 # real-looking credentials in the environment: nothing may reach or read a real AWS account.
@@ -28,12 +30,13 @@ OFFLINE := LAMBDA_LOCAL_OFFLINE=1 PYTHONPATH=$(CURDIR)/tests/offline \
 	AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 
 test: $(STAMP)
+	bash scripts/install_browser.sh
 	$(OFFLINE) $(BIN)/python -m pytest tests -n 2 -q
 	$(OFFLINE) $(BIN)/python -m pytest --nbval notebooks solutions --nbval-sanitize-with tests/sanitize.cfg -n 2 --dist loadfile -q -p no:cacheprovider
 	$(OFFLINE) $(BIN)/python -m pytest --nbval-lax labs -n 2 --dist loadfile -q -p no:cacheprovider
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest tests -q -x
+	$(BIN)/python -m pytest tests -q -x -m "not browser"
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest --nbval notebooks solutions --nbval-sanitize-with tests/sanitize.cfg -n 2 --dist loadfile -q

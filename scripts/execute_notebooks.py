@@ -18,6 +18,9 @@ def execute(path: str) -> float:
     started = time.perf_counter()
     NotebookClient(notebook, timeout=120, kernel_name="python3",
                    resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}}).execute()
+    # The kernel's name as JupyterLab shows it: any other name makes JupyterLab rewrite (and autosave) the
+    # notebook the moment a learner opens it.
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nbformat.write(notebook, path)
     return time.perf_counter() - started
 
