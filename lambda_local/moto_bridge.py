@@ -194,6 +194,22 @@ def _function_url_to_dict(self):
     return config
 
 
+def _put_event_invoke_config(self, function_name, config):
+    """LambdaBackend.put_function_event_invoke_config: a put replaces the configuration (moto keeps every put and
+    answers get with the first)."""
+    response = original("lambda-put-event-invoke-config")(self, function_name, config)
+    fn = self.get_function(function_name)
+    fn.event_invoke_config[:] = fn.event_invoke_config[-1:]
+    return response
+
+
+def _update_event_invoke_config(self, function_name, config):
+    """LambdaBackend.update_function_event_invoke_config: an update changes only the fields it names."""
+    fn = self.get_function(function_name)
+    current = dict(fn.event_invoke_config[-1].config) if fn.event_invoke_config else {}
+    return _put_event_invoke_config(self, function_name, {**current, **config})
+
+
 # --- S3 ---------------------------------------------------------------------------------------------------------
 def _get_s3_event(event_name, bucket, key, notification_id):
     """moto.s3.notifications._get_s3_event: the full S3 record (moto's lacks userIdentity, requestParameters,
@@ -458,6 +474,11 @@ PATCHES = [
           _function_url_to_dict, "AWS's URL ends with '/'; served locally it must be reachable"),
     Patch("s3-notification-event", "moto.s3.notifications:_get_s3_event",
           ("event_name", "bucket", "key", "notification_id"), _get_s3_event, "the full S3 record"),
+    Patch("lambda-put-event-invoke-config", "moto.awslambda.models:LambdaBackend.put_function_event_invoke_config",
+          ("self", "function_name", "config"), _put_event_invoke_config, "a put replaces the configuration"),
+    Patch("lambda-update-event-invoke-config",
+          "moto.awslambda.models:LambdaBackend.update_function_event_invoke_config",
+          ("self", "function_name", "config"), _update_event_invoke_config, "an update merges"),
     Patch("s3-put-notification", "moto.s3.models:S3Backend.put_bucket_notification_configuration",
           ("self", "bucket_name", "notification_config"), _put_bucket_notification_configuration,
           "S3 refuses a Lambda destination it may not invoke"),

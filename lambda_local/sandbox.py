@@ -377,6 +377,12 @@ class mock_aws:
         moto_mock = moto.mock_aws(config={"iam": {"load_aws_managed_policies": True},
                                           "lambda": {"use_docker": False}})
         moto_mock.start()
+        if options["seed"] is not None:
+            # moto's own ids (API ids, Function URL ids, message ids, mapping UUIDs) from the same seed, so a
+            # notebook prints the same ARNs and URLs every run.
+            from moto.moto_api._internal import mock_random
+
+            mock_random.seed(options["seed"])
         boto3 = __import__("boto3")
         saved_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, None  # never reuse real cached credentials
         service = LambdaService(clock=VirtualClock(options["start"]), seed=options["seed"],

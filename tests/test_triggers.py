@@ -449,3 +449,28 @@ def test_kinesis_partial_batch_response_checkpoints(aws, create):
     assert _values(aws, "changes") == ["a", "poison", "c", "poison", "c"]
     aws.advance(minutes=5)
     assert len(_values(aws, "changes")) == 5
+
+
+def test_event_invoke_config_put_replaces_and_update_merges(aws, create):
+    create("configured", RECORDER)
+    client = boto3.client("lambda")
+    client.put_function_event_invoke_config(FunctionName="configured", MaximumRetryAttempts=0)
+    client.put_function_event_invoke_config(FunctionName="configured", MaximumEventAgeInSeconds=120)
+    config = client.get_function_event_invoke_config(FunctionName="configured")
+    assert config["MaximumEventAgeInSeconds"] == 120 and "MaximumRetryAttempts" not in config
+    client.update_function_event_invoke_config(FunctionName="configured", MaximumRetryAttempts=1)
+    config = client.get_function_event_invoke_config(FunctionName="configured")
+    assert config["MaximumEventAgeInSeconds"] == 120 and config["MaximumRetryAttempts"] == 1
+
+
+def test_a_seed_makes_moto_ids_reproducible():
+    import lambda_local
+
+    def ids():
+        with lambda_local.mock_aws(seed=5):
+            sqs = boto3.client("sqs")
+            url = sqs.create_queue(QueueName="q")["QueueUrl"]
+            return sqs.send_message(QueueUrl=url, MessageBody="x")["MessageId"], \
+                boto3.client("apigateway").create_rest_api(name="a")["id"]
+
+    assert ids() == ids()
