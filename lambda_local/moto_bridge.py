@@ -143,6 +143,15 @@ def _update_function_configuration(self, function_name, qualifier, body):
         sandbox.validate_function_spec(body, self, update=True)
     if "DeadLetterConfig" in body:
         self.get_function(function_name, qualifier).dead_letter_config = body["DeadLetterConfig"] or None
+    if "EphemeralStorage" in body:  # moto ignores it on update
+        size = int((body["EphemeralStorage"] or {}).get("Size", 512))
+        if not 512 <= size <= 10240:
+            from moto.awslambda.exceptions import LambdaClientError
+
+            raise LambdaClientError("ValidationException", f"1 validation error detected: Value '{size}' at "
+                                    "'ephemeralStorage.size' failed to satisfy constraint: Member must have value "
+                                    + ("less than or equal to 10240" if size > 10240 else "greater than or equal to 512"))
+        self.get_function(function_name, qualifier).ephemeral_storage = size
     if "LoggingConfig" in body:
         fn = self.get_function(function_name, qualifier)
         fn.lambda_local_logging_config = {**(getattr(fn, "lambda_local_logging_config", None) or {}),

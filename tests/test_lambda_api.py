@@ -246,3 +246,22 @@ def test_handler_credentials_are_the_roles_and_the_callers_are_untouched(aws, cr
     key, token = invoke("creds")[1]
     assert key.startswith("ASIA") and len(key) == 20 and token == "IQoJ"
     assert not os.environ["AWS_ACCESS_KEY_ID"].startswith("ASIA")  # the caller keeps its own
+
+
+def test_reserved_concurrency_zero_throttles_a_warm_function_too(aws, create):
+    create("warm-then-stopped", ECHO)
+    invoke("warm-then-stopped")
+    boto3.client("lambda").put_function_concurrency(FunctionName="warm-then-stopped", ReservedConcurrentExecutions=0)
+    with pytest.raises(ClientError) as raised:
+        invoke("warm-then-stopped")
+    assert raised.value.response["Error"]["Code"] == "TooManyRequestsException"
+
+
+def test_ephemeral_storage_update_is_applied_and_validated(aws, create):
+    create("scratch", ECHO)
+    client = boto3.client("lambda")
+    client.update_function_configuration(FunctionName="scratch", EphemeralStorage={"Size": 2048})
+    assert client.get_function_configuration(FunctionName="scratch")["EphemeralStorage"] == {"Size": 2048}
+    with pytest.raises(ClientError) as raised:
+        client.update_function_configuration(FunctionName="scratch", EphemeralStorage={"Size": 20480})
+    assert raised.value.response["Error"]["Code"] == "ValidationException"

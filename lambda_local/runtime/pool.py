@@ -37,6 +37,10 @@ class EnvironmentPool:
         service = self.service
         now = service.clock.time()
         self.expire(now)
+        reserved = self.reserved_concurrency
+        if reserved is not None and self.busy() >= reserved:
+            # reserved concurrency caps running requests, warm environments or not (0 throttles every call)
+            raise errors.throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
         warm = None
         for env in self.environments:
             if env.busy:
@@ -49,9 +53,6 @@ class EnvironmentPool:
             warm.busy = True
             service.in_flight += 1
             return warm, False
-        reserved = self.reserved_concurrency
-        if reserved is not None and self.busy() >= reserved:
-            raise errors.throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
         if service.in_flight >= service.concurrency_limit:
             raise errors.throttled("ConcurrentInvocationLimitExceeded")
         env = ExecutionEnvironment(config, service.ids.hex32(), now, credentials, service.clock.time)

@@ -13,11 +13,28 @@ from .results import PERCENTILES
 __all__ = ["plot_concurrency", "plot_latency", "plot_cost", "plot_tuning"]
 
 
+def _inline_in_notebooks() -> None:
+    """In a notebook kernel, make a returned Figure display as an image even before pyplot was ever used."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return
+    formatter = shell.display_formatter.formatters["image/png"]
+    from matplotlib.figure import Figure
+
+    if Figure not in formatter.type_printers:
+        shell.run_line_magic("matplotlib", "inline")
+
+
 def _axes(ax, size=(9, 4)):
     if ax is not None:
         return ax.figure, ax
     from matplotlib.figure import Figure
 
+    _inline_in_notebooks()
     fig = Figure(figsize=size, layout="constrained")
     return fig, fig.add_subplot()
 
