@@ -71,12 +71,57 @@ def _compute_charge(lab: Path) -> None:
          "    compute_charge = memory_mb / 1024 * duration_ms / 1000 * requests * PRICE_PER_GB_SECOND\n")
 
 
+def _log_each_key(lab: Path) -> None:
+    edit(lab / "lambda_function.py", '    return {"records"',
+         '    for record in event["Records"]:\n        print("New upload:", record["s3"]["object"]["key"])\n\n'
+         '    return {"records"')
+
+
+def _decode_the_key(lab: Path) -> None:
+    edit(lab / "lambda_function.py", "import os\n", "import os\nfrom urllib.parse import unquote_plus\n")
+    edit(lab / "lambda_function.py", '        key = record["s3"]["object"]["key"]\n',
+         '        key = unquote_plus(record["s3"]["object"]["key"])\n')
+
+
+def _report_batch_item_failures(lab: Path) -> None:
+    shutil.copy(ROOT / "solutions/07-sqs-worker/lambda_function.py", lab / "lambda_function.py")
+
+
+def _conditional_write(lab: Path) -> None:
+    shutil.copy(ROOT / "solutions/09-resilient-async/lambda_function.py", lab / "lambda_function.py")
+
+
+def _cutoff_from_the_event(lab: Path) -> None:
+    edit(lab / "lambda_function.py", "    return 0\n",
+         '    return int((datetime.fromisoformat(event["time"].replace("Z", "+00:00")) - MAX_AGE).timestamp())\n')
+
+
+def _read_users(lab: Path) -> None:
+    source = lab / "lambda_function.py"
+    edit(source, '    # TODO 1: 200 and every user in the table (scan it), as a JSON list.\n'
+                 '    return respond(501, {"error": "not implemented yet"})\n',
+         '    return respond(200, table.scan()["Items"])\n')
+    edit(source, '    # TODO 1: 200 and the user whose id is user_id (get_item); 404 and an error when there is none.\n'
+                 '    return respond(501, {"error": "not implemented yet"})\n',
+         '    item = table.get_item(Key={"id": user_id}).get("Item")\n'
+         '    return respond(200, item) if item else respond(404, {"error": "no such user"})\n')
+
+
 ONE_TODO = {
     "01-greeting": (_greeting_shape, "answers in API Gateway's response shape"),
+    "02-s3-trigger-challenge": (_log_each_key, "proof in the logs: each upload's key appears in the function's "
+                                               "log group"),
+    "03-s3-processor": (_decode_the_key, "decodes the object key from the event (spaces, accents)"),
     "04-least-privilege": (_policy_reads, "reads reports under incoming/ in acme-reports"),
     "05-cold-start-fix": (_clients_at_module_level, "creates its AWS clients once per execution environment"),
     "06-layer": (_function_imports_textkit, "the function uses textkit from the layer"),
+    "07-sqs-worker": (_report_batch_item_failures, "reports bad messages in batchItemFailures, so good ones are "
+                                                   "processed once"),
     "08-cost-model": (_compute_charge, "prices requests and compute as AWS does"),
+    "09-resilient-async": (_conditional_write, "credits a payment delivered twice only once"),
+    "10-scheduled-cleanup": (_cutoff_from_the_event, "computes the cutoff: 30 days before the schedule fired"),
+    "11-rest-api-capstone": (_read_users, "GET /users lists the users, GET /users/{id} returns one (404 when "
+                                          "unknown)"),
 }
 
 
@@ -201,6 +246,92 @@ def test_a_function_that_bundles_the_library_does_not_use_the_layer(tmp_path):
     assert result.checks[-1].failure.got == "it gave the right answer with no layer attached"
 
 
+def failed(result) -> dict:
+    """The failures of a lab result, by check name."""
+    return {c.name: c.failure for c in result.checks if not c.passed}
+
+
+def test_a_notification_before_its_permission_shows_s3s_refusal(tmp_path):
+    folder = copy_lab(ROOT / "solutions/02-s3-trigger-challenge", tmp_path)
+    edit(folder / "deploy.py", "    lambda_client.add_permission(", "    (lambda **_: None)(")
+    failures = failed(check_lab(folder))
+    assert sorted(failures) == ["S3 invokes the function for uploads under incoming/, and only those",
+                                "lets S3 invoke the function, from the greeter-uploads bucket only"]
+    for failure in failures.values():
+        assert "InvalidArgument" in failure.got and "Unable to validate" in failure.got
+        assert "permission (TODO 3) before the notification" in failure.hint
+
+
+def test_a_permission_for_any_bucket_and_a_cleanup_that_keeps_policies_are_named(tmp_path):
+    folder = copy_lab(ROOT / "solutions/02-s3-trigger-challenge", tmp_path)
+    edit(folder / "deploy.py", '        SourceArn=f"arn:aws:s3:::{BUCKET}",\n', "")
+    edit(folder / "cleanup.py", '            iam.detach_role_policy(RoleName=ROLE_NAME, PolicyArn=policy["PolicyArn"])\n',
+         "            pass\n")
+    failures = failed(check_lab(folder))
+    assert failures["lets S3 invoke the function, from the greeter-uploads bucket only"].expected == \
+        "the permission limited to the bucket (SourceArn arn:aws:s3:::greeter-uploads)"
+    cleanup = failures["cleanup.py deletes the function and its role, and nothing else"]
+    assert "DeleteConflict" in cleanup.got and "detach" in cleanup.hint
+    assert len(failures) == 2
+
+
+def test_an_s3_processor_that_reads_the_encoded_key_gets_nosuchkey(tmp_path):
+    folder = copy_lab(ROOT / "solutions/03-s3-processor", tmp_path)
+    edit(folder / "lambda_function.py", 'key = unquote_plus(record["s3"]["object"]["key"])',
+         'key = record["s3"]["object"]["key"]')
+    failures = failed(check_lab(folder))
+    assert sorted(failures) == ["decodes the object key from the event (spaces, accents)",
+                                "processes an upload end to end through the S3 trigger"]
+    assert "NoSuchKey" in failures["decodes the object key from the event (spaces, accents)"].got
+
+
+@pytest.mark.parametrize("change, got", [
+    # catching every error without reporting it: the bad messages are deleted, lost
+    ('failures.append({"itemIdentifier": record["messageId"]})', 'the function returned {"batchItemFailures": []}'),
+    # reporting the order's id instead of the message's: an invalid answer fails the whole batch
+    ('failures.append({"itemIdentifier": record["body"][:8]})', '"itemIdentifier": "not an o"'),
+])
+def test_an_sqs_worker_that_does_not_report_its_failed_messages_by_id_fails(tmp_path, change, got):
+    folder = copy_lab(ROOT / "solutions/07-sqs-worker", tmp_path)
+    edit(folder / "lambda_function.py", 'failures.append({"itemIdentifier": record["messageId"]})',
+         change if "body" in change else "pass")
+    failures = failed(check_lab(folder))
+    first = failures["reports bad messages in batchItemFailures, so good ones are processed once"]
+    assert first.expected.startswith("batchItemFailures naming the 2 bad messages by messageId") and got in first.got
+    assert "end to end: good orders reserved once, bad ones in orders-dlq" in failures
+
+
+def test_idempotency_keyed_on_the_account_loses_a_payment(tmp_path):
+    folder = copy_lab(ROOT / "solutions/09-resilient-async", tmp_path)
+    edit(folder / "lambda_function.py", 'processed.put_item(Item={"payment_id": payment_id,',
+         'processed.put_item(Item={"payment_id": account,')
+    failures = failed(check_lab(folder))
+    assert failures["credits a payment delivered twice only once"].got == "acme 25, globex 10.5"
+
+
+def test_a_cleanup_job_on_the_computers_clock_or_one_scan_page_fails_with_the_reason(tmp_path):
+    now = copy_lab(ROOT / "solutions/10-scheduled-cleanup", tmp_path / "now")
+    edit(now / "lambda_function.py", 'fired = datetime.fromisoformat(event["time"].replace("Z", "+00:00"))',
+         "fired = datetime.now().astimezone()")
+    cutoff = failed(check_lab(now))["computes the cutoff: 30 days before the schedule fired"]
+    assert cutoff.expected.startswith("cutoff() of an event that fired at 2026-01-31T03:00:00Z to be 1767236400")
+    one_page = copy_lab(ROOT / "solutions/10-scheduled-cleanup", tmp_path / "page")
+    edit(one_page / "lambda_function.py", '        if "LastEvaluatedKey" not in page:\n            return keys\n',
+         "        return keys\n")
+    failures = failed(check_lab(one_page))
+    assert list(failures) == ["deletes the sessions older than 30 days, and only those"]
+    assert "LastEvaluatedKey" in failures["deletes the sessions older than 30 days, and only those"].hint
+
+
+def test_a_users_api_that_crashes_on_bad_input_is_a_502_not_a_400(tmp_path):
+    folder = copy_lab(ROOT / "solutions/11-rest-api-capstone", tmp_path)
+    edit(folder / "lambda_function.py", '        data = json.loads(body or "")\n', "        data = json.loads(body)\n")
+    failures = failed(check_lab(folder))
+    assert sorted(failures) == ["POST /users creates a user (201) and answers 400 for invalid input"]
+    failure = failures["POST /users creates a user (201) and answers 400 for invalid input"]
+    assert failure.expected == "400 for POST /users with no body" and "502" in failure.got
+
+
 # --- instructors' extra checks ----------------------------------------------------------------------------------------
 HIDDEN = '''
 from lambda_local.grading import Failure, check
@@ -314,10 +445,10 @@ def test_grade_exit_codes(tmp_path):
 def test_grade_finds_labs_in_a_learners_repository_and_notes_labs_without_checks(tmp_path):
     repo = tmp_path / "bob"
     copy_lab(ROOT / "solutions/06-layer", repo / "labs")
-    (repo / "labs/02-s3-trigger-challenge").mkdir()
+    (repo / "labs/12-step-functions").mkdir()
     report = grade([repo])
-    assert [lab.lab for lab in report.submissions[0].labs] == ["02-s3-trigger-challenge", "06-layer"]
-    assert report.submissions[0].labs[0].note.startswith("no checks for 02-s3-trigger-challenge yet")
+    assert [lab.lab for lab in report.submissions[0].labs] == ["06-layer", "12-step-functions"]
+    assert report.submissions[0].labs[1].note.startswith("no checks for 12-step-functions yet")
     assert report.passed and report.points == report.max_points == 8
 
 
@@ -327,8 +458,8 @@ def test_check_command_runs_one_lab_by_number(tmp_path):
     assert result.exit_code == 1 and "Lab 06-layer" in result.output and "0/8" in result.output
     result = CliRunner().invoke(check_command, ["6", "--path", str(ROOT / "solutions")])
     assert result.exit_code == 0 and "every check passes" in result.output
-    result = CliRunner().invoke(check_command, ["07", "--path", str(ROOT / "solutions")])
-    assert result.exit_code == 2 and "no lab 07" in result.output
+    result = CliRunner().invoke(check_command, ["12", "--path", str(ROOT / "solutions")])
+    assert result.exit_code == 2 and "no lab 12" in result.output
 
 
 # --- reset ----------------------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import re
 import sys
 import traceback
 import uuid
@@ -37,6 +38,8 @@ LAMBDA_TRUST_POLICY = {
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 # Files of a lab folder that are never part of a deployment package.
 _NOT_PACKAGED = {".ipynb_checkpoints", "__pycache__", ".DS_Store"}
+# Lines Lambda itself writes around each invocation, as opposed to what the function printed or logged.
+_PLATFORM_LINE = re.compile(r"^(START|END|REPORT|INIT_START|INIT_REPORT|INIT_RUNTIME_DONE|EXTENSION) ")
 
 
 class Failure(Exception):
@@ -264,6 +267,33 @@ class LabRun:
                           hint="The message above is the one AWS would give you.") from None
         return self.aws.invocations[-1]
 
+    def allow(self, function_name: str, principal: str, source_arn: str | None = None,
+              statement_id: str = "grader") -> None:
+        """Let a service (``s3.amazonaws.com``, ``events.amazonaws.com``, ...) invoke a function: the check's own
+        ``add_permission``, for checks that wire a trigger themselves.
+
+        >>> lab.allow("s3-greeter", "s3.amazonaws.com", source_arn="arn:aws:s3:::greeter-uploads")  # doctest: +SKIP
+        """
+        extra = {"SourceArn": source_arn} if source_arn else {}
+        self.client("lambda").add_permission(FunctionName=function_name, StatementId=statement_id,
+                                             Action="lambda:InvokeFunction", Principal=principal, **extra)
+
+    def log_lines(self, function_name: str) -> list[str]:
+        """What a function wrote to its CloudWatch Logs group, oldest first, one item per line, without the
+        platform's ``START``/``END``/``REPORT``/``INIT_START`` lines; ``[]`` while the group does not exist.
+
+        >>> lab.log_lines("s3-greeter")                    # doctest: +SKIP
+        ['Hello from s3-greeter!', 'New upload: s3://greeter-uploads/incoming/hello.txt']
+        """
+        logs = self.client("logs")
+        group = f"/aws/lambda/{function_name}"
+        try:
+            pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group)
+            messages = [event["message"] for page in pages for event in page.get("events", [])]
+        except logs.exceptions.ResourceNotFoundException:
+            return []
+        return function_output("\n".join(messages))
+
 
 @dataclass(frozen=True)
 class SdkUse:
@@ -343,6 +373,16 @@ def describe_invocation_error(record) -> str:
             text += f" ({file_part[len(_TASK_FRAME):].rstrip(chr(34))}, line {rest.split(',')[0]})"
             break
     return text
+
+
+def function_output(log: str) -> list[str]:
+    """The lines a function printed or logged, from log text (a record's ``log`` or CloudWatch messages): Lambda's
+    own ``START``/``END``/``REPORT``/``INIT_START`` lines and blank lines left out.
+
+    >>> function_output("START RequestId: 1 Version: $LATEST\\nHello\\nEND RequestId: 1")
+    ['Hello']
+    """
+    return [line for line in log.splitlines() if line.strip() and not _PLATFORM_LINE.match(line)]
 
 
 def show(value: Any, limit: int = 160) -> str:
