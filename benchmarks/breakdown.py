@@ -1,0 +1,372 @@
+"""Where the time of one invocation goes: the numbers behind benchmarks/README.md's breakdown.
+
+    python benchmarks/breakdown.py            # all three parts below
+    python benchmarks/breakdown.py warm       # py-spy profile of warm direct invokes, in µs per part
+    python benchmarks/breakdown.py boto3      # py-spy profile of boto3 invokes inside mock_aws()
+    python benchmarks/breakdown.py ablation   # each costly piece switched off in turn (no profiler needed)
+
+``warm`` and ``boto3`` sample a loop of invocations with py-spy (``pip install py-spy``; it must be allowed to
+ptrace) and turn each part's share of the samples into µs with the per-call time measured here without a profiler.
+``ablation`` replaces one piece of the runtime at a time *in this process only* (tracemalloc, the timeout timer) and
+times warm invokes again: what a piece costs is the difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import collections
+import functools
+import linecache
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+
+from harness import EVENT, handler, repeat  # noqa: E402
+
+# --- the workloads py-spy samples ---------------------------------------------------------------------------------
+
+
+def _warm_loop():
+    from lambda_local import Function
+
+    fn = Function(handler, name="breakdown-warm")
+    fn.invoke(EVENT)
+
+    def batch(n):
+        for _ in range(n):
+            fn.invoke(EVENT)
+        fn.invocations.clear()
+        getattr(fn._service, "invocations", []).clear()
+
+    return batch, None
+
+
+def _boto3_loop():
+    import lambda_local
+    from rows_aws import PAYLOAD, _clients, deploy
+
+    mock = lambda_local.mock_aws(seed=1)
+    aws = mock.__enter__()
+    (lam,) = _clients("lambda")
+    deploy("breakdown-boto3")
+
+    def batch(n):
+        for _ in range(n):
+            lam.invoke(FunctionName="breakdown-boto3", Payload=PAYLOAD)["Payload"].read()
+        aws.invocations.clear()
+
+    return batch, lambda: mock.__exit__(None, None, None)
+
+
+WORKLOADS = {"warm": (_warm_loop, 1000), "boto3": (_boto3_loop, 100)}
+
+
+def per_call_us(name: str, runs: int = 7) -> float:
+    """The workload's µs per call, measured without a profiler (the fastest of ``runs``: the least disturbed)."""
+    make, size = WORKLOADS[name]
+    batch, close = make()
+    try:
+        batch(size)
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter_ns()
+            batch(size)
+            times.append((time.perf_counter_ns() - start) / 1e3 / size)
+        return min(times)
+    finally:
+        if close:
+            close()
+
+
+def _workload(name: str, seconds: float) -> None:
+    make, size = WORKLOADS[name]
+    batch, close = make()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        batch(size)
+    if close:
+        close()
+
+
+# --- reading py-spy's raw output ------------------------------------------------------------------------------------
+
+
+def _samples(raw: Path):
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if stack:
+            yield stack.split(";"), int(count)
+
+
+def _parse(frame: str) -> tuple[str, str, int]:
+    """'func (path/file.py:12)' -> ('func', 'path/file.py', 12)."""
+    name, _, where = frame.partition(" (")
+    path, _, line = where.rstrip(")").rpartition(":")
+    return name, path, int(line) if line.isdigit() else 0
+
+
+@functools.lru_cache(maxsize=None)
+def _statements(path: str) -> list[tuple[int, int, str]]:
+    """(first line, last line, source) of every simple statement in a runtime file, innermost last."""
+    full = HERE.parent / path
+    if not full.exists():
+        return []
+    source = full.read_text()
+    spans = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.stmt) and not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.If, ast.Try,
+                                                                ast.With, ast.For, ast.While)):
+            spans.append((node.lineno, node.end_lineno or node.lineno, ast.get_source_segment(source, node) or ""))
+    return spans
+
+
+def _statement(path: str, line: int) -> str:
+    inside = [s for s in _statements(path) if s[0] <= line <= s[1]]
+    return min(inside, key=lambda s: s[1] - s[0])[2] if inside else linecache.getline(str(HERE.parent / path), line)
+
+
+# What a call made by the runtime's invoke path is for (by the called function's name), then by the statement.
+CALLEES = [
+    (("handler",), "the handler itself"),
+    (("call_with_timeout", "_call_with_signal", "_arm", "_leave_signal", "memory_watchdog", "<lambda>"),
+     "timeout timer (SIGALRM) + memory watchdog"),
+    (("measure",), "tracemalloc start/stop (measure)"),
+    (("request_id",), "request id (uuid4)"),
+    (("check_payload",), "request payload check (json.loads)"),
+    (("dumps",), "event to JSON (direct API)"),
+    (("loads",), "event from JSON"),
+    (("marshal",), "response to JSON (marshal)"),
+    (("invocation_cost", "billed_duration_ms"), "billing"),
+    (("acquire", "release", "expire"), "environment pool (acquire, release)"),
+    (("LambdaContext",), "context object"),
+    (("ExecutionEnvironment.enter", "ExecutionEnvironment.exit", "ProcessGuard", "NamespaceView", "ModuleSpace"),
+     "environment swap (enter/exit)"),
+    (("LogSink", "SinkStream"), "log capture (sinks, stdout swap)"),
+    (("report_line", "start_line", "end_line", "init_start_line", "LogEvent", "genexpr", "clock_ms"),
+     "log write (START/END/REPORT, log text)"),
+    (("memory_used_mb",), "memory figure (Max Memory Used)"),
+    (("__init__", "Invocation"), "record (Invocation)"),
+    (("LambdaService.record",), "record (service list, listeners)"),
+]
+STATEMENTS = [
+    ("Invocation(", "record (Invocation)"), ("measure(", "tracemalloc start/stop (measure)"),
+    ("billing", "billing"), ("logs.", "log write (START/END/REPORT, log text)"),
+    ("events", "log write (START/END/REPORT, log text)"), ("LambdaContext(", "context object"),
+    ("env.enter", "environment swap (enter/exit)"), ("env.exit", "environment swap (enter/exit)"),
+    ("sink", "log capture (sinks, stdout swap)"), ("lock", "service lock"),
+]
+ORCHESTRATORS = ("_run", "invoke", "Function.invoke")
+COLD_ONLY = ("ExecutionEnvironment.init ", "ExecutionEnvironment.__init__", "_shared_top_levels")
+SKIPPED = "setup, first (cold) invoke, loop"
+
+
+def _category(frames: list[str]) -> str:
+    """The part of a warm direct invoke one sample belongs to."""
+    at = None
+    for i, frame in enumerate(frames):
+        name, path, _ = _parse(frame)
+        if name in ORCHESTRATORS and path.startswith("lambda_local/runtime/"):
+            at = i
+    if at is None:
+        return SKIPPED
+    name, path, line = _parse(frames[at])
+    below = [_parse(f)[0] for f in frames[at + 1:]]
+    if below:
+        # Inside measure(): split the handler, the timer and tracemalloc itself.
+        if below[0] == "measure":
+            for callee in below[1:]:
+                if callee == "handler":
+                    return "the handler itself"
+            return ("timeout timer (SIGALRM) + memory watchdog" if len(below) > 1
+                    else "tracemalloc start/stop (measure)")
+        for names, category in CALLEES:
+            if any(n in below[0] for n in names):
+                return category
+        return f"other: {below[0]}"
+    statement = _statement(path, line)
+    for keyword, category in STATEMENTS:
+        if keyword in statement:
+            return category
+    return "invoke bookkeeping (its own lines)"
+
+
+BOTO3_MARKERS = [  # (category, frame marker); a sample goes to the innermost marker it contains
+    ("botocore client (serialise, sign, hooks, parse)", "BaseClient._make_api_call (botocore/client.py"),
+    ("moto: request parsing, dispatch, response", "BotocoreStubber.__call__ (moto/core/botocore_stubber.py"),
+    ("bridge: moto_bridge._invoke_response, function lookup", "_invoke_response (lambda_local/moto_bridge.py"),
+    ("bridge: config_for (FunctionConfig, revision hash)", "Sandbox.config_for (lambda_local/sandbox.py"),
+    ("bridge: iam.credentials_for", "credentials_for (lambda_local/iam.py"),
+    ("runtime invoke (the direct API's work)", "invoke (lambda_local/runtime/invoke.py"),
+    ("after: listeners (log + metrics)", "Sandbox._after_invocation (lambda_local/sandbox.py"),
+    ("after: IAM check that the role may write logs", "allows_logging (lambda_local/iam.py"),
+    ("after: CloudWatch Logs write", "write_to_cloudwatch (lambda_local/logs.py"),
+    ("after: CloudWatch metrics", "record (lambda_local/metrics.py"),
+]
+
+
+def _boto3_category(frames: list[str]) -> str:
+    best = SKIPPED
+    for frame in frames:
+        for category, marker in BOTO3_MARKERS:
+            if frame.startswith(marker):
+                best = category
+    return best
+
+
+def _profile(name: str, seconds: float, keep: Path | None) -> collections.Counter | None:
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists() and not shutil.which(spy):
+        print(f"  py-spy not found (pip install py-spy): no {name} profile")
+        return None
+    folder = keep or Path(tempfile.mkdtemp(prefix="breakdown-"))
+    raw = folder / f"{name}.raw"
+    command = [spy, "record", "-r", "1000", "-f", "raw", "-o", str(raw), "--", sys.executable, str(Path(__file__)),
+               "--workload", name, "--seconds", str(seconds)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0 or not raw.exists():
+        print(f"  py-spy failed: {(done.stderr or done.stdout).strip().splitlines()[-1:]}")
+        return None
+    classify = _category if name == "warm" else _boto3_category
+    counts = collections.Counter()
+    for frames, count in _samples(raw):
+        # Only the timed loop's warm invokes: not the setup, not the first (cold) invoke.
+        in_loop = any("_loop.<locals>.batch" in f for f in frames)
+        cold = any(marker in f for f in frames for marker in COLD_ONLY)
+        counts[classify(frames) if in_loop and not cold else SKIPPED] += count
+    if keep is None:
+        shutil.rmtree(folder, ignore_errors=True)
+    return counts
+
+
+def _report(title: str, counts: collections.Counter, us: float, skip: str) -> None:
+    inside = sum(v for k, v in counts.items() if k != skip)
+    print(f"\n{title}: {us:.1f} µs per call (fastest of 7 runs without a profiler); {inside:,} samples on the invoke path")
+    print(f"  {'part':58} {'share':>6} {'µs':>8}")
+    for category, count in counts.most_common():
+        if category == skip:
+            continue
+        print(f"  {category:58} {100 * count / inside:5.1f}% {us * count / inside:8.1f}")
+
+
+# --- ablation ---------------------------------------------------------------------------------------------------------
+
+
+def allocating_handler(event, context):
+    """Builds 1,000 small dicts: what a handler that parses a modest payload allocates."""
+    return len([{"i": i} for i in range(1000)])
+
+
+def _untraced(fn):
+    return fn(), 0
+
+
+def _untimed(fn, timeout_s, *args):
+    from lambda_local.runtime.timeouts import Outcome
+
+    outcome = Outcome()
+    try:
+        outcome.value = fn()
+    except BaseException as exc:  # noqa: BLE001 - as the real one: the handler's failure goes in the outcome
+        outcome.error = exc
+    return outcome
+
+
+def ablation(rounds: int = 15) -> None:
+    """Each variant and the plain call take turns, ``rounds`` times, so a busy machine slows all of them alike; the
+    fastest round of each is reported (the least disturbed: what the code itself costs)."""
+    from lambda_local import Function
+    from lambda_local.runtime import invoke as invoke_module
+
+    shipped = (invoke_module.measure, invoke_module.call_with_timeout)
+    peaks = [0]
+
+    def traced_inside(fn, timeout_s, *args):  # tracemalloc around the handler only, inside the timer
+        import tracemalloc
+
+        def traced():
+            tracemalloc.start()
+            try:
+                return fn()
+            finally:
+                peaks[0] = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
+
+        return shipped[1](traced, timeout_s, *args)
+
+    def peak_of_inside(fn):
+        return fn(), peaks[0]
+
+    variants = {"as shipped": shipped,
+                "tracemalloc around the handler only (inside the timer)": (peak_of_inside, traced_inside),
+                "no tracemalloc (measure() only calls)": (_untraced, shipped[1]),
+                "no timeout timer (call_with_timeout() only calls)": (shipped[0], _untimed),
+                "neither": (_untraced, _untimed)}
+    handlers = ((handler, 500), (allocating_handler, 50))
+    functions = {(label, target): Function(target, name=f"ablation-{i}-{target.__name__}")
+                 for i, label in enumerate(variants) for target, _ in handlers}
+    times = collections.defaultdict(list)
+    for round_ in range(rounds + 1):  # the first round warms up and is dropped
+        for label, (measure, timeout) in variants.items():
+            invoke_module.measure, invoke_module.call_with_timeout = measure, timeout
+            try:
+                for target, size in handlers:
+                    fn = functions[label, target]
+                    start = time.perf_counter_ns()
+                    for _ in range(size):
+                        fn.invoke(EVENT)
+                    if round_:
+                        times[label, target].append((time.perf_counter_ns() - start) / 1e3 / size)
+                    fn.invocations.clear()
+                    getattr(fn._service, "invocations", []).clear()
+            finally:
+                invoke_module.measure, invoke_module.call_with_timeout = shipped
+        for target, size in handlers:
+            start = time.perf_counter_ns()
+            repeat(target, EVENT, None)(size)
+            if round_:
+                times["plain", target].append((time.perf_counter_ns() - start) / 1e3 / size)
+    median = {key: min(values) for key, values in times.items()}
+    print(f"\nablation: warm direct invokes with one piece replaced in this process only "
+          f"(µs per call, fastest of {rounds} interleaved rounds)")
+    print(f"  {'variant':60} {'trivial handler':>16} {'1,000 dicts':>12}")
+    for label in [*variants, "plain"]:
+        name = "the handler called as a plain function" if label == "plain" else label
+        print(f"  {name:60} {median[label, handler]:16.2f} {median[label, allocating_handler]:12.1f}")
+    cost = [median["as shipped", t] - median["no tracemalloc (measure() only calls)", t] for t, _ in handlers]
+    timer = median["as shipped", handler] - median["no timeout timer (call_with_timeout() only calls)", handler]
+    print(f"  => tracemalloc: {cost[0]:.1f} µs per warm invoke of the trivial handler, {cost[1]:.0f} µs for one "
+          f"that builds 1,000 dicts ({cost[1] / median['plain', allocating_handler]:.1f}x that handler's own time); "
+          f"the timeout timer: {timer:.1f} µs")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("part", nargs="?", choices=["warm", "boto3", "ablation", "all"], default="all")
+    parser.add_argument("--seconds", type=float, default=8.0, help="how long py-spy samples each workload")
+    parser.add_argument("--keep", type=Path, help="keep py-spy's raw output in this folder")
+    parser.add_argument("--workload", choices=sorted(WORKLOADS), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.workload:
+        _workload(args.workload, args.seconds)
+        return
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    for name in ("warm", "boto3"):
+        if args.part in (name, "all"):
+            us = per_call_us(name)
+            counts = _profile(name, args.seconds, args.keep)
+            if counts:
+                _report(f"{name} invoke", counts, us, SKIPPED)
+    if args.part in ("ablation", "all"):
+        ablation()
+
+
+if __name__ == "__main__":
+    main()
