@@ -234,3 +234,19 @@ def test_any_invoke_payload_gets_a_result_or_an_aws_error(payload):
         assert error.code == "InvalidRequestContentException" and error.status == 400
     else:
         assert result.error_type is None
+
+
+def test_out_of_memory_is_caught_on_untraced_warm_invocations_too():
+    def maybe_hog(event, context):
+        if event.get("hog"):
+            chunks = []
+            while True:
+                chunks.append(bytearray(8 * 1024 * 1024))
+        return "fine"
+
+    fn = Function(maybe_hog, timeout=30, memory=256)
+    for _ in range(4):  # past the first invocations, which are traced with tracemalloc
+        assert fn.invoke({}).payload == "fine"
+    result = fn.invoke({"hog": True})
+    assert result.error_type == "Runtime.OutOfMemory"
+    assert fn.invoke({}).cold_start

@@ -27,6 +27,7 @@ __all__ = ["ExecutionEnvironment", "InitError"]
 # (hello-world REPORT lines on python3.12/3.13 show 30-40 MB Max Memory Used); the function's own measured
 # allocations come on top.
 RUNTIME_BASELINE_MB = 31
+TRACE_EVERY = 10
 
 
 class InitError(Exception):
@@ -58,6 +59,7 @@ class ExecutionEnvironment:
         self.handler: Callable | None = None
         self.init_duration_ms: float | None = None
         self.init_memory_bytes = 0
+        self.peak_bytes = 0
         self.init_type = "on-demand"
         self.log_stream_name = logs.log_stream_name(
             datetime.fromtimestamp(created_at, timezone.utc), config.version, environment_id)
@@ -168,8 +170,16 @@ class ExecutionEnvironment:
                             f"Handler '{function_name}' missing on module '{module_name}'") from None
 
     def memory_used_mb(self, invocation_peak_bytes: int) -> int:
-        used = RUNTIME_BASELINE_MB * 1024 * 1024 + self.init_memory_bytes + invocation_peak_bytes
+        """Max Memory Used: the runtime's baseline, what INIT allocated, and the environment's high-water mark of
+        what its invocations allocated (a process's peak memory only grows, as on AWS)."""
+        self.peak_bytes = max(self.peak_bytes, invocation_peak_bytes)
+        used = RUNTIME_BASELINE_MB * 1024 * 1024 + self.init_memory_bytes + self.peak_bytes
         return min(int(-(-used // (1024 * 1024))), self.config.memory_size)
+
+    def should_trace(self) -> bool:
+        """Whether this invocation's allocations are traced (tracemalloc slows allocation-heavy code several times,
+        which would inflate Duration): the first invocations of an environment and then every TRACE_EVERY-th."""
+        return self.invocations < 3 or self.invocations % TRACE_EVERY == 0
 
     def discard(self) -> None:
         """SHUTDOWN: the environment will never run again; its scratch folder goes."""
@@ -179,8 +189,10 @@ class ExecutionEnvironment:
         self._tmp.cleanup()
 
 
-def measure(fn: Callable[[], Any]) -> tuple[Any, int]:
-    """Run fn under tracemalloc and return (result, peak bytes it allocated)."""
+def measure(fn: Callable[[], Any], trace: bool = True) -> tuple[Any, int]:
+    """Run fn under tracemalloc and return (result, peak bytes it allocated); untraced, the peak is 0."""
+    if not trace:
+        return fn(), 0
     if tracemalloc.is_tracing():  # the learner is tracing: share it rather than stop it
         before = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()

@@ -59,15 +59,17 @@ def _error_log(error_type: str, message: str, stack: list[str] | None) -> str:
     return "\n".join(lines)
 
 
-def check_payload(payload: bytes, invocation_type: str) -> None:
+def check_payload(payload: bytes, invocation_type: str):
+    """The request's event, or the ServiceError AWS answers a payload too large or not JSON with."""
     limit = errors.ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else errors.SYNC_PAYLOAD_LIMIT
     if len(payload) > limit:
         raise errors.request_too_large(len(payload), limit)
-    if payload.strip():
-        try:
-            json.loads(payload)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise errors.invalid_request_content(f"Could not parse payload into json: {exc}") from None
+    if not payload.strip():
+        return {}
+    try:
+        return json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.invalid_request_content(f"Could not parse payload into json: {exc}") from None
 
 
 def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "RequestResponse",
@@ -78,18 +80,18 @@ def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "Req
     Raises :class:`~lambda_local.runtime.errors.ServiceError` when AWS would refuse the call itself (payload too
     large or not JSON, throttled).
     """
-    check_payload(payload, invocation_type)
+    event = check_payload(payload, invocation_type)
     with service.lock:
         env, cold = pool.acquire(config, credentials or {})
         try:
-            return _run(service, config, env, cold, payload, invocation_type, client_context, cognito_identity,
+            return _run(service, config, env, cold, event, invocation_type, client_context, cognito_identity,
                         invoked_arn or config.function_arn, pool)
         except BaseException:
             pool.release(env, discard=True)
             raise
 
 
-def _run(service, config, env, cold, payload, invocation_type, client_context, cognito_identity, invoked_arn, pool):
+def _run(service, config, env, cold, event, invocation_type, client_context, cognito_identity, invoked_arn, pool):
     clock_ms = service.clock_ms
     request_id = service.ids.request_id()
     started_at = service.clock.time()
@@ -129,7 +131,6 @@ def _run(service, config, env, cold, payload, invocation_type, client_context, c
         env.log_handler.sink = sink
         env.log_handler.ids.request_id = request_id
         if error_type is None:
-            event = json.loads(payload) if payload.strip() else {}
             context = LambdaContext(
                 aws_request_id=request_id, function_name=config.function_name,
                 function_version=config.version, invoked_function_arn=invoked_arn,
@@ -139,9 +140,10 @@ def _run(service, config, env, cold, payload, invocation_type, client_context, c
                 log_sink=sink.write_text)
             handler = env.handler
             t1 = time.perf_counter()
-            watchdog = memory_watchdog(config.memory_size, env.memory_used_mb(0))
+            traced = env.should_trace()
+            watchdog = memory_watchdog(config.memory_size, env.memory_used_mb(0), traced)
             outcome, peak = measure(lambda: call_with_timeout(lambda: handler(event, context), config.timeout,
-                                                              watchdog))
+                                                              watchdog), traced)
             duration_ms = (time.perf_counter() - t1) * 1000
             if outcome.timed_out:
                 timed_out = discard = True

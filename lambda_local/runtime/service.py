@@ -3,6 +3,7 @@ environments, and what happens after each invocation (logs to CloudWatch, metric
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import uuid
@@ -25,6 +26,8 @@ class Ids:
 
     def __init__(self, seed: int | None = None):
         self._rng = random.Random(seed) if seed is not None else None
+        # Unseeded ids come from a generator seeded once from the OS (uuid4 asks the OS for every id).
+        self._fresh = random.Random(int.from_bytes(os.urandom(16), "big"))
 
     @property
     def rng(self) -> random.Random | None:
@@ -32,14 +35,10 @@ class Ids:
         return self._rng
 
     def request_id(self) -> str:
-        if self._rng is None:
-            return str(uuid.uuid4())
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        return str(uuid.UUID(int=(self._rng or self._fresh).getrandbits(128), version=4))
 
     def hex32(self) -> str:
-        if self._rng is None:
-            return uuid.uuid4().hex
-        return f"{self._rng.getrandbits(128):032x}"
+        return f"{(self._rng or self._fresh).getrandbits(128):032x}"
 
 
 class LambdaService:

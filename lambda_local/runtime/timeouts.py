@@ -37,19 +37,52 @@ class OutOfMemory(BaseException):
     """The function allocated more than its memory size (Runtime.OutOfMemory); a BaseException like a kill."""
 
 
-def memory_watchdog(memory_size_mb: int, already_used_mb: int) -> Callable[[], BaseException | None]:
+_statm_fd: int | None = None
+
+
+def _resident_bytes() -> int | None:
+    """The process's size (virtual: memory it asked for, touched or not; a zero-filled bytearray is never touched).
+    Read with pread on a descriptor kept open: opening /proc each time would cost more than the rest of a warm call."""
+    global _statm_fd
+    try:
+        if _statm_fd is None:
+            _statm_fd = _os.open("/proc/self/statm", _os.O_RDONLY)
+        return int(_os.pread(_statm_fd, 64, 0).split()[0]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+try:
+    import os as _os
+
+    _PAGE_SIZE = _os.sysconf("SC_PAGE_SIZE")
+except (AttributeError, ValueError, OSError):
+    _PAGE_SIZE = 4096
+
+
+def memory_watchdog(memory_size_mb: int, already_used_mb: int, traced: bool = True
+                    ) -> Callable[[], BaseException | None]:
     """A check run every few milliseconds while a handler runs: past its memory size, the invocation ends, as the
-    platform kills a runtime that runs out of memory. Counts what tracemalloc sees the function allocate."""
+    platform kills a runtime that runs out of memory. Counts what tracemalloc sees the function allocate, or, when
+    the invocation is not traced, how much the process's resident memory grew since it started."""
     import tracemalloc
 
     limit = max(memory_size_mb - already_used_mb, 1) * 1024 * 1024
+    if traced:
+        def check() -> BaseException | None:
+            if tracemalloc.is_tracing() and tracemalloc.get_traced_memory()[0] > limit:
+                return OutOfMemory()
+            return None
+        return check
+    start = _resident_bytes()
 
-    def check() -> BaseException | None:
-        if tracemalloc.is_tracing() and tracemalloc.get_traced_memory()[0] > limit:
+    def check_resident() -> BaseException | None:
+        now = _resident_bytes()
+        if start is not None and now is not None and now - start > limit:
             return OutOfMemory()
         return None
 
-    return check
+    return check_resident
 
 
 @dataclass(slots=True)
