@@ -55,3 +55,18 @@ def test_aws_managed_policies_exist_in_the_standard_partition(aws):
                  "service-role/AWSLambdaDynamoDBExecutionRole", "AWSLambda_FullAccess"):
         policy = iam.get_policy(PolicyArn=f"arn:aws:iam::aws:policy/{name}")["Policy"]
         assert policy["Arn"].endswith(name)
+
+
+def test_the_queue_internals_delete_messages_relies_on_still_exist(aws):
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="internals")["QueueUrl"]
+    for body in ("a", "b", "c"):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    from moto.sqs.models import sqs_backends
+
+    queue = sqs_backends["123456789012"]["us-east-1"].queues["internals"]
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]
+    moto_bridge.delete_messages(queue, {m["MessageId"] for m in received})
+    left = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (left["ApproximateNumberOfMessages"], left["ApproximateNumberOfMessagesNotVisible"]) == ("1", "0")
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=received[0]["ReceiptHandle"])  # deleting again is harmless

@@ -27,11 +27,14 @@ class SqsPollers:
         self.sandbox = sandbox
         self._window_timers: dict[str, object] = {}
         self._wakeups: dict[str, float] = {}
+        self.deferred = 0  # inside SendMessageBatch: poll once the whole batch is in the queue
 
     # --- when to poll ------------------------------------------------------------------------------------------------
     def message_arrived(self, queue, message=None) -> None:
         if message is not None:
             message.lambda_local_chain = self.sandbox.chain  # a message sent by a function continues its chain
+        if self.deferred:
+            return
         self.sandbox.run_or_defer(lambda: self._arrived(queue))
 
     def _arrived(self, queue) -> None:
@@ -106,16 +109,17 @@ class SqsPollers:
                     self.sandbox._chain = previous
         except ServiceError as error:
             if error.code == "RecursiveInvocationException":
-                for message in messages:  # Lambda stops the loop: the messages are not delivered again
-                    backend.delete_message(queue.name, message.receipt_handle)
+                from ..moto_bridge import delete_messages
+
+                delete_messages(queue, {m.id for m in messages})  # Lambda stops the loop: not delivered again
                 return True
             return False  # throttled: the messages become visible again after the visibility timeout
         if result.error_type is not None:
             return False
         failed = _reported_failures(esm, result.payload, {m.id for m in messages})
-        for message in messages:
-            if message.id not in failed:
-                backend.delete_message(queue.name, message.receipt_handle)
+        from ..moto_bridge import delete_messages
+
+        delete_messages(queue, {m.id for m in messages} - failed)
         return not failed
 
     # --- helpers -----------------------------------------------------------------------------------------------------
