@@ -23,8 +23,8 @@ fi
 echo "install_browser: installing Debian's chromium package"
 export DEBIAN_FRONTEND=noninteractive
 # The package lists may be missing or stale on a fresh machine: install once, and on failure update and retry.
-if ! apt-get install -y -qq chromium > /dev/null; then
-    apt-get update -qq && apt-get install -y -qq chromium > /dev/null \
+if ! timeout 600 apt-get install -y -qq chromium > /dev/null; then
+    timeout 300 apt-get update -qq && timeout 600 apt-get install -y -qq chromium > /dev/null \
         || echo "install_browser: could not install chromium; the browser test will be skipped"
 fi
 [ -x "$CHROMIUM" ] && echo "install_browser: $("$CHROMIUM" --version 2>/dev/null) installed"
