@@ -187,14 +187,26 @@ def _role_statements(role_arn: str) -> list[dict]:
     role = next((r for r in backend.roles.values() if r.arn == role_arn), None)
     if role is None:
         return []
-    documents = list(role.policies.values())
-    for policy in role.managed_policies.values():
-        documents += [v.document for v in policy.versions if v.is_default]
-    statements = []
-    for document in documents:
-        parsed = json.loads(document) if isinstance(document, str) else document
-        statements += _as_list(parsed.get("Statement", []))
+    # Parsing the policy documents (AWS managed ones are long) is most of a check's cost; parse once per revision
+    # of the role's policies: a changed inline policy or a new default version of a managed one makes a new key.
+    revision = (role_arn, id(role), tuple(role.policies.items()),
+                tuple((arn, policy.default_version_id) for arn, policy in role.managed_policies.items()))
+    statements = _statements_by_revision.get(revision)
+    if statements is None:
+        documents = list(role.policies.values())
+        for policy in role.managed_policies.values():
+            documents += [v.document for v in policy.versions if v.is_default]
+        statements = []
+        for document in documents:
+            parsed = json.loads(document) if isinstance(document, str) else document
+            statements += _as_list(parsed.get("Statement", []))
+        if len(_statements_by_revision) > 1024:
+            _statements_by_revision.clear()
+        _statements_by_revision[revision] = statements
     return statements
+
+
+_statements_by_revision: dict[tuple, list[dict]] = {}
 
 
 _NEVER_DENIED = {"sts:GetCallerIdentity"}  # IAM cannot deny it
@@ -273,12 +285,30 @@ def _before_call(model=None, params=None, request_signer=None, context=None, **k
     service = model.service_model.signing_name or model.service_model.endpoint_prefix
     region = request_signer._region_name or "us-east-1"
     call_params = (context or {}).get("lambda_local_params") or {}
-    action = action_name(service, model.name)
-    for resource in resource_arns(service, model.name, call_params, region, session.account_id):
+    for action, resource in _checks(service, model.name, call_params, region, session.account_id):
         verdict = decision(session.role_arn, action, resource)
         if verdict != "Allow":
             return _denied_response(service, session, action, resource, explicit=verdict == "Deny")
     return None
+
+
+_TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                     "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+
+
+def _checks(service: str, operation: str, params: dict, region: str, account: str) -> list[tuple[str, str]]:
+    """(action, resource) pairs IAM evaluates for one call. DynamoDB transactions are authorised item by item with
+    the item-level actions (TransactWriteItems is not an IAM action)."""
+    if service == "dynamodb" and operation in ("TransactWriteItems", "TransactGetItems"):
+        pairs = []
+        for item in params.get("TransactItems") or []:
+            for kind, body in item.items():
+                table = body.get("TableName", "")
+                arn = table if table.startswith("arn:") else f"arn:aws:dynamodb:{region}:{account}:table/{table}"
+                pairs.append((f"dynamodb:{_TRANSACT_ACTIONS.get(kind, kind)}", arn))
+        return pairs
+    action = action_name(service, operation)
+    return [(action, resource) for resource in resource_arns(service, operation, params, region, account)]
 
 
 def _remember_params(params=None, context=None, **kwargs):

@@ -120,3 +120,14 @@ def test_enforcement_can_be_switched_off():
         result = invoke("f", {"service": "s3", "method": "put_object",
                               "args": {"Bucket": "open-bucket", "Key": "k", "Body": "x"}})[1]
         assert result == "allowed"
+
+
+def test_dynamodb_transactions_are_authorised_item_by_item(aws, create, resources):
+    create("caller", CALLER)
+    put_policy([{"Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:ConditionCheckItem"],
+                 "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/users"}])
+    args = {"TransactItems": [{"Put": {"TableName": "users", "Item": {"id": {"S": "1"}}}}]}
+    assert invoke("caller", {"service": "dynamodb", "method": "transact_write_items", "args": args})[1] == "allowed"
+    args["TransactItems"].append({"Delete": {"TableName": "users", "Key": {"id": {"S": "2"}}}})
+    denied = invoke("caller", {"service": "dynamodb", "method": "transact_write_items", "args": args})[1]
+    assert denied[0] == "AccessDeniedException" and "dynamodb:DeleteItem" in denied[1]

@@ -265,3 +265,25 @@ def test_ephemeral_storage_update_is_applied_and_validated(aws, create):
     with pytest.raises(ClientError) as raised:
         client.update_function_configuration(FunctionName="scratch", EphemeralStorage={"Size": 20480})
     assert raised.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_a_function_invoking_another_leaves_no_modules_behind(aws, create):
+    import json as json_module
+    import sys
+
+    boto3.client("iam").put_role_policy(RoleName="lambda-role", PolicyName="invoke", PolicyDocument=json_module.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction",
+                                                  "Resource": "*"}]}))
+    create("inner", files={"lambda_function.py": "import inner_helper\ndef handler(e, c):\n    return inner_helper.X\n",
+                           "inner_helper.py": "X = 'inner'\n"})
+    create("outer", files={"lambda_function.py": """
+        import json, boto3, outer_helper
+        def handler(event, context):
+            del __import__("sys").modules["json"]  # a handler that tampers with a shared module
+            response = boto3.client("lambda").invoke(FunctionName="inner")
+            return [outer_helper.X, __import__("json").loads(response["Payload"].read())]
+    """, "outer_helper.py": "X = 'outer'\n"})
+    assert invoke("outer")[1] == ["outer", "inner"]
+    for name in ("lambda_function", "inner_helper", "outer_helper"):
+        assert name not in sys.modules
+    assert "json" in sys.modules

@@ -474,3 +474,12 @@ def test_a_seed_makes_moto_ids_reproducible():
                 boto3.client("apigateway").create_rest_api(name="a")["id"]
 
     assert ids() == ids()
+
+
+def test_a_message_batch_reaches_the_function_as_one_batch(aws, create):
+    url, arn = _queue("batched")
+    create("worker", WORKER)
+    boto3.client("lambda").create_event_source_mapping(FunctionName="worker", EventSourceArn=arn, BatchSize=10)
+    boto3.client("sqs").send_message_batch(QueueUrl=url, Entries=[
+        {"Id": str(i), "MessageBody": json.dumps({"id": i})} for i in range(10)])
+    assert len(aws.invocations) == 1 and len(_seen(aws, "worker")) == 10

@@ -109,9 +109,14 @@ class ProcessGuard:
         self.builtins_view.exit()
         os._exit = self._os_exit
         snapshot = ProcessGuard._modules_snapshot
-        if len(sys.modules) < len(snapshot):  # the function deleted modules the caller relies on
+        if len(sys.modules) < len(snapshot):  # the function may have deleted modules the caller relies on
+            from .isolation import _is_shared
+
+            # Only shared modules come back: the snapshot may hold an environment's own modules (taken while one
+            # function invoked another), and those must leave with their environment.
             for name, module in snapshot.items():
-                sys.modules.setdefault(name, module)
+                if name not in sys.modules and _is_shared(name, module):
+                    sys.modules[name] = module
         if len(threading._active) > len(self._threads):
             self._quarantine(set(threading._active) - self._threads)
 
