@@ -569,10 +569,17 @@ PATCHES = [
 ]
 
 
+# What moto lacks altogether: routes and handlers added to its Lambda API (lambda_local/provisioned.py).
+ADDITIONS = ["provisioned-concurrency API: Put/Get/Delete/ListProvisionedConcurrencyConfig(s)"]
+
+
 def install(current: Callable[[], Any]) -> None:
     """Apply every patch once (idempotent); ``current`` returns the active sandbox or None."""
     global _current
     _current = current
+    from .provisioned import install_api
+
+    install_api()
     for patch in PATCHES:
         if patch.name in _originals:
             continue

@@ -190,6 +190,19 @@ class Sandbox:
             work, chain = self._pending.popleft()
             self._run_in_chain(work, chain)
 
+    def provision(self, fn, count: int) -> None:
+        """Keep ``count`` environments of ``fn`` (a published version) initialised: provisioned concurrency."""
+        from .runtime.invoke import initialize
+
+        config = self.config_for(fn)
+        pool = self._pool_for(fn)
+        ready = [e for e in pool.environments if e.provisioned and e.config.revision == config.revision]
+        for env in ready[count:]:
+            env.provisioned = False  # no longer provisioned: it expires like any idle environment
+        credentials = iam.credentials_for(config.role, config.function_name, config.account_id, self.enforce_iam)
+        for _ in range(count - len(ready)):
+            initialize(self.service, pool, config, credentials)
+
     def invoke_async(self, backend, fn, payload: bytes, qualifier: str | None = None) -> None:
         """InvocationType=Event: the request is checked and queued (202); the first attempt runs at once."""
         _check_payload(payload, "Event")

@@ -287,3 +287,29 @@ def test_a_function_invoking_another_leaves_no_modules_behind(aws, create):
     for name in ("lambda_function", "inner_helper", "outer_helper"):
         assert name not in sys.modules
     assert "json" in sys.modules
+
+
+def test_provisioned_concurrency_keeps_environments_initialised(aws, create):
+    create("steady", """
+        import os
+        def handler(event, context):
+            return os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]
+    """)
+    client = boto3.client("lambda")
+    version = client.publish_version(FunctionName="steady")["Version"]
+    client.create_alias(FunctionName="steady", Name="live", FunctionVersion=version)
+    with pytest.raises(ClientError) as raised:
+        client.put_provisioned_concurrency_config(FunctionName="steady", Qualifier="$LATEST",
+                                                  ProvisionedConcurrentExecutions=5)
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    client.put_provisioned_concurrency_config(FunctionName="steady", Qualifier="live", ProvisionedConcurrentExecutions=5)
+    config = client.get_provisioned_concurrency_config(FunctionName="steady", Qualifier="live")
+    assert config["Status"] == "READY" and config["AllocatedProvisionedConcurrentExecutions"] == 5
+    assert len(aws.environments("steady")) == 5
+    for _ in range(3):
+        assert invoke("steady", Qualifier="live")[1] == "provisioned-concurrency"
+        aws.advance(hours=2)  # provisioned environments never expire
+    assert not any(r.cold_start for r in aws.invocations)
+    client.delete_provisioned_concurrency_config(FunctionName="steady", Qualifier="live")
+    aws.advance(hours=2)
+    assert invoke("steady", Qualifier="live")[1] == "on-demand" and aws.invocations[-1].cold_start

@@ -55,6 +55,7 @@ class ExecutionEnvironment:
         self.last_used = created_at
         self.invocations = 0
         self.busy = False
+        self.provisioned = False  # kept initialised by provisioned concurrency: never expires for idleness
         self.alive = True
         self.handler: Callable | None = None
         self.init_duration_ms: float | None = None

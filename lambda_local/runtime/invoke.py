@@ -230,3 +230,24 @@ def _iso(epoch: float) -> str:
     seconds = math.floor(epoch)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int((epoch - seconds) * 1000):03d}Z"
 
+
+
+def initialize(service, pool, config, credentials: dict[str, str]):
+    """Create and INIT an environment ahead of any request (provisioned concurrency); None if INIT failed."""
+    env = pool.create(config, credentials)
+    env.init_type = "provisioned-concurrency"
+    env.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] = env.init_type
+    sink = logs.LogSink(service.clock_ms)
+    env.enter(sink, logs.SinkStream(sink))
+    try:
+        outcome, peak = measure(lambda: call_with_timeout(env.init, INIT_TIMEOUT_S))
+    finally:
+        env.exit()
+        sink.close()
+    if outcome.error is not None or outcome.timed_out:
+        pool.environments.remove(env)
+        env.discard()
+        return None
+    env.init_memory_bytes = peak
+    env.provisioned = True
+    return env

@@ -22,7 +22,8 @@ class EnvironmentPool:
     def expire(self, now: float) -> None:
         """Shut down environments idle for longer than the service's idle timeout."""
         timeout = self.service.idle_timeout
-        for env in [e for e in self.environments if not e.busy and now - e.last_used >= timeout]:
+        for env in [e for e in self.environments
+                    if not e.busy and not e.provisioned and now - e.last_used >= timeout]:
             self._discard(env)
 
     def live(self, now: float | None = None) -> list[ExecutionEnvironment]:
@@ -60,6 +61,13 @@ class EnvironmentPool:
         service.in_flight += 1
         self.environments.append(env)
         return env, True
+
+    def create(self, config, credentials: dict[str, str]) -> ExecutionEnvironment:
+        """A new, idle environment (for provisioned concurrency: initialised before any request)."""
+        service = self.service
+        env = ExecutionEnvironment(config, service.ids.hex32(), service.clock.time(), credentials, service.clock.time)
+        self.environments.append(env)
+        return env
 
     def release(self, env: ExecutionEnvironment, discard: bool = False) -> None:
         env.busy = False
