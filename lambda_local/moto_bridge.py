@@ -570,7 +570,8 @@ PATCHES = [
 
 
 # What moto lacks altogether: routes and handlers added to its Lambda API (lambda_local/provisioned.py).
-ADDITIONS = ["provisioned-concurrency API: Put/Get/Delete/ListProvisionedConcurrencyConfig(s)"]
+ADDITIONS = ["provisioned-concurrency API: Put/Get/Delete/ListProvisionedConcurrencyConfig(s)",
+             "GetAccountSettings: the sandbox's concurrency limit"]
 
 
 def install(current: Callable[[], Any]) -> None:

@@ -1,4 +1,5 @@
 """Provisioned concurrency: the API moto lacks (Put/Get/Delete/ListProvisionedConcurrencyConfigs) and its effect,
+plus GetAccountSettings, also missing;
 environments initialised ahead of time on a published version or alias, which never cold-start and never expire.
 
 Differs from AWS: the configuration is READY at once (AWS takes a few minutes, IN_PROGRESS first), and invocations
@@ -81,13 +82,33 @@ def _response(self):
     return 202, {"status": 202}, json.dumps(body)
 
 
+_SETTINGS_PATH = r"{0}/(?P<api_version>[^/]+)/account-settings/?$"
+
+
+def _account_settings(self):
+    """GetAccountSettings: the account's concurrency limit (the sandbox's) and what its functions use."""
+    from .sandbox import _current
+
+    sandbox = _current()
+    limit = sandbox.service.concurrency_limit if sandbox else 1000
+    functions = list(self.backend.list_functions())
+    reserved = sum(int(f.reserved_concurrency) for f in functions if f.reserved_concurrency not in (None, ""))
+    body = {"AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000, "CodeSizeZipped": 52428800,
+                             "ConcurrentExecutions": limit, "UnreservedConcurrentExecutions": limit - reserved},
+            "AccountUsage": {"TotalCodeSize": sum(int(f.code_size or 0) for f in functions),
+                             "FunctionCount": len(functions)}}
+    return 200, {"status": 200}, json.dumps(body)
+
+
 def install_api() -> None:
-    """Route the provisioned-concurrency URLs to :func:`_response` (moto answers them 'Not yet implemented')."""
+    """Route the provisioned-concurrency and account-settings URLs (moto answers them 'Not yet implemented')."""
     from moto.awslambda import urls
     from moto.awslambda.responses import LambdaResponse
 
-    if _PATH not in urls.url_paths:
-        urls.url_paths[_PATH] = LambdaResponse.dispatch
+    for path in (_PATH, _SETTINGS_PATH):
+        if path not in urls.url_paths:
+            urls.url_paths[path] = LambdaResponse.dispatch
+    LambdaResponse.get_account_settings = _account_settings
     for action in ("put_provisioned_concurrency_config", "get_provisioned_concurrency_config",
                    "delete_provisioned_concurrency_config", "list_provisioned_concurrency_configs"):
         setattr(LambdaResponse, action, _response)

@@ -313,3 +313,13 @@ def test_provisioned_concurrency_keeps_environments_initialised(aws, create):
     client.delete_provisioned_concurrency_config(FunctionName="steady", Qualifier="live")
     aws.advance(hours=2)
     assert invoke("steady", Qualifier="live")[1] == "on-demand" and aws.invocations[-1].cold_start
+
+
+def test_account_settings_report_the_sandboxs_concurrency(aws, create):
+    create("counted", ECHO)
+    client = boto3.client("lambda")
+    client.put_function_concurrency(FunctionName="counted", ReservedConcurrentExecutions=100)
+    settings = client.get_account_settings()
+    assert settings["AccountLimit"]["ConcurrentExecutions"] == 1000
+    assert settings["AccountLimit"]["UnreservedConcurrentExecutions"] == 900
+    assert settings["AccountUsage"]["FunctionCount"] == 1
