@@ -222,6 +222,11 @@ class Sandbox:
             raise ServiceError("InvalidParameterValueException",
                                "Container image functions cannot run in lambda_local: only Zip packages with a "
                                "python3.x runtime run here.", 400)
+        if not (fn.run_time or "python3.12").startswith("python"):
+            # The API accepts every runtime AWS has; only Python handlers run in this process.
+            raise ServiceError("InvalidRuntimeException",
+                               f"The runtime {fn.run_time} cannot run in lambda_local: only python3.x functions are "
+                               "invoked here (the others can be created, configured and listed).", 502)
         task_root, _ = self._unzip(fn.code_bytes, fn.code_sha_256)
         layer_dirs = [self._layer_dir(fn, layer["Arn"]) for layer in fn.layers]
         logging_config = getattr(fn, "lambda_local_logging_config", None) or {}
@@ -266,8 +271,6 @@ class Sandbox:
             raise _invalid(f"The runtime parameter of {runtime} is no longer supported for creating or updating "
                            "AWS Lambda functions. We recommend you use a supported runtime while creating or "
                            "updating functions.")
-        if runtime and not runtime.startswith("python") and spec.get("PackageType", "Zip") == "Zip":
-            pass  # other runtimes are accepted by the API; invoking them reports that they cannot run here
         if runtime and runtime not in SUPPORTED_RUNTIMES and runtime not in _OTHER_RUNTIMES:
             raise _validation("runtime", runtime, "Member must satisfy enum value set: [" +
                               ", ".join(SUPPORTED_RUNTIMES + _OTHER_RUNTIMES) + "]")

@@ -250,3 +250,16 @@ def test_out_of_memory_is_caught_on_untraced_warm_invocations_too():
     result = fn.invoke({"hog": True})
     assert result.error_type == "Runtime.OutOfMemory"
     assert fn.invoke({}).cold_start
+
+
+def test_a_runtime_that_cannot_run_here_is_refused_plainly(aws, role):
+    from botocore.exceptions import ClientError
+    from conftest import zip_files
+
+    client = boto3.client("lambda")
+    client.create_function(FunctionName="node", Runtime="nodejs20.x", Role=role, Handler="index.handler",
+                           Code={"ZipFile": zip_files({"index.js": "exports.handler = async () => 1;"})})
+    with pytest.raises(ClientError) as raised:
+        client.invoke(FunctionName="node", Payload=b"{}")
+    assert raised.value.response["Error"]["Code"] == "InvalidRuntimeException"
+    assert "only python3.x functions" in raised.value.response["Error"]["Message"]

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import errors
 from .invocation import Invocation
 from .invoke import invoke as _invoke
 from .pool import EnvironmentPool
@@ -226,5 +224,3 @@ class Function:
         return (f"<Function {self.config.function_name} {self.config.runtime} {self.config.memory_size} MB "
                 f"timeout {self.config.timeout:g} s>")
 
-
-ServiceError = errors.ServiceError

@@ -122,8 +122,6 @@ def _function_url(sandbox, url_id: str, region: str, request: _Request) -> HttpR
 
 def _find_url_function(url_id: str, region: str):
     from moto.awslambda.utils import get_backend
-    from moto.core.base_backend import BackendDict  # noqa: F401 - for the type of lambda_simple_backends
-
     from moto.awslambda_simple.models import lambda_simple_backends
 
     for account in list(lambda_simple_backends.keys()):

@@ -128,7 +128,7 @@ def writes_result(lab):
     if len(results) != 1:
         return Failure(expected=f"one object in {RESULTS} after uploading notes.txt",
                        got=f"{len(results)}: {show(sorted(results))}",
-                       hint=f"s3.put_object(Bucket=os.environ[\"RESULTS_BUCKET\"], Key=..., Body=json.dumps(...), "
+                       hint="s3.put_object(Bucket=os.environ[\"RESULTS_BUCKET\"], Key=..., Body=json.dumps(...), "
                             "ContentType=\"application/json\") writes one.")
     key, response = next(iter(results.items()))
     body = response["Body"].read()
