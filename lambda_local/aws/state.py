@@ -245,22 +245,18 @@ def dynamodb_table_or_none(account_id: str, region: str, name: str):
     return dynamodb_backends[account_id][region].tables.get(name)
 
 
-def _api_backends(module: str, attribute: str):
-    import importlib
-
-    return getattr(importlib.import_module(module), attribute)
-
-
 def rest_api_or_none(api_id: str, region: str):
     """``(account, api)`` of an API Gateway REST API in any account, or None."""
-    backends = _api_backends("moto.apigateway.models", "apigateway_backends")
-    return _find_api(backends, api_id, region)
+    from moto.apigateway.models import apigateway_backends
+
+    return _find_api(apigateway_backends, api_id, region)
 
 
 def http_api_or_none(api_id: str, region: str):
     """``(account, api)`` of an API Gateway HTTP API in any account, or None."""
-    backends = _api_backends("moto.apigatewayv2.models", "apigatewayv2_backends")
-    return _find_api(backends, api_id, region)
+    from moto.apigatewayv2.models import apigatewayv2_backends
+
+    return _find_api(apigatewayv2_backends, api_id, region)
 
 
 def _find_api(backends, api_id: str, region: str):
