@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 from ..aws import state
 from ..runtime.errors import ServiceError
+from .host import TriggerHost
 
 __all__ = ["AsyncQueue"]
 
@@ -44,7 +45,7 @@ def _iso(epoch: float) -> str:
 class AsyncQueue:
     """Asynchronous invocations of every function in one sandbox."""
 
-    def __init__(self, sandbox):
+    def __init__(self, sandbox: TriggerHost):
         self.sandbox = sandbox
         self.events: list[AsyncEvent] = []  # every event accepted, for lessons to inspect
 
@@ -68,7 +69,7 @@ class AsyncQueue:
             return
         event.attempts += 1
         try:
-            record = self.sandbox.invoke_moto_function(fn, event.payload, invocation_type="Event",
+            record = self.sandbox.invoke(fn, event.payload, invocation_type="Event",
                                                        qualifier=event.qualifier)
         except ServiceError as error:
             if error.status == 429:
@@ -106,7 +107,7 @@ class AsyncQueue:
         if dlq:
             attributes = {"RequestID": record.request_id if record else "",
                           "ErrorCode": "200", "ErrorMessage": (record.error_message or "") if record else condition}
-            self._send(dlq, event.payload.decode("utf-8") or "{}", attributes)
+            self.sandbox.send_to_destination(dlq, event.payload.decode("utf-8") or "{}", attributes=attributes)
 
     def _invocation_record(self, fn, event, record, condition: str) -> dict:
         """The invocation record AWS sends to a destination."""
@@ -130,27 +131,10 @@ class AsyncQueue:
         return body
 
     def _deliver(self, fn, target: str, invocation_record: dict, success: bool) -> None:
-        if ":events:" in target:
-            self._put_event(fn, target, invocation_record, success)
-        else:
-            self._send(target, json.dumps(invocation_record))
-
-    def _send(self, target: str, body: str, attributes: dict[str, str] | None = None) -> None:
-        """Deliver to an SQS queue, an SNS topic or a Lambda function, through moto's backends."""
-        service, region, account = target.split(":")[2], target.split(":")[3], target.split(":")[4]
-        if service == "sqs":
-            state.send_sqs_message(target, body, attributes)
-        elif service == "sns":
-            state.publish_to_topic(target, body, attributes)
-        elif service == "lambda":
-            self.submit(state.lambda_backend(account, region), target, body.encode("utf-8"))
-
-    def _put_event(self, fn, bus_arn: str, invocation_record: dict, success: bool) -> None:
         outcome = "Success" if success else "Failure"
-        state.put_events(bus_arn, [{
-            "Source": "lambda", "DetailType": f"Lambda Function Invocation Result - {outcome}",
-            "Detail": json.dumps(invocation_record), "Resources": [bus_arn, fn.function_arn],
-            "EventBusName": bus_arn}])
+        self.sandbox.send_to_destination(target, json.dumps(invocation_record),
+                                         detail_type=f"Lambda Function Invocation Result - {outcome}",
+                                         resources=[target, fn.function_arn])
 
 
 def _invoke_config(fn) -> dict:

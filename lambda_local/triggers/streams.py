@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from .. import events
 from ..aws import state
 from ..runtime.errors import ServiceError
+from .host import TriggerHost
 
 __all__ = ["StreamPollers"]
 
@@ -34,7 +35,7 @@ class _Cursor:
 
 
 class StreamPollers:
-    def __init__(self, sandbox):
+    def __init__(self, sandbox: TriggerHost):
         self.sandbox = sandbox
         self._cursors: dict[str, _Cursor] = {}
         self.deferred = False  # inside PutRecords: poll once after the whole batch has landed
@@ -137,7 +138,7 @@ class StreamPollers:
         payload = json.dumps(source.event(batch, esm)).encode("utf-8")
         fn = backend.get_function(esm.function_arn)
         try:
-            result = self.sandbox.invoke_moto_function(fn, payload)
+            result = self.sandbox.invoke(fn, payload)
         except ServiceError:
             return 0
         if result.error_type is not None:
@@ -161,7 +162,7 @@ class StreamPollers:
                    source.details_key: {"shardId": source.shard_id, "startSequenceNumber": source.sequence(batch[0]),
                                         "endSequenceNumber": source.sequence(batch[-1]), "batchSize": len(batch),
                                         "streamArn": esm.event_source_arn}}
-        self.sandbox.async_queue._send(target, json.dumps(details))
+        self.sandbox.send_to_destination(target, json.dumps(details))
 
 
 class _Source:
@@ -207,7 +208,7 @@ class _DynamoDB(_Source):
             stream_view_type=r.record["dynamodb"]["StreamViewType"], sequence_number=self.sequence(r),
             size_bytes=r.record["dynamodb"]["SizeBytes"], event_id=r.record["eventID"],
             time=datetime.fromtimestamp(self.arrival(r), timezone.utc), region=table.region_name,
-            account_id=table.account_id, rng=self.sandbox.service.ids.rng) for r in batch])
+            account_id=table.account_id, rng=self.sandbox.rng) for r in batch])
 
 
 class _Kinesis(_Source):
@@ -245,4 +246,4 @@ class _Kinesis(_Source):
             stream=self.stream.stream_name, shard_id=shard_id,
             time=datetime.fromtimestamp(self.arrival((shard_id, record)), timezone.utc),
             invoke_identity_arn=role, region=self.stream.region, account_id=self.stream.account_id,
-            rng=self.sandbox.service.ids.rng) for shard_id, record in batch])
+            rng=self.sandbox.rng) for shard_id, record in batch])
