@@ -13,17 +13,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .. import policy, quotas
 from ..aws import state
 from ..runtime.errors import ServiceError
 from .host import TriggerHost
 
 __all__ = ["AsyncQueue"]
 
-RETRY_DELAYS_S = (60.0, 120.0)  # AWS: "about one minute, then two minutes"
-THROTTLE_FIRST_RETRY_S = 1.0  # throttles: retried after 1 s, the wait doubling up to 5 minutes, for the event's age
-THROTTLE_MAX_RETRY_S = 300.0
-DEFAULT_MAX_AGE_S = 21600
-DEFAULT_RETRIES = 2
 
 
 @dataclass
@@ -61,10 +57,10 @@ class AsyncQueue:
         if fn is None:  # the function was deleted meanwhile: AWS drops the event
             return
         config = _invoke_config(fn)
-        max_age = config.get("MaximumEventAgeInSeconds", DEFAULT_MAX_AGE_S)
-        max_retries = config.get("MaximumRetryAttempts", DEFAULT_RETRIES)
+        max_age = config.get("MaximumEventAgeInSeconds", quotas.MAX_EVENT_AGE_S)
+        max_retries = config.get("MaximumRetryAttempts", quotas.ASYNC_MAX_RETRIES)
         clock = self.sandbox.clock
-        if clock.time() - event.received_at > max_age:
+        if policy.event_too_old(event.received_at, clock.time(), max_age):
             self._failed(fn, event, config, None, "EventAgeExceeded")
             return
         event.attempts += 1
@@ -75,7 +71,7 @@ class AsyncQueue:
             if error.status == 429:
                 event.history.append("Throttled")
                 event.attempts -= 1  # throttles do not use up retries
-                delay = min(THROTTLE_FIRST_RETRY_S * 2 ** event.throttles, THROTTLE_MAX_RETRY_S)
+                delay = policy.throttle_retry_delay(event.throttles)
                 event.throttles += 1
                 clock.call_later(delay, lambda: self.sandbox.run_or_defer(
                     lambda: self._attempt(backend, event), event.chain))
@@ -86,8 +82,8 @@ class AsyncQueue:
         event.history.append(record)
         if record.error_type is None:
             self._succeeded(fn, event, config, record)
-        elif event.attempts <= max_retries:
-            delay = RETRY_DELAYS_S[min(event.attempts - 1, len(RETRY_DELAYS_S) - 1)]
+        elif policy.should_retry_async(event.attempts, max_retries):
+            delay = policy.async_retry_delay(event.attempts)
             clock.call_later(delay, lambda: self.sandbox.run_or_defer(lambda: self._attempt(backend, event),
                                                                       event.chain))
         else:

@@ -16,14 +16,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from .. import events
+from .. import events, policy, quotas
 from ..aws import state
 from ..runtime.errors import ServiceError
 from .host import TriggerHost
 
 __all__ = ["StreamPollers"]
 
-RECORD_LIFETIME_S = 24 * 3600
 
 
 @dataclass
@@ -90,8 +89,8 @@ class StreamPollers:
                 cursor.position:cursor.position + int(esm.batch_size or 100)]
             if not batch:
                 return
-            max_age = esm.max_record_age if esm.max_record_age not in (None, -1) else RECORD_LIFETIME_S
-            fresh = [r for r in batch if now - source.arrival(r) <= max_age]
+            max_age = esm.max_record_age if esm.max_record_age not in (None, -1) else quotas.STREAM_RECORD_LIFETIME_S
+            fresh = [r for r in batch if not policy.event_too_old(source.arrival(r), now, max_age)]
             if len(fresh) < len(batch):
                 self._give_up(esm, source, [r for r in batch if r not in fresh], "RecordAgeExceeded")
                 self._advance(cursor, len(batch) - len(fresh), split=False)
@@ -114,7 +113,7 @@ class StreamPollers:
                 half = len(batch) // 2
                 rest = cursor.pending_split[1:] if cursor.pending_split else []
                 cursor.pending_split = [batch[:half], batch[half:]] + rest
-            delay = min(2 ** (cursor.attempts - 1), 60)
+            delay = policy.stream_retry_delay(cursor.attempts)
             cursor.timer = self.sandbox.clock.call_later(delay, lambda: self._retry(esm, source, cursor))
             return
 
