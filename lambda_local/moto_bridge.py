@@ -175,9 +175,13 @@ def _get_configuration(self, on_create: bool = False):
 
 
 def _create_event_source_mapping(self, spec):
-    """LambdaBackend.create_event_source_mapping: a new SQS mapping polls what is already in the queue."""
-    esm = original("lambda-create-esm")(self, spec)
+    """LambdaBackend.create_event_source_mapping: AWS's checks first; a new mapping polls what is already waiting."""
     sandbox = _current()
+    if sandbox is not None:
+        from .triggers.mappings import check_new_mapping
+
+        check_new_mapping(self, spec)
+    esm = original("lambda-create-esm")(self, spec)
     if sandbox is not None:
         sandbox.sqs.mapping_changed(esm)
         sandbox.streams.mapping_created(esm)

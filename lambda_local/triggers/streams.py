@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 
 from .. import events
 from ..runtime.errors import ServiceError
+from .mappings import mappings_reading
 
 __all__ = ["StreamPollers"]
 
@@ -40,14 +41,17 @@ class StreamPollers:
 
     # --- sources -----------------------------------------------------------------------------------------------------
     def dynamodb_changed(self, shard) -> None:
-        for esm in list(shard.table.lambda_event_source_mappings.values()):
+        table = shard.table
+        stream_arn = f"{table.table_arn}/stream/{table.latest_stream_label}"
+        for esm in mappings_reading(stream_arn, table.account_id, table.region_name):
             source = _DynamoDB(shard, self.sandbox)
             self.sandbox.run_or_defer(lambda e=esm, s=source: self._poll(e, s))
 
     def kinesis_changed(self, stream) -> None:
         if self.deferred:
             return
-        for esm in list(stream.lambda_event_source_mappings.values()):
+        # every mapping reads the stream on its own, with its own checkpoint (moto keeps only one on the stream)
+        for esm in mappings_reading(stream.arn, stream.account_id, stream.region):
             source = _Kinesis(stream, self.sandbox)
             self.sandbox.run_or_defer(lambda e=esm, s=source: self._poll(e, s))
 
