@@ -189,8 +189,12 @@ def _create_event_source_mapping(self, spec):
 
 
 def _update_event_source_mapping(self, uuid, spec):
-    esm = original("lambda-update-esm")(self, uuid, spec)
     sandbox = _current()
+    if sandbox is not None:
+        from .triggers.mappings import check_mapping_update
+
+        check_mapping_update(spec)
+    esm = original("lambda-update-esm")(self, uuid, spec)
     if sandbox is not None and esm is not None:
         sandbox.sqs.mapping_changed(esm)
     return esm

@@ -3,7 +3,11 @@ mappings that read one source (each its own poller with its own checkpoint)."""
 
 from __future__ import annotations
 
-__all__ = ["check_new_mapping", "mappings_reading"]
+import json
+
+from .filters import FilterSet, InvalidFilterCriteria, parse_filter_criteria
+
+__all__ = ["check_mapping_update", "check_new_mapping", "esm_filters", "mappings_reading"]
 
 
 def _conflict(message: str) -> Exception:
@@ -14,8 +18,25 @@ def _conflict(message: str) -> Exception:
     return error
 
 
+def _check_filters(spec: dict) -> None:
+    if spec.get("FilterCriteria") is None:
+        return
+    try:
+        parse_filter_criteria(spec["FilterCriteria"])
+    except InvalidFilterCriteria as error:
+        from moto.awslambda.exceptions import InvalidParameterValueException
+
+        raise InvalidParameterValueException(str(error)) from None
+
+
+def check_mapping_update(spec: dict) -> None:
+    """UpdateEventSourceMapping refuses an invalid FilterCriteria as create does."""
+    _check_filters(spec)
+
+
 def check_new_mapping(backend, spec: dict) -> None:
-    """Refuse a second mapping of the same source to the same function, with AWS's words (moto never does)."""
+    """AWS's checks moto leaves out: FilterCriteria, and a second mapping of one source to one function."""
+    _check_filters(spec)
     source = spec.get("EventSourceArn") or ""
     try:
         fn = backend._lambdas.get_function_by_name_or_arn_with_qualifier(spec.get("FunctionName") or "")
@@ -41,3 +62,15 @@ def mappings_reading(source_arn: str, account_id: str, region: str) -> list:
     except Exception:  # noqa: BLE001 - no Lambda in this account and region yet
         return []
     return [esm for esm in list(backend._event_source_mappings.values()) if esm.event_source_arn == source_arn]
+
+
+_parsed: dict[str, tuple[str, FilterSet]] = {}
+
+
+def esm_filters(esm) -> FilterSet:
+    """The mapping's filters, parsed once per version of its FilterCriteria."""
+    key = json.dumps(esm.filter_criteria or {}, sort_keys=True)
+    cached = _parsed.get(esm.uuid)
+    if cached is None or cached[0] != key:
+        cached = _parsed[esm.uuid] = (key, parse_filter_criteria(esm.filter_criteria))
+    return cached[1]

@@ -26,6 +26,8 @@ import json
 
 from .. import events
 from ..runtime.errors import ServiceError
+from .filters import sqs_view
+from .mappings import esm_filters
 
 __all__ = ["SqsPollers"]
 
@@ -154,6 +156,15 @@ class SqsPollers:
 
         rng = self.sandbox.service.ids.rng
         records = [_record(queue, message, rng) for message in messages]
+        filters = esm_filters(esm)
+        matched = [filters.matches(sqs_view(record)) for record in records]
+        if not all(matched):
+            # AWS deletes what matches no filter: it is never delivered, to this function or any other consumer
+            delete_messages(queue, {m.id for m, keep in zip(messages, matched) if not keep})
+            messages = [m for m, keep in zip(messages, matched) if keep]
+            records = [r for r, keep in zip(records, matched) if keep]
+            if not messages:
+                return
         payload = json.dumps(events.sqs_event(*records)).encode("utf-8")
         chains = [getattr(m, "lambda_local_chain", None) for m in messages]
         chain = next((c for c in chains if c is not None), None)

@@ -18,7 +18,8 @@ from datetime import datetime, timezone
 
 from .. import events
 from ..runtime.errors import ServiceError
-from .mappings import mappings_reading
+from .filters import dynamodb_view, kinesis_view
+from .mappings import esm_filters, mappings_reading
 
 __all__ = ["StreamPollers"]
 
@@ -143,7 +144,12 @@ class StreamPollers:
 
     def _invoke(self, backend, esm, source, batch) -> int | None:
         """None when the batch succeeded, else how many leading records did (partial batch response)."""
-        payload = json.dumps(source.event(batch, esm)).encode("utf-8")
+        event = source.event(batch, esm)
+        kept = [i for i, record in enumerate(event["Records"]) if esm_filters(esm).matches(source.view(record))]
+        if not kept:
+            return None  # nothing matches a filter: the checkpoint moves past these records, as on AWS
+        event["Records"] = [event["Records"][i] for i in kept]
+        payload = json.dumps(event).encode("utf-8")
         fn = backend.get_function(esm.function_arn)
         try:
             result = self.sandbox.invoke_moto_function(fn, payload)
@@ -155,8 +161,9 @@ class StreamPollers:
             failures = (result.payload or {}).get("batchItemFailures") if isinstance(result.payload, dict) else None
             if failures:
                 ids = [source.sequence(r) for r in batch]
+                sent = {ids[i] for i in kept}
                 failed = [f.get("itemIdentifier") for f in failures if isinstance(f, dict)]
-                if any(f not in ids for f in failed):
+                if any(f not in sent for f in failed):
                     return 0
                 return min(ids.index(f) for f in failed)
         return None
@@ -187,6 +194,7 @@ class _Source:
 
 class _DynamoDB(_Source):
     details_key = "DDBStreamBatchInfo"
+    view = staticmethod(dynamodb_view)
 
     def __init__(self, shard, sandbox):
         super().__init__(sandbox)
@@ -221,6 +229,7 @@ class _DynamoDB(_Source):
 
 class _Kinesis(_Source):
     details_key = "KinesisBatchInfo"
+    view = staticmethod(kinesis_view)
 
     def __init__(self, stream, sandbox):
         super().__init__(sandbox)
