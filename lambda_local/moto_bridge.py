@@ -395,9 +395,19 @@ def _sqs_unix_time_millis(dt=None) -> float:
 
 def _sqs_receive_message(self, queue_name, count, wait_seconds_timeout, visibility_timeout,
                          message_attribute_names=None):
-    """SQSBackend.receive_message: long polling waits on the virtual clock, so it returns at once."""
+    """SQSBackend.receive_message: long polling waits on the virtual clock, so it returns at once; a FIFO group whose
+    in-flight messages timed out is handed out again in order.
+
+    moto releases a timed-out message from its in-flight set only when its loop reaches it, so the first message of a
+    group is skipped while a later one of the same group still counts as in flight, and that later one is delivered
+    first. Releasing every timed-out message before the loop restores SQS's order.
+    """
     if _current() is not None:
         wait_seconds_timeout = 0
+        queue = self.get_queue(queue_name)
+        if queue.fifo_queue:
+            for message in [m for m in queue.pending_messages if m.visible]:
+                queue.pending_messages.discard(message)
     return original("sqs-receive-message")(self, queue_name, count, wait_seconds_timeout, visibility_timeout,
                                           message_attribute_names)
 
@@ -563,7 +573,8 @@ PATCHES = [
           "SQS timestamps and visibility timeouts on the virtual clock"),
     Patch("sqs-receive-message", "moto.sqs.models:SQSBackend.receive_message",
           ("self", "queue_name", "count", "wait_seconds_timeout", "visibility_timeout", "message_attribute_names"),
-          _sqs_receive_message, "long polling must not wait in real time on a virtual clock"),
+          _sqs_receive_message, "long polling must not wait in real time on a virtual clock; FIFO order after a "
+          "visibility timeout"),
     Patch("sqs-send-message-batch", "moto.sqs.models:SQSBackend.send_message_batch",
           ("self", "queue_name", "entries"), _sqs_send_message_batch, "a batch is polled as one batch"),
     Patch("sqs-retention-check", "moto.sqs.models:SQSBackend.is_message_valid_based_on_retention_period",

@@ -110,3 +110,37 @@ def test_send_message_never_fails_because_of_the_consumer(aws, create):
     client.create_event_source_mapping(FunctionName="broken", EventSourceArn=arn)
     boto3.client("sqs").send_message(QueueUrl=url, MessageBody="x")
     assert _counts(url) == (0, 1)  # the init error fails the batch; the message waits for its visibility timeout
+
+
+FIFO_WORKER = """
+import json
+def handler(event, context):
+    seen = [(json.loads(r["body"])["id"], r["attributes"]["ApproximateReceiveCount"]) for r in event["Records"]]
+    print("BATCH " + json.dumps(seen))
+    if any(json.loads(r["body"]).get("fail") and r["attributes"]["ApproximateReceiveCount"] == "1"
+           for r in event["Records"]):
+        raise RuntimeError("fails on the first receive")
+"""
+
+
+def test_fifo_order_survives_a_failed_batch_and_a_group_waits_while_in_flight(aws, create):
+    url, arn = _queue("orders.fifo", FifoQueue="true", ContentBasedDeduplication="true", VisibilityTimeout=30)
+    create("fifo", FIFO_WORKER)
+    boto3.client("lambda").create_event_source_mapping(FunctionName="fifo", EventSourceArn=arn, BatchSize=2)
+    messages = [("a0", "a"), ("a1", "a"), ("b0", "b"), ("a2", "a"), ("b1", "b"), ("a3", "a")]
+    boto3.client("sqs").send_message_batch(QueueUrl=url, Entries=[
+        {"Id": str(i), "MessageBody": json.dumps({"id": m, "fail": m == "a1"}), "MessageGroupId": group}
+        for i, (m, group) in enumerate(messages)])
+
+    def batches():
+        return [(json.loads(line[6:]), r.error_type is None) for r in aws.invocations
+                for line in r.log.splitlines() if line.startswith("BATCH ")]
+
+    delivered = [m for batch, _ in batches() for m, _ in batch]
+    assert not any(m in ("a2", "a3") for m in delivered)  # group a is held while a0/a1 wait to be retried
+    assert [m for m in delivered if m.startswith("b")] == ["b0", "b1"]  # group b is not held by group a
+    aws.advance(seconds=31)
+    done = [m for batch, ok in batches() if ok for m, _ in batch]
+    assert [m for m in done if m.startswith("a")] == ["a0", "a1", "a2", "a3"]  # in order, each once
+    retried = [m for batch, _ in batches() for m, receives in batch if receives == "2"]
+    assert retried[0] == "a0"  # redelivered from the first message of the failed batch, not from a later one
