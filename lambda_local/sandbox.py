@@ -135,8 +135,10 @@ class Sandbox:
 
     # --- the bridge from moto ---------------------------------------------------------------------------------------
     def invoke_moto_function(self, fn, payload: bytes, *, invocation_type: str = "RequestResponse",
-                             client_context: dict | None = None, qualifier: str | None = None):
-        """Run moto's function ``fn`` (a LambdaFunction at its resolved version) in the runtime."""
+                             client_context: dict | None = None, qualifier: str | None = None,
+                             request_id: str | None = None):
+        """Run moto's function ``fn`` (a LambdaFunction at its resolved version) in the runtime (``request_id``: keep
+        the id of an earlier attempt of the same request)."""
         config = self.config_for(fn)
         pool = self._pool_for(fn)
         if invocation_type == "DryRun":
@@ -153,7 +155,8 @@ class Sandbox:
         self._depth += 1
         try:
             return _invoke(self.service, pool, config, payload, invocation_type=invocation_type,
-                           client_context=client_context, invoked_arn=invoked_arn, credentials=credentials)
+                           client_context=client_context, invoked_arn=invoked_arn, credentials=credentials,
+                           request_id=request_id)
         except ServiceError as error:
             if error.status == 429:
                 metrics.throttled(config, self.clock.time())

@@ -34,6 +34,7 @@ class AsyncEvent:
     throttles: int = 0
     history: list = field(default_factory=list)
     chain: int | None = None  # the chain of invocations that sent it (recursive loop detection)
+    request_id: str | None = None  # set by the first attempt that runs; every retry keeps it, as on AWS
 
 
 def _iso(epoch: float) -> str:
@@ -69,7 +70,7 @@ class AsyncQueue:
         event.attempts += 1
         try:
             record = self.sandbox.invoke_moto_function(fn, event.payload, invocation_type="Event",
-                                                       qualifier=event.qualifier)
+                                                       qualifier=event.qualifier, request_id=event.request_id)
         except ServiceError as error:
             if error.status == 429:
                 event.history.append("Throttled")
@@ -83,6 +84,7 @@ class AsyncQueue:
                 self._failed(fn, event, config, None, error.code)
             return
         event.history.append(record)
+        event.request_id = record.request_id
         if record.error_type is None:
             self._succeeded(fn, event, config, record)
         elif event.attempts <= max_retries:
@@ -104,7 +106,7 @@ class AsyncQueue:
             self._deliver(fn, target, self._invocation_record(fn, event, record, condition), success=False)
         dlq = (getattr(fn, "dead_letter_config", None) or {}).get("TargetArn")
         if dlq:
-            attributes = {"RequestID": record.request_id if record else "",
+            attributes = {"RequestID": event.request_id or "",
                           "ErrorCode": "200", "ErrorMessage": (record.error_message or "") if record else condition}
             self._send(dlq, event.payload.decode("utf-8") or "{}", attributes)
 
@@ -115,7 +117,7 @@ class AsyncQueue:
             "version": "1.0",
             "timestamp": _iso(self.sandbox.clock.time()),
             "requestContext": {
-                "requestId": record.request_id if record else "",
+                "requestId": event.request_id or "",
                 "functionArn": f"{fn.function_arn.split(':$LATEST')[0]}:{event.qualifier or '$LATEST'}",
                 "condition": condition,
                 "approximateInvokeCount": event.attempts,
