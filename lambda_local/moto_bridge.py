@@ -274,6 +274,26 @@ def _s3_invoke_lambda(account_id, event_body, fn_arn, region_name):
                                json.dumps(event_body).encode("utf-8"), qualifier)
 
 
+def _s3_key_response(self, request, full_url, headers):
+    """S3Response.key_response: the notifications an object request raises are sent once it has completed."""
+    if _current() is None:
+        return original("s3-key-response")(self, request, full_url, headers)
+    from .triggers.s3 import object_request
+
+    with object_request():
+        return original("s3-key-response")(self, request, full_url, headers)
+
+
+def _s3_send_event(account_id, event_name, bucket, key):
+    """moto.s3.notifications.send_event: wait until the request that wrote the object has stored all of it."""
+    if _current() is None:
+        return original("s3-send-event")(account_id, event_name, bucket, key)
+    from .triggers.s3 import notify_after_write
+
+    notify_after_write(lambda: original("s3-send-event")(account_id, event_name, bucket, key))
+    return None
+
+
 # --- SNS --------------------------------------------------------------------------------------------------------
 def _sns_subscription_publish(self, message, message_id, subject=None, message_attributes=None, group_id=None,
                               deduplication_id=None, message_structure=None):
@@ -552,6 +572,10 @@ PATCHES = [
           "S3 refuses a Lambda destination it may not invoke"),
     Patch("s3-invoke-lambda", "moto.s3.notifications:_invoke_awslambda",
           ("account_id", "event_body", "fn_arn", "region_name"), _s3_invoke_lambda, "S3 invokes asynchronously"),
+    Patch("s3-key-response", "moto.s3.responses:S3Response.key_response", ("self", "request", "full_url", "headers"),
+          _s3_key_response, "S3 notifies after the write completes (moto: before metadata is stored)"),
+    Patch("s3-send-event", "moto.s3.notifications:send_event", ("account_id", "event_name", "bucket", "key"),
+          _s3_send_event, "S3 notifies after the write completes (moto: before metadata is stored)"),
     Patch("sns-subscription-publish", "moto.sns.models:Subscription.publish",
           ("self", "message", "message_id", "subject", "message_attributes", "group_id", "deduplication_id",
            "message_structure"), _sns_subscription_publish, "real SNS records for Lambda subscriptions"),
