@@ -21,6 +21,8 @@ import base64
 import json
 from dataclasses import dataclass
 
+from ..aws import state
+
 __all__ = ["FilterSet", "InvalidFilterCriteria", "MAX_FILTERS", "parse_filter_criteria"]
 
 MAX_FILTERS = 5  # "By default, you can define up to five different filters for a single event source mapping"
@@ -115,9 +117,7 @@ def _matches(pattern: dict, view: dict) -> bool:
             is_json = isinstance(view[key], (dict, list))
             if wants_json != is_json:
                 return False  # a JSON pattern against a plain-text message, or the reverse: dropped
-    from moto.events.models import EventPattern  # Lambda's grammar is EventBridge's
-
-    return EventPattern(None, pattern).matches_event(view)
+    return state.event_pattern_matches(pattern, view)  # Lambda's grammar is EventBridge's
 
 
 def _payload(text: str):

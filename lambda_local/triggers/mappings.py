@@ -5,17 +5,10 @@ from __future__ import annotations
 
 import json
 
+from ..aws import state, validation
 from .filters import FilterSet, InvalidFilterCriteria, parse_filter_criteria
 
 __all__ = ["check_mapping_update", "check_new_mapping", "esm_filters", "mappings_reading"]
-
-
-def _conflict(message: str) -> Exception:
-    from moto.awslambda.exceptions import LambdaClientError
-
-    error = LambdaClientError("ResourceConflictException", message)
-    error.code = 409
-    return error
 
 
 def _check_filters(spec: dict) -> None:
@@ -24,9 +17,7 @@ def _check_filters(spec: dict) -> None:
     try:
         parse_filter_criteria(spec["FilterCriteria"])
     except InvalidFilterCriteria as error:
-        from moto.awslambda.exceptions import InvalidParameterValueException
-
-        raise InvalidParameterValueException(str(error)) from None
+        raise validation.invalid_parameter(str(error)) from None
 
 
 def check_mapping_update(spec: dict) -> None:
@@ -38,30 +29,24 @@ def check_new_mapping(backend, spec: dict) -> None:
     """AWS's checks moto leaves out: FilterCriteria, and a second mapping of one source to one function."""
     _check_filters(spec)
     source = spec.get("EventSourceArn") or ""
-    try:
-        fn = backend._lambdas.get_function_by_name_or_arn_with_qualifier(spec.get("FunctionName") or "")
-    except Exception:  # noqa: BLE001 - a missing function is moto's to report (ResourceNotFoundException)
-        return
-    for esm in backend._event_source_mappings.values():
+    fn = state.get_function_or_none(backend, spec.get("FunctionName") or "")
+    if fn is None:
+        return  # moto reports the missing function (ResourceNotFoundException)
+    for esm in state.event_source_mappings(backend.account_id, backend.region_name):
         if esm.event_source_arn != source or esm.function_arn != fn.function_arn:
             continue
         if ":sqs:" in source:
-            raise _conflict(f'An event source mapping with SQS arn (" {source} ") and function '
-                            f'(" {fn.function_name} ") already exists. Please update or delete the existing '
-                            f"mapping with UUID {esm.uuid}")
-        raise _conflict(f'The event source arn (" {source} ") and function (" {fn.function_name} ") provided '
-                        f"mapping already exists. Please update or delete the existing mapping with UUID {esm.uuid}")
+            raise validation.resource_conflict(
+                f'An event source mapping with SQS arn (" {source} ") and function (" {fn.function_name} ") '
+                f"already exists. Please update or delete the existing mapping with UUID {esm.uuid}")
+        raise validation.resource_conflict(
+            f'The event source arn (" {source} ") and function (" {fn.function_name} ") provided mapping already '
+            f"exists. Please update or delete the existing mapping with UUID {esm.uuid}")
 
 
 def mappings_reading(source_arn: str, account_id: str, region: str) -> list:
     """Every event source mapping that reads ``source_arn`` (moto keeps one per Kinesis stream on the stream)."""
-    from moto.awslambda.utils import get_backend
-
-    try:
-        backend = get_backend(account_id, region)
-    except Exception:  # noqa: BLE001 - no Lambda in this account and region yet
-        return []
-    return [esm for esm in list(backend._event_source_mappings.values()) if esm.event_source_arn == source_arn]
+    return [esm for esm in state.event_source_mappings(account_id, region) if esm.event_source_arn == source_arn]
 
 
 _parsed: dict[str, tuple[str, FilterSet]] = {}

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 
 from .. import events
+from ..aws import state
 from ..runtime.errors import ServiceError
 from .filters import sqs_view
 from .mappings import esm_filters
@@ -93,13 +94,10 @@ class SqsPollers:
     # --- one poll ----------------------------------------------------------------------------------------------------
     def poll(self, queue, esm) -> None:
         """Read the queue in rounds of concurrent batches until nothing is visible (or the mapping stops)."""
-        from moto.sqs.models import sqs_backends
-        from moto.awslambda.utils import get_backend
-
-        backend = sqs_backends[queue.account_id][queue.region]
-        lambda_backend = get_backend(esm.account_id, esm.region)
+        backend = state.sqs_backend(queue.account_id, queue.region)
+        lambda_backend = state.lambda_backend(esm.account_id, esm.region)
         for _ in range(_MAX_ROUNDS_PER_POLL):
-            if not esm.enabled or esm.uuid not in lambda_backend._event_source_mappings:
+            if not state.mapping_is_active(esm):
                 break
             fn = _function(lambda_backend, esm)
             if fn is None:
@@ -152,15 +150,13 @@ class SqsPollers:
         metrics.throttled(config, self.sandbox.clock.time())
 
     def _invoke(self, lambda_backend, queue, esm, fn, messages) -> None:
-        from ..moto_bridge import delete_messages
-
         rng = self.sandbox.service.ids.rng
         records = [_record(queue, message, rng) for message in messages]
         filters = esm_filters(esm)
         matched = [filters.matches(sqs_view(record)) for record in records]
         if not all(matched):
             # AWS deletes what matches no filter: it is never delivered, to this function or any other consumer
-            delete_messages(queue, {m.id for m, keep in zip(messages, matched) if not keep})
+            state.delete_messages(queue, {m.id for m, keep in zip(messages, matched) if not keep})
             messages = [m for m, keep in zip(messages, matched) if keep]
             records = [r for r, keep in zip(records, matched) if keep]
             if not messages:
@@ -178,41 +174,27 @@ class SqsPollers:
                     self.sandbox._chain = previous
         except ServiceError as error:
             if error.code == "RecursiveInvocationException":
-                delete_messages(queue, {m.id for m in messages})  # Lambda stops the loop: not delivered again
+                state.delete_messages(queue, {m.id for m in messages})  # Lambda stops the loop: not delivered again
             return  # throttled or refused: the messages become visible again after the visibility timeout
         if result.error_type is not None:
             return
         failed = _reported_failures(esm, result.payload, {m.id for m in messages})
-        delete_messages(queue, {m.id for m in messages} - failed)
+        state.delete_messages(queue, {m.id for m in messages} - failed)
 
     # --- helpers -----------------------------------------------------------------------------------------------------
     def _mappings(self, queue) -> list:
-        from moto.awslambda.utils import get_backend
-
-        try:
-            backend = get_backend(queue.account_id, queue.region)
-        except Exception:  # noqa: BLE001
-            return []
-        return [esm for esm in backend._event_source_mappings.values()
+        return [esm for esm in state.event_source_mappings(queue.account_id, queue.region)
                 if esm.event_source_arn == queue.queue_arn and esm.enabled]
 
     def _queue_for(self, esm):
-        from moto.sqs.models import sqs_backends
-
         if ":sqs:" not in esm.event_source_arn:
             return None
-        _, _, _, region, account, name = esm.event_source_arn.split(":", 5)
-        return sqs_backends[account][region].queues.get(name)
+        return state.queue_from_arn(esm.event_source_arn)
 
 
 def _function(lambda_backend, esm):
     """The mapped function, or None when it no longer exists (a consumer's problem never reaches the producer)."""
-    from moto.core.exceptions import JsonRESTError
-
-    try:
-        return lambda_backend.get_function(esm.function_arn)
-    except JsonRESTError:
-        return None
+    return state.get_function_or_none(lambda_backend, esm.function_arn)
 
 
 def _record(queue, message, rng) -> dict:
