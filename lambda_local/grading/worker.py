@@ -26,7 +26,8 @@ from typing import Any
 
 from .wire import MAX_LINE, decode, dumps
 
-__all__ = ["LearnerProcess", "LearnerProcessLost", "RemoteFunction", "RemoteModule", "RemoteSandbox"]
+__all__ = ["LearnerProcess", "LearnerProcessLost", "RemoteFunction", "RemoteModule", "RemoteSandbox",
+           "adopt_orphans"]
 
 # Variables the learner's process keeps; everything else (CI tokens, secrets, paths to hidden checks) stays out.
 _KEPT_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TEMP", "TMP", "SYSTEMROOT", "TZ")
@@ -40,6 +41,56 @@ class LearnerProcessLost(BaseException):
     def __init__(self, got: str, hint: str):
         super().__init__(got)
         self.got, self.hint = got, hint
+
+
+_adopting = False
+_live: set = set()  # learner's processes not stopped yet
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def adopt_orphans() -> bool:
+    """Make this process the reaper of its descendants (Linux): a learner's process that escapes its process group
+    (``setsid()`` and a double fork) is re-parented here instead of to init, and is killed when the learner's
+    process is stopped. For a process that exists to grade (``lambda-local grade``); True when it is in effect."""
+    global _adopting
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        _adopting = ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        _adopting = False
+    return _adopting
+
+
+def _kill_adopted() -> None:
+    """Kill the children of this process that left its session (with :func:`adopt_orphans`, a learner's escaped
+    descendants become children here; the host's own children stay in its session and are left alone), until none
+    is left. Live learner's processes of other gradings are spared."""
+    own_session, spared = os.getsid(0), {p._process.pid for p in _live}
+    for _ in range(50):
+        children = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            pid = int(entry.name)
+            if int(fields[1]) == os.getpid() and fields[0] != "Z" and int(fields[3]) != own_session \
+                    and pid not in spared:
+                children.append(pid)
+        if not children:
+            return
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError, PermissionError):
+                pass
 
 
 def _child_environment() -> dict[str, str]:
@@ -65,6 +116,7 @@ class LearnerProcess:
             [sys.executable, "-m", "lambda_local.grading.child"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, cwd=self._scratch.name, env=_child_environment(),
             start_new_session=True)
+        _live.add(self)
         self._answers: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, name="lambda-local-grade-reader", daemon=True).start()
 
@@ -157,6 +209,9 @@ class LearnerProcess:
             process.wait(timeout=5)
         except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL is not refused
             pass
+        _live.discard(self)
+        if _adopting:
+            _kill_adopted()
         self._scratch.cleanup()
         if self.lost is None:
             self.lost = LearnerProcessLost("the learner's process was stopped", "")
