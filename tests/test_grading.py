@@ -524,3 +524,20 @@ def test_the_ci_templates_classroom_scores_are_the_labs_points():
     assert {name: int(score) for name, _, score in steps} == points
     assert "lambda-local grade --json grades.json --junit report.xml" in template
     assert not (ROOT / ".github/workflows/grade.yml").exists()  # a template: it must not run on this repository
+
+
+def test_progress_keeps_results_until_a_labs_files_change(tmp_path, monkeypatch):
+    import lambda_local.grading.progress as module
+
+    lab = copy_lab(ROOT / "solutions/08-cost-model", tmp_path / "labs")
+    first = progress(tmp_path)
+    assert first.labs[0].passed
+    monkeypatch.setattr(module, "run_lab", lambda *a, **k: pytest.fail("graded again although nothing changed"))
+    assert progress(tmp_path).labs == first.labs
+    (lab / "lab.ipynb").write_text((lab / "lab.ipynb").read_text() + "\n")  # running the notebook changes nothing
+    assert progress(tmp_path).labs == first.labs
+    (lab / "cost_model.py").write_text((lab / "cost_model.py").read_text() + "\n# edited\n")
+    ran = []
+    monkeypatch.setattr(module, "run_lab", lambda folder, **k: ran.append(folder.name) or first.labs[0])
+    progress(tmp_path)
+    assert ran == ["08-cost-model"]

@@ -89,8 +89,10 @@ def grade_command(paths: tuple[str, ...], json_file: str | None, junit_file: str
 @click.option("--path", "root", type=click.Path(file_okay=False, exists=True), default=".",
               help="The course folder (or any folder inside it).")
 def progress_command(root: str) -> None:
-    """Show which lessons you ran to their end and which labs pass (their checks run now)."""
-    click.echo(_guard(lambda: progress(root)).format())
+    """Show which lessons you ran to their end and which labs pass (checks run again only for a lab whose files
+    changed since the last time)."""
+    click.echo(_guard(lambda: progress(root, on_lab=lambda lab: click.echo(f"checking {lab.name} ...",
+                                                                              err=True))).format())
 
 
 @click.command("reset")
