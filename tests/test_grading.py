@@ -6,6 +6,7 @@ from __future__ import annotations
 import filecmp
 import json
 import shutil
+import sys
 import time
 import xml.etree.ElementTree as ET
 from datetime import datetime
@@ -527,7 +528,7 @@ def test_the_ci_templates_classroom_scores_are_the_labs_points():
 
 
 def test_progress_keeps_results_until_a_labs_files_change(tmp_path, monkeypatch):
-    import lambda_local.grading.progress as module
+    module = sys.modules["lambda_local.grading.progress"]  # the package rebinds the name to the function
 
     lab = copy_lab(ROOT / "solutions/08-cost-model", tmp_path / "labs")
     first = progress(tmp_path)
