@@ -83,10 +83,10 @@ class LocalEndpoint:
 
     def __init__(self, sandbox, host: str = "127.0.0.1", port: int = 4566, *, allow_origins=(), allow_hosts=(),
                  idle_timeout: float = IDLE_TIMEOUT_S):
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from .aws.state import server_app
 
         self.sandbox = sandbox
-        self.moto_app = DomainDispatcherApplication(create_backend_app)
+        self.moto_app = server_app()
         self.allow_origins = {o.rstrip("/").lower() for o in allow_origins}
         self.allow_hosts = {_host_name(h) for h in allow_hosts}
         handler = type("_Handler", (_Handler,), {"timeout": idle_timeout})

@@ -70,13 +70,14 @@ class Learner:
         """A check's boto3 request, answered by moto as it answers boto3 inside ``mock_aws()``."""
         from botocore.awsrequest import AWSPreparedRequest
         from botocore.compat import HTTPHeaders
-        from moto.core.models import botocore_stubber  # the seam lambda_local.aws will own (issue 16)
+
+        from ..aws.state import answer_request
 
         prepared = HTTPHeaders()
         for key, value in headers.items():
             prepared[key] = value
         request = AWSPreparedRequest(method=method, url=url, headers=prepared, body=body, stream_output=False)
-        answer = botocore_stubber.process_request(request)
+        answer = answer_request(request)
         if answer is None:
             return {"status": 404, "headers": {}, "body": f"no mocked service answers {url}".encode()}
         status, response_headers, response_body = answer
