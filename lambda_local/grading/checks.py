@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from .failure import Failure
+
 __all__ = ["Check", "Failure", "LabRun", "SdkUse", "check"]
 
 LAMBDA_TRUST_POLICY = {
@@ -37,28 +39,6 @@ BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionR
 _NOT_PACKAGED = {".ipynb_checkpoints", "__pycache__", ".DS_Store"}
 # Lines Lambda itself writes around each invocation, as opposed to what the function printed or logged.
 _PLATFORM_LINE = re.compile(r"^(START|END|REPORT|INIT_START|INIT_REPORT|INIT_RUNTIME_DONE|EXTENSION) ")
-
-
-class Failure(Exception):
-    """Why a check did not pass: what was ``expected``, what was ``got``, and a ``hint`` towards the fix.
-
-    Return it from a check function, or raise it from anywhere inside one.
-
-    >>> print(Failure(expected="statusCode 200", got="statusCode 500", hint="catch the KeyError"))
-    Expected: statusCode 200
-    Got:      statusCode 500
-    Hint:     catch the KeyError
-    """
-
-    def __init__(self, expected: str, got: str, hint: str = ""):
-        super().__init__(expected, got, hint)
-        self.expected, self.got, self.hint = expected, got, hint
-
-    def __str__(self) -> str:
-        lines = [f"Expected: {self.expected}", f"Got:      {self.got}"]
-        if self.hint:
-            lines.append(f"Hint:     {self.hint}")
-        return "\n".join(lines)
 
 
 @dataclass(frozen=True)

@@ -219,7 +219,7 @@ class LearnerProcess:
 
 # --- what a check sees ----------------------------------------------------------------------------------------------
 def _failure(answer: dict):
-    from .checks import Failure
+    from .failure import Failure
 
     if "$failure" in answer:
         data = answer["$failure"]
