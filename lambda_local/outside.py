@@ -4,7 +4,7 @@ A lesson cell that calls boto3, re-run after ``sandbox.stop()`` (or before ``moc
 go to real AWS with whatever credentials the learner's machine has. Importing :mod:`lambda_local` installs one
 botocore ``before-send`` hook, for every session created afterwards: while no ``mock_aws()`` is active, a request
 to an AWS host (``*.amazonaws.com``, ``*.api.aws``, ``*.on.aws``, China's ``*.amazonaws.com.cn``) is refused with a
-plain message and nothing is sent. Requests to other endpoints (``lambda-local serve`` on localhost) go through.
+plain message and nothing is sent. (A plain ``moto.mock_aws()`` counts as a sandbox too.) Requests to other endpoints (``lambda-local serve`` on localhost) go through.
 Set ``LAMBDA_LOCAL_ALLOW_REAL_AWS=1`` to use real AWS from a process that imports lambda_local.
 """
 
@@ -23,10 +23,10 @@ class OutsideSandboxError(RuntimeError):
 
 
 def _sandbox_active() -> bool:
-    import sys
+    """A lambda_local sandbox, or any moto mock (tests written for plain moto), answers boto3 now."""
+    from .aws.state import moto_mock_active
 
-    sandbox = sys.modules.get("lambda_local.sandbox")
-    return bool(sandbox is not None and getattr(sandbox, "_active", None))
+    return moto_mock_active()
 
 
 def refuse_outside_sandbox(request, **_) -> None:
