@@ -97,7 +97,7 @@ def _invoke_response(self) -> Any:
             sandbox.invoke_async(self.backend, fn, payload, qualifier)
             result = None
         else:
-            result = sandbox.invoke_moto_function(fn, payload, invocation_type=invocation_type,
+            result = sandbox.invoke(fn, payload, invocation_type=invocation_type,
                                                   client_context=client_context, qualifier=qualifier)
     except ServiceError as error:
         return _error_response(error)
@@ -121,7 +121,7 @@ def _function_invoke(self, body, request_headers, response_headers):
         return original("lambda-function-invoke")(self, body, request_headers, response_headers)
     payload = body.encode("utf-8") if isinstance(body, str) else (body or b"")
     invocation_type = (request_headers or {}).get("x-amz-invocation-type", "Event")
-    result = sandbox.invoke_moto_function(self, payload, invocation_type=invocation_type)
+    result = sandbox.invoke(self, payload, invocation_type=invocation_type)
     if result is None:
         return b""
     if result.function_error:
@@ -259,7 +259,7 @@ def _s3_invoke_lambda(account_id, event_body, fn_arn, region_name):
         return original("s3-invoke-lambda")(account_id, event_body, fn_arn, region_name)
     parts = fn_arn.split(":")
     qualifier = parts[7] if len(parts) == 8 else None
-    sandbox.async_queue.submit(state.lambda_backend(account_id, region_name), ":".join(parts[:7]),
+    sandbox.queue_event(state.lambda_backend(account_id, region_name), ":".join(parts[:7]),
                                json.dumps(event_body).encode("utf-8"), qualifier)
 
 

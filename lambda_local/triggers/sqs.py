@@ -17,6 +17,7 @@ import json
 from .. import events
 from ..aws import state
 from ..runtime.errors import ServiceError
+from .host import TriggerHost
 
 __all__ = ["SqsPollers"]
 
@@ -24,7 +25,7 @@ _MAX_BATCHES_PER_POLL = 10_000  # a safety stop: a poll that keeps finding messa
 
 
 class SqsPollers:
-    def __init__(self, sandbox):
+    def __init__(self, sandbox: TriggerHost):
         self.sandbox = sandbox
         self._window_timers: dict[str, object] = {}
         self._wakeups: dict[str, float] = {}
@@ -91,20 +92,14 @@ class SqsPollers:
         self._wake_when_visible(queue)
 
     def _invoke(self, lambda_backend, backend, queue, esm, messages) -> bool:
-        rng = self.sandbox.service.ids.rng
+        rng = self.sandbox.rng
         records = [_record(queue, message, rng) for message in messages]
         payload = json.dumps(events.sqs_event(*records)).encode("utf-8")
         fn = lambda_backend.get_function(esm.function_arn)
         chains = [getattr(m, "lambda_local_chain", None) for m in messages]
         chain = next((c for c in chains if c is not None), None)
         try:
-            if chain is not None:
-                previous, self.sandbox._chain = self.sandbox._chain, chain
-            try:
-                result = self.sandbox.invoke_moto_function(fn, payload, invocation_type="RequestResponse")
-            finally:
-                if chain is not None:
-                    self.sandbox._chain = previous
+            result = self.sandbox.invoke(fn, payload, invocation_type="RequestResponse", chain=chain)
         except ServiceError as error:
             if error.code == "RecursiveInvocationException":
                 state.delete_messages(queue, {m.id for m in messages})  # Lambda stops the loop: not delivered again
