@@ -45,3 +45,20 @@ def test_a_local_endpoint_is_not_refused(connections):
                           config=boto3.session.Config(retries={"max_attempts": 1}))
     with pytest.raises(EndpointConnectionError):  # it tried: nothing listens there
         client.list_functions()
+
+
+def test_postbuild_makes_every_kernel_import_the_guard_once(tmp_path):
+    """A kernel restarted mid-lesson has not run the lesson's first cell: its exec line imports lambda_local."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for _ in range(2):  # running it again changes nothing
+        subprocess.run(["bash", str(root / "postBuild"), str(tmp_path)], check=True, capture_output=True, timeout=60)
+    config = json.loads((tmp_path / "etc/ipython/ipython_kernel_config.json").read_text())
+    lines = config["InteractiveShellApp"]["exec_lines"]
+    assert len(lines) == 1 and lines[0].startswith("__import__('lambda_local')")
+    namespace: dict = {}
+    exec(lines[0], namespace)  # what IPython runs in the kernel: binds no name of the learner's
+    assert set(namespace) == {"__builtins__"}
