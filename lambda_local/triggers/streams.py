@@ -12,6 +12,7 @@ reported to the mapping's on-failure destination.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -43,14 +44,14 @@ class StreamPollers:
     def dynamodb_changed(self, shard) -> None:
         for esm in list(shard.table.lambda_event_source_mappings.values()):
             source = _DynamoDB(shard, self.sandbox)
-            self.sandbox.run_or_defer(lambda e=esm, s=source: self._poll(e, s))
+            self.sandbox.run_or_defer(functools.partial(self._poll, esm, source))
 
     def kinesis_changed(self, stream) -> None:
         if self.deferred:
             return
         for esm in list(stream.lambda_event_source_mappings.values()):
             source = _Kinesis(stream, self.sandbox)
-            self.sandbox.run_or_defer(lambda e=esm, s=source: self._poll(e, s))
+            self.sandbox.run_or_defer(functools.partial(self._poll, esm, source))
 
     def mapping_created(self, esm) -> None:
         """Place the checkpoint where StartingPosition says (LATEST: after what is there now) and poll."""
