@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import urllib.request
+from typing import NoReturn
 
 import click
 
@@ -21,7 +22,7 @@ from . import __version__
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 
 
-def _fail(message: str, code: int = 2):
+def _fail(message: str, code: int = 2) -> NoReturn:
     click.echo(f"lambda-local: {message}", err=True)
     sys.exit(code)
 

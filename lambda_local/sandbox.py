@@ -113,7 +113,7 @@ class Sandbox:
         return self.clock.time()
 
     @property
-    def rng(self) -> random.Random:
+    def rng(self) -> random.Random | None:
         return self.service.ids.rng
 
     @property
@@ -227,7 +227,7 @@ class mock_aws:
         os.environ.update(_FAKE_FILES)
         os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = options["region"]
         moto_mock = state.start(seed=options["seed"])
-        boto3 = __import__("boto3")
+        import boto3
         saved_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, None  # never reuse real cached credentials
         service = LambdaService(clock=VirtualClock(options["start"]), seed=options["seed"],
                                 region=options["region"], idle_timeout=options["idle_timeout"],
@@ -242,7 +242,9 @@ class mock_aws:
 
     def __exit__(self, *exc_info) -> None:
         sandbox, moto_mock, saved_env, saved_session = self._stack.pop()
-        __import__("boto3").DEFAULT_SESSION = saved_session
+        import boto3
+
+        boto3.DEFAULT_SESSION = saved_session
         _active.remove(sandbox)
         _service.deactivate(sandbox.service)
         sandbox.close()

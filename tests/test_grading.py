@@ -307,8 +307,8 @@ def test_a_notification_before_its_permission_shows_s3s_refusal(tmp_path):
 def test_a_permission_for_any_bucket_and_a_cleanup_that_keeps_policies_are_named(tmp_path):
     folder = copy_lab(ROOT / "solutions/02-s3-trigger-challenge", tmp_path)
     edit(folder / "deploy.py", '        SourceArn=f"arn:aws:s3:::{BUCKET}",\n', "")
-    edit(folder / "cleanup.py", '            iam.detach_role_policy(RoleName=ROLE_NAME, PolicyArn=policy["PolicyArn"])\n',
-         "            pass\n")
+    detach = '            iam.detach_role_policy(RoleName=ROLE_NAME, PolicyArn=policy["PolicyArn"])\n'
+    edit(folder / "cleanup.py", detach, "            pass\n")
     failures = failed(check_lab(folder))
     assert failures["lets S3 invoke the function, from the greeter-uploads bucket only"].expected == \
         "the permission limited to the bucket (SourceArn arn:aws:s3:::greeter-uploads)"

@@ -40,8 +40,14 @@ class Patch:
         return (getattr(module, owner_name) if owner_name else module), attribute
 
 
-_originals: dict[str, Callable] = {}
-_current: Callable[[], Any] = lambda: None  # set by install(): returns the active Sandbox or None
+_originals: dict[str, Any] = {}  # patch name -> moto's original; route name -> what moto had under its actions
+
+
+def _no_sandbox() -> None:
+    return None
+
+
+_current: Callable[[], Any] = _no_sandbox  # set by install(): returns the active Sandbox or None
 
 
 def current():
@@ -106,6 +112,7 @@ def _invoke_response(self) -> Any:
         return _reply(204, response_headers, "")
     if invocation_type == "Event":
         return _reply(202, response_headers, "")
+    assert result is not None  # a RequestResponse invocation always has a record
     if result.function_error:
         response_headers["x-amz-function-error"] = result.function_error
     if headers.get("x-amz-log-type") == "Tail":

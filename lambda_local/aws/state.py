@@ -240,11 +240,11 @@ def put_events(bus_arn: str, entries: list[dict[str, Any]]) -> None:
     events_backends[parts[4]][parts[3]].put_events(entries)
 
 
-def render_input_transformer(transformer: dict, event: dict):
+def render_input_transformer(transformer: dict[str, Any], event: Any):
     """What an EventBridge InputTransformer makes of ``event`` (moto's template parser)."""
     from moto.events.models import EventTemplateParser
 
-    return EventTemplateParser.parse(input_template=transformer.get("InputTemplate"),
+    return EventTemplateParser.parse(input_template=transformer.get("InputTemplate", ""),
                                      input_paths_map=transformer.get("InputPathsMap", {}), event=event)
 
 

@@ -4,6 +4,7 @@ honoured) and schedules firing on the virtual clock."""
 from __future__ import annotations
 
 import json
+from typing import Any
 from datetime import datetime, timezone
 
 from .. import events
@@ -20,7 +21,7 @@ def _input_for(target: dict, event: dict):
     if target.get("Input") is not None:
         return json.loads(target["Input"])
     if target.get("InputPath"):
-        value = event
+        value: Any = event
         for part in target["InputPath"].lstrip("$").strip(".").split("."):
             if part:
                 value = value.get(part) if isinstance(value, dict) else None
@@ -33,7 +34,7 @@ def _input_for(target: dict, event: dict):
 class EventBridgeTargets:
     def __init__(self, sandbox: TriggerHost):
         self.sandbox = sandbox
-        self._schedules: dict[str, object] = {}
+        self._schedules: dict[str, Any] = {}  # rule ARN -> the timer of its next firing
 
     def deliver(self, rule, event: dict) -> None:
         """Send ``event`` (already matched) to the rule's Lambda targets, asynchronously."""
@@ -50,7 +51,7 @@ class EventBridgeTargets:
             payload = json.dumps(_input_for(target, event)).encode("utf-8")
             self.sandbox.queue_event(backend, ":".join(parts[:7]), payload, qualifier)
 
-    def event_from_moto(self, event: dict) -> dict:
+    def event_from_moto(self, event: Any) -> dict:
         """moto's event with EventBridge's fields and formats (time as ISO text on the virtual clock)."""
         return events.eventbridge_event(
             source=event.get("source"), detail_type=event.get("detail-type"), detail=event.get("detail") or {},
@@ -74,7 +75,8 @@ class EventBridgeTargets:
                 return  # deleted or rescheduled: this timer chain ends
             if current.state == "ENABLED":
                 event = events.scheduled_event(
-                    rule=current.name, event_bus=None if current.event_bus_name == "default" else current.event_bus_name,
+                    rule=current.name,
+                    event_bus=None if current.event_bus_name == "default" else current.event_bus_name,
                     time=datetime.fromtimestamp(clock.time(), timezone.utc), region=backend.region_name,
                     account_id=backend.account_id, rng=self.sandbox.rng)
                 self.deliver(current, event)

@@ -13,6 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import urlsplit
 
 from .. import events
@@ -212,7 +213,7 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
         if stage_name not in api.stages:
             return _error(404, "Not Found")
         path = "/" + rest
-    chosen = None
+    chosen: tuple[Any, dict] | None = None
     for candidate in api.routes.values():
         key = candidate.route_key
         if key == "$default":

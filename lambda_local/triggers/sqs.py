@@ -22,6 +22,7 @@ for a full batch or the end of the window.
 
 from __future__ import annotations
 
+import functools
 import json
 
 from .. import events
@@ -61,7 +62,7 @@ class SqsPollers:
             if window and len(queue.messages) < (esm.batch_size or 10):
                 if esm.uuid not in self._window_timers:
                     self._window_timers[esm.uuid] = self.sandbox.clock.call_later(
-                        window, lambda q=queue, m=esm: self._window_closed(q, m))
+                        window, functools.partial(self._window_closed, queue, esm))
                 continue
             self.poll(queue, esm)
 
