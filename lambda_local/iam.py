@@ -5,22 +5,23 @@ How: each environment gets temporary credentials (``ASIA...``) that name its rol
 handler, registered for every client, looks at the credentials a call is signed with; for a role's credentials it
 evaluates the role's identity policies (inline and attached, AWS managed ones included) and answers a denied call
 with AWS's ``AccessDenied`` error before moto sees it. The learner's own calls carry other credentials and are never
-limited. Not modelled: conditions, permission boundaries, SCPs, session policies, resource-based policies on the
-target (S3 bucket policies, SQS queue policies).
+limited. Which action and resource a call is checked as comes from the Service Authorization Reference
+(``iam_requests``); ``Condition`` blocks are evaluated (``iam_conditions``). Not modelled: permission boundaries,
+SCPs, session policies, resource-based policies on the target (S3 bucket policies, SQS queue policies), tag keys.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import functools
 import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlparse
+from typing import Any, Mapping
 
-__all__ = ["credentials_for", "is_allowed", "install", "resource_arns", "action_name"]
+from .iam_conditions import conditions_match, glob_matches
+from .iam_requests import Request, checks_for, iam_service, is_missing_object
+
+__all__ = ["credentials_for", "decision", "is_allowed", "install"]
 
 
 @dataclass(frozen=True)
@@ -56,100 +57,8 @@ def forget() -> None:
     _sessions.clear()
 
 
-# --- which action, which resource ------------------------------------------------------------------------------------
-_ACTION_OVERRIDES = {
-    ("s3", "ListObjectsV2"): "ListBucket", ("s3", "ListObjects"): "ListBucket", ("s3", "HeadBucket"): "ListBucket",
-    ("s3", "HeadObject"): "GetObject", ("s3", "ListBuckets"): "ListAllMyBuckets",
-    ("s3", "DeleteObjects"): "DeleteObject", ("s3", "CopyObject"): "PutObject",
-    ("s3", "CreateMultipartUpload"): "PutObject", ("s3", "UploadPart"): "PutObject",
-    ("s3", "CompleteMultipartUpload"): "PutObject", ("s3", "AbortMultipartUpload"): "AbortMultipartUpload",
-    ("s3", "GetObjectAcl"): "GetObjectAcl", ("s3", "PutBucketNotificationConfiguration"): "PutBucketNotification",
-    ("s3", "GetBucketNotificationConfiguration"): "GetBucketNotification",
-    ("lambda", "Invoke"): "InvokeFunction", ("lambda", "InvokeAsync"): "InvokeAsync",
-    ("lambda", "InvokeWithResponseStream"): "InvokeFunction",
-}
+# --- which action, which resource: iam_requests (from the Service Authorization Reference) ------------------------
 _ACCESS_DENIED_CODE = {"s3": "AccessDenied", "sqs": "AccessDenied", "sns": "AuthorizationError"}
-
-
-def action_name(service: str, operation: str) -> str:
-    return f"{service}:{_ACTION_OVERRIDES.get((service, operation), operation)}"
-
-
-def resource_arns(service: str, operation: str, params: dict[str, Any], region: str, account: str) -> list[str]:
-    """The resource ARNs IAM checks for one API call (``*`` where the action has no resource)."""
-    p = params
-    if service == "s3":
-        bucket = p.get("Bucket")
-        if not bucket:
-            return ["*"]
-        if p.get("Key") is not None and operation not in ("ListObjectsV2", "ListObjects"):
-            return [f"arn:aws:s3:::{bucket}/{p['Key']}"]
-        if operation == "DeleteObjects":
-            return [f"arn:aws:s3:::{bucket}/{o['Key']}" for o in (p.get("Delete") or {}).get("Objects", [])]
-        return [f"arn:aws:s3:::{bucket}"]
-    if service == "sqs":
-        if p.get("QueueUrl"):
-            parts = urlparse(p["QueueUrl"]).path.strip("/").split("/")
-            queue_account, name = (parts + ["", ""])[:2] if len(parts) >= 2 else (account, parts[0])
-            return [f"arn:aws:sqs:{region}:{queue_account}:{name}"]
-        if p.get("QueueName"):
-            return [f"arn:aws:sqs:{region}:{account}:{p['QueueName']}"]
-        return ["*"]
-    if service == "sns":
-        for field in ("TopicArn", "TargetArn", "ResourceArn"):
-            if p.get(field):
-                return [p[field]]
-        if operation == "CreateTopic" and p.get("Name"):
-            return [f"arn:aws:sns:{region}:{account}:{p['Name']}"]
-        return ["*"]
-    if service == "dynamodb":
-        def table(name: str, index: str | None = None) -> str:
-            arn = name if name.startswith("arn:") else f"arn:aws:dynamodb:{region}:{account}:table/{name}"
-            return f"{arn}/index/{index}" if index else arn
-        if p.get("TableName"):
-            return [table(p["TableName"], p.get("IndexName"))]
-        if p.get("RequestItems"):
-            return [table(name) for name in p["RequestItems"]]
-        if p.get("TransactItems"):
-            return [table(next(iter(item.values()))["TableName"]) for item in p["TransactItems"]]
-        return ["*"]
-    if service == "lambda":
-        name = p.get("FunctionName")
-        if not name:
-            return ["*"]
-        arn = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}"
-        return [f"{arn}:{p['Qualifier']}" if p.get("Qualifier") and arn.count(":") == 6 else arn]
-    if service == "logs":
-        group = p.get("logGroupName")
-        if not group:
-            return ["*"]
-        base = f"arn:aws:logs:{region}:{account}:log-group:{group}"
-        if operation == "CreateLogGroup":
-            return [base]
-        if p.get("logStreamName"):
-            return [f"{base}:log-stream:{p['logStreamName']}"]
-        return [f"{base}:*"]
-    if service == "events":
-        if operation == "PutEvents":
-            buses = {e.get("EventBusName") or "default" for e in p.get("Entries", [])} or {"default"}
-            return [b if b.startswith("arn:") else f"arn:aws:events:{region}:{account}:event-bus/{b}"
-                    for b in sorted(buses)]
-        if p.get("Rule") or (p.get("Name") and "Rule" in operation):
-            return [f"arn:aws:events:{region}:{account}:rule/{p.get('Rule') or p['Name']}"]
-        return ["*"]
-    if service == "ssm":
-        names = [p["Name"]] if p.get("Name") else list(p.get("Names") or [])
-        if p.get("Path"):
-            names.append(p["Path"])
-        if not names:
-            return ["*"]
-        return [f"arn:aws:ssm:{region}:{account}:parameter/{name.lstrip('/')}" for name in names]
-    if service == "secretsmanager":
-        secret = p.get("SecretId") or p.get("Name")
-        if not secret:
-            return ["*"]
-        return [secret if secret.startswith("arn:") else f"arn:aws:secretsmanager:{region}:{account}:secret:{secret}"]
-    return ["*"]
 
 
 # --- policy evaluation ----------------------------------------------------------------------------------------------
@@ -157,17 +66,11 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-@functools.lru_cache(maxsize=4096)
-def _pattern(glob: str, case_sensitive: bool) -> re.Pattern:
-    regex = fnmatch.translate(glob)
-    return re.compile(regex, 0 if case_sensitive else re.IGNORECASE)
-
-
 def _matches(globs, value: str, case_sensitive: bool) -> bool:
-    return any(_pattern(g, case_sensitive).match(value) for g in _as_list(globs))
+    return any(glob_matches(g, value, not case_sensitive) for g in _as_list(globs))
 
 
-def _statement_applies(statement: dict, action: str, resource: str) -> bool:
+def _statement_applies(statement: dict, action: str, resource: str, context: Mapping[str, Any]) -> bool:
     if "Action" in statement and not _matches(statement["Action"], action, False):
         return False
     if "NotAction" in statement and _matches(statement["NotAction"], action, False):
@@ -176,7 +79,7 @@ def _statement_applies(statement: dict, action: str, resource: str) -> bool:
         return False
     if "NotResource" in statement and _matches(statement["NotResource"], resource, True):
         return False
-    return True
+    return conditions_match(statement.get("Condition"), context)
 
 
 def _role_statements(role_arn: str) -> list[dict]:
@@ -212,21 +115,23 @@ _statements_by_revision: dict[tuple, list[dict]] = {}
 _NEVER_DENIED = {"sts:GetCallerIdentity"}  # IAM cannot deny it
 
 
-def decision(role_arn: str, action: str, resource: str) -> str:
-    """IAM's decision for the role's identity policies: "Deny" (explicit), "Allow", or "ImplicitDeny"."""
+def decision(role_arn: str, action: str, resource: str, context: Mapping[str, Any] | None = None) -> str:
+    """IAM's decision for the role's identity policies: "Deny" (explicit), "Allow", or "ImplicitDeny".
+
+    ``context`` holds the request's condition keys, names lower-cased."""
     if action in _NEVER_DENIED:
         return "Allow"
     allowed = False
     for statement in _role_statements(role_arn):
-        if _statement_applies(statement, action, resource):
+        if _statement_applies(statement, action, resource, context or {}):
             if statement.get("Effect") == "Deny":
                 return "Deny"
             allowed = allowed or statement.get("Effect") == "Allow"
     return "Allow" if allowed else "ImplicitDeny"
 
 
-def is_allowed(role_arn: str, action: str, resource: str) -> bool:
-    return decision(role_arn, action, resource) == "Allow"
+def is_allowed(role_arn: str, action: str, resource: str, context: Mapping[str, Any] | None = None) -> bool:
+    return decision(role_arn, action, resource, context) == "Allow"
 
 
 def trusts_lambda(role_arn: str) -> bool:
@@ -282,33 +187,29 @@ def _before_call(model=None, params=None, request_signer=None, context=None, **k
     session = _sessions.get(getattr(credentials, "access_key", None))
     if session is None:
         return None
-    service = model.service_model.signing_name or model.service_model.endpoint_prefix
-    region = request_signer._region_name or "us-east-1"
-    call_params = (context or {}).get("lambda_local_params") or {}
-    for action, resource in _checks(service, model.name, call_params, region, session.account_id):
-        verdict = decision(session.role_arn, action, resource)
+    service = iam_service(model.service_model.signing_name or model.service_model.endpoint_prefix)
+    request = Request(service, model.name, (context or {}).get("lambda_local_params") or {},
+                      request_signer._region_name or "us-east-1", session.account_id,
+                      (params or {}).get("url", ""), (params or {}).get("method", model.http.get("method", "POST")))
+    for check in checks_for(request):
+        verdict = decision(session.role_arn, check.action, check.resource, check.context)
         if verdict != "Allow":
-            return _denied_response(service, session, action, resource, explicit=verdict == "Deny")
+            return _denied_response(service, session, check.action, check.resource, explicit=verdict == "Deny")
+    if is_missing_object(request) and not is_allowed(session.role_arn, "s3:ListBucket",
+                                                     f"arn:aws:s3:::{request.params['Bucket']}"):
+        return _missing_object_response(model.name)
     return None
 
 
-_TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-                     "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+def _missing_object_response(operation: str):
+    """S3 answers a read of a missing key with 403 when the caller may not list the bucket, so that an absent key
+    cannot be told from a forbidden one (S3 User Guide, GetObject: "Permissions"). HEAD answers carry no body."""
+    from botocore.awsrequest import AWSResponse
 
-
-def _checks(service: str, operation: str, params: dict, region: str, account: str) -> list[tuple[str, str]]:
-    """(action, resource) pairs IAM evaluates for one call. DynamoDB transactions are authorised item by item with
-    the item-level actions (TransactWriteItems is not an IAM action)."""
-    if service == "dynamodb" and operation in ("TransactWriteItems", "TransactGetItems"):
-        pairs = []
-        for item in params.get("TransactItems") or []:
-            for kind, body in item.items():
-                table = body.get("TableName", "")
-                arn = table if table.startswith("arn:") else f"arn:aws:dynamodb:{region}:{account}:table/{table}"
-                pairs.append((f"dynamodb:{_TRANSACT_ACTIONS.get(kind, kind)}", arn))
-        return pairs
-    action = action_name(service, operation)
-    return [(action, resource) for resource in resource_arns(service, operation, params, region, account)]
+    error = {"Code": "403", "Message": "Forbidden"} if operation == "HeadObject" else \
+        {"Code": "AccessDenied", "Message": "Access Denied"}
+    parsed = {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 403, "HTTPHeaders": {}}}
+    return AWSResponse("https://lambda-local.invalid", 403, {}, None), parsed
 
 
 def _remember_params(params=None, context=None, **kwargs):
