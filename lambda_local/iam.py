@@ -58,7 +58,16 @@ def forget() -> None:
 
 
 # --- which action, which resource: iam_requests (from the Service Authorization Reference) ------------------------
-_ACCESS_DENIED_CODE = {"s3": "AccessDenied", "sqs": "AccessDenied", "sns": "AuthorizationError"}
+# How a service answers a denied call depends on its protocol: JSON services (DynamoDB, Kinesis, Secrets Manager,
+# SSM, KMS, Step Functions, EventBridge, Logs, Firehose) with 400 AccessDeniedException, REST-JSON ones (Lambda,
+# Scheduler, SES v2, API Gateway) with 403 AccessDeniedException, XML ones (S3, SES, STS, IAM, CloudWatch) with 403
+# AccessDenied; SQS keeps its query-protocol code and SNS has its own.
+_ACCESS_DENIED = {"sqs": ("AccessDenied", 403), "sns": ("AuthorizationError", 403)}
+_ACCESS_DENIED_BY_PROTOCOL = {"json": ("AccessDeniedException", 400), "rest-json": ("AccessDeniedException", 403)}
+
+
+def _access_denied(service: str, protocol: str) -> tuple[str, int]:
+    return _ACCESS_DENIED.get(service) or _ACCESS_DENIED_BY_PROTOCOL.get(protocol, ("AccessDenied", 403))
 
 
 # --- policy evaluation ----------------------------------------------------------------------------------------------
@@ -168,16 +177,16 @@ def allows_logging(role_arn: str, region: str, account: str, group: str, stream:
 
 
 # --- the botocore hook -----------------------------------------------------------------------------------------------
-def _denied_response(service: str, session: RoleSession, action: str, resource: str, explicit: bool):
+def _denied_response(service: str, protocol: str, session: RoleSession, action: str, resource: str, explicit: bool):
     from botocore.awsrequest import AWSResponse
 
-    code = _ACCESS_DENIED_CODE.get(service, "AccessDeniedException")
+    code, status = _access_denied(service, protocol)
     reason = ("with an explicit deny in an identity-based policy" if explicit
               else f"because no identity-based policy allows the {action} action")
     message = f"User: {session.principal} is not authorized to perform: {action} on resource: {resource} {reason}"
     parsed = {"Error": {"Code": code, "Message": message},
-              "ResponseMetadata": {"HTTPStatusCode": 403, "HTTPHeaders": {}}}
-    return AWSResponse("https://lambda-local.invalid", 403, {}, None), parsed
+              "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}}}
+    return AWSResponse("https://lambda-local.invalid", status, {}, None), parsed
 
 
 def _before_call(model=None, params=None, request_signer=None, context=None, **kwargs):
@@ -194,7 +203,8 @@ def _before_call(model=None, params=None, request_signer=None, context=None, **k
     for check in checks_for(request):
         verdict = decision(session.role_arn, check.action, check.resource, check.context)
         if verdict != "Allow":
-            return _denied_response(service, session, check.action, check.resource, explicit=verdict == "Deny")
+            return _denied_response(service, model.service_model.protocol, session, check.action, check.resource,
+                                    explicit=verdict == "Deny")
     if is_missing_object(request) and not is_allowed(session.role_arn, "s3:ListBucket",
                                                      f"arn:aws:s3:::{request.params['Bucket']}"):
         return _missing_object_response(model.name)

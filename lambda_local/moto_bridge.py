@@ -239,7 +239,7 @@ def _put_bucket_notification_configuration(self, bucket_name, notification_confi
         from moto.awslambda.utils import get_backend
         from moto.s3.exceptions import S3ClientError
 
-        from .triggers.permissions import resource_policy_allows
+        from .triggers.permissions import resource_policy_allows, service_context
 
         for item in (notification_config or {}).get("CloudFunctionConfiguration") or []:
             arn = item.get("CloudFunction", "")
@@ -248,7 +248,8 @@ def _put_bucket_notification_configuration(self, bucket_name, notification_confi
                 fn = get_backend(parts[4], parts[3]).get_function(":".join(parts[:7]))
             except Exception:  # noqa: BLE001 - a missing function fails validation like a missing permission
                 fn = None
-            if fn is None or not resource_policy_allows(fn, "s3.amazonaws.com", "lambda:InvokeFunction"):
+            if fn is None or not resource_policy_allows(fn, "s3.amazonaws.com", "lambda:InvokeFunction",
+                                                     service_context(f"arn:aws:s3:::{bucket_name}", self.account_id)):
                 raise S3ClientError("InvalidArgument", "Unable to validate the following destination configurations")
     return original("s3-put-notification")(self, bucket_name, notification_config)
 

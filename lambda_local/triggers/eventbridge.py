@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 from .. import events
 from .schedules import parse_schedule
-from .permissions import may_invoke
+from .permissions import may_invoke, service_context
 
 __all__ = ["EventBridgeTargets"]
 
@@ -49,7 +49,8 @@ class EventBridgeTargets:
             qualifier = parts[7] if len(parts) == 8 else None
             backend = get_backend(parts[4], parts[3])
             if self.sandbox.enforce_iam and not may_invoke(backend, ":".join(parts[:7]), qualifier,
-                                                            "events.amazonaws.com"):
+                                                            "events.amazonaws.com",
+                                                            service_context(rule.arn, rule.arn.split(":")[4])):
                 continue  # the invocation fails (AWS counts it in the rule's FailedInvocations metric)
             payload = json.dumps(_input_for(target, event)).encode("utf-8")
             self.sandbox.async_queue.submit(backend, ":".join(parts[:7]), payload, qualifier)
