@@ -55,6 +55,7 @@ def credentials_for(role_arn: str | None, function_name: str, account_id: str, e
 
 def forget() -> None:
     _sessions.clear()
+    _decisions.clear()
 
 
 # --- which action, which resource: iam_requests (from the Service Authorization Reference) ------------------------
@@ -91,14 +92,15 @@ def _statement_applies(statement: dict, action: str, resource: str, context: Map
     return conditions_match(statement.get("Condition"), context)
 
 
-def _role_statements(role_arn: str) -> list[dict]:
+def _role_statements(role_arn: str) -> tuple[tuple | None, list[dict]]:
+    """The statements of the role's identity policies, and the revision of those policies they were parsed from."""
     from moto.iam.models import iam_backends
 
     account = role_arn.split(":")[4]
     backend = iam_backends[account]["aws"]
     role = next((r for r in backend.roles.values() if r.arn == role_arn), None)
     if role is None:
-        return []
+        return None, []
     # Parsing the policy documents (AWS managed ones are long) is most of a check's cost; parse once per revision
     # of the role's policies: a changed inline policy or a new default version of a managed one makes a new key.
     revision = (role_arn, id(role), tuple(role.policies.items()),
@@ -115,7 +117,7 @@ def _role_statements(role_arn: str) -> list[dict]:
         if len(_statements_by_revision) > 1024:
             _statements_by_revision.clear()
         _statements_by_revision[revision] = statements
-    return statements
+    return revision, statements
 
 
 _statements_by_revision: dict[tuple, list[dict]] = {}
@@ -130,9 +132,27 @@ def decision(role_arn: str, action: str, resource: str, context: Mapping[str, An
     ``context`` holds the request's condition keys, names lower-cased."""
     if action in _NEVER_DENIED:
         return "Allow"
+    revision, statements = _role_statements(role_arn)
+    context = context or {}
+    # A warm handler makes the same calls again and again: remember the verdict per revision of the role's policies.
+    key = (revision, action, resource, tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                                                    for k, v in context.items())))
+    verdict = _decisions.get(key)
+    if verdict is None:
+        verdict = _evaluate(statements, action, resource, context)
+        if len(_decisions) > 4096:
+            _decisions.clear()
+        _decisions[key] = verdict
+    return verdict
+
+
+_decisions: dict[tuple, str] = {}
+
+
+def _evaluate(statements: list[dict], action: str, resource: str, context: Mapping[str, Any]) -> str:
     allowed = False
-    for statement in _role_statements(role_arn):
-        if _statement_applies(statement, action, resource, context or {}):
+    for statement in statements:
+        if _statement_applies(statement, action, resource, context):
             if statement.get("Effect") == "Deny":
                 return "Deny"
             allowed = allowed or statement.get("Effect") == "Allow"

@@ -90,6 +90,7 @@ def arn_pattern(template: str) -> re.Pattern:
     return re.compile("".join(parts) + r"\Z")
 
 
-def variables(template: str) -> list[str]:
+@functools.lru_cache(maxsize=1024)
+def variables(template: str) -> tuple[str, ...]:
     """The ``${Variable}`` names of an ARN template, in order."""
-    return _VARIABLE.findall(template)
+    return tuple(_VARIABLE.findall(template))

@@ -10,6 +10,7 @@ a resource type's template.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -39,6 +40,16 @@ class Request:
     account: str
     url: str = ""
     method: str = "POST"
+
+    @functools.cached_property
+    def lowered(self) -> dict[str, Any]:
+        """The parameters by lower-cased name (logs writes ``logGroupName`` where a template says LogGroupName)."""
+        return {k.lower(): v for k, v in self.params.items()}
+
+    @functools.cached_property
+    def bindings(self) -> dict[str, list[str]]:
+        """Template variable -> its values, computed once per call."""
+        return {}
 
 
 # botocore's signing name -> IAM's service prefix, where they differ.
@@ -83,7 +94,7 @@ def _values(value) -> list[str]:
 
 
 def _param(request: Request, *names: str) -> list[str]:
-    lowered = {k.lower(): v for k, v in request.params.items()}
+    lowered = request.lowered
     for name in names:
         if lowered.get(name.lower()) not in (None, "", []):
             return _values(lowered[name.lower()])
@@ -167,8 +178,11 @@ _VARIABLES: dict[str, Callable[[Request], list[str]]] = {
 
 
 def _variable(name: str, request: Request) -> list[str]:
-    source = _VARIABLES.get(name)
-    return source(request) if source else _param(request, name)
+    values = request.bindings.get(name)
+    if values is None:
+        source = _VARIABLES.get(name)
+        values = request.bindings[name] = source(request) if source else _param(request, name)
+    return values
 
 
 # --- parameters that name a resource by ARN -------------------------------------------------------------------------
@@ -198,9 +212,12 @@ def _arn_params(request: Request) -> list[str]:
 
 def _fill(template: str, request: Request) -> list[str]:
     names = iam_reference.variables(template)
-    choices = [_variable(name, request) for name in names]
-    if not all(choices):
-        return []
+    choices = []
+    for name in names:
+        values = _variable(name, request)
+        if not values:
+            return []  # the call does not name this resource type
+        choices.append(values)
     arns = []
     for combination in itertools.product(*choices):
         arn = template
