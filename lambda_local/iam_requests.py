@@ -169,6 +169,8 @@ _VARIABLES: dict[str, Callable[[Request], list[str]]] = {
     or r.operation == "RemoveTargets" else [],
     "ScheduleName": lambda r: _param(r, "Name"),
     "GroupName": lambda r: _param(r, "GroupName") or ["default"],
+    "StreamName": lambda r: _param(r, "StreamName") or [_iterator_stream(i) for i in _param(r, "ShardIterator")
+                                                        if r.service == "kinesis"],
     "TableName": lambda r: _param(r, "TableName") or list((r.params.get("RequestItems") or {}).keys()),
     "ApiId": _connection_part("ApiId"),
     "Stage": _connection_part("Stage"),
@@ -315,6 +317,16 @@ def _secret_arn(secret_id: str, request: Request) -> str:
         if secret_id.startswith("arn:"):
             return secret_id
         return f"arn:aws:secretsmanager:{request.region}:{request.account}:secret:{secret_id}"
+
+
+def _iterator_stream(iterator: str) -> str:
+    """The stream a Kinesis shard iterator reads (GetRecords names its stream only through the iterator)."""
+    try:
+        from moto.kinesis.utils import decompose_shard_iterator
+
+        return decompose_shard_iterator(iterator)[0]
+    except Exception:  # noqa: BLE001 - not an iterator moto issued: Kinesis answers it
+        return ""
 
 
 def _verified_identity(address: str, request: Request) -> str:

@@ -303,3 +303,18 @@ def test_conditions_course_examples_use(caller):
                  "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}}])
     assert call("sqs", "list_queues", {}, {"region_name": "eu-west-1"}) == "allowed"
     assert call("sqs", "list_queues", {}, {"region_name": "us-west-2"})[0] == "AccessDenied"
+
+
+def test_kinesis_stream_read_policy_covers_get_records_through_the_shard_iterator(caller):
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    shard = kinesis.describe_stream(StreamName="clicks")["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName="clicks", ShardId=shard,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    put_policy([{"Effect": "Allow", "Action": ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary",
+                                               "kinesis:GetRecords", "kinesis:GetShardIterator"],
+                 "Resource": arn("kinesis", "stream/clicks")}])  # KinesisStreamReadPolicy's second statement
+    assert call("kinesis", "get_records", {"ShardIterator": iterator}) == "allowed"
+    put_policy([{"Effect": "Allow", "Action": "kinesis:GetRecords", "Resource": arn("kinesis", "stream/other")}])
+    assert call("kinesis", "get_records", {"ShardIterator": iterator})[1] == denied(
+        "kinesis:GetRecords", arn("kinesis", "stream/clicks"))
