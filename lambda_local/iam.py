@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from . import iam_reference
 from .iam_conditions import conditions_match, glob_matches
 from .iam_requests import Request, checks_for, iam_service, is_missing_object
 
@@ -256,6 +257,9 @@ def install() -> None:
     global _installed
     if _installed:
         return
+    # Read the Service Authorization Reference now (about 0.3 s, once per process), so that it is never read inside
+    # an invocation, where it would count against the function's timeout and its billed duration.
+    iam_reference.load()
     from botocore.handlers import BUILTIN_HANDLERS
 
     BUILTIN_HANDLERS.append(("provide-client-params.*.*", _remember_params))

@@ -13,7 +13,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-__all__ = ["Action", "ResourceType", "action", "arn_pattern"]
+__all__ = ["Action", "ResourceType", "action", "arn_pattern", "load"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,11 @@ def _reference() -> dict[str, dict[str, Action]]:
             actions[name.lower()] = Action(prefix, name, tuple(types), frozenset(keys))
         services[prefix] = actions
     return services
+
+
+def load() -> None:
+    """Read the reference now rather than on the first check that needs it."""
+    _reference()
 
 
 def action(service: str, name: str) -> Action | None:
