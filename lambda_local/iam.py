@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from . import iam_reference
+from .aws import state
 from .iam_conditions import conditions_match, glob_matches
 from .iam_requests import Request, checks_for, iam_service, is_missing_object
 
@@ -95,11 +96,7 @@ def _statement_applies(statement: dict, action: str, resource: str, context: Map
 
 def _role_statements(role_arn: str) -> tuple[tuple | None, list[dict]]:
     """The statements of the role's identity policies, and the revision of those policies they were parsed from."""
-    from moto.iam.models import iam_backends
-
-    account = role_arn.split(":")[4]
-    backend = iam_backends[account]["aws"]
-    role = next((r for r in backend.roles.values() if r.arn == role_arn), None)
+    role = state.role_or_none(role_arn)
     if role is None:
         return None, []
     # Parsing the policy documents (AWS managed ones are long) is most of a check's cost; parse once per revision
@@ -166,10 +163,7 @@ def is_allowed(role_arn: str, action: str, resource: str, context: Mapping[str, 
 
 def trusts_lambda(role_arn: str) -> bool:
     """Whether the role's trust policy lets the Lambda service assume it."""
-    from moto.iam.models import iam_backends
-
-    account = role_arn.split(":")[4]
-    role = next((r for r in iam_backends[account]["aws"].roles.values() if r.arn == role_arn), None)
+    role = state.role_or_none(role_arn)
     if role is None:
         return False
     try:
@@ -188,10 +182,8 @@ def trusts_lambda(role_arn: str) -> bool:
 
 def allows_logging(role_arn: str, region: str, account: str, group: str, stream: str) -> bool:
     """Whether the Lambda service may write the function's logs with its role (AWSLambdaBasicExecutionRole's job)."""
-    from moto.logs.models import logs_backends
-
     base = f"arn:aws:logs:{region}:{account}:log-group:{group}"
-    if group not in logs_backends[account][region].groups and not is_allowed(role_arn, "logs:CreateLogGroup", base):
+    if not state.log_group_exists(account, region, group) and not is_allowed(role_arn, "logs:CreateLogGroup", base):
         return False  # the group does not exist yet and the role may not create it
     return (is_allowed(role_arn, "logs:CreateLogStream", f"{base}:log-stream:{stream}")
             and is_allowed(role_arn, "logs:PutLogEvents", f"{base}:log-stream:{stream}"))

@@ -18,6 +18,7 @@ from typing import Any, Callable
 from urllib.parse import unquote, urlparse
 
 from . import iam_reference
+from .aws import state
 
 __all__ = ["Check", "Request", "checks_for", "iam_service", "is_missing_object"]
 
@@ -169,8 +170,9 @@ _VARIABLES: dict[str, Callable[[Request], list[str]]] = {
     or r.operation == "RemoveTargets" else [],
     "ScheduleName": lambda r: _param(r, "Name"),
     "GroupName": lambda r: _param(r, "GroupName") or ["default"],
-    "StreamName": lambda r: _param(r, "StreamName") or [_iterator_stream(i) for i in _param(r, "ShardIterator")
-                                                        if r.service == "kinesis"],
+    "StreamName": lambda r: _param(r, "StreamName") or [
+        s for s in map(state.kinesis_iterator_stream, _param(r, "ShardIterator") if r.service == "kinesis" else [])
+        if s],
     "TableName": lambda r: _param(r, "TableName") or list((r.params.get("RequestItems") or {}).keys()),
     "ApiId": _connection_part("ApiId"),
     "Stage": _connection_part("Stage"),
@@ -306,37 +308,20 @@ def checks_for(request: Request) -> list[Check]:
     return checks
 
 
-# --- what moto knows (the real ARN of a secret, the identity SES sends from) -----------------------------------------
+# --- what moto knows (the real ARN of a secret, the identity SES sends from, a missing key) -------------------------
 def _secret_arn(secret_id: str, request: Request) -> str:
     """The secret's ARN with the six random characters Secrets Manager appends to the name."""
-    try:
-        from moto.secretsmanager.models import secretsmanager_backends
-
-        return secretsmanager_backends[request.account][request.region].describe_secret(secret_id).arn
-    except Exception:  # noqa: BLE001 - a secret that does not exist: IAM sees the name the call gives
-        if secret_id.startswith("arn:"):
-            return secret_id
-        return f"arn:aws:secretsmanager:{request.region}:{request.account}:secret:{secret_id}"
-
-
-def _iterator_stream(iterator: str) -> str:
-    """The stream a Kinesis shard iterator reads (GetRecords names its stream only through the iterator)."""
-    try:
-        from moto.kinesis.utils import decompose_shard_iterator
-
-        return decompose_shard_iterator(iterator)[0]
-    except Exception:  # noqa: BLE001 - not an iterator moto issued: Kinesis answers it
-        return ""
+    arn = state.secret_arn_or_none(request.account, request.region, secret_id)
+    if arn:
+        return arn
+    # A secret that does not exist: IAM sees the name the call gives.
+    return secret_id if secret_id.startswith("arn:") else \
+        f"arn:aws:secretsmanager:{request.region}:{request.account}:secret:{secret_id}"
 
 
 def _verified_identity(address: str, request: Request) -> str:
     """SES authorises sending on the verified identity the From address belongs to: the address, or its domain."""
-    try:
-        from moto.ses.models import ses_backends
-
-        identities = ses_backends[request.account][request.region].email_identities
-    except Exception:  # noqa: BLE001
-        identities = {}
+    identities = state.ses_identities(request.account, request.region)
     if address in identities or "@" not in address:
         return address
     domain = address.rsplit("@", 1)[1]
@@ -347,11 +332,5 @@ def is_missing_object(request: Request) -> bool:
     """Whether the call reads an S3 key that does not exist (in a bucket that does)."""
     if request.service != "s3" or request.operation not in ("GetObject", "HeadObject"):
         return False
-    bucket, key = request.params.get("Bucket"), request.params.get("Key")
-    try:
-        from moto.s3.models import s3_backends
-
-        keys = s3_backends[request.account]["aws"].buckets[bucket].keys
-    except Exception:  # noqa: BLE001 - no such bucket: S3's own answer (NoSuchBucket) stands
-        return False
-    return key not in keys
+    # No such bucket: S3's own answer (NoSuchBucket) stands.
+    return state.s3_key_exists(request.account, request.params.get("Bucket"), request.params.get("Key")) is False

@@ -9,7 +9,7 @@ import math
 import re
 import time
 
-from .. import billing, coldstart, logs
+from .. import billing, coldstart, logs, quotas
 from . import errors
 from .context import LambdaContext
 from .environment import InitError, measure
@@ -19,7 +19,7 @@ from .timeouts import OutOfMemory, call_with_timeout, memory_watchdog
 
 __all__ = ["invoke"]
 
-INIT_TIMEOUT_S = 10.0  # the on-demand INIT phase limit
+INIT_TIMEOUT_S = quotas.INIT_TIMEOUT_S
 _ERROR_INDENT = "\u00a0"  # the runtime indents stack lines in error logs with no-break spaces
 
 

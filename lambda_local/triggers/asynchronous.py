@@ -13,15 +13,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .. import policy, quotas
+from ..aws import state
 from ..runtime.errors import ServiceError
+from .host import TriggerHost
 
 __all__ = ["AsyncQueue"]
 
-RETRY_DELAYS_S = (60.0, 120.0)  # AWS: "about one minute, then two minutes"
-THROTTLE_FIRST_RETRY_S = 1.0  # throttles: retried after 1 s, the wait doubling up to 5 minutes, for the event's age
-THROTTLE_MAX_RETRY_S = 300.0
-DEFAULT_MAX_AGE_S = 21600
-DEFAULT_RETRIES = 2
 
 
 @dataclass
@@ -43,7 +41,7 @@ def _iso(epoch: float) -> str:
 class AsyncQueue:
     """Asynchronous invocations of every function in one sandbox."""
 
-    def __init__(self, sandbox):
+    def __init__(self, sandbox: TriggerHost):
         self.sandbox = sandbox
         self.events: list[AsyncEvent] = []  # every event accepted, for lessons to inspect
 
@@ -55,26 +53,25 @@ class AsyncQueue:
         return event
 
     def _attempt(self, backend, event: AsyncEvent) -> None:
-        try:
-            fn = backend.get_function(event.function_name, event.qualifier)
-        except Exception:  # noqa: BLE001 - the function was deleted meanwhile: AWS drops the event
+        fn = state.get_function_or_none(backend, event.function_name, event.qualifier)
+        if fn is None:  # the function was deleted meanwhile: AWS drops the event
             return
         config = _invoke_config(fn)
-        max_age = config.get("MaximumEventAgeInSeconds", DEFAULT_MAX_AGE_S)
-        max_retries = config.get("MaximumRetryAttempts", DEFAULT_RETRIES)
+        max_age = config.get("MaximumEventAgeInSeconds", quotas.MAX_EVENT_AGE_S)
+        max_retries = config.get("MaximumRetryAttempts", quotas.ASYNC_MAX_RETRIES)
         clock = self.sandbox.clock
-        if clock.time() - event.received_at > max_age:
+        if policy.event_too_old(event.received_at, clock.time(), max_age):
             self._failed(fn, event, config, None, "EventAgeExceeded")
             return
         event.attempts += 1
         try:
-            record = self.sandbox.invoke_moto_function(fn, event.payload, invocation_type="Event",
+            record = self.sandbox.invoke(fn, event.payload, invocation_type="Event",
                                                        qualifier=event.qualifier)
         except ServiceError as error:
             if error.status == 429:
                 event.history.append("Throttled")
                 event.attempts -= 1  # throttles do not use up retries
-                delay = min(THROTTLE_FIRST_RETRY_S * 2 ** event.throttles, THROTTLE_MAX_RETRY_S)
+                delay = policy.throttle_retry_delay(event.throttles)
                 event.throttles += 1
                 clock.call_later(delay, lambda: self.sandbox.run_or_defer(
                     lambda: self._attempt(backend, event), event.chain))
@@ -85,8 +82,8 @@ class AsyncQueue:
         event.history.append(record)
         if record.error_type is None:
             self._succeeded(fn, event, config, record)
-        elif event.attempts <= max_retries:
-            delay = RETRY_DELAYS_S[min(event.attempts - 1, len(RETRY_DELAYS_S) - 1)]
+        elif policy.should_retry_async(event.attempts, max_retries):
+            delay = policy.async_retry_delay(event.attempts)
             clock.call_later(delay, lambda: self.sandbox.run_or_defer(lambda: self._attempt(backend, event),
                                                                       event.chain))
         else:
@@ -106,7 +103,7 @@ class AsyncQueue:
         if dlq:
             attributes = {"RequestID": record.request_id if record else "",
                           "ErrorCode": "200", "ErrorMessage": (record.error_message or "") if record else condition}
-            self._send(dlq, event.payload.decode("utf-8") or "{}", attributes)
+            self.sandbox.send_to_destination(dlq, event.payload.decode("utf-8") or "{}", attributes=attributes)
 
     def _invocation_record(self, fn, event, record, condition: str) -> dict:
         """The invocation record AWS sends to a destination."""
@@ -130,39 +127,10 @@ class AsyncQueue:
         return body
 
     def _deliver(self, fn, target: str, invocation_record: dict, success: bool) -> None:
-        if ":events:" in target:
-            self._put_event(fn, target, invocation_record, success)
-        else:
-            self._send(target, json.dumps(invocation_record))
-
-    def _send(self, target: str, body: str, attributes: dict[str, str] | None = None) -> None:
-        """Deliver to an SQS queue, an SNS topic or a Lambda function, through moto's backends."""
-        service, region, account = target.split(":")[2], target.split(":")[3], target.split(":")[4]
-        if service == "sqs":
-            from moto.sqs.models import sqs_backends
-
-            message_attributes = {k: {"DataType": "String", "StringValue": v} for k, v in (attributes or {}).items()}
-            sqs_backends[account][region].send_message(target.rsplit(":", 1)[1], body,
-                                                       message_attributes=message_attributes)
-        elif service == "sns":
-            from moto.sns.models import sns_backends
-
-            message_attributes = {k: {"Type": "String", "Value": v} for k, v in (attributes or {}).items()}
-            sns_backends[account][region].publish(body, arn=target, message_attributes=message_attributes)
-        elif service == "lambda":
-            from moto.awslambda.utils import get_backend
-
-            self.submit(get_backend(account, region), target, body.encode("utf-8"))
-
-    def _put_event(self, fn, bus_arn: str, invocation_record: dict, success: bool) -> None:
-        from moto.events.models import events_backends
-
-        region, account = bus_arn.split(":")[3], bus_arn.split(":")[4]
         outcome = "Success" if success else "Failure"
-        events_backends[account][region].put_events([{
-            "Source": "lambda", "DetailType": f"Lambda Function Invocation Result - {outcome}",
-            "Detail": json.dumps(invocation_record), "Resources": [bus_arn, fn.function_arn],
-            "EventBusName": bus_arn}])
+        self.sandbox.send_to_destination(target, json.dumps(invocation_record),
+                                         detail_type=f"Lambda Function Invocation Result - {outcome}",
+                                         resources=[target, fn.function_arn])
 
 
 def _invoke_config(fn) -> dict:

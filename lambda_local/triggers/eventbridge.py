@@ -7,8 +7,10 @@ import json
 from datetime import datetime, timezone
 
 from .. import events
+from ..aws import state
 from .schedules import parse_schedule
 from .permissions import may_invoke, service_context
+from .host import TriggerHost
 
 __all__ = ["EventBridgeTargets"]
 
@@ -24,36 +26,30 @@ def _input_for(target: dict, event: dict):
                 value = value.get(part) if isinstance(value, dict) else None
         return value
     if target.get("InputTransformer"):
-        from moto.events.models import EventTemplateParser
-
-        transformer = target["InputTransformer"]
-        return EventTemplateParser.parse(input_template=transformer.get("InputTemplate"),
-                                         input_paths_map=transformer.get("InputPathsMap", {}), event=event)
+        return state.render_input_transformer(target["InputTransformer"], event)
     return event
 
 
 class EventBridgeTargets:
-    def __init__(self, sandbox):
+    def __init__(self, sandbox: TriggerHost):
         self.sandbox = sandbox
         self._schedules: dict[str, object] = {}
 
     def deliver(self, rule, event: dict) -> None:
         """Send ``event`` (already matched) to the rule's Lambda targets, asynchronously."""
-        from moto.awslambda.utils import get_backend
-
         for target in rule.targets:
             arn = target.get("Arn", "")
             if ":lambda:" not in arn or ":function:" not in arn:
                 continue
             parts = arn.split(":")
             qualifier = parts[7] if len(parts) == 8 else None
-            backend = get_backend(parts[4], parts[3])
+            backend = state.lambda_backend(parts[4], parts[3])
             if self.sandbox.enforce_iam and not may_invoke(backend, ":".join(parts[:7]), qualifier,
                                                             "events.amazonaws.com",
                                                             service_context(rule.arn, rule.arn.split(":")[4])):
                 continue  # the invocation fails (AWS counts it in the rule's FailedInvocations metric)
             payload = json.dumps(_input_for(target, event)).encode("utf-8")
-            self.sandbox.async_queue.submit(backend, ":".join(parts[:7]), payload, qualifier)
+            self.sandbox.queue_event(backend, ":".join(parts[:7]), payload, qualifier)
 
     def event_from_moto(self, event: dict) -> dict:
         """moto's event with EventBridge's fields and formats (time as ISO text on the virtual clock)."""
@@ -61,7 +57,7 @@ class EventBridgeTargets:
             source=event.get("source"), detail_type=event.get("detail-type"), detail=event.get("detail") or {},
             resources=event.get("resources") or [], event_id=event.get("id"),
             time=datetime.fromtimestamp(self.sandbox.clock.time(), timezone.utc),
-            region=event.get("region"), account_id=event.get("account"), rng=self.sandbox.service.ids.rng)
+            region=event.get("region"), account_id=event.get("account"), rng=self.sandbox.rng)
 
     # --- schedules ---------------------------------------------------------------------------------------------------
     def schedule(self, backend, rule) -> None:
@@ -81,7 +77,7 @@ class EventBridgeTargets:
                 event = events.scheduled_event(
                     rule=current.name, event_bus=None if current.event_bus_name == "default" else current.event_bus_name,
                     time=datetime.fromtimestamp(clock.time(), timezone.utc), region=backend.region_name,
-                    account_id=backend.account_id, rng=self.sandbox.service.ids.rng)
+                    account_id=backend.account_id, rng=self.sandbox.rng)
                 self.deliver(current, event)
                 current.send_to_targets(event) if _has_other_targets(current) else None
             when = expression.next_after(start, previous)

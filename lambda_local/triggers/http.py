@@ -16,8 +16,10 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from .. import events
+from ..aws import state
 from ..runtime.errors import ServiceError
 from .permissions import resource_policy_allows, service_context
+from .host import TriggerHost
 
 __all__ = ["HttpResponse", "route"]
 
@@ -49,8 +51,8 @@ def _error(status: int, message: str, key: str = "message") -> HttpResponse:
     return HttpResponse(status, {"content-type": "application/json"}, json.dumps({key: message}).encode())
 
 
-def route(sandbox, method: str, url: str, headers: dict | None = None, body: bytes | str | None = None,
-          source_ip: str = "127.0.0.1") -> HttpResponse:
+def route(sandbox: TriggerHost, method: str, url: str, headers: dict | None = None,
+          body: bytes | str | None = None, source_ip: str = "127.0.0.1") -> HttpResponse:
     """Send one HTTP request to whatever the URL names; 404/403/502 as AWS answers when something is missing."""
     parts = urlsplit(url)
     host = (headers or {}).get("host") or (headers or {}).get("Host") or parts.hostname or ""
@@ -92,7 +94,7 @@ def _now(sandbox) -> datetime:
 
 
 def _invoke(sandbox, fn, event: dict, qualifier: str | None = None):
-    return sandbox.invoke_moto_function(fn, json.dumps(event).encode("utf-8"), qualifier=qualifier)
+    return sandbox.invoke(fn, json.dumps(event).encode("utf-8"), qualifier=qualifier)
 
 
 # --- Function URLs ---------------------------------------------------------------------------------------------------
@@ -111,7 +113,7 @@ def _function_url(sandbox, url_id: str, region: str, request: _Request) -> HttpR
         method=request.method, path=request.path, body=text, is_base64_encoded=is_base64,
         headers=request.headers_lower() or None, query=request.query or None, url_id=url_id,
         source_ip=request.source_ip, time=_now(sandbox), region=region, account_id=fn.account_id,
-        rng=sandbox.service.ids.rng)
+        rng=sandbox.rng)
     try:
         result = _invoke(sandbox, fn, event)
     except ServiceError as error:
@@ -122,46 +124,31 @@ def _function_url(sandbox, url_id: str, region: str, request: _Request) -> HttpR
 
 
 def _find_url_function(url_id: str, region: str):
-    from moto.awslambda.utils import get_backend
-    from moto.awslambda_simple.models import lambda_simple_backends
-
-    for account in list(lambda_simple_backends.keys()):
-        backend = get_backend(account, region)
-        for fn in backend.list_functions():
-            config = getattr(fn, "url_config", None)
-            if config is not None and config.url.split("//", 1)[1].startswith(url_id):
-                return fn
+    for fn in state.functions_with_url(region):
+        if fn.url_config.url.split("//", 1)[1].startswith(url_id):
+            return fn
     return None
 
 
 # --- API Gateway -----------------------------------------------------------------------------------------------------
 def _api(sandbox, api_id: str, region: str, request: _Request) -> HttpResponse:
-    from moto.apigateway.models import apigateway_backends
-    from moto.apigatewayv2.models import apigatewayv2_backends
-
-    for account in list(apigatewayv2_backends.keys()):
-        api = apigatewayv2_backends[account][region].apis.get(api_id)
-        if api is not None:
-            return _http_api(sandbox, api, account, region, request)
-    for account in list(apigateway_backends.keys()):
-        api = apigateway_backends[account][region].apis.get(api_id)
-        if api is not None:
-            return _rest_api(sandbox, api, account, region, request)
+    found = state.http_api_or_none(api_id, region)
+    if found is not None:
+        return _http_api(sandbox, found[1], found[0], region, request)
+    found = state.rest_api_or_none(api_id, region)
+    if found is not None:
+        return _rest_api(sandbox, found[1], found[0], region, request)
     return _error(404, "Not Found")
 
 
 def _lambda_from_uri(uri: str, region: str):
     """The function an integration URI names (API Gateway's long form or a plain function ARN)."""
-    from moto.awslambda.utils import get_backend
-
     match = re.search(r"(arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:[^/:]+)(?::([^/]+))?", uri or "")
     if not match:
         return None, None
     arn = match.group(1)
-    try:
-        return get_backend(arn.split(":")[4], arn.split(":")[3]).get_function(arn), match.group(2)
-    except Exception:  # noqa: BLE001
-        return None, None
+    fn = state.get_function_or_none(state.lambda_backend(arn.split(":")[4], arn.split(":")[3]), arn)
+    return (fn, match.group(2)) if fn is not None else (None, None)
 
 
 def _match(template: str, path: str) -> dict[str, str] | None:
@@ -208,7 +195,7 @@ def _rest_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
         is_base64_encoded=is_base64, headers=request.headers or None, query=request.query or None,
         path_parameters=params or None, stage_variables=dict(stage.variables) or None, api_id=api.id,
         resource_id=resource.id, source_ip=request.source_ip, time=_now(sandbox), region=region,
-        account_id=account, rng=sandbox.service.ids.rng)
+        account_id=account, rng=sandbox.rng)
     try:
         result = _invoke(sandbox, fn, event, qualifier)
     except ServiceError as error:
@@ -259,13 +246,13 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
             stage=stage_name, body=text, is_base64_encoded=is_base64, headers=request.headers or None,
             query=request.query or None, path_parameters=params or None, api_id=api.api_id,
             source_ip=request.source_ip, time=_now(sandbox), region=region, account_id=account,
-            rng=sandbox.service.ids.rng)
+            rng=sandbox.rng)
     else:
         event = events.http_api_event(
             method=request.method, path=path, route_key=found.route_key, stage=stage_name, body=text,
             is_base64_encoded=is_base64, headers=request.headers_lower() or None, query=request.query or None,
             path_parameters=params or None, api_id=api.api_id, source_ip=request.source_ip, time=_now(sandbox),
-            region=region, account_id=account, rng=sandbox.service.ids.rng)
+            region=region, account_id=account, rng=sandbox.rng)
     try:
         result = _invoke(sandbox, fn, event, qualifier)
     except ServiceError as error:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ..aws.state import get_function_or_none
 from ..iam_conditions import conditions_match
 
 __all__ = ["resource_policy_allows", "may_invoke", "service_context"]
@@ -57,8 +58,7 @@ def resource_policy_allows(fn, principal: str, action: str, context: Mapping[str
 def may_invoke(backend, function_name: str, qualifier: str | None, principal: str,
                context: Mapping[str, Any] | None = None) -> bool:
     """Whether ``principal`` (a service such as ``sns.amazonaws.com``) may invoke the named function."""
-    try:
-        fn = backend.get_function(function_name, qualifier)
-    except Exception:  # noqa: BLE001 - a deleted function cannot be invoked either
+    fn = get_function_or_none(backend, function_name, qualifier)
+    if fn is None:  # a deleted function cannot be invoked either
         return False
     return resource_policy_allows(fn, principal, "lambda:InvokeFunction", context)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 
 from .. import events
+from ..aws import state
 from ..runtime.errors import ServiceError
+from .host import TriggerHost
 
 __all__ = ["SqsPollers"]
 
@@ -23,7 +25,7 @@ _MAX_BATCHES_PER_POLL = 10_000  # a safety stop: a poll that keeps finding messa
 
 
 class SqsPollers:
-    def __init__(self, sandbox):
+    def __init__(self, sandbox: TriggerHost):
         self.sandbox = sandbox
         self._window_timers: dict[str, object] = {}
         self._wakeups: dict[str, float] = {}
@@ -76,13 +78,10 @@ class SqsPollers:
 
     # --- one poll ----------------------------------------------------------------------------------------------------
     def poll(self, queue, esm) -> None:
-        from moto.sqs.models import sqs_backends
-        from moto.awslambda.utils import get_backend
-
-        backend = sqs_backends[queue.account_id][queue.region]
-        lambda_backend = get_backend(esm.account_id, esm.region)
+        backend = state.sqs_backend(queue.account_id, queue.region)
+        lambda_backend = state.lambda_backend(esm.account_id, esm.region)
         for _ in range(_MAX_BATCHES_PER_POLL):
-            if not esm.enabled or esm.uuid not in lambda_backend._event_source_mappings:
+            if not state.mapping_is_active(esm):
                 break
             messages = backend.receive_message(queue.name, int(esm.batch_size or 10), 0,
                                                int(queue.visibility_timeout or 30), ["All"])
@@ -93,53 +92,34 @@ class SqsPollers:
         self._wake_when_visible(queue)
 
     def _invoke(self, lambda_backend, backend, queue, esm, messages) -> bool:
-        rng = self.sandbox.service.ids.rng
+        rng = self.sandbox.rng
         records = [_record(queue, message, rng) for message in messages]
         payload = json.dumps(events.sqs_event(*records)).encode("utf-8")
         fn = lambda_backend.get_function(esm.function_arn)
         chains = [getattr(m, "lambda_local_chain", None) for m in messages]
         chain = next((c for c in chains if c is not None), None)
         try:
-            if chain is not None:
-                previous, self.sandbox._chain = self.sandbox._chain, chain
-            try:
-                result = self.sandbox.invoke_moto_function(fn, payload, invocation_type="RequestResponse")
-            finally:
-                if chain is not None:
-                    self.sandbox._chain = previous
+            result = self.sandbox.invoke(fn, payload, invocation_type="RequestResponse", chain=chain)
         except ServiceError as error:
             if error.code == "RecursiveInvocationException":
-                from ..moto_bridge import delete_messages
-
-                delete_messages(queue, {m.id for m in messages})  # Lambda stops the loop: not delivered again
+                state.delete_messages(queue, {m.id for m in messages})  # Lambda stops the loop: not delivered again
                 return True
             return False  # throttled: the messages become visible again after the visibility timeout
         if result.error_type is not None:
             return False
         failed = _reported_failures(esm, result.payload, {m.id for m in messages})
-        from ..moto_bridge import delete_messages
-
-        delete_messages(queue, {m.id for m in messages} - failed)
+        state.delete_messages(queue, {m.id for m in messages} - failed)
         return not failed
 
     # --- helpers -----------------------------------------------------------------------------------------------------
     def _mappings(self, queue) -> list:
-        from moto.awslambda.utils import get_backend
-
-        try:
-            backend = get_backend(queue.account_id, queue.region)
-        except Exception:  # noqa: BLE001
-            return []
-        return [esm for esm in backend._event_source_mappings.values()
+        return [esm for esm in state.event_source_mappings(queue.account_id, queue.region)
                 if esm.event_source_arn == queue.queue_arn and esm.enabled]
 
     def _queue_for(self, esm):
-        from moto.sqs.models import sqs_backends
-
         if ":sqs:" not in esm.event_source_arn:
             return None
-        _, _, _, region, account, name = esm.event_source_arn.split(":", 5)
-        return sqs_backends[account][region].queues.get(name)
+        return state.queue_from_arn(esm.event_source_arn)
 
 
 def _record(queue, message, rng) -> dict:

@@ -16,12 +16,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from .. import events
+from .. import events, policy, quotas
+from ..aws import state
 from ..runtime.errors import ServiceError
+from .host import TriggerHost
 
 __all__ = ["StreamPollers"]
 
-RECORD_LIFETIME_S = 24 * 3600
 
 
 @dataclass
@@ -33,7 +34,7 @@ class _Cursor:
 
 
 class StreamPollers:
-    def __init__(self, sandbox):
+    def __init__(self, sandbox: TriggerHost):
         self.sandbox = sandbox
         self._cursors: dict[str, _Cursor] = {}
         self.deferred = False  # inside PutRecords: poll once after the whole batch has landed
@@ -67,35 +68,29 @@ class StreamPollers:
             return None
         region, account = parts[3], parts[4]
         if parts[2] == "kinesis":
-            from moto.kinesis.models import kinesis_backends
-
-            stream = kinesis_backends[account][region].streams.get(parts[5].split("/", 1)[1])
+            stream = state.kinesis_stream_or_none(account, region, parts[5].split("/", 1)[1])
             return _Kinesis(stream, self.sandbox) if stream is not None else None
         if parts[2] == "dynamodb" and "/stream/" in arn:
-            from moto.dynamodb.models import dynamodb_backends
-
-            table = dynamodb_backends[account][region].tables.get(parts[5].split("/")[1])
+            table = state.dynamodb_table_or_none(account, region, parts[5].split("/")[1])
             shard = getattr(table, "stream_shard", None)
             return _DynamoDB(shard, self.sandbox) if shard is not None else None
         return None
 
     # --- polling -----------------------------------------------------------------------------------------------------
     def _poll(self, esm, source) -> None:
-        from moto.awslambda.utils import get_backend
-
-        backend = get_backend(esm.account_id, esm.region)
+        backend = state.lambda_backend(esm.account_id, esm.region)
         cursor = self._cursors.setdefault(esm.uuid, _Cursor(position=source.start(esm)))
         if cursor.timer is not None:
             return  # a retry is already scheduled; the shard is blocked until it runs
         records = source.records()
         now = self.sandbox.clock.time()
-        while esm.enabled and esm.uuid in backend._event_source_mappings:
+        while state.mapping_is_active(esm):
             batch = cursor.pending_split[0] if cursor.pending_split else records[
                 cursor.position:cursor.position + int(esm.batch_size or 100)]
             if not batch:
                 return
-            max_age = esm.max_record_age if esm.max_record_age not in (None, -1) else RECORD_LIFETIME_S
-            fresh = [r for r in batch if now - source.arrival(r) <= max_age]
+            max_age = esm.max_record_age if esm.max_record_age not in (None, -1) else quotas.STREAM_RECORD_LIFETIME_S
+            fresh = [r for r in batch if not policy.event_too_old(source.arrival(r), now, max_age)]
             if len(fresh) < len(batch):
                 self._give_up(esm, source, [r for r in batch if r not in fresh], "RecordAgeExceeded")
                 self._advance(cursor, len(batch) - len(fresh), split=False)
@@ -118,7 +113,7 @@ class StreamPollers:
                 half = len(batch) // 2
                 rest = cursor.pending_split[1:] if cursor.pending_split else []
                 cursor.pending_split = [batch[:half], batch[half:]] + rest
-            delay = min(2 ** (cursor.attempts - 1), 60)
+            delay = policy.stream_retry_delay(cursor.attempts)
             cursor.timer = self.sandbox.clock.call_later(delay, lambda: self._retry(esm, source, cursor))
             return
 
@@ -142,7 +137,7 @@ class StreamPollers:
         payload = json.dumps(source.event(batch, esm)).encode("utf-8")
         fn = backend.get_function(esm.function_arn)
         try:
-            result = self.sandbox.invoke_moto_function(fn, payload)
+            result = self.sandbox.invoke(fn, payload)
         except ServiceError:
             return 0
         if result.error_type is not None:
@@ -166,7 +161,7 @@ class StreamPollers:
                    source.details_key: {"shardId": source.shard_id, "startSequenceNumber": source.sequence(batch[0]),
                                         "endSequenceNumber": source.sequence(batch[-1]), "batchSize": len(batch),
                                         "streamArn": esm.event_source_arn}}
-        self.sandbox.async_queue._send(target, json.dumps(details))
+        self.sandbox.send_to_destination(target, json.dumps(details))
 
 
 class _Source:
@@ -212,7 +207,7 @@ class _DynamoDB(_Source):
             stream_view_type=r.record["dynamodb"]["StreamViewType"], sequence_number=self.sequence(r),
             size_bytes=r.record["dynamodb"]["SizeBytes"], event_id=r.record["eventID"],
             time=datetime.fromtimestamp(self.arrival(r), timezone.utc), region=table.region_name,
-            account_id=table.account_id, rng=self.sandbox.service.ids.rng) for r in batch])
+            account_id=table.account_id, rng=self.sandbox.rng) for r in batch])
 
 
 class _Kinesis(_Source):
@@ -250,4 +245,4 @@ class _Kinesis(_Source):
             stream=self.stream.stream_name, shard_id=shard_id,
             time=datetime.fromtimestamp(self.arrival((shard_id, record)), timezone.utc),
             invoke_identity_arn=role, region=self.stream.region, account_id=self.stream.account_id,
-            rng=self.sandbox.service.ids.rng) for shard_id, record in batch])
+            rng=self.sandbox.rng) for shard_id, record in batch])
