@@ -122,9 +122,11 @@ class Sandbox:
         return self.dispatch.chain
 
     def invoke(self, fn, payload: bytes, *, invocation_type: str = "RequestResponse",
-               client_context: dict | None = None, qualifier: str | None = None, chain: int | None = None):
+               client_context: dict | None = None, qualifier: str | None = None, chain: int | None = None,
+               request_id: str | None = None):
         """Run moto's function ``fn`` (a LambdaFunction at its resolved version) in the runtime, in ``chain`` (by
-        default the running invocation's, or a new one)."""
+        default the running invocation's, or a new one); ``request_id`` keeps the id of an earlier attempt of the
+        same request (asynchronous retries)."""
         config = self.functions.config_for(fn)
         pool = self.functions.pool_for(fn)
         if invocation_type == "DryRun":
@@ -134,11 +136,21 @@ class Sandbox:
         with self.dispatch.invocation(chain):
             try:
                 return _invoke(self.service, pool, config, payload, invocation_type=invocation_type,
-                               client_context=client_context, invoked_arn=invoked_arn, credentials=credentials)
+                               client_context=client_context, invoked_arn=invoked_arn, credentials=credentials,
+                               request_id=request_id)
             except ServiceError as error:
                 if error.status == 429:
                     metrics.throttled(config, self.clock.time())
                 raise
+
+    def count_throttle(self, fn) -> None:
+        """A request for ``fn`` that Lambda throttled without invoking it (e.g. an SQS batch beyond reserved
+        concurrency): counted in its Throttles metric."""
+        try:
+            config = self.functions.config_for(fn)
+        except ServiceError:
+            return  # a function that cannot run here is never throttled either
+        metrics.throttled(config, self.clock.time())
 
     def queue_event(self, backend, function_name: str, payload: bytes, qualifier: str | None = None):
         """Lambda's internal queue of asynchronous invocations: the first attempt runs at once (or after the

@@ -20,7 +20,7 @@ __all__ = [
     "role_or_none", "log_group_exists", "write_log_events", "put_metric_data",
     "sqs_backend", "queue_or_none", "queue_from_arn", "send_sqs_message", "delete_messages",
     "publish_to_topic", "put_events", "render_input_transformer",
-    "kinesis_stream_or_none", "dynamodb_table_or_none", "rest_api_or_none", "http_api_or_none",
+    "event_pattern_matches", "kinesis_stream_or_none", "dynamodb_table_or_none", "rest_api_or_none", "http_api_or_none",
 ]
 
 DEFAULT_PARTITION = "aws"
@@ -61,6 +61,22 @@ def server_app():
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     return DomainDispatcherApplication(create_backend_app)
+
+
+def moto_mock_active() -> bool:
+    """Whether a moto mock (ours or a plain ``moto.mock_aws()``) answers boto3 now; never imports moto."""
+    import sys
+
+    models = sys.modules.get("moto.core.models")
+    return bool(models is not None and getattr(getattr(models, "botocore_stubber", None), "enabled", False))
+
+
+def answer_request(request):
+    """moto's answer (status, headers, body) to a botocore ``AWSPreparedRequest``, as it answers boto3 inside the
+    mock; None when no mocked service matches its URL. The grader replays its checks' requests through it."""
+    from moto.core.models import botocore_stubber
+
+    return botocore_stubber.process_request(request)
 
 
 # --- Lambda -------------------------------------------------------------------------------------------------------
@@ -265,6 +281,13 @@ def render_input_transformer(transformer: dict, event: dict):
 
     return EventTemplateParser.parse(input_template=transformer.get("InputTemplate"),
                                      input_paths_map=transformer.get("InputPathsMap", {}), event=event)
+
+
+def event_pattern_matches(pattern: dict, event: dict) -> bool:
+    """Whether ``event`` matches an EventBridge event pattern (moto's matcher; Lambda's filters share the grammar)."""
+    from moto.events.models import EventPattern
+
+    return EventPattern(None, pattern).matches_event(event)
 
 
 # --- streams and HTTP APIs ----------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ class AsyncEvent:
     throttles: int = 0
     history: list = field(default_factory=list)
     chain: int | None = None  # the chain of invocations that sent it (recursive loop detection)
+    request_id: str | None = None  # set by the first attempt that runs; every retry keeps it, as on AWS
 
 
 def _iso(epoch: float) -> str:
@@ -65,8 +66,8 @@ class AsyncQueue:
             return
         event.attempts += 1
         try:
-            record = self.sandbox.invoke(fn, event.payload, invocation_type="Event",
-                                                       qualifier=event.qualifier)
+            record = self.sandbox.invoke(fn, event.payload, invocation_type="Event", qualifier=event.qualifier,
+                                         request_id=event.request_id)
         except ServiceError as error:
             if error.status == 429:
                 event.history.append("Throttled")
@@ -80,6 +81,7 @@ class AsyncQueue:
                 self._failed(fn, event, config, None, error.code)
             return
         event.history.append(record)
+        event.request_id = record.request_id
         if record.error_type is None:
             self._succeeded(fn, event, config, record)
         elif policy.should_retry_async(event.attempts, max_retries):
@@ -101,7 +103,7 @@ class AsyncQueue:
             self._deliver(fn, target, self._invocation_record(fn, event, record, condition), success=False)
         dlq = (getattr(fn, "dead_letter_config", None) or {}).get("TargetArn")
         if dlq:
-            attributes = {"RequestID": record.request_id if record else "",
+            attributes = {"RequestID": event.request_id or "",
                           "ErrorCode": "200", "ErrorMessage": (record.error_message or "") if record else condition}
             self.sandbox.send_to_destination(dlq, event.payload.decode("utf-8") or "{}", attributes=attributes)
 
@@ -112,7 +114,7 @@ class AsyncQueue:
             "version": "1.0",
             "timestamp": _iso(self.sandbox.clock.time()),
             "requestContext": {
-                "requestId": record.request_id if record else "",
+                "requestId": event.request_id or "",
                 "functionArn": f"{fn.function_arn.split(':$LATEST')[0]}:{event.qualifier or '$LATEST'}",
                 "condition": condition,
                 "approximateInvokeCount": event.attempts,

@@ -35,8 +35,12 @@ class TriggerHost(Protocol):
         """The virtual clock's time, in epoch seconds."""
 
     def invoke(self, fn, payload: bytes, *, invocation_type: str = "RequestResponse", qualifier: str | None = None,
-               chain: int | None = None):
-        """Invoke moto's function ``fn`` synchronously (in ``chain`` if given); raises ServiceError if refused."""
+               chain: int | None = None, request_id: str | None = None):
+        """Invoke moto's function ``fn`` (in ``chain`` if given; with ``request_id``, as a retry of that request);
+        raises ServiceError if refused."""
+
+    def count_throttle(self, fn) -> None:
+        """Count a request for ``fn`` that Lambda throttled before invoking it (the Throttles metric)."""
 
     def queue_event(self, backend, function_name: str, payload: bytes, qualifier: str | None = None):
         """Invoke asynchronously: put the event on Lambda's internal queue (retries, destinations, DLQ)."""

@@ -19,6 +19,8 @@ from datetime import datetime, timezone
 from .. import events, policy, quotas
 from ..aws import state
 from ..runtime.errors import ServiceError
+from .filters import dynamodb_view, kinesis_view
+from .mappings import esm_filters, mappings_reading
 from .host import TriggerHost
 
 __all__ = ["StreamPollers"]
@@ -41,14 +43,17 @@ class StreamPollers:
 
     # --- sources -----------------------------------------------------------------------------------------------------
     def dynamodb_changed(self, shard) -> None:
-        for esm in list(shard.table.lambda_event_source_mappings.values()):
+        table = shard.table
+        stream_arn = f"{table.table_arn}/stream/{table.latest_stream_label}"
+        for esm in mappings_reading(stream_arn, table.account_id, table.region_name):
             source = _DynamoDB(shard, self.sandbox)
             self.sandbox.run_or_defer(lambda e=esm, s=source: self._poll(e, s))
 
     def kinesis_changed(self, stream) -> None:
         if self.deferred:
             return
-        for esm in list(stream.lambda_event_source_mappings.values()):
+        # every mapping reads the stream on its own, with its own checkpoint (moto keeps only one on the stream)
+        for esm in mappings_reading(stream.arn, stream.account_id, stream.region):
             source = _Kinesis(stream, self.sandbox)
             self.sandbox.run_or_defer(lambda e=esm, s=source: self._poll(e, s))
 
@@ -134,7 +139,12 @@ class StreamPollers:
 
     def _invoke(self, backend, esm, source, batch) -> int | None:
         """None when the batch succeeded, else how many leading records did (partial batch response)."""
-        payload = json.dumps(source.event(batch, esm)).encode("utf-8")
+        event = source.event(batch, esm)
+        kept = [i for i, record in enumerate(event["Records"]) if esm_filters(esm).matches(source.view(record))]
+        if not kept:
+            return None  # nothing matches a filter: the checkpoint moves past these records, as on AWS
+        event["Records"] = [event["Records"][i] for i in kept]
+        payload = json.dumps(event).encode("utf-8")
         fn = backend.get_function(esm.function_arn)
         try:
             result = self.sandbox.invoke(fn, payload)
@@ -146,8 +156,9 @@ class StreamPollers:
             failures = (result.payload or {}).get("batchItemFailures") if isinstance(result.payload, dict) else None
             if failures:
                 ids = [source.sequence(r) for r in batch]
+                sent = {ids[i] for i in kept}
                 failed = [f.get("itemIdentifier") for f in failures if isinstance(f, dict)]
-                if any(f not in ids for f in failed):
+                if any(f not in sent for f in failed):
                     return 0
                 return min(ids.index(f) for f in failed)
         return None
@@ -178,6 +189,7 @@ class _Source:
 
 class _DynamoDB(_Source):
     details_key = "DDBStreamBatchInfo"
+    view = staticmethod(dynamodb_view)
 
     def __init__(self, shard, sandbox):
         super().__init__(sandbox)
@@ -212,6 +224,7 @@ class _DynamoDB(_Source):
 
 class _Kinesis(_Source):
     details_key = "KinesisBatchInfo"
+    view = staticmethod(kinesis_view)
 
     def __init__(self, stream, sandbox):
         super().__init__(sandbox)
