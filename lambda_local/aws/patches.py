@@ -255,14 +255,15 @@ def _put_bucket_notification_configuration(self, bucket_name, notification_confi
     if sandbox is not None and sandbox.enforce_iam:
         from moto.s3.exceptions import S3ClientError
 
-        from ..triggers.permissions import resource_policy_allows
+        from ..triggers.permissions import resource_policy_allows, service_context
 
         for item in (notification_config or {}).get("CloudFunctionConfiguration") or []:
             arn = item.get("CloudFunction", "")
             # A missing function fails validation like a missing permission.
             fn = state.get_function_or_none(state.lambda_backend(arn.split(":")[4], arn.split(":")[3]),
                                             ":".join(arn.split(":")[:7])) if arn.count(":") >= 6 else None
-            if fn is None or not resource_policy_allows(fn, "s3.amazonaws.com", "lambda:InvokeFunction"):
+            if fn is None or not resource_policy_allows(fn, "s3.amazonaws.com", "lambda:InvokeFunction",
+                                                     service_context(f"arn:aws:s3:::{bucket_name}", self.account_id)):
                 raise S3ClientError("InvalidArgument", "Unable to validate the following destination configurations")
     return original("s3-put-notification")(self, bucket_name, notification_config)
 

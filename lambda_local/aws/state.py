@@ -151,6 +151,41 @@ def role_or_none(role_arn: str):
     return next((r for r in backend.roles.values() if r.arn == role_arn), None)
 
 
+def secret_arn_or_none(account_id: str, region: str, secret_id: str) -> str | None:
+    """The full ARN (with Secrets Manager's six random characters) of the secret a name or ARN names, or None."""
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    try:
+        return secretsmanager_backends[account_id][region].describe_secret(secret_id).arn
+    except Exception:  # noqa: BLE001 - moto raises its own not-found error types
+        return None
+
+
+def ses_identities(account_id: str, region: str) -> set[str]:
+    """The verified SES identities (email addresses and domains) of an account and region."""
+    from moto.ses.models import ses_backends
+
+    return set(ses_backends[account_id][region].email_identities)
+
+
+def s3_key_exists(account_id: str, bucket: str, key: str) -> bool | None:
+    """Whether the bucket holds the key; None when there is no such bucket."""
+    from moto.s3.models import s3_backends
+
+    found = s3_backends[account_id][DEFAULT_PARTITION].buckets.get(bucket)
+    return None if found is None else key in found.keys
+
+
+def kinesis_iterator_stream(iterator: str) -> str | None:
+    """The stream name a shard iterator moto issued reads, or None for one it did not issue."""
+    from moto.kinesis.utils import decompose_shard_iterator
+
+    try:
+        return decompose_shard_iterator(iterator)[0]
+    except Exception:  # noqa: BLE001 - not base64, or not moto's layout
+        return None
+
+
 def log_group_exists(account_id: str, region: str, group: str) -> bool:
     from moto.logs.models import logs_backends
 

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from .. import events
 from ..aws import state
 from .schedules import parse_schedule
-from .permissions import may_invoke
+from .permissions import may_invoke, service_context
 from .host import TriggerHost
 
 __all__ = ["EventBridgeTargets"]
@@ -46,7 +46,8 @@ class EventBridgeTargets:
             qualifier = parts[7] if len(parts) == 8 else None
             backend = state.lambda_backend(parts[4], parts[3])
             if self.sandbox.enforce_iam and not may_invoke(backend, ":".join(parts[:7]), qualifier,
-                                                            "events.amazonaws.com"):
+                                                            "events.amazonaws.com",
+                                                            service_context(rule.arn, rule.arn.split(":")[4])):
                 continue  # the invocation fails (AWS counts it in the rule's FailedInvocations metric)
             payload = json.dumps(_input_for(target, event)).encode("utf-8")
             self.sandbox.queue_event(backend, ":".join(parts[:7]), payload, qualifier)
