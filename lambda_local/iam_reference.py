@@ -56,7 +56,8 @@ def _reference() -> dict[str, dict[str, Action]]:
         resources = service.get("resources", {})
         actions = {}
         for name, privilege in service["privileges"].items():
-            types, keys = [], set()
+            types: list = []
+            keys: set[str] = set()
             for type_name, use in privilege.get("resource_types", {}).items():
                 keys.update(k.lower() for k in use.get("condition_keys", []))
                 if type_name and type_name in resources:

@@ -333,4 +333,7 @@ def is_missing_object(request: Request) -> bool:
     if request.service != "s3" or request.operation not in ("GetObject", "HeadObject"):
         return False
     # No such bucket: S3's own answer (NoSuchBucket) stands.
-    return state.s3_key_exists(request.account, request.params.get("Bucket"), request.params.get("Key")) is False
+    bucket, key = request.params.get("Bucket"), request.params.get("Key")
+    if not bucket or not key:
+        return False
+    return state.s3_key_exists(request.account, bucket, key) is False

@@ -4,7 +4,8 @@ A lesson cell that calls boto3, re-run after ``sandbox.stop()`` (or before ``moc
 go to real AWS with whatever credentials the learner's machine has. Importing :mod:`lambda_local` installs one
 botocore ``before-send`` hook, for every session created afterwards: while no ``mock_aws()`` is active, a request
 to an AWS host (``*.amazonaws.com``, ``*.api.aws``, ``*.on.aws``, China's ``*.amazonaws.com.cn``) is refused with a
-plain message and nothing is sent. (A plain ``moto.mock_aws()`` counts as a sandbox too.) Requests to other endpoints (``lambda-local serve`` on localhost) go through.
+plain message and nothing is sent. (A plain ``moto.mock_aws()`` counts as a sandbox too.) Requests to other
+endpoints (``lambda-local serve`` on localhost) go through.
 Set ``LAMBDA_LOCAL_ALLOW_REAL_AWS=1`` to use real AWS from a process that imports lambda_local.
 """
 

@@ -91,7 +91,8 @@ def ssm_parameter_read_policy(name):
 
 
 def lambda_invoke_policy(function):
-    return [{"Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": arn("lambda", f"function:{function}*")}]
+    return [{"Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+             "Resource": arn("lambda", f"function:{function}*")}]
 
 
 def firehose_write_policy(stream):

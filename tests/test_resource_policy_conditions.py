@@ -22,7 +22,8 @@ def test_s3_may_only_notify_from_the_bucket_the_permission_names(aws, create):
     s3.create_bucket(Bucket="other")
     allow("thumbnails", "s3.amazonaws.com", SourceArn="arn:aws:s3:::photos", SourceAccount=ACCOUNT)
     config = {"LambdaFunctionConfigurations": [{
-        "LambdaFunctionArn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:thumbnails", "Events": ["s3:ObjectCreated:*"]}]}
+        "LambdaFunctionArn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:thumbnails",
+        "Events": ["s3:ObjectCreated:*"]}]}
     s3.put_bucket_notification_configuration(Bucket="photos", NotificationConfiguration=config)
     with pytest.raises(s3.exceptions.ClientError, match="Unable to validate the following destination"):
         s3.put_bucket_notification_configuration(Bucket="other", NotificationConfiguration=config)

@@ -79,7 +79,8 @@ def _raw(port: int, method: str, path: str, headers: dict, body: bytes = b"") ->
 
 
 _CREATE = json.dumps({"FunctionName": "planted", "Runtime": "python3.12", "Role": "arn:aws:iam::123456789012:role/x",
-                      "Handler": "lambda_function.lambda_handler", "Code": {"ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="}})
+                      "Handler": "lambda_function.lambda_handler",
+                      "Code": {"ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="}})
 
 
 _SIGNED = ("AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, "

@@ -287,7 +287,7 @@ def event_pattern_matches(pattern: dict, event: dict) -> bool:
     """Whether ``event`` matches an EventBridge event pattern (moto's matcher; Lambda's filters share the grammar)."""
     from moto.events.models import EventPattern
 
-    return EventPattern(None, pattern).matches_event(event)
+    return EventPattern(None, pattern).matches_event(event)  # type: ignore[arg-type]  # a plain dict works
 
 
 # --- streams and HTTP APIs ----------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
-from .wire import MAX_LINE, decode, dumps, encode
+from .wire import MAX_LINE, decode, dumps
 
 __all__ = ["main"]
 
@@ -230,8 +230,8 @@ def main() -> None:
     quiet = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(quiet, fd)
-    sys.stdin = open(os.devnull)  # noqa: SIM115 - the process's whole life
-    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+    sys.stdin = open(os.devnull)
+    sys.stdout = sys.stderr = open(os.devnull, "w")
     learner = Learner()
     while True:
         line = requests.readline(MAX_LINE)

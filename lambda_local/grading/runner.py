@@ -268,8 +268,8 @@ def grade(paths=(".",), *, checks_dir: str | os.PathLike | None = None, time_lim
 
     ``paths``: lab folders (``solutions/01-greeting``), folders of them (``solutions/``), or repositories that
     hold a ``labs/`` folder (``submissions/alice``). Each submission's code runs in a process of its own, and each
-    lab has ``time_limit`` seconds; ``on_lab(submission_folder, lab_folder)`` is called before each lab. Raises :class:`GradingError` only when a path holds nothing to
-    grade or ``checks_dir`` cannot be loaded.
+    lab has ``time_limit`` seconds; ``on_lab(submission_folder, lab_folder)`` is called before each lab.
+    Raises :class:`GradingError` only when a path holds nothing to grade or ``checks_dir`` cannot be loaded.
 
     >>> report = grade(["solutions"])                        # doctest: +SKIP
     >>> report.points == report.max_points                   # doctest: +SKIP
