@@ -3,7 +3,10 @@
 A cold start's Init Duration is split in two, so a learner sees which part is theirs:
 
 * the **platform's part**, modelled here from published measurements: the runtime starting up (per runtime), the
-  deployment package (per MB zipped) and a VPC attachment;
+  deployment package (per MB zipped) and a VPC attachment. On AWS, fetching and unpacking the package happen
+  *before* INIT: they delay the first response but are not in the REPORT line's Init Duration, so the runtime
+  (``runtime/invoke.py``) reports ``runtime_init_ms(runtime, vpc=...)`` without the package; the package part is
+  for what-if questions about a cold start's latency (the simulator);
 * the **function's part**, measured by the runtime: the module-level code of the handler, run in this process.
 
 >>> from lambda_local.coldstart import cold_start

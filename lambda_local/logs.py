@@ -25,10 +25,6 @@ class LogEvent:
     message: str
 
 
-# Threads whose handler timed out and was abandoned: whatever they print later goes nowhere.
-_abandoned_threads: set[int] = set()
-
-
 MAX_EVENT_BYTES = 262_144 - 26  # CloudWatch's limit per event (256 KB including 26 bytes of overhead)
 MAX_INVOCATION_LOG = 10 * 1024 * 1024  # kept per invocation here; AWS keeps everything (and bills for it)
 
@@ -104,12 +100,13 @@ class LogSink:
 class SinkStream(io.TextIOBase):
     """Stands in for ``sys.stdout``/``sys.stderr`` while a function runs."""
 
-    def __init__(self, sink: LogSink):
+    def __init__(self, sink: LogSink | None):
         self.sink = sink
 
     def write(self, text: str) -> int:
-        if threading.get_ident() not in _abandoned_threads:
-            self.sink.write_text(text)
+        sink = self.sink
+        if sink is not None:  # None: the environment is frozen between invocations, or gone
+            sink.write_text(text)
         return len(text)
 
     def writable(self) -> bool:
@@ -172,7 +169,7 @@ class LambdaLogHandler(logging.Handler):
         self._clock = clock
 
     def emit(self, record: logging.LogRecord) -> None:
-        if self.sink is None or threading.get_ident() in _abandoned_threads:
+        if self.sink is None:  # the environment is frozen between invocations, or gone
             return
         if self._clock is not None:
             record.created = self._clock()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import contextvars
 import functools
 import itertools
 import hashlib
@@ -20,12 +21,14 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import zipfile
 from typing import Any
 
 from . import iam, logs, metrics, moto_bridge
 from .clock import VirtualClock
 from .runtime.errors import ServiceError
+from .runtime.execution import current_environment
 from .runtime.function import FunctionConfig
 from .runtime.invoke import check_payload as _check_payload, invoke as _invoke
 from .runtime.pool import EnvironmentPool
@@ -84,11 +87,14 @@ class Sandbox:
         # Work a trigger starts while a function runs (an S3 write that notifies, a message sent to a queue) waits
         # until the running invocation ends, as on AWS; each piece of work carries the chain of invocations that
         # caused it, so a function that triggers itself is stopped as Lambda's recursive loop detection stops it.
-        self._depth = 0
+        # The chain and the depth belong to the code that runs (a context: a thread, or a function and the threads
+        # it starts), never to the sandbox as a whole, so threads invoking at the same time keep their own.
+        self._chain_var: contextvars.ContextVar = contextvars.ContextVar("lambda_local_chain", default=None)
+        self._depth_var: contextvars.ContextVar = contextvars.ContextVar("lambda_local_depth", default=0)
         self._pending: collections.deque = collections.deque()
-        self._chain: int | None = None
         self._chains = itertools.count(1)
         self._chain_counts: collections.Counter = collections.Counter()
+        self._unzip_lock = threading.Lock()
         self.endpoint: str | None = None  # set by `lambda-local serve`: the local endpoint's URL
         self.endpoint_port: int | None = None
         self.async_queue = AsyncQueue(self)
@@ -133,6 +139,22 @@ class Sandbox:
         pool = self._pools.get(key)
         return pool.live() if pool else []
 
+    @property
+    def _chain(self):
+        return self._chain_var.get()
+
+    @_chain.setter
+    def _chain(self, chain) -> None:
+        self._chain_var.set(chain)
+
+    @property
+    def _depth(self) -> int:
+        return self._depth_var.get()
+
+    @_depth.setter
+    def _depth(self, depth: int) -> None:
+        self._depth_var.set(depth)
+
     # --- the bridge from moto ---------------------------------------------------------------------------------------
     def invoke_moto_function(self, fn, payload: bytes, *, invocation_type: str = "RequestResponse",
                              client_context: dict | None = None, qualifier: str | None = None):
@@ -143,9 +165,13 @@ class Sandbox:
             return None
         invoked_arn = config.function_arn + (f":{qualifier}" if qualifier else "")
         credentials = iam.credentials_for(config.role, config.function_name, config.account_id, self.enforce_iam)
-        chain = self._chain if self._chain is not None else next(self._chains)
-        self._chain_counts[chain] += 1
-        if self._chain_counts[chain] > RECURSION_LIMIT:
+        running = current_environment()  # a function invoking: its invocation's chain, whichever thread calls
+        parent = running.chain if running is not None and running.chain is not None else self._chain
+        chain = parent if parent is not None else next(self._chains)
+        with self.service.lock:
+            self._chain_counts[chain] += 1
+            count = self._chain_counts[chain]
+        if count > RECURSION_LIMIT:
             raise ServiceError("RecursiveInvocationException",
                                "Lambda has detected your function being invoked in a recursive loop with other "
                                "Amazon Web Services resources and stopped your function's invocation.", 400)
@@ -153,7 +179,8 @@ class Sandbox:
         self._depth += 1
         try:
             return _invoke(self.service, pool, config, payload, invocation_type=invocation_type,
-                           client_context=client_context, invoked_arn=invoked_arn, credentials=credentials)
+                           client_context=client_context, invoked_arn=invoked_arn, credentials=credentials,
+                           chain=chain)
         except ServiceError as error:
             if error.status == 429:
                 metrics.throttled(config, self.clock.time())
@@ -248,15 +275,22 @@ class Sandbox:
         return config
 
     def _unzip(self, data: bytes, key: str) -> tuple[str, int]:
+        """The package unpacked once (before INIT, as Lambda fetches and unpacks it): extracted into a folder of its
+        own, then renamed into place, so threads invoking a new function at once never see half a package."""
         cached = self._unzipped.get(key)
         if cached is not None:
             return cached
         target = os.path.join(self._root, hashlib.sha1(key.encode()).hexdigest()[:16])
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             size = sum(info.file_size for info in archive.infolist())
-            archive.extractall(target)
-        self._unzipped[key] = (target, size)
-        return target, size
+            staging = tempfile.mkdtemp(prefix=".unzip-", dir=self._root)
+            archive.extractall(staging)
+        try:
+            os.rename(staging, target)
+        except OSError:  # another thread got there first: its copy is the same package
+            shutil.rmtree(staging, ignore_errors=True)
+        with self._unzip_lock:
+            return self._unzipped.setdefault(key, (target, size))
 
     def _layer_dir(self, fn, arn: str) -> str:
         from moto.awslambda.utils import get_backend

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from .. import logs
 from . import errors
+from .execution import ENVIRON, enter_views, exit_views, reset_environment, set_environment
 from .guard import NamespaceView, ProcessGuard
 from .isolation import ModuleSpace
 
@@ -70,6 +71,12 @@ class ExecutionEnvironment:
         # A handler passed as a Python callable lives in the caller's modules: nothing of its own to isolate.
         self.modules = ModuleSpace(config.search_paths(), config.owned_dirs()) if config.owned_dirs() else None
         self.log_handler = logs.LambdaLogHandler(config.log_format, clock)
+        # The environment's stdout and stderr: one stream for its whole life (a StreamHandler made at INIT keeps
+        # writing into it), pointed at the log of the phase that runs.
+        self.stream = logs.SinkStream(None)
+        self._loggers: dict = {}
+        self._token = None
+        self.chain: object = None  # the recursion chain of the invocation running (set by the Lambda service)
         self._root_level = config.root_log_level()
         self._root_handlers = [self.log_handler]
         self._boto3_session = None
@@ -79,22 +86,28 @@ class ExecutionEnvironment:
         self._saved: tuple | None = None
 
     # --- entering and leaving the process ------------------------------------------------------------------------
-    def enter(self, sink: logs.LogSink, stream: logs.SinkStream) -> None:
-        root = logging.getLogger()
+    def enter(self, sink: logs.LogSink) -> None:
+        """Swap this environment into the process for one phase (INIT or an invocation) whose log is ``sink``."""
+        root = logging.root
+        manager = logging.Logger.manager
         boto3 = sys.modules.get("boto3")
-        self._saved = (os.environ, sys.stdout, sys.stderr, root.level, root.handlers,
+        enter_views()
+        self._token = set_environment(self)
+        self._saved = (sys.stdout, sys.stderr, root.level, root.handlers, manager.loggerDict,
                        getattr(boto3, "DEFAULT_SESSION", None), boto3, self._chdir_in(), sys.path, tempfile.tempdir)
         sys.path = list(sys.path)  # what the function does to sys.path stays with this call
         tempfile.tempdir = self.tmp_dir  # the tempfile module caches its folder; this environment has its own /tmp
         self.guard.enter()
         if self.modules is not None:
             self.modules.enter(fresh=self._fresh)
+        if self._fresh:
+            self._loggers = _shared_loggers(manager.loggerDict)
         self._fresh = False
-        os.environ = self.environ
-        sys.stdout = sys.stderr = stream
+        self.stream.sink = sink
         self.log_handler.sink = sink
         root.handlers = self._root_handlers
         root.level = self._root_level
+        manager.loggerDict = self._loggers  # its own named loggers, as in its own interpreter
         if boto3 is not None:
             if self._boto3_view is None:
                 self._boto3_view = NamespaceView(boto3.__dict__)
@@ -105,31 +118,37 @@ class ExecutionEnvironment:
         saved, self._saved = self._saved, None
         if saved is None:
             return
-        environ, stdout, stderr, level, handlers, session, boto3, cwd, path, tempdir = saved
-        root = logging.getLogger()
+        stdout, stderr, level, handlers, loggers, session, boto3, cwd, path, tempdir = saved
+        root = logging.root
+        manager = logging.Logger.manager
         # Whatever the function did to these stays with its environment, as it would in its own process.
         self._root_level, self._root_handlers = root.level, root.handlers
         root.level, root.handlers = level, handlers
+        self._loggers, manager.loggerDict = manager.loggerDict, loggers
         if boto3 is not None:
             self._boto3_session = boto3.DEFAULT_SESSION
             boto3.DEFAULT_SESSION = session
             self._boto3_view.exit()
+        self.stream.flush()
+        self.stream.sink = None
         self.log_handler.sink = None
         sys.stdout, sys.stderr = stdout, stderr
-        if os.environ is not self.environ and isinstance(os.environ, dict):
-            self.environ = os.environ
-        os.environ = environ
+        if os.environ is not ENVIRON and isinstance(os.environ, dict):
+            self.environ = os.environ  # the function replaced os.environ with a dict of its own
+            os.environ = ENVIRON
         if self.modules is not None:
             self.modules.exit()
         sys.path = path
         tempfile.tempdir = tempdir
-        self.guard.exit()
+        threads_left = self.guard.exit()
         if cwd is not None:
             try:
                 if os.getcwd() != cwd:
                     os.chdir(cwd)
             except OSError:
                 os.chdir(cwd)
+        reset_environment(self._token)
+        exit_views(keep=threads_left)
 
     def _chdir_in(self) -> str | None:
         """The caller's working directory; the function runs in its task root (/var/task on AWS)."""
@@ -188,6 +207,15 @@ class ExecutionEnvironment:
         if self.modules is not None:
             self.modules.modules.clear()
         self._tmp.cleanup()
+
+
+def _shared_loggers(registry: dict) -> dict:
+    """A new environment's registry of named loggers: empty but for the loggers of the libraries every environment
+    shares (boto3, botocore: the runtime's SDK), which their modules hold already."""
+    from .isolation import _shared_top_levels
+
+    shared = _shared_top_levels()
+    return {name: logger for name, logger in registry.items() if name.partition(".")[0] in shared}
 
 
 def measure(fn: Callable[[], Any], trace: bool = True) -> tuple[Any, int]:

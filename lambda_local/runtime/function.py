@@ -100,7 +100,7 @@ class FunctionConfig:
             "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
             "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
             "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
-            "LAMBDA_TASK_ROOT": "/var/task",
+            "LAMBDA_TASK_ROOT": self.task_root or "/var/task",  # where the code is: files open relative to it
             "LAMBDA_RUNTIME_DIR": "/var/runtime",
             "LANG": "en_US.UTF-8",
             "PATH": "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",

@@ -5,11 +5,46 @@ from __future__ import annotations
 from . import errors
 from .environment import ExecutionEnvironment
 
-__all__ = ["EnvironmentPool"]
+__all__ = ["EnvironmentPool", "Lease"]
+
+
+class Lease:
+    """One environment lent to one invocation: ``with pool.lease(config, credentials) as lease``. Set ``discard``
+    to have it reset (not returned warm) at the end.
+
+    Acquiring and releasing are one construct (as LocalStack's assignment service lends environments with a context
+    manager): an exception inside the block, from the function's machinery or from anything else, gives the
+    environment back once and discards it, so the count of requests in flight stays exact.
+    """
+
+    __slots__ = ("pool", "config", "credentials", "env", "cold", "discard")
+
+    def __init__(self, pool: "EnvironmentPool", config, credentials: dict[str, str]):
+        self.pool, self.config, self.credentials = pool, config, credentials
+        self.env: ExecutionEnvironment | None = None
+        self.cold = False
+        self.discard = False
+
+    def __enter__(self) -> "Lease":
+        pool = self.pool
+        with pool.service.lock:
+            self.env, self.cold = pool.acquire(self.config, self.credentials)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.discard = True
+        with self.pool.service.lock:
+            self.pool._release(self.env, self.discard)
 
 
 class EnvironmentPool:
-    """Environments of one function (all its versions); each serves one request at a time."""
+    """Environments of one function (all its versions); each serves one request at a time.
+
+    Concurrency is counted as AWS counts it even though environments take turns in this process (see
+    ``execution.ExecutionLock``): a request holds its environment, and counts in flight, from its lease to its
+    release; reserved and account concurrency throttle on that count.
+    """
 
     def __init__(self, service):
         self.service = service
@@ -31,7 +66,7 @@ class EnvironmentPool:
         return list(self.environments)
 
     def acquire(self, config, credentials: dict[str, str]) -> tuple[ExecutionEnvironment, bool]:
-        """A warm environment for ``config`` if one is idle (a warm start), or a new one (a cold start).
+        """A warm environment for ``config`` (used through :meth:`lease`) if one is idle (a warm start), or a new one (a cold start).
 
         Raises a throttle (``TooManyRequestsException``) when reserved or account concurrency is used up.
         """
@@ -62,6 +97,11 @@ class EnvironmentPool:
         self.environments.append(env)
         return env, True
 
+    def lease(self, config, credentials: dict[str, str]) -> Lease:
+        """Lend an environment for one invocation (a context manager): it is given back exactly once, however the
+        invocation ends. Entering raises a throttle when concurrency is used up."""
+        return Lease(self, config, credentials)
+
     def create(self, config, credentials: dict[str, str]) -> ExecutionEnvironment:
         """A new, idle environment (for provisioned concurrency: initialised before any request)."""
         service = self.service
@@ -69,7 +109,7 @@ class EnvironmentPool:
         self.environments.append(env)
         return env
 
-    def release(self, env: ExecutionEnvironment, discard: bool = False) -> None:
+    def _release(self, env: ExecutionEnvironment, discard: bool = False) -> None:
         env.busy = False
         self.service.in_flight -= 1
         env.last_used = self.service.clock.time()
