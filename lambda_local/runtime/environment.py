@@ -49,8 +49,10 @@ class ExecutionEnvironment:
     """
 
     def __init__(self, config, environment_id: str, created_at: float, credentials: dict[str, str],
-                 clock: Callable[[], float] | None = None):
+                 clock: Callable[[], float] | None = None, tmp: tempfile.TemporaryDirectory | None = None):
         self.config = config
+        self._credentials = credentials
+        self._clock = clock
         self.id = environment_id
         self.created_at = created_at
         self.last_used = created_at
@@ -65,7 +67,7 @@ class ExecutionEnvironment:
         self.init_type = "on-demand"
         self.log_stream_name = logs.log_stream_name(
             datetime.fromtimestamp(created_at, timezone.utc), config.version, environment_id)
-        self._tmp = tempfile.TemporaryDirectory(prefix=f"lambda-local-{config.function_name[:20]}-")
+        self._tmp = tmp or tempfile.TemporaryDirectory(prefix=f"lambda-local-{config.function_name[:20]}-")
         self.tmp_dir = self._tmp.name
         self.environ = config.environ_for(self, credentials)
         # A handler passed as a Python callable lives in the caller's modules: nothing of its own to isolate.
@@ -77,6 +79,7 @@ class ExecutionEnvironment:
         self._loggers: dict = {}
         self._token = None
         self.chain: object = None  # the recursion chain of the invocation running (set by the Lambda service)
+        self.threads: list = []  # threads its code started and left running
         self._root_level = config.root_log_level()
         self._root_handlers = [self.log_handler]
         self._boto3_session = None
@@ -141,6 +144,8 @@ class ExecutionEnvironment:
         sys.path = path
         tempfile.tempdir = tempdir
         threads_left = self.guard.exit()
+        if threads_left:
+            self.threads += threads_left
         if cwd is not None:
             try:
                 if os.getcwd() != cwd:
@@ -148,7 +153,7 @@ class ExecutionEnvironment:
             except OSError:
                 os.chdir(cwd)
         reset_environment(self._token)
-        exit_views(keep=threads_left)
+        exit_views(keep=bool(threads_left))
 
     def _chdir_in(self) -> str | None:
         """The caller's working directory; the function runs in its task root (/var/task on AWS)."""
@@ -201,12 +206,45 @@ class ExecutionEnvironment:
         which would inflate Duration): the first invocations of an environment and then every TRACE_EVERY-th."""
         return self.invocations < 3 or self.invocations % TRACE_EVERY == 0
 
+    @property
+    def initialised(self) -> bool:
+        """Whether INIT has run in this runtime (False for a new environment, and after a reset)."""
+        return self.handler is not None
+
+    def restarted(self) -> "ExecutionEnvironment":
+        """The same environment after a reset (a timeout, a crash): a fresh runtime process — INIT runs again, with
+        new modules, loggers and state — in the same sandbox: the same id, log stream and ``/tmp``. This object, the
+        old process, stops for good: a thread it left running writes nowhere from now on."""
+        fresh = ExecutionEnvironment(self.config, self.id, self.created_at, self._credentials, self._clock, self._tmp)
+        fresh.last_used, fresh.invocations, fresh.init_type = self.last_used, self.invocations, self.init_type
+        fresh.provisioned = self.provisioned
+        fresh.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] = self.init_type
+        self._tmp = None
+        self.discard()
+        return fresh
+
     def discard(self) -> None:
         """SHUTDOWN: the environment will never run again; its scratch folder goes."""
         self.alive = False
+        self.stream.sink = None
+        self.log_handler.sink = None
+        _stop_threads(self.threads)  # the runtime process ends, and its threads with it
         if self.modules is not None:
             self.modules.modules.clear()
-        self._tmp.cleanup()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+def _stop_threads(threads: list) -> None:
+    """End the threads a discarded environment left running, as its process would end (SystemExit ends a thread
+    quietly); a thread that swallows it keeps running, cut off from every log."""
+    from .execution import RuntimeStopped
+    from .timeouts import _async_raise
+
+    for thread in threads:
+        if thread.is_alive():
+            _async_raise(thread.ident, RuntimeStopped)
+    threads.clear()
 
 
 def _shared_loggers(registry: dict) -> dict:

@@ -208,10 +208,21 @@ def exit_views(keep: bool = False) -> None:
 _thread_start = threading.Thread.start
 
 
+class RuntimeStopped(SystemExit):
+    """Sent into a thread whose environment's runtime process ended (a reset, a shutdown): the thread ends quietly."""
+
+
 def _start_in_environment(self, *args, **kwargs):
     if _environment.get() is not None:
         context = contextvars.copy_context()
         run = self.run
-        self.run = lambda: context.run(run)
+
+        def run_in_environment():
+            try:
+                context.run(run)
+            except RuntimeStopped:
+                pass
+
+        self.run = run_in_environment
     return _thread_start(self, *args, **kwargs)
 

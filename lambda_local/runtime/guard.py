@@ -126,8 +126,8 @@ class ProcessGuard:
             signal.signal, signal.alarm, signal.setitimer = _own_signal, _own_alarm, _own_setitimer
         self.builtins_view.enter()
 
-    def exit(self) -> bool:
-        """Leave; True when the function left threads of its own running."""
+    def exit(self) -> list[threading.Thread]:
+        """Leave; returns the threads the function started and left running."""
         self.builtins_view.exit()
         os._exit = self._os_exit
         if self._signals is not None:
@@ -144,4 +144,6 @@ class ProcessGuard:
                     sys.modules[name] = module
         # Threads it started and left running freeze with the environment (as on AWS): they belong to it, so what
         # they print goes into its stream, which writes nowhere while it is not running.
-        return len(threading._active) > len(self._threads)
+        if len(threading._active) <= len(self._threads):
+            return []
+        return [thread for ident, thread in list(threading._active.items()) if ident not in self._threads]

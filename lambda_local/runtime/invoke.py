@@ -88,7 +88,7 @@ def _run(service, lease, request: InvokeRequest, invocation_type: str) -> tuple[
     if init_log is not None:
         init_log.close()
     log.close()
-    lease.discard = result.reset or (init is not None and init.failed)
+    lease.reset = result.reset or (init is not None and init.failed)
     return _finish(service, lease, request, invocation_type, started_at, init, result, init_log, log)
 
 
@@ -135,7 +135,7 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
     init_ms = env.init_duration_ms if cold else None
     billed = billing.billed_duration_ms(result.duration_ms, init_ms)
     max_used = env.memory_used_mb(result.peak_bytes)
-    status = "timeout" if result.timed_out else ("error" if lease.discard else None)
+    status = "timeout" if result.timed_out else ("error" if lease.reset else None)
     now_ms = service.clock_ms()
     start_ms = int(started_at * 1000)
     init_events = ([logs.LogEvent(start_ms, logs.init_start_line(config.runtime, config.region))] + init_log.events

@@ -9,20 +9,22 @@ __all__ = ["EnvironmentPool", "Lease"]
 
 
 class Lease:
-    """One environment lent to one invocation: ``with pool.lease(config, credentials) as lease``. Set ``discard``
-    to have it reset (not returned warm) at the end.
+    """One environment lent to one invocation: ``with pool.lease(config, credentials) as lease``. Set ``reset`` when
+    the runtime must restart (a timeout, a crash, a failed INIT: the next request runs INIT again in the same
+    environment, whose ``/tmp`` stays, as on AWS); ``discard`` to shut the environment down.
 
     Acquiring and releasing are one construct (as LocalStack's assignment service lends environments with a context
     manager): an exception inside the block, from the function's machinery or from anything else, gives the
     environment back once and discards it, so the count of requests in flight stays exact.
     """
 
-    __slots__ = ("pool", "config", "credentials", "env", "cold", "discard")
+    __slots__ = ("pool", "config", "credentials", "env", "cold", "reset", "discard")
 
     def __init__(self, pool: "EnvironmentPool", config, credentials: dict[str, str]):
         self.pool, self.config, self.credentials = pool, config, credentials
         self.env: ExecutionEnvironment | None = None
         self.cold = False
+        self.reset = False
         self.discard = False
 
     def __enter__(self) -> "Lease":
@@ -35,7 +37,7 @@ class Lease:
         if exc_type is not None:
             self.discard = True
         with self.pool.service.lock:
-            self.pool._release(self.env, self.discard)
+            self.pool._release(self.env, self.discard, self.reset)
 
 
 class EnvironmentPool:
@@ -88,7 +90,7 @@ class EnvironmentPool:
         if warm is not None:
             warm.busy = True
             service.in_flight += 1
-            return warm, False
+            return warm, not warm.initialised  # a reset environment runs INIT again
         if service.in_flight >= service.concurrency_limit:
             raise errors.throttled("ConcurrentInvocationLimitExceeded")
         env = ExecutionEnvironment(config, service.ids.hex32(), now, credentials, service.clock.time)
@@ -109,12 +111,16 @@ class EnvironmentPool:
         self.environments.append(env)
         return env
 
-    def _release(self, env: ExecutionEnvironment, discard: bool = False) -> None:
+    def _release(self, env: ExecutionEnvironment, discard: bool = False, reset: bool = False) -> None:
         env.busy = False
         self.service.in_flight -= 1
         env.last_used = self.service.clock.time()
         if discard:
             self._discard(env)
+        elif reset and env in self.environments:
+            # The runtime restarts in the same environment: a new process (the old one, and any thread it left
+            # running, is cut off for good), the same id, log stream and /tmp.
+            self.environments[self.environments.index(env)] = env.restarted()
 
     def _discard(self, env: ExecutionEnvironment) -> None:
         if env in self.environments:

@@ -254,9 +254,6 @@ class ThreadStopper:
 
     name = "thread"
 
-    def __init__(self, on_abandon: Callable[[], None] | None = None):
-        self.on_abandon = on_abandon
-
     def run(self, fn: Callable[[], Any], timeout_s: float, watchdog: Watchdog | None = None) -> Outcome:
         import contextvars
         import threading
@@ -296,6 +293,7 @@ class ThreadStopper:
                 if problem is not None:
                     break
         if ended.is_set():
+            worker.join()  # it has finished the code: only its exit is left
             return outcome
         with state:
             if fate["running"]:
@@ -304,8 +302,6 @@ class ThreadStopper:
                 _async_raise(worker.ident, type(problem) if problem is not None else FunctionTimeout)
         if problem is not None and ended.wait(1.0):
             return Outcome(error=problem)
-        if self.on_abandon is not None:
-            self.on_abandon()
         return Outcome(timed_out=problem is None, error=problem, abandoned=True)
 
 
