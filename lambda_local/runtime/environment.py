@@ -60,6 +60,7 @@ class ExecutionEnvironment:
         self.busy = False
         self.provisioned = False  # kept initialised by provisioned concurrency: never expires for idleness
         self.alive = True
+        self.initialised = False  # INIT has run in its runtime (False when new, and again after a reset)
         self.handler: Callable | None = None
         self.init_duration_ms: float | None = None
         self.init_memory_bytes = 0
@@ -205,11 +206,6 @@ class ExecutionEnvironment:
         """Whether this invocation's allocations are traced (tracemalloc slows allocation-heavy code several times,
         which would inflate Duration): the first invocations of an environment and then every TRACE_EVERY-th."""
         return self.invocations < 3 or self.invocations % TRACE_EVERY == 0
-
-    @property
-    def initialised(self) -> bool:
-        """Whether INIT has run in this runtime (False for a new environment, and after a reset)."""
-        return self.handler is not None
 
     def restarted(self) -> "ExecutionEnvironment":
         """The same environment after a reset (a timeout, a crash): a fresh runtime process — INIT runs again, with

@@ -54,6 +54,7 @@ class FunctionConfig:
     package_mb: float = 0.0  # zipped deployment package, for the cold-start model
     vpc: bool = False
     revision: str = ""
+    executor: Any = None  # the runtime that runs the code (executor.RuntimeExecutor); None: Python, in-process
 
     @property
     def function_arn(self) -> str:

@@ -44,8 +44,8 @@ def check_payload(payload: bytes, invocation_type: str):
 
 
 def executor_for(config) -> RuntimeExecutor:
-    """The runtime that runs ``config``'s code (only Python, in this process, for now)."""
-    return PYTHON
+    """The runtime that runs ``config``'s code: its own executor if it has one, else Python in this process."""
+    return config.executor or PYTHON
 
 
 def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "RequestResponse",
@@ -101,6 +101,7 @@ def _init(executor: RuntimeExecutor, env, log: logs.LogSink, stopper) -> PhaseRe
     """
     config = env.config
     result = executor.init(env, log, INIT_TIMEOUT_S, stopper)
+    env.initialised = not result.failed
     env.init_memory_bytes = result.peak_bytes
     env.init_duration_ms = result.duration_ms + coldstart.runtime_init_ms(config.runtime, vpc=config.vpc)
     return result
