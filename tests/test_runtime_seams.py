@@ -153,3 +153,19 @@ def test_a_stream_handler_made_at_init_keeps_writing_on_warm_invocations(tmp_pat
     logs = [fn.invoke({"n": n}).log for n in range(3)]
     for n, log in enumerate(logs):
         assert f"call {n}\n" in log and all(f"call {m}\n" not in log for m in range(3) if m != n)
+
+
+def test_init_duration_is_the_same_through_the_api_with_a_big_package_and_through_function(aws, create, tmp_path):
+    from conftest import invoke
+    from lambda_local.coldstart import runtime_init_ms
+
+    source = "import json\nCONFIG = json.loads('{\"a\": 1}')\ndef handler(e, c):\n    return CONFIG\n"
+    create("big", files={"lambda_function.py": source, "blob.bin": os.urandom(5 * 1024 * 1024)})
+    invoke("big")
+    through_api = aws.invocations[-1]
+    (tmp_path / "lambda_function.py").write_text(source)
+    direct = Function("lambda_function.handler", code=tmp_path).invoke({})
+    # Fetching and unpacking 5 MB happen before INIT, as on AWS: the platform's part is the runtime's start-up alone.
+    for record in (through_api, direct):
+        assert record.cold_start
+        assert record.init_duration_ms - record.extra["function_init_ms"] == pytest.approx(runtime_init_ms("python3.12"))
