@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from .. import logs
 from . import errors
-from .execution import ENVIRON, enter_views, exit_views, reset_environment, set_environment
+from .execution import ENVIRON, _environment, enter_views, exit_views
 from .guard import NamespaceView, ProcessGuard
 from .isolation import ModuleSpace
 
@@ -96,7 +96,7 @@ class ExecutionEnvironment:
         manager = logging.Logger.manager
         boto3 = sys.modules.get("boto3")
         enter_views()
-        self._token = set_environment(self)
+        self._token = _environment.set(self)
         self._saved = (sys.stdout, sys.stderr, root.level, root.handlers, manager.loggerDict,
                        getattr(boto3, "DEFAULT_SESSION", None), boto3, self._chdir_in(), sys.path, tempfile.tempdir)
         sys.path = list(sys.path)  # what the function does to sys.path stays with this call
@@ -133,7 +133,6 @@ class ExecutionEnvironment:
             self._boto3_session = boto3.DEFAULT_SESSION
             boto3.DEFAULT_SESSION = session
             self._boto3_view.exit()
-        self.stream.flush()
         self.stream.sink = None
         self.log_handler.sink = None
         sys.stdout, sys.stderr = stdout, stderr
@@ -153,7 +152,7 @@ class ExecutionEnvironment:
                     os.chdir(cwd)
             except OSError:
                 os.chdir(cwd)
-        reset_environment(self._token)
+        _environment.reset(self._token)
         exit_views(keep=bool(threads_left))
 
     def _chdir_in(self) -> str | None:

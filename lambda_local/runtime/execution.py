@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextvars
 import io
+import os
+import sys
 import threading
 from collections.abc import MutableMapping
 from typing import Any
@@ -163,9 +165,6 @@ _kept = False
 
 def enter_views() -> None:
     """Put the views in place (the outermost running function does; nested ones find them there)."""
-    import os
-    import sys
-
     global _depth
     if _depth == 0 or sys.stdout is not STDOUT:
         if sys.stdout is not STDOUT:
@@ -177,7 +176,8 @@ def enter_views() -> None:
         if os.environ is not ENVIRON:
             ENVIRON.host = os.environ
             os.environ = ENVIRON
-        threading.Thread.start = _start_in_environment
+        if threading.Thread.start is not _start_in_environment:
+            threading.Thread.start = _start_in_environment  # once: it changes nothing for the caller's threads
     _depth += 1
 
 
@@ -185,14 +185,10 @@ def exit_views(keep: bool = False) -> None:
     """Take the views out again when the outermost function ends. ``keep``: a function left threads running; the
     views stay, so those threads keep writing into their own (frozen) environment, never into the caller's output
     or variables."""
-    import os
-    import sys
-
     global _depth, _kept
     _depth = max(_depth - 1, 0)
     if _depth:
         return
-    threading.Thread.start = _thread_start
     _kept = _kept or keep  # once threads were left behind, they may write at any time: the views stay for good
     if _kept:
         return

@@ -100,10 +100,22 @@ def _current_guard():
     return getattr(env, "guard", None)
 
 
+_installed = False
+
+
+def _install_signal_views() -> None:
+    """Once: ``signal.signal``, ``signal.alarm`` and ``signal.setitimer`` become views that behave as before for
+    the caller's code and keep SIGALRM from a function's code (cheaper than swapping them at every invocation)."""
+    global _installed
+    if not _installed and _real["setitimer"] is not None:
+        signal.signal, signal.alarm, signal.setitimer = _own_signal, _own_alarm, _own_setitimer
+    _installed = True
+
+
 class ProcessGuard:
     """Entered and exited around every invocation of one environment."""
 
-    __slots__ = ("builtins_view", "_threads", "_os_exit", "alarm_handler", "_signals")
+    __slots__ = ("builtins_view", "_threads", "_os_exit", "alarm_handler")
 
     _modules_snapshot: dict = {}
 
@@ -112,7 +124,7 @@ class ProcessGuard:
         self._threads: set[int] = set()
         self._os_exit = None
         self.alarm_handler: object = signal.SIG_DFL
-        self._signals: tuple | None = None
+        _install_signal_views()
 
     def enter(self) -> None:
         modules = sys.modules
@@ -121,18 +133,12 @@ class ProcessGuard:
         self._threads = set(threading._active)
         self._os_exit = os._exit
         os._exit = _exit_instead
-        self._signals = (signal.signal, signal.alarm, signal.setitimer) if hasattr(signal, "setitimer") else None
-        if self._signals is not None:
-            signal.signal, signal.alarm, signal.setitimer = _own_signal, _own_alarm, _own_setitimer
         self.builtins_view.enter()
 
     def exit(self) -> list[threading.Thread]:
         """Leave; returns the threads the function started and left running."""
         self.builtins_view.exit()
         os._exit = self._os_exit
-        if self._signals is not None:
-            signal.signal, signal.alarm, signal.setitimer = self._signals
-            self._signals = None
         snapshot = ProcessGuard._modules_snapshot
         if len(sys.modules) < len(snapshot):  # the function may have deleted modules the caller relies on
             from .isolation import _is_shared
