@@ -196,6 +196,31 @@ def init_start_line(runtime: str, region: str) -> str:
             f"Runtime Version ARN: arn:aws:lambda:{region}::runtime:{digest}")
 
 
+# With LoggingConfig.LogFormat JSON the platform writes JSON records instead of text lines, each at a level that
+# SystemLogLevel filters (DEBUG < INFO < WARN): platform.initStart, platform.start and platform.report at INFO,
+# platform.runtimeDone (where the text format has END) at DEBUG. Shapes: the Telemetry API's event schema.
+SYSTEM_LEVELS = {"DEBUG": 10, "INFO": 20, "WARN": 30}
+
+
+def platform_record(timestamp_ms: int, event_type: str, record: dict) -> str:
+    """One platform event as the JSON log format writes it."""
+    when = datetime.fromtimestamp(timestamp_ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return json.dumps({"time": when, "type": event_type, "record": record})
+
+
+def platform_report(request_id: str, duration_ms: float, billed_ms: int, memory_mb: int, max_used_mb: int,
+                    init_duration_ms: float | None, status: str, error_type: str | None) -> dict:
+    """The record of a platform.report event (the JSON format's REPORT)."""
+    metrics = {"durationMs": round(duration_ms, 2), "billedDurationMs": billed_ms, "memorySizeMB": memory_mb,
+               "maxMemoryUsedMB": max_used_mb}
+    if init_duration_ms is not None:
+        metrics["initDurationMs"] = round(init_duration_ms, 2)
+    record = {"requestId": request_id, "metrics": metrics, "status": status}
+    if error_type:
+        record["errorType"] = error_type
+    return record
+
+
 def start_line(request_id: str, version: str) -> str:
     return f"START RequestId: {request_id} Version: {version}"
 

@@ -253,6 +253,7 @@ class Sandbox:
             task_root=task_root, layer_dirs=layer_dirs,
             log_format=logging_config.get("LogFormat", "Text"),
             application_log_level=logging_config.get("ApplicationLogLevel"),
+            system_log_level=logging_config.get("SystemLogLevel"), log_group=logging_config.get("LogGroup"),
             package_mb=len(fn.code_bytes or b"") / (1024 * 1024),
             vpc=bool((getattr(fn, "_vpc_config", None) or {}).get("SubnetIds")))
         config.revision = hashlib.sha1(json.dumps(

@@ -169,3 +169,43 @@ def test_init_duration_is_the_same_through_the_api_with_a_big_package_and_throug
     for record in (through_api, direct):
         assert record.cold_start
         assert record.init_duration_ms - record.extra["function_init_ms"] == pytest.approx(runtime_init_ms("python3.12"))
+
+
+def test_logging_config_json_writes_platform_records_and_filters_by_level():
+    def handler(event, context):
+        logging.getLogger("app").debug("a detail")
+        logging.getLogger("app").info("an info")
+        print("plain print")
+        return "ok"
+
+    records = lambda result: [json.loads(line) for line in result.log.splitlines() if line.startswith("{")]  # noqa
+    default = Function(handler, name="json-default", log_format="JSON").invoke({})
+    kinds = [r.get("type") or r["level"] for r in records(default)]
+    # JSON alone: application logs at INFO (the default ApplicationLogLevel), platform records at INFO.
+    assert kinds == ["platform.initStart", "platform.start", "INFO", "platform.report"]
+    report = records(default)[-1]["record"]
+    assert report["requestId"] == default.request_id and report["status"] == "success"
+    assert report["metrics"]["billedDurationMs"] == default.billed_duration_ms and "initDurationMs" in report["metrics"]
+    assert "plain print" in default.log and default.report == json.dumps(records(default)[-1])
+    verbose = Function(handler, name="json-debug", log_format="JSON", log_level="DEBUG",
+                       system_log_level="DEBUG").invoke({})
+    assert [r.get("type") or r["level"] for r in records(verbose)] == [
+        "platform.initStart", "platform.start", "DEBUG", "INFO", "platform.runtimeDone", "platform.report"]
+    quiet = Function(handler, name="json-warn", log_format="JSON", log_level="ERROR", system_log_level="WARN")
+    assert records(quiet.invoke({})) == [] and "plain print" in quiet.invocations[-1].log
+    text = Function(handler, name="text").invoke({})  # Text: the runtime's root logger stays at WARNING
+    assert "an info" not in text.log and text.log.splitlines()[-1].startswith("REPORT RequestId: ")
+
+
+def test_logging_config_log_group_through_the_api(aws, create):
+    from conftest import invoke
+
+    create("grouped", "def handler(e, c):\n    print('to my group')\n    return 1\n",
+           LoggingConfig={"LogFormat": "Text", "LogGroup": "/custom/orders"})
+    response, _ = invoke("grouped")
+    assert response["StatusCode"] == 200
+    logs_client = __import__("boto3").client("logs")
+    streams = logs_client.describe_log_streams(logGroupName="/custom/orders")["logStreams"]
+    events = logs_client.get_log_events(logGroupName="/custom/orders",
+                                        logStreamName=streams[0]["logStreamName"])["events"]
+    assert any(e["message"] == "to my group" for e in events)

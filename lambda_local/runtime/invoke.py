@@ -143,13 +143,10 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
     status = "timeout" if result.timed_out else ("error" if lease.reset else None)
     now_ms = service.clock_ms()
     start_ms = int(started_at * 1000)
-    init_events = ([logs.LogEvent(start_ms, logs.init_start_line(config.runtime, config.region))] + init_log.events
-                   if cold else [])
-    events = (init_events + [logs.LogEvent(start_ms, logs.start_line(request_id, config.version))] + log.events
-              + [logs.LogEvent(now_ms, logs.end_line(request_id)),
-                 logs.LogEvent(now_ms, logs.report_line(request_id, result.duration_ms, billed, config.memory_size,
-                                                        max_used, init_ms, status,
-                                                        error_type if status == "error" else None))])
+    report = (request_id, result.duration_ms, billed, config.memory_size, max_used, init_ms)
+    init_start, start, end = _frame(env, cold, start_ms, now_ms, request_id, report, status,
+                                    error_type if status == "error" else None)
+    events = init_start + (init_log.events if cold else []) + start + log.events + end
     record = Invocation(
         function_name=config.function_name, request_id=request_id, cold_start=cold,
         init_duration_ms=init_ms, duration_ms=result.duration_ms, billed_duration_ms=billed,
@@ -164,6 +161,34 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
         environment_id=env.id, log_stream_name=env.log_stream_name, timestamp=started_at,
         timed_out=result.timed_out, extra={"function_init_ms": init.duration_ms} if cold else {})
     return record, events
+
+
+def _frame(env, cold: bool, start_ms: int, now_ms: int, request_id: str, report: tuple, status: str | None,
+           error_type: str | None) -> tuple[list, list, list]:
+    """The platform's own lines around an invocation: (before INIT, at START, at the end). Text lines
+    (INIT_START, START, END, REPORT), or with LoggingConfig.LogFormat JSON the platform's JSON records, filtered by
+    SystemLogLevel."""
+    config, event = env.config, logs.LogEvent
+    if config.log_format != "JSON":
+        return ([event(start_ms, logs.init_start_line(config.runtime, config.region))] if cold else [],
+                [event(start_ms, logs.start_line(request_id, config.version))],
+                [event(now_ms, logs.end_line(request_id)), event(now_ms, logs.report_line(*report, status, error_type))])
+    level = logs.SYSTEM_LEVELS.get((config.system_log_level or "INFO").upper(), 20)
+    info, debug = level <= 20, level <= 10
+    done = status or "success"
+    runtime_version = logs.init_start_line(config.runtime, config.region).split("\t")
+    init_start = [event(start_ms, logs.platform_record(start_ms, "platform.initStart", {
+        "initializationType": env.init_type, "phase": "init",
+        "runtimeVersion": runtime_version[0].removeprefix("INIT_START Runtime Version: "),
+        "runtimeVersionArn": runtime_version[1].removeprefix("Runtime Version ARN: ")}))] if cold and info else []
+    start = [event(start_ms, logs.platform_record(start_ms, "platform.start", {
+        "requestId": request_id, "version": config.version}))] if info else []
+    end = ([event(now_ms, logs.platform_record(now_ms, "platform.runtimeDone", {
+        "requestId": request_id, "status": done}))] if debug else [])
+    if info:
+        end.append(event(now_ms, logs.platform_record(now_ms, "platform.report",
+                                                      logs.platform_report(*report, done, error_type))))
+    return init_start, start, end
 
 
 def _error_payload(error_type: str, message: str, request_id: str, stack: list[str] | None) -> bytes:
