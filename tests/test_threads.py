@@ -217,3 +217,23 @@ def handler(event, context):
     # 8 chains of 6 invocations each: far more than 16 in all, yet no chain reaches Lambda's recursion limit.
     assert _fan_out(8, call) == [(None, "bottom")] * 8
     assert client.invoke(FunctionName="self_caller", Payload=b'{"depth": 1}')["StatusCode"] == 200
+
+
+def test_function_url_requests_from_many_threads_each_get_their_own_response(aws, create):
+    create("web", """
+import json
+def handler(event, context):
+    print("path", event["rawPath"])
+    return {"statusCode": 200, "body": json.dumps({"path": event["rawPath"], "id": context.aws_request_id})}
+""")
+    client = boto3.client("lambda")
+    url = client.create_function_url_config(FunctionName="web", AuthType="NONE")["FunctionUrl"]
+    client.add_permission(FunctionName="web", StatementId="public", Action="lambda:InvokeFunctionUrl",
+                          Principal="*", FunctionUrlAuthType="NONE")
+    responses = _fan_out(THREADS, lambda i: aws.http("GET", f"{url}item/{i}"))
+    assert [r.json()["path"] for r in responses] == [f"/item/{i}" for i in range(THREADS)]
+    by_id = {r.request_id: r for r in aws.invocations if r.function_name == "web"}
+    assert len(by_id) == THREADS
+    for response in responses:
+        record = by_id[response.json()["id"]]
+        assert f"path {response.json()['path']}" in record.log.splitlines()
