@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 
-from .. import billing, coldstart, logs
+from .. import billing, coldstart, logs, quotas
 from . import errors
 from .executor import InvokeRequest, PhaseResult, RuntimeExecutor
 from .invocation import Invocation
@@ -24,7 +24,7 @@ from .timeouts import stopper_for
 
 __all__ = ["invoke", "initialize", "check_payload", "marshal"]
 
-INIT_TIMEOUT_S = 10.0  # the on-demand INIT phase limit
+INIT_TIMEOUT_S = quotas.INIT_TIMEOUT_S
 PYTHON = PythonExecutor()
 
 
@@ -51,8 +51,11 @@ def executor_for(config) -> RuntimeExecutor:
 def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "RequestResponse",
            client_context: dict | None = None, cognito_identity: dict | None = None,
            invoked_arn: str | None = None, credentials: dict[str, str] | None = None,
-           chain: object = None) -> Invocation:
+           chain: object = None, request_id: str | None = None) -> Invocation:
     """Run one invocation of ``config`` with the raw request ``payload``; returns its record.
+
+    ``request_id`` is given when the invocation continues an earlier request (an asynchronous retry keeps the id of
+    its first attempt, as on AWS); otherwise a new one is made. ``chain`` is the recursion chain it belongs to.
 
     Raises :class:`~lambda_local.runtime.errors.ServiceError` when AWS would refuse the call itself (payload too
     large or not JSON, throttled).
@@ -64,7 +67,7 @@ def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "Req
         turn.acquire(env)  # (inline rather than `with service.turn(env)`: this is the warm path's hottest part)
         try:
             env.chain = chain
-            request = InvokeRequest(request_id=service.ids.request_id(), payload=payload, event=event,
+            request = InvokeRequest(request_id=request_id or service.ids.request_id(), payload=payload, event=event,
                                     invoked_function_arn=invoked_arn or config.function_arn,
                                     timeout_s=config.timeout, client_context=client_context,
                                     cognito_identity=cognito_identity)
