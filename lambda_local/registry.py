@@ -76,6 +76,7 @@ class FunctionRegistry:
             task_root=task_root, layer_dirs=layer_dirs,
             log_format=logging_config.get("LogFormat", "Text"),
             application_log_level=logging_config.get("ApplicationLogLevel"),
+            system_log_level=logging_config.get("SystemLogLevel"), log_group=logging_config.get("LogGroup"),
             package_mb=len(fn.code_bytes or b"") / (1024 * 1024),
             vpc=bool((getattr(fn, "_vpc_config", None) or {}).get("SubnetIds")))
         config.revision = hashlib.sha1(json.dumps(
@@ -85,15 +86,21 @@ class FunctionRegistry:
         return config
 
     def _unzip(self, data: bytes, key: str) -> tuple[str, int]:
+        """The package unpacked once (before INIT, as Lambda fetches and unpacks it): extracted into a folder of its
+        own, then renamed into place, so threads invoking a new function at once never see half a package."""
         cached = self._unzipped.get(key)
         if cached is not None:
             return cached
         target = os.path.join(self._root, hashlib.sha1(key.encode()).hexdigest()[:16])
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             size = sum(info.file_size for info in archive.infolist())
-            archive.extractall(target)
-        self._unzipped[key] = (target, size)
-        return target, size
+            staging = tempfile.mkdtemp(prefix=".unzip-", dir=self._root)
+            archive.extractall(staging)
+        try:
+            os.rename(staging, target)
+        except OSError:  # another thread got there first: its copy is the same package
+            shutil.rmtree(staging, ignore_errors=True)
+        return self._unzipped.setdefault(key, (target, size))
 
     def _layer_dir(self, fn, arn: str) -> str:
         layer = state.layer_version_or_none(fn.account_id, fn.region, arn)

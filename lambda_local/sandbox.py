@@ -133,11 +133,11 @@ class Sandbox:
             return None
         invoked_arn = config.function_arn + (f":{qualifier}" if qualifier else "")
         credentials = iam.credentials_for(config.role, config.function_name, config.account_id, self.enforce_iam)
-        with self.dispatch.invocation(chain):
+        with self.dispatch.invocation(chain) as running:
             try:
                 return _invoke(self.service, pool, config, payload, invocation_type=invocation_type,
                                client_context=client_context, invoked_arn=invoked_arn, credentials=credentials,
-                               request_id=request_id)
+                               request_id=request_id, chain=running)
             except ServiceError as error:
                 if error.status == 429:
                     metrics.throttled(config, self.clock.time())
