@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone

@@ -4,17 +4,14 @@ output and recursion chain; the concurrency accounting is what AWS would show.""
 
 import json
 import os
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from lambda_local import Function
-from conftest import invoke
 
 THREADS = 16
 

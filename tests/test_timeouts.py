@@ -131,6 +131,10 @@ def test_the_monitoring_stopper_needs_no_threads_or_signals():
             pass
 
     assert stopper.run(spin, 0.2).timed_out
+
+    def _loop(event, context):
+        spin()
+
     fn = Function(_loop, timeout=1)
     fn._service.stopper = "monitoring"
     try:

@@ -175,7 +175,7 @@ def enter_views() -> None:
             sys.stderr = STDERR
         if os.environ is not ENVIRON:
             ENVIRON.host = os.environ
-            os.environ = ENVIRON
+            os.environ = ENVIRON  # noqa: B003 - swapping the mapping object itself, on purpose
         if threading.Thread.start is not _start_in_environment:
             threading.Thread.start = _start_in_environment  # once: it changes nothing for the caller's threads
     _depth += 1
@@ -193,14 +193,14 @@ def exit_views(keep: bool = False) -> None:
     if _kept:
         return
     if os.environ is ENVIRON:
-        os.environ = ENVIRON.host
+        os.environ = ENVIRON.host  # noqa: B003 - the host's own mapping back
     if sys.stdout is STDOUT:
         sys.stdout = STDOUT.host
     if sys.stderr is STDERR:
         sys.stderr = STDERR.host
 
 
-# --- threads a function starts carry its environment -------------------------------------------------------------------
+# --- threads a function starts carry its environment ------------------------------------------------------------------
 _thread_start = threading.Thread.start
 
 

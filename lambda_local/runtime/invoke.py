@@ -175,7 +175,8 @@ def _frame(env, cold: bool, start_ms: int, now_ms: int, request_id: str, report:
     if config.log_format != "JSON":
         return ([event(start_ms, logs.init_start_line(config.runtime, config.region))] if cold else [],
                 [event(start_ms, logs.start_line(request_id, config.version))],
-                [event(now_ms, logs.end_line(request_id)), event(now_ms, logs.report_line(*report, status, error_type))])
+                [event(now_ms, logs.end_line(request_id)),
+                 event(now_ms, logs.report_line(*report, status, error_type))])
     level = logs.SYSTEM_LEVELS.get((config.system_log_level or "INFO").upper(), 20)
     info, debug = level <= 20, level <= 10
     done = status or "success"

@@ -69,7 +69,8 @@ class EnvironmentPool:
         return list(self.environments)
 
     def acquire(self, config, credentials: dict[str, str]) -> tuple[ExecutionEnvironment, bool]:
-        """A warm environment for ``config`` (used through :meth:`lease`) if one is idle (a warm start), or a new one (a cold start).
+        """A warm environment for ``config`` (used through :meth:`lease`) if one is idle (a warm start), or a new one
+        (a cold start).
 
         Raises a throttle (``TooManyRequestsException``) when reserved or account concurrency is used up.
         """

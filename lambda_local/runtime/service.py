@@ -73,7 +73,7 @@ class LambdaService:
         return int(self.clock.time() * 1000)
 
     def turn(self, environment) -> "_Turn":
-        """``with service.turn(env)``: ``env`` runs; other environments wait (see :class:`~.execution.ExecutionLock`)."""
+        """``with service.turn(env)``: ``env`` runs; other environments wait (:class:`~.execution.ExecutionLock`)."""
         return _Turn(self.execution, environment)
 
     def record(self, invocation, config, environment, events) -> None:

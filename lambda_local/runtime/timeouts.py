@@ -116,7 +116,7 @@ def memory_watchdog(memory_size_mb: int, already_used_mb: int, traced: bool = Tr
     return check_resident
 
 
-# --- signals (the caller's main thread) --------------------------------------------------------------------------------
+# --- signals (the caller's main thread) -------------------------------------------------------------------------------
 _REFIRE_S = 0.05
 _WATCH_S = 0.01  # how often the memory watchdog looks
 
@@ -312,7 +312,7 @@ def _async_raise(thread_id: int | None, exc_type: type) -> None:
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc_type))
 
 
-# --- sys.monitoring (no threads, no signals) ---------------------------------------------------------------------------
+# --- sys.monitoring (no threads, no signals) --------------------------------------------------------------------------
 class MonitoringStopper:
     """A ``sys.monitoring`` callback (Python 3.12+) on every jump and call checks the deadline and raises there.
 
@@ -371,7 +371,7 @@ class MonitoringStopper:
         return outcome
 
 
-# --- choosing ------------------------------------------------------------------------------------------------------------
+# --- choosing ---------------------------------------------------------------------------------------------------------
 _signal_stopper: SignalStopper | None = None
 _CHOSEN = os.environ.get("LAMBDA_LOCAL_STOPPER") or None  # read once: os.environ is the function's while it runs
 
