@@ -360,7 +360,12 @@ def _validation(field: str, value: Any, constraint: str) -> Exception:
 
 
 class mock_aws:
-    """Mock AWS (moto) with Lambda functions that run in this process. A context manager and a decorator.
+    """Mock AWS (moto) with Lambda functions that run in this process. A drop-in for ``moto.mock_aws``.
+
+    Used as moto's is: a context manager (``with mock_aws() as aws:``), ``start()``/``stop()``, a function
+    decorator with or without parentheses (``@mock_aws``, ``@mock_aws(seed=1)``), or a class decorator (every
+    public method runs mocked; a ``setUp``/``setup_method`` runs in the same mocked account as its test, as moto
+    does). moto's ``config=`` is passed through to moto, except that Lambda never uses Docker here.
 
     Inside it: fake credentials and region ``us-east-1`` are set, the real ``~/.aws`` files are never read,
     ``boto3`` talks to moto, and functions you create with ``create_function`` (a Zip package, runtime
@@ -372,7 +377,15 @@ class mock_aws:
     concurrency; ``enforce_iam`` makes calls from handlers obey the execution role.
     """
 
-    def __init__(self, *, seed: int | None = None, start=None, idle_timeout: float = _service.DEFAULT_IDLE_TIMEOUT_S,
+    def __new__(cls, func=None, config=None, **options):
+        self = super().__new__(cls)
+        if func is None:
+            return self
+        self.__init__(config=config, **options)
+        return self(func)  # bare ``@mock_aws``: decorate at once, as moto does
+
+    def __init__(self, func=None, config: dict | None = None, *, seed: int | None = None, start=None,
+                 idle_timeout: float = _service.DEFAULT_IDLE_TIMEOUT_S,
                  concurrency_limit: int = _service.DEFAULT_CONCURRENCY_LIMIT, enforce_iam: bool = True,
                  region: str = "us-east-1"):
         from .clock import _to_epoch
@@ -380,19 +393,28 @@ class mock_aws:
         _to_epoch(start)  # a bad start time is refused here, with the caller's line in the traceback
         self._options = dict(seed=seed, start=start, idle_timeout=idle_timeout,
                              concurrency_limit=concurrency_limit, enforce_iam=enforce_iam, region=region)
+        self._config = _moto_config(config)
         self._stack: list[tuple] = []
 
     def __enter__(self) -> Sandbox:
-        import moto
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def start(self, reset: bool = True) -> Sandbox:
+        """Enter the mock without a ``with`` block (a notebook's first cell); ``stop()`` leaves it.
+
+        ``reset=False`` keeps moto's data from an earlier mock that stopped with ``remove_data=False`` (moto's
+        class decorator uses the pair to share a ``setUp``'s resources with its test)."""
 
         options = self._options
         saved_env = {k: os.environ.get(k) for k in (*_FAKE_CREDENTIALS, *_FAKE_FILES)}
         os.environ.update(_FAKE_CREDENTIALS)
         os.environ.update(_FAKE_FILES)
         os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = options["region"]
-        moto_mock = moto.mock_aws(config={"iam": {"load_aws_managed_policies": True},
-                                          "lambda": {"use_docker": False}})
-        moto_mock.start()
+        moto_mock = _moto_mock_aws(self._config)
+        moto_mock.start(reset=reset)
         if options["seed"] is not None:
             # moto's own ids (API ids, Function URL ids, message ids, mapping UUIDs) from the same seed, so a
             # notebook prints the same ARNs and URLs every run.
@@ -412,13 +434,17 @@ class mock_aws:
         self._stack.append((sandbox, moto_mock, saved_env, saved_session))
         return sandbox
 
-    def __exit__(self, *exc_info) -> None:
+    def stop(self, remove_data: bool = True) -> None:
+        """Leave the mock entered with ``start()``; ``remove_data=False`` keeps moto's data for a later
+        ``start(reset=False)``."""
+        if not self._stack:
+            raise RuntimeError("Called stop() before start().")
         sandbox, moto_mock, saved_env, saved_session = self._stack.pop()
         __import__("boto3").DEFAULT_SESSION = saved_session
         _active.remove(sandbox)
         _service.deactivate(sandbox.service)
         sandbox.close()
-        moto_mock.stop()
+        moto_mock.stop(remove_data=remove_data)
         iam.forget()
         for key, value in saved_env.items():
             if value is None:
@@ -426,17 +452,42 @@ class mock_aws:
             else:
                 os.environ[key] = value
 
-    def start(self) -> Sandbox:
-        """Enter the mock without a ``with`` block (a notebook's first cell); ``stop()`` leaves it."""
-        return self.__enter__()
+    def __call__(self, func, reset: bool = True, remove_data: bool = True):
+        """Decorate a function (it runs inside the mock) or a class (each of its test methods does)."""
+        import inspect
 
-    def stop(self) -> None:
-        self.__exit__(None, None, None)
+        if inspect.isclass(func):
+            # moto's own rules for which methods to wrap and when a setUp's data carries over to its test.
+            from moto.core.models import MockAWS
 
-    def __call__(self, func):
+            return MockAWS._decorate_class(self, func)
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            with self:
+            self.start(reset=reset)
+            try:
                 return func(*args, **kwargs)
+            finally:
+                self.stop(remove_data=remove_data)
 
         return wrapper
+
+
+_SANDBOX_CONFIG = {"iam": {"load_aws_managed_policies": True}, "lambda": {"use_docker": False}}
+
+
+def _moto_config(config: dict | None) -> dict:
+    """moto's configuration for the sandbox: the caller's ``config=`` over ours, section by section; Lambda never
+    uses Docker (functions run in this process)."""
+    merged = {section: dict(values) for section, values in _SANDBOX_CONFIG.items()}
+    for section, values in (config or {}).items():
+        merged[section] = {**merged.get(section, {}), **(values or {})}
+    merged["lambda"]["use_docker"] = False
+    return merged
+
+
+def _moto_mock_aws(config: dict):
+    """moto's own mock (never a replacement someone installed as ``moto.mock_aws``)."""
+    from moto.core.models import MockAWS
+
+    return MockAWS(config)

@@ -1,0 +1,156 @@
+"""moto's own Lambda tests as a conformance suite for ``lambda_local.mock_aws``.
+
+    python scripts/conformance.py [--jobs N] [--only PATH ...] [--keep]     (or: make conformance)
+
+Fetches the test modules from the sdist of the installed moto version (into ``.cache/conformance/``), and runs the
+Lambda tests and the Lambda integration tests of other services twice: against moto itself, and with
+``moto.mock_aws`` replaced by ``lambda_local.mock_aws(enforce_iam=False)``. It prints the tests that pass under
+moto but fail here (the goal: none) and the tests moto marks ``requires_docker`` that pass here, in-process.
+Exit status 1 when a test passes under moto and fails here.
+
+Needs the network once, to download the sdist from PyPI (``pip download``); later runs use the cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".cache" / "conformance"
+
+# moto's Lambda modules, and the modules of other services that exercise Lambda.
+SUITE = [
+    "tests/test_awslambda",
+    "tests/test_awslambda_simple",
+    "tests/test_s3/test_s3_lambda_integration.py",
+    "tests/test_s3/test_s3_eventbridge_integration.py",
+    "tests/test_sqs/test_sqs_integration.py",
+    "tests/test_logs/test_integration.py",
+    "tests/test_events/test_events_lambdatriggers_integration.py",
+    "tests/test_cloudformation/test_cloudformation_custom_resources.py",
+    "tests/test_stepfunctions/parser/test_stepfunctions_lambda_integration.py",
+    "tests/test_stepfunctions/parser/test_stepfunctions_lambda_retry_integration.py",
+    "tests/test_secretsmanager/test_rotate_simple_lambda.py",
+]
+# Modules where only some tests concern Lambda: (module, pattern of the test names to take).
+PARTIAL = [("tests/test_secretsmanager/test_secretsmanager.py", r"rotat")]
+
+
+def moto_tests(moto_version: str) -> Path:
+    """The extracted sdist of ``moto_version`` (downloaded once)."""
+    target = CACHE / f"moto-{moto_version}"
+    if (target / "tests" / "test_awslambda").is_dir():
+        return target
+    CACHE.mkdir(parents=True, exist_ok=True)
+    sdist = CACHE / f"moto-{moto_version}.tar.gz"
+    if not sdist.exists():
+        print(f"downloading the sdist of moto {moto_version} from PyPI ...", flush=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-binary", ":all:", "--no-deps",
+                        f"moto=={moto_version}", "-d", str(CACHE)], check=True)
+    prefix = f"moto-{moto_version}/"
+    with tarfile.open(sdist) as archive:
+        members = [m for m in archive.getmembers() if m.name.startswith(prefix + "tests/")]
+        for member in members:
+            member.name = member.name[len(prefix):]
+        archive.extractall(target, members=members, filter="data")
+    return target
+
+
+def selection(tests_root: Path, only: list[str] | None) -> list[str]:
+    if only:
+        return only
+    chosen = list(SUITE)
+    for module, pattern in PARTIAL:
+        source = (tests_root / module).read_text()
+        chosen += [f"{module}::{name}" for name in re.findall(r"^def (test_\w+)", source, re.M)
+                   if re.search(pattern, name)]
+    return chosen
+
+
+def run(mode: str, tests_root: Path, tests: list[str], jobs: int) -> tuple[dict, float]:
+    """Run ``tests`` under ``mode`` ('moto' or 'lambda_local'); returns {nodeid: record} and the wall time."""
+    results = CACHE / f"results-{mode}.json"
+    results.unlink(missing_ok=True)
+    env = {**os.environ, "CONFORMANCE_MODE": mode, "CONFORMANCE_RESULTS": str(results),
+           "PYTHONPATH": os.pathsep.join([str(tests_root), str(ROOT / "scripts"), str(ROOT),
+                                          os.environ.get("PYTHONPATH", "")]),
+           # moto's tests read these; no real account is ever reached.
+           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    command = [sys.executable, "-m", "pytest", *tests, "-p", "conformance_plugin", "-q", "-p", "no:cacheprovider",
+               "-o", "addopts=", "-o", "markers=requires_docker", "--rootdir", str(tests_root), "-c", os.devnull,
+               "-W", "ignore", "--tb=no", "-rN"]
+    if jobs > 1:
+        command += ["-n", str(jobs), "-p", "xdist"]
+    started = time.perf_counter()
+    print(f"running {len(tests)} paths under {mode} ...", flush=True)
+    subprocess.run(command, cwd=tests_root, env=env)
+    elapsed = time.perf_counter() - started
+    return (json.loads(results.read_text()) if results.exists() else {}), elapsed
+
+
+def compare(under_moto: dict, here: dict) -> dict:
+    def passed(records, node):
+        return records.get(node, {}).get("outcome") == "passed"
+
+    docker = {n for n, r in under_moto.items() if "requires_docker" in r["markers"]}
+    regressions = sorted(n for n in under_moto if passed(under_moto, n) and not passed(here, n))
+    return {
+        "tests": len(under_moto),
+        "passed_under_moto": sum(passed(under_moto, n) for n in under_moto),
+        "passed_here": sum(passed(here, n) for n in under_moto),
+        "passed_under_moto_failed_here": regressions,
+        "requires_docker": len(docker),
+        "requires_docker_passed_here": sorted(n for n in docker if passed(here, n)),
+        "failed_here_only_docker_under_moto": sorted(n for n in docker if not passed(here, n)),
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", "-n", type=int, default=1, help="pytest-xdist workers (default 1)")
+    parser.add_argument("--only", nargs="*", help="run these test paths/node ids instead of the whole selection")
+    parser.add_argument("--reuse-moto", action="store_true",
+                        help="compare with the last run under moto instead of running moto again")
+    args = parser.parse_args(argv)
+    moto_version = version("moto")
+    tests_root = moto_tests(moto_version)
+    tests = selection(tests_root, args.only)
+    previous = CACHE / "results-moto.json"
+    if args.reuse_moto and previous.exists():
+        under_moto, moto_s = json.loads(previous.read_text()), 0.0
+        if args.only:
+            under_moto = {n: r for n, r in under_moto.items() if any(n.startswith(o) for o in args.only)}
+    else:
+        under_moto, moto_s = run("moto", tests_root, tests, args.jobs)
+    here, here_s = run("lambda_local", tests_root, tests, args.jobs)
+    summary = compare(under_moto, here)
+    summary.update(moto_version=moto_version, seconds_under_moto=round(moto_s, 1),
+                   seconds_here=round(here_s, 1))
+    (CACHE / "summary.json").write_text(json.dumps(summary, indent=1))
+
+    print(f"\nmoto {moto_version}: {summary['tests']} tests; passed under moto {summary['passed_under_moto']} "
+          f"({moto_s:.0f} s), passed under lambda_local {summary['passed_here']} ({here_s:.0f} s)")
+    print(f"\npassed under moto but failed here: {len(summary['passed_under_moto_failed_here'])}")
+    for node in summary["passed_under_moto_failed_here"]:
+        print(f"  {node}\n      {here.get(node, {}).get('error', here.get(node, {}).get('outcome', 'not run'))[:300]}")
+    docker_ok = summary["requires_docker_passed_here"]
+    print(f"\nrequires_docker tests passing in-process: {len(docker_ok)} of {summary['requires_docker']}")
+    for node in docker_ok:
+        print(f"  {node}")
+    print(f"\nstill failing here (moto needs Docker for them):")
+    for node in summary["failed_here_only_docker_under_moto"]:
+        print(f"  {node}\n      {here.get(node, {}).get('error', here.get(node, {}).get('outcome'))[:300]}")
+    return 1 if summary["passed_under_moto_failed_here"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
