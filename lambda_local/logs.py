@@ -238,3 +238,7 @@ def write_to_cloudwatch(account_id: str, region: str, group: str, stream: str, e
         # carry virtual-clock timestamps.
         log_group.streams[stream].put_log_events([{"timestamp": e.timestamp_ms, "message": e.message}
                                                   for e in events])
+        # CloudWatch Logs turns Embedded Metric Format lines into metrics as they arrive.
+        from . import emf
+
+        emf.publish(account_id, region, group, events)
