@@ -91,7 +91,8 @@ def _invoke_response(self) -> Any:
             result = None
         else:
             result = sandbox.invoke_moto_function(fn, payload, invocation_type=invocation_type,
-                                                  client_context=client_context, qualifier=qualifier)
+                                                  client_context=client_context, qualifier=qualifier,
+                                                  trace_header=headers.get("x-amzn-trace-id"))
     except ServiceError as error:
         return _error_response(error)
     response_headers = {"content-type": "application/json", "x-amz-executed-version": str(fn.version)}

@@ -69,7 +69,7 @@ def _invalid(message: str) -> Exception:
 class Sandbox:
     """The handle ``mock_aws()`` yields: the virtual clock, the invocation records, the live environments."""
 
-    def __init__(self, service: LambdaService, enforce_iam: bool = True):
+    def __init__(self, service: LambdaService, enforce_iam: bool = True, seed: int | None = None):
         self.service = service
         self.enforce_iam = enforce_iam
         self._pools: dict[tuple[str, str, str], EnvironmentPool] = {}
@@ -95,6 +95,9 @@ class Sandbox:
         self.sqs = SqsPollers(self)
         self.streams = StreamPollers(self)
         self.eventbridge = EventBridgeTargets(self)
+        from .xray import XRay
+
+        self.xray = XRay(service.clock, seed)  # trace ids and sampling, reproducible with the sandbox's seed
 
     # --- what a learner uses -----------------------------------------------------------------------------------------
     @property
@@ -135,7 +138,8 @@ class Sandbox:
 
     # --- the bridge from moto ---------------------------------------------------------------------------------------
     def invoke_moto_function(self, fn, payload: bytes, *, invocation_type: str = "RequestResponse",
-                             client_context: dict | None = None, qualifier: str | None = None):
+                             client_context: dict | None = None, qualifier: str | None = None,
+                             trace_header: str | None = None):
         """Run moto's function ``fn`` (a LambdaFunction at its resolved version) in the runtime."""
         config = self.config_for(fn)
         pool = self._pool_for(fn)
@@ -152,8 +156,9 @@ class Sandbox:
         previous, self._chain = self._chain, chain
         self._depth += 1
         try:
-            return _invoke(self.service, pool, config, payload, invocation_type=invocation_type,
-                           client_context=client_context, invoked_arn=invoked_arn, credentials=credentials)
+            with self.xray.request((fn.tracing_config or {}).get("Mode"), trace_header, config.function_arn):
+                return _invoke(self.service, pool, config, payload, invocation_type=invocation_type,
+                               client_context=client_context, invoked_arn=invoked_arn, credentials=credentials)
         except ServiceError as error:
             if error.status == 429:
                 metrics.throttled(config, self.clock.time())
@@ -231,6 +236,8 @@ class Sandbox:
         layer_dirs = [self._layer_dir(fn, layer["Arn"]) for layer in fn.layers]
         logging_config = getattr(fn, "lambda_local_logging_config", None) or {}
         environment = dict(fn.environment_vars or {})
+        # The X-Ray SDK sends segments to this address: the sandbox's loopback daemon (AWS: 169.254.79.129:2000).
+        environment.setdefault("AWS_XRAY_DAEMON_ADDRESS", self.xray.daemon_address)
         config = FunctionConfig(
             function_name=fn.function_name, handler=fn.handler, runtime=fn.run_time or "python3.12",
             memory_size=int(fn.memory_size), timeout=float(fn.timeout), environment=environment,
@@ -348,6 +355,7 @@ class Sandbox:
     def close(self) -> None:
         for pool in self._pools.values():
             pool.clear()
+        self.xray.close()
         shutil.rmtree(self._root, ignore_errors=True)
 
 
@@ -426,7 +434,7 @@ class mock_aws:
         service = LambdaService(clock=VirtualClock(options["start"]), seed=options["seed"],
                                 region=options["region"], idle_timeout=options["idle_timeout"],
                                 concurrency_limit=options["concurrency_limit"])
-        sandbox = Sandbox(service, enforce_iam=options["enforce_iam"])
+        sandbox = Sandbox(service, enforce_iam=options["enforce_iam"], seed=options["seed"])
         moto_bridge.install(_current)
         iam.install()
         _service.activate(service)

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from .. import logs
+from ..xray import TracerPatches
 from . import errors
 from .guard import NamespaceView, ProcessGuard
 from .isolation import ModuleSpace
@@ -75,6 +76,7 @@ class ExecutionEnvironment:
         self._boto3_session = None
         self._boto3_view: NamespaceView | None = None
         self.guard = ProcessGuard()
+        self.tracer_patches = TracerPatches()  # what a tracer patches in shared libraries stays in this environment
         self._fresh = True
         self._saved: tuple | None = None
 
@@ -90,6 +92,7 @@ class ExecutionEnvironment:
         if self.modules is not None:
             self.modules.enter(fresh=self._fresh)
         self._fresh = False
+        self.tracer_patches.enter()
         os.environ = self.environ
         sys.stdout = sys.stderr = stream
         self.log_handler.sink = sink
@@ -119,6 +122,7 @@ class ExecutionEnvironment:
         if os.environ is not self.environ and isinstance(os.environ, dict):
             self.environ = os.environ
         os.environ = environ
+        self.tracer_patches.exit()
         if self.modules is not None:
             self.modules.exit()
         sys.path = path

@@ -9,7 +9,7 @@ import math
 import re
 import time
 
-from .. import billing, coldstart, logs
+from .. import billing, coldstart, logs, xray
 from . import errors
 from .context import LambdaContext
 from .environment import InitError, measure
@@ -105,6 +105,7 @@ def _run(service, config, env, cold, event, invocation_type, client_context, cog
     timed_out = discard = False
     duration_ms = 0.0
     peak = 0
+    trace = None
 
     env.enter(init_sink, stream)
     try:
@@ -139,6 +140,7 @@ def _run(service, config, env, cold, event, invocation_type, client_context, cog
                 client_context=client_context, cognito_identity=cognito_identity,
                 log_sink=sink.write_text)
             handler = env.handler
+            trace = xray.begin(env, started_at)
             t1 = time.perf_counter()
             traced = env.should_trace()
             watchdog = memory_watchdog(config.memory_size, env.memory_used_mb(0), traced)
@@ -199,6 +201,8 @@ def _run(service, config, env, cold, event, invocation_type, client_context, cog
         status_code=202 if invocation_type == "Event" else 200, architecture=config.architecture,
         environment_id=env.id, log_stream_name=env.log_stream_name, timestamp=started_at, timed_out=timed_out,
         extra={"function_init_ms": function_init_ms} if cold else {})
+    xray.end(trace, config, request_id=request_id, duration_ms=duration_ms, init_ms=init_ms if cold else None,
+             error_type=error_type)
     env.invocations += 1
     pool.release(env, discard=discard)
     service.record(record, config, env, events)
