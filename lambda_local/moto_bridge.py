@@ -75,6 +75,11 @@ def _invoke_response(self) -> Any:
             "InvalidParameterValueException",
             f"1 validation error detected: Value '{invocation_type}' at 'invocationType' failed to satisfy "
             "constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"))
+    from .validation import function_name_error
+
+    invalid_name = function_name_error(function_name)
+    if invalid_name:
+        return _error_response(ServiceError("ValidationException", invalid_name))
     fn = self.backend.get_function(function_name, qualifier)  # moto raises ResourceNotFoundException
     body = self.raw_body if isinstance(getattr(self, "raw_body", None), bytes) else self.body
     payload = body.encode("utf-8") if isinstance(body, str) else (body or b"")
@@ -453,6 +458,29 @@ def _update_function_code(self, function_name, qualifier, body):
     return original("lambda-update-code")(self, function_name, qualifier, body)
 
 
+def _publish_layer_version(self, spec):
+    """LambdaBackend.publish_layer_version: a layer archive that is not a zip is refused, as AWS does."""
+    content = (spec or {}).get("Content") or {}
+    if _current() is not None and content.get("ZipFile"):
+        from moto.awslambda.models import _zipfile_content
+
+        from .sandbox import unzipped_size
+
+        unzipped_size(_zipfile_content(content["ZipFile"])[0])
+    return original("lambda-publish-layer")(self, spec)
+
+
+def _lambda_setup_class(self, request, full_url=None, headers=None, use_raw_body=None):
+    """LambdaResponse.setup_class: a request body that is not UTF-8 (a binary Invoke payload) is kept as bytes, so
+    Invoke answers InvalidRequestContentException instead of failing inside moto with a UnicodeDecodeError."""
+    try:
+        return original("lambda-setup-class")(self, request, full_url, headers, use_raw_body)
+    except UnicodeDecodeError:
+        if _current() is None:
+            raise
+        return original("lambda-setup-class")(self, request, full_url, headers, True)
+
+
 def _put_function_concurrency(self, function_name, reserved_concurrency):
     """LambdaBackend.put_function_concurrency: AWS always keeps 100 unreserved; moto only checks with an env var."""
     sandbox = _current()
@@ -512,6 +540,11 @@ PATCHES = [
           "the same checks on update"),
     Patch("lambda-update-code", "moto.awslambda.models:LambdaBackend.update_function_code",
           ("self", "function_name", "qualifier", "body"), _update_function_code, "the same checks on new code"),
+    Patch("lambda-publish-layer", "moto.awslambda.models:LambdaBackend.publish_layer_version", ("self", "spec"),
+          _publish_layer_version, "moto stores a layer that is not a zip"),
+    Patch("lambda-setup-class", "moto.awslambda.responses:LambdaResponse.setup_class",
+          ("self", "request", "full_url", "headers", "use_raw_body"), _lambda_setup_class,
+          "moto decodes every body as UTF-8: a binary Invoke payload raised UnicodeDecodeError"),
     Patch("lambda-put-concurrency", "moto.awslambda.models:LambdaBackend.put_function_concurrency",
           ("self", "function_name", "reserved_concurrency"), _put_function_concurrency,
           "AWS keeps 100 unreserved concurrency; moto checks only when MOTO_LAMBDA_CONCURRENCY_QUOTA is set"),

@@ -259,9 +259,14 @@ class Sandbox:
         if cached is not None:
             return cached
         target = os.path.join(self._root, hashlib.sha1(key.encode()).hexdigest()[:16])
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            size = sum(info.file_size for info in archive.infolist())
-            archive.extractall(target)
+        try:
+            with zipfile.ZipFile(io.BytesIO(data or b"")) as archive:
+                size = sum(info.file_size for info in archive.infolist())
+                archive.extractall(target)
+        except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
+            # code that reached moto without our checks (an S3 object that is not a zip): refused as AWS does
+            raise ServiceError("InvalidParameterValueException", "Could not unzip uploaded file. Please check "
+                               "your file, then try to upload again.", 400) from None
         self._unzipped[key] = (target, size)
         return target, size
 
@@ -273,6 +278,14 @@ class Sandbox:
 
     # --- AWS's checks that moto leaves out ------------------------------------------------------------------------
     def validate_function_spec(self, spec: dict, backend, update: bool = False) -> None:
+        from .validation import function_name_error
+
+        if not update and "FunctionName" in spec:
+            message = function_name_error(spec["FunctionName"], "CreateFunction")
+            if message:
+                from moto.awslambda.exceptions import LambdaClientError
+
+                raise LambdaClientError("ValidationException", message)
         runtime = spec.get("Runtime")
         if runtime in DEPRECATED_RUNTIMES:
             raise _invalid(f"The runtime parameter of {runtime} is no longer supported for creating or updating "
@@ -281,13 +294,6 @@ class Sandbox:
         if runtime and runtime not in SUPPORTED_RUNTIMES and runtime not in _OTHER_RUNTIMES:
             raise _validation("runtime", runtime, "Member must satisfy enum value set: [" +
                               ", ".join(SUPPORTED_RUNTIMES + _OTHER_RUNTIMES) + "]")
-        role = spec.get("Role")
-        if role and self.enforce_iam and not update and not iam.trusts_lambda(role):
-            from moto.iam.models import iam_backends
-
-            account = role.split(":")[4] if role.count(":") >= 5 else self.service.account_id
-            if any(r.arn == role for r in iam_backends[account]["aws"].roles.values()):
-                raise _invalid("The role defined for the function cannot be assumed by Lambda.")
         memory = spec.get("MemorySize")
         if memory is not None and not 128 <= int(memory) <= 10240:
             raise _validation("memorySize", memory, "Member must have value " +
@@ -296,6 +302,15 @@ class Sandbox:
         if timeout is not None and not 1 <= int(timeout) <= 900:
             raise _validation("timeout", timeout, "Member must have value " +
                               ("greater than or equal to 1" if int(timeout) < 1 else "less than or equal to 900"))
+        # The request's shape is checked before anything is looked up: a bad value is a ValidationException even
+        # when the role is wrong too, as on AWS.
+        role = spec.get("Role")
+        if role and self.enforce_iam and not update and not iam.trusts_lambda(role):
+            from moto.iam.models import iam_backends
+
+            account = role.split(":")[4] if role.count(":") >= 5 else self.service.account_id
+            if any(r.arn == role for r in iam_backends[account]["aws"].roles.values()):
+                raise _invalid("The role defined for the function cannot be assumed by Lambda.")
         variables = (spec.get("Environment") or {}).get("Variables") or {}
         size = sum(len(k) + len(str(v)) for k, v in variables.items())
         if size > 4096:
@@ -319,13 +334,7 @@ class Sandbox:
                                           f"{'UpdateFunctionCode' if update else 'CreateFunction'} operation")
                 error.code = 413
                 raise error
-            try:
-                with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                    if archive.testzip() is not None:
-                        raise zipfile.BadZipFile
-                    unzipped = sum(info.file_size for info in archive.infolist())
-            except (zipfile.BadZipFile, ValueError, EOFError):
-                raise _invalid("Could not unzip uploaded file. Please check your file, then try to upload again.")
+            unzipped = unzipped_size(data)
         if layers:
             for arn in layers:
                 layer = backend.layers_versions_by_arn(arn)
@@ -357,6 +366,17 @@ class Sandbox:
             pool.clear()
         self.xray.close()
         shutil.rmtree(self._root, ignore_errors=True)
+
+
+def unzipped_size(data: bytes) -> int:
+    """The size of a deployment package or layer once unzipped; AWS's error if it is not a zip."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if archive.testzip() is not None:
+                raise zipfile.BadZipFile
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
+        raise _invalid("Could not unzip uploaded file. Please check your file, then try to upload again.") from None
 
 
 def _validation(field: str, value: Any, constraint: str) -> Exception:

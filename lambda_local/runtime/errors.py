@@ -27,7 +27,7 @@ RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
 
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # 6 MB request and response (RequestResponse)
 ASYNC_PAYLOAD_LIMIT = 1024 * 1024  # 1 MB since October 2025 (was 256 KB)
-SYNC_RESPONSE_LIMIT = 6 * 1024 * 1024
+SYNC_RESPONSE_LIMIT = 6_291_556  # AWS's figure in its error message: 6 MB plus 100 bytes
 
 
 def timeout_message(request_id: str, timeout_s: float) -> str:
@@ -35,7 +35,8 @@ def timeout_message(request_id: str, timeout_s: float) -> str:
 
 
 def response_too_large_message(size: int) -> str:
-    return f"Response payload size ({size} bytes) exceeded maximum allowed payload size ({SYNC_RESPONSE_LIMIT} bytes)."
+    """AWS's message (the size of the response is not in it)."""
+    return f"Response payload size exceeded maximum allowed payload size ({SYNC_RESPONSE_LIMIT} bytes)."
 
 
 class ServiceError(Exception):

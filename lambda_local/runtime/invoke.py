@@ -44,6 +44,8 @@ def marshal(result) -> bytes:
 
 
 def _error_payload(error_type: str, message: str, request_id: str, stack: list[str] | None) -> bytes:
+    if error_type == errors.RESPONSE_TOO_LARGE:  # the platform's error, not the function's: two fields only
+        return json.dumps({"errorMessage": message, "errorType": error_type}).encode("utf-8")
     return json.dumps({"errorMessage": message, "errorType": error_type, "requestId": request_id,
                        "stackTrace": stack or []}, ensure_ascii=False).encode("utf-8")
 
