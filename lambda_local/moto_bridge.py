@@ -489,6 +489,55 @@ def _put_function_concurrency(self, function_name, reserved_concurrency):
     return original("lambda-put-concurrency")(self, function_name, reserved_concurrency)
 
 
+# --- CloudFormation ---------------------------------------------------------------------------------------------
+class _ResourceCreateFailed(Exception):
+    """A stack's resource could not be created: CloudFormation records it in the stack, not in CreateStack."""
+
+    def __init__(self, logical_id: str, resource_type: str, message: str):
+        super().__init__(message)
+        self.logical_id, self.resource_type, self.message = logical_id, resource_type, message
+
+
+def _parse_and_create_resource(logical_id, resource_json, resources_map, account_id, region_name):
+    """moto.cloudformation.parsing.parse_and_create_resource: a resource whose service refuses it (a Lambda
+    function with a retired runtime, a package that is not a zip) fails *that resource*, as on AWS."""
+    if _current() is None:
+        return original("cfn-create-resource")(logical_id, resource_json, resources_map, account_id, region_name)
+    try:
+        return original("cfn-create-resource")(logical_id, resource_json, resources_map, account_id, region_name)
+    except _ResourceCreateFailed:
+        raise
+    except Exception as error:  # noqa: BLE001 - whatever the service answered becomes the resource's failure
+        message = getattr(error, "message", None) or str(error) or type(error).__name__
+        raise _ResourceCreateFailed(logical_id, resource_json.get("Type", ""), message) from error
+
+
+def _stack_create_resources(self):
+    """Stack.create_resources: a failed resource shows as CloudFormation shows it — the resource CREATE_FAILED with
+    the service's message, then the stack rolled back (ROLLBACK_COMPLETE), or CREATE_FAILED with DisableRollback."""
+    try:
+        return original("cfn-stack-create-resources")(self)
+    except _ResourceCreateFailed as failed:
+        from moto.cloudformation.models import Event
+
+        self.events.append(Event(self.stack_id, self.name, failed.logical_id, "", failed.resource_type,
+                                 "CREATE_FAILED", f'Resource handler returned message: "{failed.message}"', None))
+        reason = f"The following resource(s) failed to create: [{failed.logical_id}]. "
+        if self.disable_rollback:
+            self.status = "CREATE_FAILED"
+            self._add_stack_event("CREATE_FAILED", reason)
+            return None
+        self.status = "ROLLBACK_IN_PROGRESS"
+        self._add_stack_event("ROLLBACK_IN_PROGRESS", reason + "Rollback requested by user.")
+        with contextlib.suppress(Exception):  # the resources made before the failure go, as in a rollback
+            self.resource_map.delete()
+        # moto's resource map is lazy: emptied, a later DescribeStackResources cannot try to create them again
+        self.resource_map._resource_json_map = {}
+        self.status = "ROLLBACK_COMPLETE"
+        self._add_stack_event("ROLLBACK_COMPLETE")
+        return None
+
+
 @functools.lru_cache(maxsize=1)
 def _aws_managed_policy_data() -> dict:
     from moto.iam.aws_managed_policies import aws_managed_policies_data
@@ -596,6 +645,11 @@ PATCHES = [
           ("self", "queue_name", "message"), _sqs_retention_check, "O(1) instead of O(queue) per message"),
     Patch("sqs-add-message", "moto.sqs.models:Queue.add_message", ("self", "message"), _sqs_add_message,
           "event source mappings served by our pollers"),
+    Patch("cfn-create-resource", "moto.cloudformation.parsing:parse_and_create_resource",
+          ("logical_id", "resource_json", "resources_map", "account_id", "region_name"), _parse_and_create_resource,
+          "a resource the service refuses fails that resource (moto lets the error break CreateStack)"),
+    Patch("cfn-stack-create-resources", "moto.cloudformation.models:Stack.create_resources", ("self",),
+          _stack_create_resources, "a failed resource rolls the stack back, with AWS's events"),
     Patch("botocore-shared-loader", "botocore.session:create_loader", ("search_path_string",), _create_loader,
           "environments' boto3 sessions share botocore's parsed service models"),
     Patch("iam-aws-managed-policies", "moto.iam.models:IAMBackend._init_aws_policies", ("self",),

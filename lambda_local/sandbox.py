@@ -10,7 +10,6 @@ True
 
 from __future__ import annotations
 
-import base64
 import collections
 import functools
 import itertools
@@ -323,9 +322,10 @@ class Sandbox:
         code = spec.get("Code") or {}
         unzipped = 0
         if "ZipFile" in code:
-            data = code["ZipFile"]
-            if isinstance(data, str):
-                data = base64.b64decode(data)
+            from moto.awslambda.models import _zipfile_content
+
+            # base64 as moto receives it: a string from the API, bytes from CloudFormation's inline Code.ZipFile
+            data = _zipfile_content(code["ZipFile"])[0]
             if len(data) > ZIPPED_LIMIT:
                 from moto.awslambda.exceptions import LambdaClientError
 

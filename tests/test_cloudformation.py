@@ -1,0 +1,51 @@
+"""CloudFormation stacks with Lambda functions: inline code runs, and a resource the service refuses fails the stack
+the way CloudFormation reports it (issue 13 item 10)."""
+
+import json
+
+import boto3
+
+from conftest import TRUST_POLICY, invoke
+
+INLINE = """
+import cfnresponse  # CloudFormation adds this module to inline code
+
+def handler(event, context):
+    return {"from": "index.py", "event": event}
+"""
+
+
+def _template(runtime="python3.12", code=INLINE):
+    return json.dumps({
+        "Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {
+                "RoleName": "stack-role", "AssumeRolePolicyDocument": json.loads(TRUST_POLICY)}},
+            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+                "FunctionName": "inline", "Runtime": runtime, "Handler": "index.handler",
+                "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Code": {"ZipFile": code}}},
+        }})
+
+
+def test_inline_zipfile_code_is_written_as_index_py_and_runs(aws):
+    cfn = boto3.client("cloudformation")
+    cfn.create_stack(StackName="app", TemplateBody=_template())
+    assert cfn.describe_stacks(StackName="app")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    names = [f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]]
+    assert len(names) == 1
+    response, payload = invoke(names[0], {"k": 1})
+    assert "FunctionError" not in response and payload == {"from": "index.py", "event": {"k": 1}}
+
+
+def test_a_refused_resource_rolls_the_stack_back_with_awss_events(aws):
+    cfn = boto3.client("cloudformation")
+    stack_id = cfn.create_stack(StackName="old", TemplateBody=_template(runtime="python3.8"))["StackId"]
+    stack = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    events = cfn.describe_stack_events(StackName=stack_id)["StackEvents"]
+    by_status = {(e["LogicalResourceId"], e["ResourceStatus"]): e.get("ResourceStatusReason", "") for e in events}
+    assert "The runtime parameter of python3.8 is no longer supported" in by_status[("Fn", "CREATE_FAILED")]
+    assert by_status[("old", "ROLLBACK_IN_PROGRESS")] == (
+        "The following resource(s) failed to create: [Fn]. Rollback requested by user.")
+    assert ("old", "ROLLBACK_COMPLETE") in by_status
+    assert boto3.client("lambda").list_functions()["Functions"] == []
+    assert cfn.describe_stack_resources(StackName=stack_id)["StackResources"] == []
