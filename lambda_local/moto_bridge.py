@@ -293,22 +293,28 @@ def _sns_subscription_publish(self, message, message_id, subject=None, message_a
 
 # --- EventBridge ------------------------------------------------------------------------------------------------
 def _rule_send_to_targets(self, original_event, transform_input=True):
-    """Rule.send_to_targets: Lambda targets (moto raises NotImplementedError for them), asynchronously."""
+    """Rule.send_to_targets: Lambda targets (asynchronously) and SNS topics (moto raises NotImplementedError to the
+    caller of PutEvents for both); any other target moto cannot deliver to counts as a failed invocation."""
     sandbox = _current()
     if sandbox is None:
         return original("events-send-to-targets")(self, original_event, transform_input)
     if not self.event_pattern.matches_event(original_event):
         return None
-    lambda_targets = [t for t in self.targets if ":lambda:" in t.get("Arn", "")]
-    if lambda_targets:
-        sandbox.eventbridge.deliver(self, sandbox.eventbridge.event_from_moto(original_event))
-    others = [t for t in self.targets if t not in lambda_targets]
-    if others:
-        saved, self.targets = self.targets, others
-        try:
-            original("events-send-to-targets")(self, original_event, transform_input)
-        finally:
-            self.targets = saved
+    ours = [t for t in self.targets if t.get("Arn", "").split(":")[2:3] in (["lambda"], ["sns"])]
+    if ours:
+        event = sandbox.eventbridge.event_from_moto(original_event)
+        sandbox.eventbridge.deliver(self, event)
+        sandbox.eventbridge.deliver_sns(self, event)
+    saved = self.targets
+    try:
+        for target in [t for t in saved if t not in ours]:  # moto's own: SQS, logs, buses, archives
+            self.targets = [target]
+            try:
+                original("events-send-to-targets")(self, original_event, transform_input)
+            except NotImplementedError:  # a target moto cannot deliver to: the delivery fails, not PutEvents
+                sandbox.eventbridge.failed(self)
+    finally:
+        self.targets = saved
     return None
 
 

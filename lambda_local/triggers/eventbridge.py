@@ -1,5 +1,6 @@
 """EventBridge rules that target Lambda: matched events (with ``Input``, ``InputPath`` and ``InputTransformer``
-honoured) and schedules firing on the virtual clock."""
+honoured) and schedules firing on the virtual clock; SNS topic targets; targets moto cannot deliver to are counted
+as failed invocations, never raised to the caller (EventBridge delivers after PutEvents has answered)."""
 
 from __future__ import annotations
 
@@ -27,9 +28,18 @@ def _input_for(target: dict, event: dict):
         from moto.events.models import EventTemplateParser
 
         transformer = target["InputTransformer"]
+        # moto's parser reads <aws.events.event.ingestion-time>; EventBridge took the event in at its time
+        ingested = {"ingestion-time": _epoch(event.get("time")), **event}
         return EventTemplateParser.parse(input_template=transformer.get("InputTemplate"),
-                                         input_paths_map=transformer.get("InputPathsMap", {}), event=event)
+                                         input_paths_map=transformer.get("InputPathsMap", {}), event=ingested)
     return event
+
+
+def _epoch(iso_time) -> float:
+    try:
+        return datetime.fromisoformat(str(iso_time).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
 
 
 class EventBridgeTargets:
@@ -53,6 +63,30 @@ class EventBridgeTargets:
                 continue  # the invocation fails (AWS counts it in the rule's FailedInvocations metric)
             payload = json.dumps(_input_for(target, event)).encode("utf-8")
             self.sandbox.async_queue.submit(backend, ":".join(parts[:7]), payload, qualifier)
+
+    def deliver_sns(self, rule, event: dict) -> None:
+        """Publish ``event`` to the rule's SNS topic targets; the topic's policy must let EventBridge publish."""
+        from moto.sns.models import sns_backends
+
+        for target in rule.targets:
+            arn = target.get("Arn", "")
+            if not arn.startswith("arn:") or arn.split(":")[2] != "sns":
+                continue
+            parts = arn.split(":")
+            topic = sns_backends[parts[4]][parts[3]].topics.get(arn)
+            if topic is None or (self.sandbox.enforce_iam and not _topic_lets_eventbridge_publish(topic)):
+                self.failed(rule)
+                continue
+            topic.publish(json.dumps(_input_for(target, event)))
+
+    def failed(self, rule) -> None:
+        """A delivery that did not happen: AWS counts it in the rule's FailedInvocations metric."""
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        when = datetime.fromtimestamp(self.sandbox.clock.time(), timezone.utc).replace(tzinfo=None)
+        cloudwatch_backends[rule.account_id][rule.region_name].put_metric_data("AWS/Events", [{
+            "MetricName": "FailedInvocations", "Value": 1, "Unit": "Count", "Timestamp": when,
+            "Dimensions": [{"Name": "RuleName", "Value": rule.name}]}])
 
     def event_from_moto(self, event: dict) -> dict:
         """moto's event with EventBridge's fields and formats (time as ISO text on the virtual clock)."""
@@ -93,6 +127,22 @@ class EventBridgeTargets:
     def _current_rule(backend, rule):
         bus = backend.event_buses.get(rule.event_bus_name)
         return bus.rules.get(rule.name) if bus else None
+
+
+def _topic_lets_eventbridge_publish(topic) -> bool:
+    """The topic's access policy allows ``events.amazonaws.com`` (or anyone) ``sns:Publish``, as AWS requires."""
+    from ..iam import _as_list, _matches
+
+    for statement in _as_list((topic._policy_json or {}).get("Statement", [])):
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        if not _matches(statement.get("Action", ""), "sns:Publish", False):
+            continue
+        principal = statement.get("Principal")
+        if principal == "*" or "events.amazonaws.com" in _as_list((principal or {}).get("Service", []) if
+                                                                     isinstance(principal, dict) else []):
+            return True
+    return False
 
 
 def _has_other_targets(rule) -> bool:
