@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 __all__ = ["MetricDatum", "EMFError", "parse", "publish"]
 
@@ -149,34 +148,22 @@ def _values(document: dict, name: str) -> tuple[float, ...]:
 
 
 def publish(account_id: str, region: str, log_group: str, events) -> int:
-    """Put the metrics of every EMF event (``.message``, ``.timestamp_ms``) into moto's CloudWatch, and count each
-    broken one in ``AWS/Logs`` at the time it was logged. Returns the number of metric values put."""
-    from moto.cloudwatch.models import cloudwatch_backends
+    """Put the metrics of every EMF event (``.message``, ``.timestamp_ms``) into CloudWatch, and count each broken
+    one in ``AWS/Logs`` at the time it was logged. Returns the number of metric values put."""
+    from .aws import state
 
-    backend = cloudwatch_backends[account_id][region]
     put = 0
     for event in events:
         try:
             data = parse(event.message)
         except EMFError as error:
             counter = "EMFParsingErrors" if error.kind == "parsing" else "EMFValidationErrors"
-            backend.put_metric_data("AWS/Logs", [{
-                "MetricName": counter, "Value": 1, "Unit": "Count", "Timestamp": _naive_utc(event.timestamp_ms),
-                "Dimensions": [{"Name": "LogGroupName", "Value": log_group}]}])
+            state.put_metric_data(account_id, region, "AWS/Logs", event.timestamp_ms / 1000, [(counter, 1, "Count")],
+                                  [{"Name": "LogGroupName", "Value": log_group}])
             continue
         for datum in data or ():
-            backend.put_metric_data(datum.namespace, [{
-                "MetricName": datum.metric_name,
-                "Dimensions": [{"Name": k, "Value": v} for k, v in datum.dimensions],
-                "Values": list(datum.values),
-                "Unit": datum.unit,
-                "StorageResolution": datum.storage_resolution,
-                "Timestamp": _naive_utc(datum.timestamp_ms),
-            }])
+            state.put_metric_values(account_id, region, datum.namespace, datum.timestamp_ms / 1000,
+                                    datum.metric_name, list(datum.values), datum.unit,
+                                    [{"Name": k, "Value": v} for k, v in datum.dimensions], datum.storage_resolution)
             put += len(datum.values)
     return put
-
-
-def _naive_utc(timestamp_ms: float) -> datetime:
-    # moto compares metric timestamps as naive UTC datetimes
-    return datetime.fromtimestamp(timestamp_ms / 1000, timezone.utc).replace(tzinfo=None)

@@ -20,9 +20,9 @@ import os
 import shutil
 import tempfile
 import zipfile
-from typing import Any
 
-from . import iam, logs, metrics, moto_bridge
+from . import iam, logs, metrics, quotas
+from .aws import patches, state
 from .clock import VirtualClock
 from .runtime.errors import ServiceError
 from .runtime.function import FunctionConfig
@@ -44,25 +44,13 @@ _FAKE_CREDENTIALS = {
 # Never let botocore read the learner's real ~/.aws files while mocked.
 _FAKE_FILES = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
 
-RECURSION_LIMIT = 16  # invocations in one chain before Lambda's recursive loop detection stops it
-UNZIPPED_LIMIT = 262_144_000
-ZIPPED_LIMIT = 52_428_800  # 50 MB for a direct upload (larger packages go through S3)
-_OTHER_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x", "java11", "java17", "java21", "dotnet8",
-                   "ruby3.2", "ruby3.3", "ruby3.4", "provided.al2", "provided.al2023")  # function code plus layers, unzipped
-SUPPORTED_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
-DEPRECATED_RUNTIMES = ("python2.7", "python3.6", "python3.7", "python3.8")
+RECURSION_LIMIT = quotas.RECURSION_LIMIT
 
 _active: list["Sandbox"] = []
 
 
 def _current():
     return _active[-1] if _active else None
-
-
-def _invalid(message: str) -> Exception:
-    from moto.awslambda.exceptions import InvalidParameterValueException
-
-    return InvalidParameterValueException(message)
 
 
 class Sandbox:
@@ -270,86 +258,8 @@ class Sandbox:
         return target, size
 
     def _layer_dir(self, fn, arn: str) -> str:
-        from moto.awslambda.utils import get_backend
-
-        layer = get_backend(fn.account_id, fn.region).layers_versions_by_arn(arn)
+        layer = state.layer_version_or_none(fn.account_id, fn.region, arn)
         return self._unzip(layer.code_bytes, "layer:" + arn)[0]
-
-    # --- AWS's checks that moto leaves out ------------------------------------------------------------------------
-    def validate_function_spec(self, spec: dict, backend, update: bool = False) -> None:
-        from .validation import function_name_error
-
-        if not update and "FunctionName" in spec:
-            message = function_name_error(spec["FunctionName"], "CreateFunction")
-            if message:
-                from moto.awslambda.exceptions import LambdaClientError
-
-                raise LambdaClientError("ValidationException", message)
-        runtime = spec.get("Runtime")
-        if runtime in DEPRECATED_RUNTIMES:
-            raise _invalid(f"The runtime parameter of {runtime} is no longer supported for creating or updating "
-                           "AWS Lambda functions. We recommend you use a supported runtime while creating or "
-                           "updating functions.")
-        if runtime and runtime not in SUPPORTED_RUNTIMES and runtime not in _OTHER_RUNTIMES:
-            raise _validation("runtime", runtime, "Member must satisfy enum value set: [" +
-                              ", ".join(SUPPORTED_RUNTIMES + _OTHER_RUNTIMES) + "]")
-        memory = spec.get("MemorySize")
-        if memory is not None and not 128 <= int(memory) <= 10240:
-            raise _validation("memorySize", memory, "Member must have value " +
-                              ("greater than or equal to 128" if int(memory) < 128 else "less than or equal to 10240"))
-        timeout = spec.get("Timeout")
-        if timeout is not None and not 1 <= int(timeout) <= 900:
-            raise _validation("timeout", timeout, "Member must have value " +
-                              ("greater than or equal to 1" if int(timeout) < 1 else "less than or equal to 900"))
-        # The request's shape is checked before anything is looked up: a bad value is a ValidationException even
-        # when the role is wrong too, as on AWS.
-        role = spec.get("Role")
-        if role and self.enforce_iam and not update and not iam.trusts_lambda(role):
-            from moto.iam.models import iam_backends
-
-            account = role.split(":")[4] if role.count(":") >= 5 else self.service.account_id
-            if any(r.arn == role for r in iam_backends[account]["aws"].roles.values()):
-                raise _invalid("The role defined for the function cannot be assumed by Lambda.")
-        variables = (spec.get("Environment") or {}).get("Variables") or {}
-        size = sum(len(k) + len(str(v)) for k, v in variables.items())
-        if size > 4096:
-            raise _invalid(f"Lambda was unable to configure your environment variables because the environment "
-                           f"variables you have provided exceeded the 4KB limit. String measured: "
-                           f"{json.dumps(variables)[:100]}...")
-        layers = spec.get("Layers")
-        if layers is not None and len(layers) > 5:
-            raise _invalid("Cannot reference more than 5 layers.")
-        code = spec.get("Code") or {}
-        unzipped = 0
-        if "ZipFile" in code:
-            from moto.awslambda.models import _zipfile_content
-
-            # base64 as moto receives it: a string from the API, bytes from CloudFormation's inline Code.ZipFile
-            data = _zipfile_content(code["ZipFile"])[0]
-            if len(data) > ZIPPED_LIMIT:
-                from moto.awslambda.exceptions import LambdaClientError
-
-                error = LambdaClientError("RequestEntityTooLargeException",
-                                          "Request must be smaller than 69905067 bytes for the "
-                                          f"{'UpdateFunctionCode' if update else 'CreateFunction'} operation")
-                error.code = 413
-                raise error
-            unzipped = unzipped_size(data)
-        if layers:
-            for arn in layers:
-                layer = backend.layers_versions_by_arn(arn)
-                if layer is not None:
-                    unzipped += self._unzip(layer.code_bytes, "layer:" + arn)[1]
-        if unzipped > UNZIPPED_LIMIT:
-            raise _invalid(f"Function code combined with layers exceeds the maximum allowed size of "
-                           f"{UNZIPPED_LIMIT} bytes. The actual size is {unzipped} bytes.")
-
-    def check_reserved_concurrency(self, backend, function_name: str, reserved: int) -> None:
-        others = sum(int(f.reserved_concurrency) for f in backend.list_functions()
-                     if f.reserved_concurrency not in (None, "") and f.function_name != function_name)
-        if self.service.concurrency_limit - others - reserved < 100:
-            raise _invalid("Specified ReservedConcurrentExecutions for function decreases account's "
-                           "UnreservedConcurrentExecution below its minimum value of [100].")
 
     # --- after each invocation ---------------------------------------------------------------------------------------
     def _after_invocation(self, record, config, environment, events) -> None:
@@ -366,25 +276,6 @@ class Sandbox:
             pool.clear()
         self.xray.close()
         shutil.rmtree(self._root, ignore_errors=True)
-
-
-def unzipped_size(data: bytes) -> int:
-    """The size of a deployment package or layer once unzipped; AWS's error if it is not a zip."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if archive.testzip() is not None:
-                raise zipfile.BadZipFile
-            return sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
-        raise _invalid("Could not unzip uploaded file. Please check your file, then try to upload again.") from None
-
-
-def _validation(field: str, value: Any, constraint: str) -> Exception:
-    from moto.awslambda.exceptions import LambdaClientError
-
-    return LambdaClientError("ValidationException",
-                             f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
-                             f"constraint: {constraint}")
 
 
 class mock_aws:
@@ -421,7 +312,7 @@ class mock_aws:
         _to_epoch(start)  # a bad start time is refused here, with the caller's line in the traceback
         self._options = dict(seed=seed, start=start, idle_timeout=idle_timeout,
                              concurrency_limit=concurrency_limit, enforce_iam=enforce_iam, region=region)
-        self._config = _moto_config(config)
+        self._config = config
         self._stack: list[tuple] = []
 
     def __enter__(self) -> Sandbox:
@@ -435,27 +326,19 @@ class mock_aws:
 
         ``reset=False`` keeps moto's data from an earlier mock that stopped with ``remove_data=False`` (moto's
         class decorator uses the pair to share a ``setUp``'s resources with its test)."""
-
         options = self._options
         saved_env = {k: os.environ.get(k) for k in (*_FAKE_CREDENTIALS, *_FAKE_FILES)}
         os.environ.update(_FAKE_CREDENTIALS)
         os.environ.update(_FAKE_FILES)
         os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = options["region"]
-        moto_mock = _moto_mock_aws(self._config)
-        moto_mock.start(reset=reset)
-        if options["seed"] is not None:
-            # moto's own ids (API ids, Function URL ids, message ids, mapping UUIDs) from the same seed, so a
-            # notebook prints the same ARNs and URLs every run.
-            from moto.moto_api._internal import mock_random
-
-            mock_random.seed(options["seed"])
+        moto_mock = state.start(seed=options["seed"], config=self._config, reset=reset)
         boto3 = __import__("boto3")
         saved_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, None  # never reuse real cached credentials
         service = LambdaService(clock=VirtualClock(options["start"]), seed=options["seed"],
                                 region=options["region"], idle_timeout=options["idle_timeout"],
                                 concurrency_limit=options["concurrency_limit"])
         sandbox = Sandbox(service, enforce_iam=options["enforce_iam"], seed=options["seed"])
-        moto_bridge.install(_current)
+        patches.install(_current)
         iam.install()
         _service.activate(service)
         _active.append(sandbox)
@@ -485,10 +368,7 @@ class mock_aws:
         import inspect
 
         if inspect.isclass(func):
-            # moto's own rules for which methods to wrap and when a setUp's data carries over to its test.
-            from moto.core.models import MockAWS
-
-            return MockAWS._decorate_class(self, func)
+            return state.decorate_class(self, func)
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
@@ -499,23 +379,3 @@ class mock_aws:
                 self.stop(remove_data=remove_data)
 
         return wrapper
-
-
-_SANDBOX_CONFIG = {"iam": {"load_aws_managed_policies": True}, "lambda": {"use_docker": False}}
-
-
-def _moto_config(config: dict | None) -> dict:
-    """moto's configuration for the sandbox: the caller's ``config=`` over ours, section by section; Lambda never
-    uses Docker (functions run in this process)."""
-    merged = {section: dict(values) for section, values in _SANDBOX_CONFIG.items()}
-    for section, values in (config or {}).items():
-        merged[section] = {**merged.get(section, {}), **(values or {})}
-    merged["lambda"]["use_docker"] = False
-    return merged
-
-
-def _moto_mock_aws(config: dict):
-    """moto's own mock (never a replacement someone installed as ``moto.mock_aws``)."""
-    from moto.core.models import MockAWS
-
-    return MockAWS(config)

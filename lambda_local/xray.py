@@ -174,11 +174,9 @@ class XRay:
                 documents.append(document)
 
     def put(self, account_id: str, region: str, documents: list[dict]) -> None:
-        from moto.xray.models import xray_backends
+        from .aws import state
 
-        backend = xray_backends[account_id][region]
-        for document in documents:
-            backend.process_segment(json.dumps(document))
+        state.put_trace_segments(account_id, region, [json.dumps(d) for d in documents])
 
 
 _current_request: contextvars.ContextVar[_Request | None] = contextvars.ContextVar("xray_request", default=None)

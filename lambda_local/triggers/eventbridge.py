@@ -8,6 +8,7 @@ import json
 from datetime import datetime, timezone
 
 from .. import events
+from ..aws import state
 from .schedules import parse_schedule
 from .permissions import may_invoke
 
@@ -25,13 +26,9 @@ def _input_for(target: dict, event: dict):
                 value = value.get(part) if isinstance(value, dict) else None
         return value
     if target.get("InputTransformer"):
-        from moto.events.models import EventTemplateParser
-
-        transformer = target["InputTransformer"]
         # moto's parser reads <aws.events.event.ingestion-time>; EventBridge took the event in at its time
         ingested = {"ingestion-time": _epoch(event.get("time")), **event}
-        return EventTemplateParser.parse(input_template=transformer.get("InputTemplate"),
-                                         input_paths_map=transformer.get("InputPathsMap", {}), event=ingested)
+        return state.render_input_transformer(target["InputTransformer"], ingested)
     return event
 
 
@@ -49,15 +46,13 @@ class EventBridgeTargets:
 
     def deliver(self, rule, event: dict) -> None:
         """Send ``event`` (already matched) to the rule's Lambda targets, asynchronously."""
-        from moto.awslambda.utils import get_backend
-
         for target in rule.targets:
             arn = target.get("Arn", "")
             if ":lambda:" not in arn or ":function:" not in arn:
                 continue
             parts = arn.split(":")
             qualifier = parts[7] if len(parts) == 8 else None
-            backend = get_backend(parts[4], parts[3])
+            backend = state.lambda_backend(parts[4], parts[3])
             if self.sandbox.enforce_iam and not may_invoke(backend, ":".join(parts[:7]), qualifier,
                                                             "events.amazonaws.com"):
                 continue  # the invocation fails (AWS counts it in the rule's FailedInvocations metric)
@@ -66,27 +61,22 @@ class EventBridgeTargets:
 
     def deliver_sns(self, rule, event: dict) -> None:
         """Publish ``event`` to the rule's SNS topic targets; the topic's policy must let EventBridge publish."""
-        from moto.sns.models import sns_backends
-
         for target in rule.targets:
             arn = target.get("Arn", "")
-            if not arn.startswith("arn:") or arn.split(":")[2] != "sns":
+            topic = state.topic_or_none(arn) if arn.split(":")[2:3] == ["sns"] else None
+            if topic is None:
+                if arn.split(":")[2:3] == ["sns"]:
+                    self.failed(rule)
                 continue
-            parts = arn.split(":")
-            topic = sns_backends[parts[4]][parts[3]].topics.get(arn)
-            if topic is None or (self.sandbox.enforce_iam and not _topic_lets_eventbridge_publish(topic)):
+            if self.sandbox.enforce_iam and not _topic_lets_eventbridge_publish(state.topic_policy(topic)):
                 self.failed(rule)
                 continue
-            topic.publish(json.dumps(_input_for(target, event)))
+            state.publish_to_topic(arn, json.dumps(_input_for(target, event)))
 
     def failed(self, rule) -> None:
         """A delivery that did not happen: AWS counts it in the rule's FailedInvocations metric."""
-        from moto.cloudwatch.models import cloudwatch_backends
-
-        when = datetime.fromtimestamp(self.sandbox.clock.time(), timezone.utc).replace(tzinfo=None)
-        cloudwatch_backends[rule.account_id][rule.region_name].put_metric_data("AWS/Events", [{
-            "MetricName": "FailedInvocations", "Value": 1, "Unit": "Count", "Timestamp": when,
-            "Dimensions": [{"Name": "RuleName", "Value": rule.name}]}])
+        state.put_metric_data(rule.account_id, rule.region_name, "AWS/Events", self.sandbox.clock.time(),
+                              [("FailedInvocations", 1, "Count")], [{"Name": "RuleName", "Value": rule.name}])
 
     def event_from_moto(self, event: dict) -> dict:
         """moto's event with EventBridge's fields and formats (time as ISO text on the virtual clock)."""
@@ -129,21 +119,21 @@ class EventBridgeTargets:
         return bus.rules.get(rule.name) if bus else None
 
 
-def _topic_lets_eventbridge_publish(topic) -> bool:
+def _has_other_targets(rule) -> bool:
+    return any(":lambda:" not in t.get("Arn", "") for t in rule.targets)
+
+
+def _topic_lets_eventbridge_publish(policy: dict) -> bool:
     """The topic's access policy allows ``events.amazonaws.com`` (or anyone) ``sns:Publish``, as AWS requires."""
     from ..iam import _as_list, _matches
 
-    for statement in _as_list((topic._policy_json or {}).get("Statement", [])):
+    for statement in _as_list(policy.get("Statement", [])):
         if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
             continue
         if not _matches(statement.get("Action", ""), "sns:Publish", False):
             continue
         principal = statement.get("Principal")
-        if principal == "*" or "events.amazonaws.com" in _as_list((principal or {}).get("Service", []) if
-                                                                     isinstance(principal, dict) else []):
+        services = _as_list(principal.get("Service", [])) if isinstance(principal, dict) else []
+        if principal == "*" or "events.amazonaws.com" in services:
             return True
     return False
-
-
-def _has_other_targets(rule) -> bool:
-    return any(":lambda:" not in t.get("Arn", "") for t in rule.targets)

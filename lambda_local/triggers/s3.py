@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from .. import events
+from ..aws import state
 
 __all__ = ["notification_event"]
 
 
 def notification_event(sandbox, event_name: str, bucket, key, configuration_id: str) -> dict:
     """The event S3 sends for ``key`` in ``bucket`` (``event_name`` like ``s3:ObjectCreated:Put``)."""
-    from moto.utilities.utils import get_partition
-
     clock = sandbox.clock
     version = getattr(key, "version_id", None)
     record = events.s3_record(
@@ -22,5 +21,5 @@ def notification_event(sandbox, event_name: str, bucket, key, configuration_id: 
         version_id=version if version not in (None, "null") else None,
         sequencer=f"{int(clock.time() * 1000):016X}",
         time=datetime.fromtimestamp(clock.time(), timezone.utc), configuration_id=configuration_id,
-        region=bucket.region_name, partition=get_partition(bucket.region_name), rng=sandbox.service.ids.rng)
+        region=bucket.region_name, partition=state.partition(bucket.region_name), rng=sandbox.service.ids.rng)
     return events.s3_event(record)
