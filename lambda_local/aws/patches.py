@@ -133,6 +133,33 @@ def _function_invoke(self, body, request_headers, response_headers):
     return result.raw_payload
 
 
+def _backend_invoke(self, function_name, qualifier, body, headers, response_headers):
+    """LambdaBackend.invoke (and LambdaSimpleBackend's, which answers without running anything): the call other
+    services make inside moto — Secrets Manager's rotation steps — runs the function in our runtime, synchronously
+    unless the caller asks for an Event invocation."""
+    sandbox = _current()
+    if sandbox is None:
+        return original(f"{_backend_kind(self)}-invoke")(self, function_name, qualifier, body, headers,
+                                                         response_headers)
+    fn = self.get_function(function_name, qualifier)
+    payload = body.encode("utf-8") if isinstance(body, str) else (body or b"")
+    invocation_type = (headers or {}).get("x-amz-invocation-type", "RequestResponse")
+    if invocation_type == "Event":
+        sandbox.invoke_async(self, fn, payload, qualifier)
+        return b""
+    result = sandbox.invoke_moto_function(fn, payload, invocation_type=invocation_type, qualifier=qualifier)
+    if result is None:
+        return b""
+    if result.function_error:
+        response_headers["x-amz-function-error"] = result.function_error
+    response_headers["Content-Length"] = str(len(result.raw_payload))
+    return result.raw_payload
+
+
+def _backend_kind(backend) -> str:
+    return "lambda-simple" if type(backend).__name__ == "LambdaSimpleBackend" else "lambda-backend"
+
+
 def _create_function(self, spec):
     """LambdaBackend.create_function: AWS's checks moto leaves out (zip, handler, limits, runtime); keeps the
     DeadLetterConfig moto drops."""
@@ -570,6 +597,12 @@ PATCHES = [
     Patch("lambda-function-invoke", "moto.awslambda.models:LambdaFunction.invoke",
           ("self", "body", "request_headers", "response_headers"), _function_invoke,
           "moto's triggers (S3, SNS, SQS, Logs) call this to run a function"),
+    Patch("lambda-backend-invoke", "moto.awslambda.models:LambdaBackend.invoke",
+          ("self", "function_name", "qualifier", "body", "headers", "response_headers"), _backend_invoke,
+          "services inside moto (Secrets Manager rotation) invoke through the backend"),
+    Patch("lambda-simple-invoke", "moto.awslambda_simple.models:LambdaSimpleBackend.invoke",
+          ("self", "function_name", "qualifier", "body", "headers", "response_headers"), _backend_invoke,
+          "without Docker moto answers with the request body and runs nothing"),
     Patch("lambda-create-function", "moto.awslambda.models:LambdaBackend.create_function", ("self", "spec"),
           _create_function, "moto accepts corrupt zips, bad handlers, >5 layers and out-of-range settings"),
     Patch("lambda-update-configuration", "moto.awslambda.models:LambdaBackend.update_function_configuration",

@@ -28,7 +28,9 @@ DEFAULT_PARTITION = "aws"
 
 
 # --- moto's lifecycle ---------------------------------------------------------------------------------------------
-_SANDBOX_CONFIG = {"iam": {"load_aws_managed_policies": True}, "lambda": {"use_docker": False}}
+# Step Functions runs state machines (its Task states call Lambda through the API, so the runtime runs them).
+_SANDBOX_CONFIG = {"iam": {"load_aws_managed_policies": True}, "lambda": {"use_docker": False},
+                   "stepfunctions": {"execute_state_machine": True}}
 
 
 def moto_config(config: dict | None = None) -> dict:
