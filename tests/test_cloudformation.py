@@ -49,3 +49,15 @@ def test_a_refused_resource_rolls_the_stack_back_with_awss_events(aws):
     assert ("old", "ROLLBACK_COMPLETE") in by_status
     assert boto3.client("lambda").list_functions()["Functions"] == []
     assert cfn.describe_stack_resources(StackName=stack_id)["StackResources"] == []
+
+
+def test_a_template_error_is_still_create_stacks_own_validation_error(aws):
+    import pytest
+    from botocore.exceptions import ClientError
+
+    template = json.loads(_template())
+    template["Resources"]["Fn"]["Properties"]["Role"] = {"Fn::GetAtt": ["Missing", "Arn"]}
+    with pytest.raises(ClientError) as raised:
+        boto3.client("cloudformation").create_stack(StackName="bad", TemplateBody=json.dumps(template))
+    assert raised.value.response["Error"]["Code"] == "ValidationError"
+    assert "Missing" in raised.value.response["Error"]["Message"]

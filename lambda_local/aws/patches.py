@@ -523,6 +523,8 @@ def _parse_and_create_resource(logical_id, resource_json, resources_map, account
     except _ResourceCreateFailed:
         raise
     except Exception as error:  # noqa: BLE001 - whatever the service answered becomes the resource's failure
+        if type(error).__module__.startswith("moto.cloudformation"):
+            raise  # a template error (an undefined GetAtt target, ...): CreateStack itself answers ValidationError
         message = getattr(error, "message", None) or str(error) or type(error).__name__
         raise _ResourceCreateFailed(logical_id, resource_json.get("Type", ""), message) from error
 
