@@ -165,3 +165,28 @@ def test_header_parsing_keeps_every_key(value, parsed):
     header = TraceHeader.parse(value)
     assert (header.root, header.parent, header.sampled, header.extra) == parsed
     assert TraceHeader.parse(str(header)) == header
+
+
+PLAIN_SDK = """
+from aws_xray_sdk.core import patch_all, xray_recorder
+
+patch_all()
+
+
+def handler(event, context):
+    with xray_recorder.in_subsegment("work") as subsegment:
+        subsegment.put_metadata("items", event["items"])
+    return len(event["items"])
+"""
+
+
+def test_the_plain_aws_xray_sdk_records_into_the_function_segment(aws, create):
+    create("plain-sdk", PLAIN_SDK, TracingConfig={"Mode": "Active"})
+    response, payload = invoke("plain-sdk", {"items": [1, 2, 3]})
+    assert payload == 3 and "FunctionError" not in response
+    record = aws.invocations[-1]
+    assert "discarded" not in record.log and "cannot find the current segment" not in record.log.lower()
+    (function,) = [json.loads(s["Document"]) for t in _traces() for s in t["Segments"]
+                   if json.loads(s["Document"]).get("origin") == "AWS::Lambda::Function"]
+    (work,) = [s for s in function["subsegments"] if s["name"] == "work"]
+    assert work["metadata"]["default"]["items"] == [1, 2, 3]
