@@ -284,13 +284,19 @@ _ABSENT = object()
 
 
 class TracerPatches:
-    """An execution environment's own patches to shared libraries, in place only while it runs."""
+    """An execution environment's own patches to shared libraries, in place only while it runs.
 
-    __slots__ = ("_own", "_saved")
+    Tracers wrap with ``wrapt``. Until an environment has ``wrapt`` loaded this costs one dictionary lookup per
+    invocation (the warm path stays fast); from then on its wrappers are put back in on entry and taken out on
+    exit, so another function, or the notebook, calls the unwrapped library.
+    """
+
+    __slots__ = ("_own", "_saved", "_active")
 
     def __init__(self) -> None:
         self._own: dict[tuple, object] = {}
-        self._saved: dict[tuple, object] | None = None
+        self._saved: list | None = None
+        self._active = False
 
     @staticmethod
     def _owners():
@@ -304,34 +310,37 @@ class TracerPatches:
                 yield (module_name, owner_name, attribute), owner, attribute
 
     def enter(self) -> None:
-        saved = {}
+        if not self._active:
+            return
+        saved = []
         for key, owner, attribute in self._owners():
-            saved[key] = owner.__dict__.get(attribute, _ABSENT)
+            saved.append((key, owner, attribute, owner.__dict__.get(attribute, _ABSENT)))
             own = self._own.get(key)
             if own is not None:
                 setattr(owner, attribute, own)
         self._saved = saved
 
     def exit(self) -> None:
-        saved, self._saved = self._saved, None
-        if saved is None:
+        if not self._active:
+            wrapt = sys.modules.get("wrapt")
+            if wrapt is None:
+                return
+            # First sight of a tracer: what this environment wrapped (with its wrapt) goes back to the original.
+            self._active = True
+            for key, owner, attribute in self._owners():
+                current = owner.__dict__.get(attribute, _ABSENT)
+                # a wrapt FunctionWrapper (its C type lives in wrapt's "_wrappers" extension)
+                if type(current).__module__.split(".")[0] in ("wrapt", "_wrappers"):
+                    self._own[key] = current
+                    setattr(owner, attribute, current.__wrapped__)
             return
-        for key, owner, attribute in self._owners():
-            original = saved.get(key, _ABSENT)
+        saved, self._saved = self._saved, None
+        for key, owner, attribute, original in saved or ():
             current = owner.__dict__.get(attribute, _ABSENT)
             if current is original:
                 continue
             self._own[key] = current
             if original is _ABSENT:
-                if key in saved:  # it did not exist before: remove what the environment added
-                    delattr(owner, attribute)
-                else:  # the module was imported by this environment: keep the unpatched original for others
-                    self._restore_unpatched(owner, attribute, current)
+                delattr(owner, attribute)
             else:
                 setattr(owner, attribute, original)
-
-    @staticmethod
-    def _restore_unpatched(owner, attribute, current) -> None:
-        wrapped = getattr(current, "__wrapped__", None)  # wrapt and functools wrappers keep the original
-        if wrapped is not None:
-            setattr(owner, attribute, wrapped)
