@@ -61,3 +61,22 @@ def test_a_template_error_is_still_create_stacks_own_validation_error(aws):
         boto3.client("cloudformation").create_stack(StackName="bad", TemplateBody=json.dumps(template))
     assert raised.value.response["Error"]["Code"] == "ValidationError"
     assert "Missing" in raised.value.response["Error"]["Message"]
+
+
+def test_cloudformation_patches_wait_for_moto_to_import_cloudformation():
+    """mock_aws() does not import moto.cloudformation (seconds: it loads nearly every service); the patches apply
+    when the first CloudFormation request makes moto import it."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, json, boto3, lambda_local\n"
+        "with lambda_local.mock_aws(enforce_iam=False):\n"
+        "    print('imported at start:', 'moto.cloudformation.models' in sys.modules)\n"
+        "    cfn = boto3.client('cloudformation')\n"
+        "    cfn.create_stack(StackName='s', TemplateBody=json.dumps({'Resources': {'Fn': {\n"
+        "        'Type': 'AWS::Lambda::Function', 'Properties': {'FunctionName': 'f', 'Runtime': 'python3.8',\n"
+        "        'Handler': 'index.h', 'Role': 'arn:aws:iam::123456789012:role/r', 'Code': {'ZipFile': 'x'}}}}}))\n"
+        "    print(cfn.describe_stacks(StackName='s')['Stacks'][0]['StackStatus'])\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.stdout.split("\n")[:2] == ["imported at start: False", "ROLLBACK_COMPLETE"], out.stderr[-2000:]

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from lambda_local import events
-from conftest import invoke, zip_files
+from conftest import invoke
 
 CORPUS = Path(__file__).parent / "corpus"
 

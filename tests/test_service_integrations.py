@@ -1,8 +1,6 @@
 """Services that invoke functions run the code in the runtime (issue 13 item 9): Secrets Manager rotation, Step
 Functions Task states, CloudWatch Logs subscription filters."""
 
-import base64
-import gzip
 import json
 import time
 

@@ -30,6 +30,13 @@ class Patch:
     signature: tuple[str, ...]  # the parameters we rely on
     replacement: Callable
     why: str
+    # Applied when moto imports the module (not at install): importing it costs seconds (moto.cloudformation loads
+    # nearly every service), and a sandbox that never uses it should not pay.
+    lazy: bool = False
+
+    @property
+    def module(self) -> str:
+        return self.target.partition(":")[0]
 
     def resolve(self):
         import importlib
@@ -670,9 +677,9 @@ PATCHES = [
           "event source mappings served by our pollers"),
     Patch("cfn-create-resource", "moto.cloudformation.parsing:parse_and_create_resource",
           ("logical_id", "resource_json", "resources_map", "account_id", "region_name"), _parse_and_create_resource,
-          "a resource the service refuses fails that resource (moto lets the error break CreateStack)"),
+          "a resource the service refuses fails that resource (moto lets the error break CreateStack)", lazy=True),
     Patch("cfn-stack-create-resources", "moto.cloudformation.models:Stack.create_resources", ("self",),
-          _stack_create_resources, "a failed resource rolls the stack back, with AWS's events"),
+          _stack_create_resources, "a failed resource rolls the stack back, with AWS's events", lazy=True),
     Patch("botocore-shared-loader", "botocore.session:create_loader", ("search_path_string",), _create_loader,
           "environments' boto3 sessions share botocore's parsed service models"),
     Patch("iam-aws-managed-policies", "moto.iam.models:IAMBackend._init_aws_policies", ("self",),
@@ -743,13 +750,67 @@ def install(current: Callable[[], Any]) -> None:
     global _current
     _current = current
     _install_routes()
+    import sys
+
     for patch in PATCHES:
         if patch.name in _originals:
             continue
-        owner, attribute = patch.resolve()
-        existing = getattr(owner, attribute)
-        params = tuple(inspect.signature(existing).parameters)
-        if params[: len(patch.signature)] != patch.signature:
-            raise RuntimeError(f"moto changed {patch.target}: expected parameters {patch.signature}, got {params}")
-        _originals[patch.name] = existing
-        setattr(owner, attribute, patch.replacement)
+        if patch.lazy and patch.module not in sys.modules:
+            _after_import.wait_for(patch)
+            continue
+        _apply(patch)
+
+
+def _apply(patch: Patch) -> None:
+    owner, attribute = patch.resolve()
+    _check_and_set(patch, owner, attribute)
+
+
+class _AfterImport:
+    """A finder that finds nothing itself: when a module a lazy patch targets is imported, its loader runs as
+    usual and the patch is applied right after."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, list[Patch]] = {}
+
+    def wait_for(self, patch: Patch) -> None:
+        import sys
+
+        waiting = self.pending.setdefault(patch.module, [])
+        if patch not in waiting:
+            waiting.append(patch)
+        if self not in sys.meta_path:
+            sys.meta_path.insert(0, self)
+
+    def find_spec(self, fullname, path, target=None):  # noqa: D401 - importlib protocol
+        if fullname not in self.pending:
+            return None
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        patches, exec_module = self.pending.pop(fullname), spec.loader.exec_module
+
+        def exec_and_patch(module):
+            exec_module(module)
+            for patch in patches:
+                if patch.name not in _originals:
+                    owner_name, _, attribute = patch.target.partition(":")[2].rpartition(".")
+                    owner = getattr(module, owner_name) if owner_name else module
+                    _check_and_set(patch, owner, attribute)
+
+        spec.loader.exec_module = exec_and_patch
+        return spec
+
+
+def _check_and_set(patch: Patch, owner, attribute: str) -> None:
+    existing = getattr(owner, attribute)
+    params = tuple(inspect.signature(existing).parameters)
+    if params[: len(patch.signature)] != patch.signature:
+        raise RuntimeError(f"moto changed {patch.target}: expected parameters {patch.signature}, got {params}")
+    _originals[patch.name] = existing
+    setattr(owner, attribute, patch.replacement)
+
+
+_after_import = _AfterImport()
