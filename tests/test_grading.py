@@ -6,6 +6,7 @@ from __future__ import annotations
 import filecmp
 import json
 import shutil
+import sys
 import time
 import xml.etree.ElementTree as ET
 from datetime import datetime
@@ -135,14 +136,55 @@ def test_every_lab_with_checks_has_a_lab_folder_a_solved_twin_and_a_one_todo_tes
         assert lab_definitions()[lab].checks, lab
 
 
+@pytest.fixture(scope="module")
+def built_starting_files(tmp_path_factory) -> Path:
+    """What a wheel carries: the package built with setup.py's build hook."""
+    import subprocess
+    import sys
+
+    target = tmp_path_factory.mktemp("build")
+    subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(target)], cwd=ROOT, check=True,
+                   capture_output=True)
+    return target / "lambda_local" / "grading" / "starting_files"
+
+
+def _same_files(packaged: Path, course: Path) -> list[str]:
+    assert files(packaged) == files(course)
+    return [f for f in files(course) if not filecmp.cmp(packaged / f, course / f, shallow=False)]
+
+
 @pytest.mark.parametrize("lab", LABS)
-def test_starting_files_in_the_package_are_the_labs_files(lab):
+def test_a_built_package_carries_each_labs_starting_files_as_labs_has_them(lab, built_starting_files):
     """reset restores from the package's copy; it must be what a fresh clone has in labs/."""
-    packaged, course = STARTING_FILES / lab, ROOT / "labs" / lab
-    fix = f"rm -rf {packaged.relative_to(ROOT)} && cp -r labs/{lab} {packaged.parent.relative_to(ROOT)}/"
-    assert files(packaged) == files(course), fix
-    different = [f for f in files(course) if not filecmp.cmp(packaged / f, course / f, shallow=False)]
-    assert not different, f"{different} differ; {fix}"
+    assert _same_files(built_starting_files / lab, ROOT / "labs" / lab) == []
+
+
+@pytest.mark.skipif(not STARTING_FILES.is_dir(), reason="no installed copy: a checkout that was never installed")
+@pytest.mark.parametrize("lab", LABS)
+def test_the_installed_starting_files_are_the_labs_files(lab):
+    fix = f"rm -rf {STARTING_FILES.relative_to(ROOT)} && pip install -e . (labs/ changed since it was installed)"
+    assert _same_files(STARTING_FILES / lab, ROOT / "labs" / lab) == [], fix
+
+
+def test_a_checkout_never_installed_takes_the_starting_files_from_its_labs(monkeypatch, tmp_path):
+    from lambda_local.grading import reset
+
+    monkeypatch.setattr(reset, "STARTING_FILES", tmp_path / "not-built")
+    assert reset.starting_files("01-greeting") == ROOT / "labs" / "01-greeting"
+    with pytest.raises(GradingError, match="no starting files for 99-nothing"):
+        reset.starting_files("99-nothing")
+
+
+def test_no_course_file_is_stored_twice_in_git():
+    """The course lives in labs/ and solutions/ only; the package's copy is built, not committed."""
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files", "lambda_local"], cwd=ROOT, capture_output=True, text=True)
+    if tracked.returncode:
+        pytest.skip("not a git checkout")
+    course = {(ROOT / d / f).read_bytes() for d in ("labs", "solutions") for f in files(ROOT / d)}
+    copies = [f for f in tracked.stdout.split() if (ROOT / f).is_file() and (ROOT / f).read_bytes() in course]
+    assert copies == []
 
 
 @pytest.mark.parametrize("lab", LABS)
@@ -265,8 +307,8 @@ def test_a_notification_before_its_permission_shows_s3s_refusal(tmp_path):
 def test_a_permission_for_any_bucket_and_a_cleanup_that_keeps_policies_are_named(tmp_path):
     folder = copy_lab(ROOT / "solutions/02-s3-trigger-challenge", tmp_path)
     edit(folder / "deploy.py", '        SourceArn=f"arn:aws:s3:::{BUCKET}",\n', "")
-    edit(folder / "cleanup.py", '            iam.detach_role_policy(RoleName=ROLE_NAME, PolicyArn=policy["PolicyArn"])\n',
-         "            pass\n")
+    detach = '            iam.detach_role_policy(RoleName=ROLE_NAME, PolicyArn=policy["PolicyArn"])\n'
+    edit(folder / "cleanup.py", detach, "            pass\n")
     failures = failed(check_lab(folder))
     assert failures["lets S3 invoke the function, from the greeter-uploads bucket only"].expected == \
         "the permission limited to the bucket (SourceArn arn:aws:s3:::greeter-uploads)"
@@ -361,7 +403,9 @@ def test_checks_dir_adds_an_instructors_checks_to_their_lab_only(tmp_path):
     greeting, layer = report.submissions[0].labs
     assert [c.source for c in greeting.checks][-2:] == ["instructor", "instructor"]
     assert greeting.max_points == 8 + 3 + 1 and greeting.points == 8 + 3
-    assert "ZeroDivisionError: division by zero" in greeting.checks[-1].failure.got  # a buggy check fails, no raise
+    buggy = greeting.checks[-1]  # a buggy check fails, no raise; a hidden check's detail never reaches a report
+    assert not buggy.passed and "hidden checks" in buggy.failure.hint
+    assert "ZeroDivisionError" not in report.format() + json.dumps(report.as_dict()) + report.to_junit()
     assert all(c.source == "course" for c in layer.checks) and layer.passed
 
 
@@ -522,3 +566,20 @@ def test_the_ci_templates_classroom_scores_are_the_labs_points():
     assert {name: int(score) for name, _, score in steps} == points
     assert "lambda-local grade --json grades.json --junit report.xml" in template
     assert not (ROOT / ".github/workflows/grade.yml").exists()  # a template: it must not run on this repository
+
+
+def test_progress_keeps_results_until_a_labs_files_change(tmp_path, monkeypatch):
+    module = sys.modules["lambda_local.grading.progress"]  # the package rebinds the name to the function
+
+    lab = copy_lab(ROOT / "solutions/08-cost-model", tmp_path / "labs")
+    first = progress(tmp_path)
+    assert first.labs[0].passed
+    monkeypatch.setattr(module, "run_lab", lambda *a, **k: pytest.fail("graded again although nothing changed"))
+    assert progress(tmp_path).labs == first.labs
+    (lab / "lab.ipynb").write_text((lab / "lab.ipynb").read_text() + "\n")  # running the notebook changes nothing
+    assert progress(tmp_path).labs == first.labs
+    (lab / "cost_model.py").write_text((lab / "cost_model.py").read_text() + "\n# edited\n")
+    ran = []
+    monkeypatch.setattr(module, "run_lab", lambda folder, **k: ran.append(folder.name) or first.labs[0])
+    progress(tmp_path)
+    assert ran == ["08-cost-model"]

@@ -6,7 +6,6 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import invoke
 
 RECORDER = """
 import json
@@ -197,7 +196,8 @@ def test_sqs_mapping_batches_records_and_deletes_on_success(aws, create):
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": 3}))
     assert len(aws.invocations) == 2  # polled at once (no batching window)
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    assert attributes["ApproximateNumberOfMessages"] == "0" and attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+    counts = attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]
+    assert counts == ("0", "0")
 
 
 def test_sqs_record_shape(aws, create):
@@ -301,7 +301,8 @@ def test_sns_delivers_real_records_and_applies_filter_policies(aws, create):
     topic = sns.create_topic(Name="orders")["TopicArn"]
     subscription = sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn_of("subscriber"),
                                  Attributes={"FilterPolicy": json.dumps({"kind": ["paid"]})})["SubscriptionArn"]
-    sns.publish(TopicArn=topic, Message="ignored", MessageAttributes={"kind": {"DataType": "String", "StringValue": "draft"}})
+    sns.publish(TopicArn=topic, Message="ignored",
+                MessageAttributes={"kind": {"DataType": "String", "StringValue": "draft"}})
     message_id = sns.publish(TopicArn=topic, Message="order 7 paid", Subject="Paid",
                              MessageAttributes={"kind": {"DataType": "String", "StringValue": "paid"}})["MessageId"]
     [event] = payloads(aws, "subscriber")
@@ -483,3 +484,30 @@ def test_a_message_batch_reaches_the_function_as_one_batch(aws, create):
     boto3.client("sqs").send_message_batch(QueueUrl=url, Entries=[
         {"Id": str(i), "MessageBody": json.dumps({"id": i})} for i in range(10)])
     assert len(aws.invocations) == 1 and len(_seen(aws, "worker")) == 10
+
+
+READS_BACK = """
+import boto3, json
+def handler(event, context):
+    record = event["Records"][0]["s3"]
+    head = boto3.client("s3").head_object(Bucket=record["bucket"]["name"], Key=record["object"]["key"])
+    tags = boto3.client("s3").get_object_tagging(Bucket=record["bucket"]["name"], Key=record["object"]["key"])
+    print(json.dumps({"type": head["ContentType"], "meta": head["Metadata"], "tags": tags["TagSet"]}))
+"""
+
+
+def test_s3_notifies_after_the_write_so_the_handler_reads_content_type_and_metadata(aws, create, role):
+    iam = boto3.client("iam")
+    iam.attach_role_policy(RoleName="lambda-role", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    create("reader", READS_BACK)
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="typed")
+    allow_s3("reader", "typed")
+    s3.put_bucket_notification_configuration(Bucket="typed", NotificationConfiguration={
+        "LambdaFunctionConfigurations": [{"LambdaFunctionArn": arn_of("reader"), "Events": ["s3:ObjectCreated:*"]}]})
+    s3.put_object(Bucket="typed", Key="photo.png", Body=b"png", ContentType="image/png",
+                  Metadata={"owner": "ada"}, Tagging="stage=raw")
+    [seen] = payloads(aws, "reader")
+    assert seen == {"type": "image/png", "meta": {"owner": "ada"}, "tags": [{"Key": "stage", "Value": "raw"}]}
+    s3.copy_object(Bucket="typed", Key="copy.png", CopySource={"Bucket": "typed", "Key": "photo.png"})
+    assert payloads(aws, "reader")[-1]["type"] == "image/png"

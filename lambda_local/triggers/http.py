@@ -13,12 +13,14 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import urlsplit
 
 from .. import events
 from ..aws import state
 from ..runtime.errors import ServiceError
-from .permissions import resource_policy_allows
+from .permissions import resource_policy_allows, service_context
+from .host import TriggerHost
 
 __all__ = ["HttpResponse", "route"]
 
@@ -50,8 +52,8 @@ def _error(status: int, message: str, key: str = "message") -> HttpResponse:
     return HttpResponse(status, {"content-type": "application/json"}, json.dumps({key: message}).encode())
 
 
-def route(sandbox, method: str, url: str, headers: dict | None = None, body: bytes | str | None = None,
-          source_ip: str = "127.0.0.1") -> HttpResponse:
+def route(sandbox: TriggerHost, method: str, url: str, headers: dict | None = None,
+          body: bytes | str | None = None, source_ip: str = "127.0.0.1") -> HttpResponse:
     """Send one HTTP request to whatever the URL names; 404/403/502 as AWS answers when something is missing."""
     parts = urlsplit(url)
     host = (headers or {}).get("host") or (headers or {}).get("Host") or parts.hostname or ""
@@ -93,7 +95,7 @@ def _now(sandbox) -> datetime:
 
 
 def _invoke(sandbox, fn, event: dict, qualifier: str | None = None):
-    return sandbox.invoke_moto_function(fn, json.dumps(event).encode("utf-8"), qualifier=qualifier)
+    return sandbox.invoke(fn, json.dumps(event).encode("utf-8"), qualifier=qualifier)
 
 
 # --- Function URLs ---------------------------------------------------------------------------------------------------
@@ -104,14 +106,15 @@ def _function_url(sandbox, url_id: str, region: str, request: _Request) -> HttpR
     auth_type = fn.url_config.config.get("AuthType", "NONE")
     if auth_type == "AWS_IAM":
         return _error(403, "Forbidden", "Message")  # unsigned requests; signing is not modelled here
-    if sandbox.enforce_iam and not resource_policy_allows(fn, "*", "lambda:InvokeFunctionUrl"):
+    url_keys = service_context(lambda_FunctionUrlAuthType=auth_type, lambda_InvokedViaFunctionUrl="true")
+    if sandbox.enforce_iam and not resource_policy_allows(fn, "*", "lambda:InvokeFunctionUrl", url_keys):
         return _error(403, "Forbidden", "Message")
     text, is_base64 = request.body_fields()
     event = events.function_url_event(
         method=request.method, path=request.path, body=text, is_base64_encoded=is_base64,
         headers=request.headers_lower() or None, query=request.query or None, url_id=url_id,
         source_ip=request.source_ip, time=_now(sandbox), region=region, account_id=fn.account_id,
-        rng=sandbox.service.ids.rng)
+        rng=sandbox.rng)
     try:
         result = _invoke(sandbox, fn, event)
     except ServiceError as error:
@@ -183,8 +186,9 @@ def _rest_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
     if integration is None or integration.integration_type != "AWS_PROXY":
         return _error(500, "Internal server error")
     fn, qualifier = _lambda_from_uri(integration.uri, region)
-    if fn is None or (sandbox.enforce_iam and not resource_policy_allows(fn, "apigateway.amazonaws.com",
-                                                                          "lambda:InvokeFunction")):
+    source = f"arn:aws:execute-api:{region}:{account}:{api.id}/{stage_name}/{request.method}{template}"
+    if fn is None or (sandbox.enforce_iam and not resource_policy_allows(
+            fn, "apigateway.amazonaws.com", "lambda:InvokeFunction", service_context(source, account))):
         return _error(500, "Internal server error")
     text, is_base64 = request.body_fields()
     event = events.rest_api_event(
@@ -192,7 +196,7 @@ def _rest_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
         is_base64_encoded=is_base64, headers=request.headers or None, query=request.query or None,
         path_parameters=params or None, stage_variables=dict(stage.variables) or None, api_id=api.id,
         resource_id=resource.id, source_ip=request.source_ip, time=_now(sandbox), region=region,
-        account_id=account, rng=sandbox.service.ids.rng)
+        account_id=account, rng=sandbox.rng)
     try:
         result = _invoke(sandbox, fn, event, qualifier)
     except ServiceError as error:
@@ -211,7 +215,7 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
         if stage_name not in api.stages:
             return _error(404, "Not Found")
         path = "/" + rest
-    chosen = None
+    chosen: tuple[Any, dict] | None = None
     for candidate in api.routes.values():
         key = candidate.route_key
         if key == "$default":
@@ -229,8 +233,12 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
     if integration is None:
         return _error(500, "Internal Server Error")
     fn, qualifier = _lambda_from_uri(integration.integration_uri, region)
-    if fn is None or (sandbox.enforce_iam and not resource_policy_allows(fn, "apigateway.amazonaws.com",
-                                                                          "lambda:InvokeFunction")):
+    # The ARN API Gateway invokes with: API/STAGE/METHOD/PATH of the route ($default: API/STAGE/$default).
+    route_method, _, route_path = found.route_key.partition(" ")
+    source = (f"arn:aws:execute-api:{region}:{account}:{api.api_id}/{stage_name}/"
+              + (f"{request.method}{route_path}" if route_path else route_method))
+    if fn is None or (sandbox.enforce_iam and not resource_policy_allows(
+            fn, "apigateway.amazonaws.com", "lambda:InvokeFunction", service_context(source, account))):
         return _error(500, "Internal Server Error")
     text, is_base64 = request.body_fields()
     if (integration.payload_format_version or "2.0") == "1.0":
@@ -239,13 +247,13 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
             stage=stage_name, body=text, is_base64_encoded=is_base64, headers=request.headers or None,
             query=request.query or None, path_parameters=params or None, api_id=api.api_id,
             source_ip=request.source_ip, time=_now(sandbox), region=region, account_id=account,
-            rng=sandbox.service.ids.rng)
+            rng=sandbox.rng)
     else:
         event = events.http_api_event(
             method=request.method, path=path, route_key=found.route_key, stage=stage_name, body=text,
             is_base64_encoded=is_base64, headers=request.headers_lower() or None, query=request.query or None,
             path_parameters=params or None, api_id=api.api_id, source_ip=request.source_ip, time=_now(sandbox),
-            region=region, account_id=account, rng=sandbox.service.ids.rng)
+            region=region, account_id=account, rng=sandbox.rng)
     try:
         result = _invoke(sandbox, fn, event, qualifier)
     except ServiceError as error:
