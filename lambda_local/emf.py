@@ -141,10 +141,12 @@ def _values(document: dict, name: str) -> tuple[float, ...]:
     values = target if isinstance(target, list) else [target]
     if not values or len(values) > MAX_VALUES:
         raise EMFError("validation", f"metric {name!r} must have 1 to {MAX_VALUES} values")
+    numbers: list[float] = []
     for value in values:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise EMFError("validation", f"metric {name!r} must be a number or an array of numbers")
-    return tuple(float(v) for v in values)
+        numbers.append(float(value))
+    return tuple(numbers)
 
 
 def publish(account_id: str, region: str, log_group: str, events) -> int:

@@ -29,7 +29,7 @@ import json
 import random
 import socket
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = ["TraceHeader", "XRay", "TracerPatches", "begin", "end"]
 
@@ -156,7 +156,7 @@ class XRay:
     # --- the daemon ------------------------------------------------------------------------------------------------
     def received(self) -> list[dict]:
         """The (sub)segment documents the SDK sent since the last call."""
-        documents = []
+        documents: list[dict] = []
         while True:
             try:
                 datagram = self._socket.recv(65536)

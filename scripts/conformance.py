@@ -198,7 +198,7 @@ def main(argv=None) -> int:
     print(f"\nrequires_docker tests passing in-process: {len(docker_ok)} of {summary['requires_docker']}")
     for node in docker_ok:
         print(f"  {node}")
-    print(f"\nstill failing here (moto needs Docker for them):")
+    print("\nstill failing here (moto needs Docker for them):")
     for node in summary["failed_here_only_docker_under_moto"]:
         print(f"  {node}\n      {here.get(node, {}).get('error', here.get(node, {}).get('outcome'))[:300]}")
     return 1 if summary["passed_under_moto_failed_here"] or summary["stale_deviations"] else 0

@@ -108,7 +108,7 @@ def test_powertools_tracer_segments_reach_xray_without_sdk_warnings(aws, create)
     first = invoke("pay")
     aws.advance(seconds=2)
     second = invoke("pay")
-    for response, payload in (first, second):
+    for _response, payload in (first, second):
         assert payload == "paid"
     for record in aws.invocations:
         assert "discarded" not in record.log and "cannot find the current segment" not in record.log.lower()

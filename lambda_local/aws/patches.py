@@ -574,7 +574,7 @@ def _parse_and_create_resource(logical_id, resource_json, resources_map, account
         return original("cfn-create-resource")(logical_id, resource_json, resources_map, account_id, region_name)
     except _ResourceCreateFailed:
         raise
-    except Exception as error:  # noqa: BLE001 - whatever the service answered becomes the resource's failure
+    except Exception as error:  # whatever the service answered becomes the resource's failure
         if type(error).__module__.startswith("moto.cloudformation"):
             raise  # a template error (an undefined GetAtt target, ...): CreateStack itself answers ValidationError
         message = getattr(error, "message", None) or str(error) or type(error).__name__
@@ -832,7 +832,7 @@ class _AfterImport:
         if self not in sys.meta_path:
             sys.meta_path.insert(0, self)
 
-    def find_spec(self, fullname, path, target=None):  # noqa: D401 - importlib protocol
+    def find_spec(self, fullname, path, target=None):  # the importlib finder protocol
         if fullname not in self.pending:
             return None
         import importlib.machinery

@@ -51,7 +51,7 @@ class MotoMock:
         # moto's own class, never ``moto.mock_aws``: a test suite may have swapped that name for ours.
         from moto.core.models import MockAWS
 
-        self._mock = MockAWS(moto_config(config))
+        self._mock = MockAWS(moto_config(config))  # type: ignore[arg-type]  # moto's TypedDict of known sections
         self._seed = seed
 
     def start(self, reset: bool = True) -> "MotoMock":
