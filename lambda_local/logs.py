@@ -245,3 +245,8 @@ def report_line(request_id: str, duration_ms: float, billed_ms: int, memory_mb: 
 def write_to_cloudwatch(account_id: str, region: str, group: str, stream: str, events: list[LogEvent]) -> None:
     """Append events to moto's CloudWatch Logs, creating the group and stream as the Lambda service does."""
     state.write_log_events(account_id, region, group, stream, [(e.timestamp_ms, e.message) for e in events])
+    if events:
+        # CloudWatch Logs turns Embedded Metric Format lines into metrics as they arrive.
+        from . import emf
+
+        emf.publish(account_id, region, group, events)

@@ -32,6 +32,8 @@ class FunctionRegistry:
         self._pools: dict[tuple[str, str, str], EnvironmentPool] = {}
         self._unzipped: dict[str, tuple[str, int]] = {}
         self._root = tempfile.mkdtemp(prefix="lambda-local-")
+        # Where the X-Ray SDK sends segments: the sandbox's loopback daemon (AWS: 169.254.79.129:2000).
+        self.xray_daemon_address: str | None = None
 
     def pool_for(self, fn) -> EnvironmentPool:
         """The function's environment pool (created on first use), with its current reserved concurrency."""
@@ -68,6 +70,8 @@ class FunctionRegistry:
         layer_dirs = [self._layer_dir(fn, layer["Arn"]) for layer in fn.layers]
         logging_config = getattr(fn, "lambda_local_logging_config", None) or {}
         environment = dict(fn.environment_vars or {})
+        if self.xray_daemon_address:
+            environment.setdefault("AWS_XRAY_DAEMON_ADDRESS", self.xray_daemon_address)
         config = FunctionConfig(
             function_name=fn.function_name, handler=fn.handler, runtime=fn.run_time or "python3.12",
             memory_size=int(fn.memory_size), timeout=float(fn.timeout), environment=environment,
@@ -92,10 +96,15 @@ class FunctionRegistry:
         if cached is not None:
             return cached
         target = os.path.join(self._root, hashlib.sha1(key.encode()).hexdigest()[:16])
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            size = sum(info.file_size for info in archive.infolist())
-            staging = tempfile.mkdtemp(prefix=".unzip-", dir=self._root)
-            archive.extractall(staging)
+        try:
+            with zipfile.ZipFile(io.BytesIO(data or b"")) as archive:
+                size = sum(info.file_size for info in archive.infolist())
+                staging = tempfile.mkdtemp(prefix=".unzip-", dir=self._root)
+                archive.extractall(staging)
+        except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
+            # code that reached moto without our checks (an S3 object that is not a zip): refused as AWS does
+            raise ServiceError("InvalidParameterValueException", "Could not unzip uploaded file. Please check "
+                               "your file, then try to upload again.", 400) from None
         try:
             os.rename(staging, target)
         except OSError:  # another thread got there first: its copy is the same package

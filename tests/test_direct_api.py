@@ -232,9 +232,14 @@ def test_sleeping_handler_times_out_promptly():
 
 
 def test_payload_limits():
-    fn = Function(lambda e, c: "x" * (6 * 1024 * 1024 + 1))
+    # The response limit is 6,291,556 bytes of JSON (the quotes count): AWS's figure, 100 bytes over 6 MB.
+    assert Function(lambda e, c: "x" * (6_291_556 - 2)).invoke().error_type is None
+    fn = Function(lambda e, c: "x" * (6_291_556 - 1))
     result = fn.invoke()
     assert result.error_type == "Function.ResponseSizeTooLarge" and result.function_error == "Unhandled"
+    assert json.loads(result.raw_payload) == {
+        "errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes).",
+        "errorType": "Function.ResponseSizeTooLarge"}
     with pytest.raises(ServiceError) as raised:
         fn.invoke({"big": "y" * (6 * 1024 * 1024)})
     assert raised.value.code == "RequestTooLargeException" and raised.value.status == 413

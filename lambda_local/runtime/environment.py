@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from .. import logs
+from ..xray import TracerPatches
 from . import errors
 from .execution import ENVIRON, _environment, enter_views, exit_views
 from .guard import NamespaceView, ProcessGuard
@@ -86,6 +87,7 @@ class ExecutionEnvironment:
         self._boto3_session = None
         self._boto3_view: NamespaceView | None = None
         self.guard = ProcessGuard()
+        self.tracer_patches = TracerPatches()  # what a tracer patches in shared libraries stays in this environment
         self._fresh = True
         self._saved: tuple | None = None
 
@@ -107,6 +109,7 @@ class ExecutionEnvironment:
         if self._fresh:
             self._loggers = _shared_loggers(manager.loggerDict)
         self._fresh = False
+        self.tracer_patches.enter()
         self.stream.sink = sink
         self.log_handler.sink = sink
         root.handlers = self._root_handlers
@@ -139,6 +142,7 @@ class ExecutionEnvironment:
         if os.environ is not ENVIRON and isinstance(os.environ, dict):
             self.environ = os.environ  # the function replaced os.environ with a dict of its own
             os.environ = ENVIRON
+        self.tracer_patches.exit()
         if self.modules is not None:
             self.modules.exit()
         sys.path = path

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 
-from .. import billing, coldstart, logs, quotas
+from .. import billing, coldstart, logs, quotas, xray
 from . import errors
 from .executor import InvokeRequest, PhaseResult, RuntimeExecutor
 from .invocation import Invocation
@@ -87,16 +87,21 @@ def _run(service, lease, request: InvokeRequest, invocation_type: str) -> tuple[
     init_log = logs.LogSink(service.clock_ms) if lease.cold else None
     log = logs.LogSink(service.clock_ms)
     init = _init(executor, env, init_log, stopper) if lease.cold else None
+    trace = None
     if init is not None and init.failed:
         result = PhaseResult()  # the handler never ran: the invocation answers with INIT's error
     else:
+        trace = xray.begin(env, started_at)  # _X_AMZN_TRACE_ID for this request (INIT never sees one)
         result = executor.invoke(env, request, log, stopper)
         _platform_checks(service, request, invocation_type, result, log)
     if init_log is not None:
         init_log.close()
     log.close()
     lease.reset = result.reset or (init is not None and init.failed)
-    return _finish(service, lease, request, invocation_type, started_at, init, result, init_log, log)
+    record, events = _finish(service, lease, request, invocation_type, started_at, init, result, init_log, log)
+    xray.end(trace, env.config, request_id=record.request_id, duration_ms=record.duration_ms,
+             init_ms=record.init_duration_ms, error_type=record.error_type)
+    return record, events
 
 
 def _init(executor: RuntimeExecutor, env, log: logs.LogSink, stopper) -> PhaseResult:
@@ -198,6 +203,8 @@ def _frame(env, cold: bool, start_ms: int, now_ms: int, request_id: str, report:
 def _error_payload(error_type: str, message: str, request_id: str, stack: list[str] | None) -> bytes:
     import json
 
+    if error_type == errors.RESPONSE_TOO_LARGE:  # the platform's error, not the function's: two fields only
+        return json.dumps({"errorMessage": message, "errorType": error_type}).encode("utf-8")
     return json.dumps({"errorMessage": message, "errorType": error_type, "requestId": request_id,
                        "stackTrace": stack or []}, ensure_ascii=False).encode("utf-8")
 
