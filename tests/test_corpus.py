@@ -56,8 +56,6 @@ def _json_lines(record):
 
 # https://docs.powertools.aws.dev/lambda/python/latest/core/logger/#capturing-lambda-context-info : each log line
 # is JSON with level, location, message, timestamp, service, cold_start and the Lambda context keys.
-@pytest.mark.xfail(strict=True, reason="issue 13 item 1 (runtime helper): a module-level StreamHandler(sys.stdout) "
-                                       "writes nothing after the first invocation of an environment")
 def test_logger_writes_one_structured_line_per_call_with_cold_start(aws, deploy):
     deploy("logger_inject_context")
     _, records = _three_invocations(aws, "logger-inject-context")
