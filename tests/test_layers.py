@@ -36,6 +36,39 @@ def test_a_later_layer_wins_and_the_function_package_wins_over_layers(aws, creat
     assert invoke("order")[1] == ["second", "package"]
 
 
+def test_a_layer_wins_over_the_notebooks_copy_of_a_library_but_never_over_the_sdk(aws, create):
+    """AWS imports the function package, then the layers, then the runtime's packages: a layer's xmltodict (a
+    library moto itself uses) is the function's, and the notebook keeps its own."""
+    import sys
+
+    import xmltodict as host_copy
+
+    arn = publish("libs", {"python/xmltodict.py": "SOURCE = 'layer'\n",
+                           "python/botocore/__init__.py": "SOURCE = 'layer'\n"})
+    create("pinned", """
+        import botocore, xmltodict
+        def handler(event, context):
+            return [xmltodict.SOURCE, getattr(botocore, "SOURCE", "runtime")]
+    """, Layers=[arn])
+    assert invoke("pinned")[1] == ["layer", "runtime"]
+    assert invoke("pinned")[1] == ["layer", "runtime"]  # warm: still its own
+    assert sys.modules["xmltodict"] is host_copy and not hasattr(host_copy, "SOURCE")
+
+
+def test_a_zip_over_50_mb_uploaded_directly_is_refused(aws, role):
+    import os
+
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("lambda_function.py", "def handler(e, c):\n    return 1\n")
+        archive.writestr("blob.bin", os.urandom(51 * 1024 * 1024))  # random: a zip cannot make it smaller
+    with pytest.raises(ClientError) as raised:
+        boto3.client("lambda").create_function(FunctionName="heavy", Role=role, Runtime="python3.12",
+                                               Handler="lambda_function.handler", Code={"ZipFile": package.getvalue()})
+    assert raised.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+
+
 def test_more_than_five_layers_is_refused(aws, create):
     arns = [publish(f"l{i}", {f"python/m{i}.py": ""}) for i in range(6)]
     with pytest.raises(ClientError) as raised:

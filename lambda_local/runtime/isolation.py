@@ -7,6 +7,11 @@ interpreter, so an environment's modules are swapped into ``sys.modules`` while 
 What stays shared, as the runtime-provided SDK stays shared on AWS: the standard library, boto3 and its
 dependencies, and the libraries this runtime itself depends on (moto, Jupyter, matplotlib, ...) — swapping those
 would break the mock they run on, and compiled extensions cannot be loaded twice.
+
+Except where the function brings its own: on AWS the import order is the function package, then the layers, then
+the runtime's packages, so a library in the package or a layer wins over the notebook's copy of it (a moto
+dependency such as ``requests`` or ``xmltodict`` included). Not the SDK (boto3, botocore) nor the standard library:
+a function's own botocore would talk past the mock, so the runtime's stays (the lesson on layers says so).
 """
 
 from __future__ import annotations
@@ -115,6 +120,26 @@ def _install_recorder() -> None:
         sys.meta_path.insert(0, _recorder)
 
 
+_NEVER_OVERRIDDEN = _SDK | _HOST_TOOLS | set(sys.stdlib_module_names)
+
+
+def _top_levels_in(paths: list[str]) -> frozenset[str]:
+    """Top-level import names the function's package and layers provide (and may override the host's copies of)."""
+    names: set[str] = set()
+    for path in paths:
+        try:
+            entries = os.listdir(path)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.endswith((".dist-info", ".egg-info", ".pth")) or entry.startswith(("_", ".")):
+                continue
+            name = entry.split(".", 1)[0] if not os.path.isdir(os.path.join(path, entry)) else entry
+            if entry.endswith((".py", ".so", ".pyd")) or os.path.isdir(os.path.join(path, entry)):
+                names.add(name)
+    return frozenset(names - _NEVER_OVERRIDDEN)
+
+
 class ModuleSpace:
     """The modules of one execution environment, and the search path it imports from.
 
@@ -126,6 +151,7 @@ class ModuleSpace:
     def __init__(self, paths: list[str], owned_dirs: list[str]):
         self.paths = list(paths)
         self._owned = tuple(os.path.realpath(d) + os.sep for d in owned_dirs)
+        self._provided = _top_levels_in(self.paths)
         self.modules: dict[str, object] = {}
         self.imported: list[str] = []
         self._saved: dict[str, object] = {}
@@ -138,8 +164,9 @@ class ModuleSpace:
         if fresh:
             _shared_top_levels()  # computing it imports modules: not while iterating
             host = not _recorder.active  # a nested INIT sees what the running function did: not the host's
+            provided = self._provided
             for name, module in list(modules.items()):
-                if _is_shared(name, module):
+                if _is_shared(name, module) and name.partition(".")[0] not in provided:
                     if host:
                         _host_shared[name] = module
                 else:
