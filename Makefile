@@ -8,7 +8,7 @@ ARGS   ?=
 # JupyterLab refuses to run as root without --allow-root (CI and containers run as root).
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: lab test test-fast lint nbval bench conformance clean
+.PHONY: lab test test-fast lint nbval bench soak conformance clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11")'
@@ -45,6 +45,10 @@ test-fast: $(STAMP)
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest --nbval notebooks solutions --nbval-sanitize-with tests/sanitize.cfg -n 2 --dist loadfile -q
+
+# 10,000 invocations from 8 threads with failures and timeouts; every count must agree (a minute or two; not in CI).
+soak: $(STAMP)
+	LAMBDA_LOCAL_SOAK=1 $(OFFLINE) $(BIN)/python -m pytest tests/test_soak.py -q -p no:cacheprovider
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

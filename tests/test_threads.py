@@ -234,3 +234,24 @@ def handler(event, context):
     for response in responses:
         record = by_id[response.json()["id"]]
         assert f"path {response.json()['path']}" in record.log.splitlines()
+
+
+def test_a_thread_the_caller_starts_while_a_function_runs_is_never_stopped_with_that_function():
+    """Only threads the function's own code started end with its runtime: a thread the notebook (or another caller)
+    starts meanwhile is the caller's, even when the function times out and its environment is reset."""
+    running = threading.Event()
+
+    def slow(event, context):
+        running.set()
+        time.sleep(3)
+
+    fn = Function(slow, timeout=1)
+    caller = threading.Thread(target=fn.invoke, args=({},))
+    caller.start()
+    assert running.wait(10)
+    finished = []
+    host = threading.Thread(target=lambda: (time.sleep(2), finished.append(True)))
+    host.start()  # started by the caller's code while the function runs in another thread
+    caller.join(30)
+    host.join(30)
+    assert finished == [True]

@@ -82,6 +82,9 @@ class ExecutionEnvironment:
         self._token = None
         self.chain: object = None  # the recursion chain of the invocation running (set by the Lambda service)
         self.threads: list = []  # threads its code started and left running
+        # Threads started from this environment's code (recorded when they start, in the starting thread's context):
+        # never the caller's own threads, which other callers may start at any moment while this one runs.
+        self.started_threads: list = []
         self._root_level = config.root_log_level()
         self._root_handlers = [self.log_handler]
         self._boto3_session = None
@@ -147,7 +150,9 @@ class ExecutionEnvironment:
             self.modules.exit()
         sys.path = path
         tempfile.tempdir = tempdir
-        threads_left = self.guard.exit()
+        self.guard.exit()
+        threads_left = [thread for thread in self.started_threads if thread.is_alive()]
+        self.started_threads.clear()
         if threads_left:
             self.threads += threads_left
         if cwd is not None:

@@ -209,7 +209,9 @@ class RuntimeStopped(SystemExit):
 
 
 def _start_in_environment(self, *args, **kwargs):
-    if _environment.get() is not None:
+    env = _environment.get()
+    if env is not None:
+        env.started_threads.append(self)  # it belongs to the environment whose code started it
         context = contextvars.copy_context()
         run = self.run
 

@@ -13,7 +13,6 @@ import builtins
 import os
 import signal
 import sys
-import threading
 
 __all__ = ["ProcessExit", "NamespaceView", "ProcessGuard"]
 
@@ -115,13 +114,12 @@ def _install_signal_views() -> None:
 class ProcessGuard:
     """Entered and exited around every invocation of one environment."""
 
-    __slots__ = ("builtins_view", "_threads", "_os_exit", "alarm_handler")
+    __slots__ = ("builtins_view", "_os_exit", "alarm_handler")
 
     _modules_snapshot: dict = {}
 
     def __init__(self) -> None:
         self.builtins_view = NamespaceView(builtins.__dict__)
-        self._threads: set[int] = set()
         self._os_exit = None
         self.alarm_handler: object = signal.SIG_DFL
         _install_signal_views()
@@ -130,13 +128,12 @@ class ProcessGuard:
         modules = sys.modules
         if len(modules) != len(ProcessGuard._modules_snapshot):
             ProcessGuard._modules_snapshot = dict(modules)
-        self._threads = set(threading._active)
         self._os_exit = os._exit
         os._exit = _exit_instead
         self.builtins_view.enter()
 
-    def exit(self) -> list[threading.Thread]:
-        """Leave; returns the threads the function started and left running."""
+    def exit(self) -> None:
+        """Leave."""
         self.builtins_view.exit()
         os._exit = self._os_exit
         snapshot = ProcessGuard._modules_snapshot
@@ -148,8 +145,4 @@ class ProcessGuard:
             for name, module in snapshot.items():
                 if name not in sys.modules and _is_shared(name, module):
                     sys.modules[name] = module
-        # Threads it started and left running freeze with the environment (as on AWS): they belong to it, so what
-        # they print goes into its stream, which writes nowhere while it is not running.
-        if len(threading._active) <= len(self._threads):
-            return []
-        return [thread for ident, thread in list(threading._active.items()) if ident not in self._threads]
+
