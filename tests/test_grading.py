@@ -597,3 +597,40 @@ def test_progress_keeps_results_until_a_labs_files_change(tmp_path, monkeypatch)
     monkeypatch.setattr(module, "run_lab", lambda folder, **k: ran.append(folder.name) or first.labs[0])
     progress(tmp_path)
     assert ran == ["08-cost-model"]
+
+
+def _own_logs_resource(folder, *resources):
+    policy = json.loads((folder / "policy.json").read_text())
+    logs = next(s for s in policy["Statement"] if s["Sid"] == "WriteOwnLogs")
+    logs["Resource"] = list(resources)
+    (folder / "policy.json").write_text(json.dumps(policy))
+
+
+def test_lab04_accepts_the_log_group_form_lesson_04_teaches(tmp_path):
+    # log-group:NAME:* alone covers the group (CreateLogGroup) and its streams, as IAM matches it on AWS.
+    folder = copy_lab(ROOT / "solutions/04-least-privilege", tmp_path)
+    _own_logs_resource(folder, "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/report-indexer:*")
+    result = check_lab(folder)
+    assert [c.name for c in result.checks if not c.passed] == []
+
+
+def test_lab04_explains_a_create_log_group_on_every_group(tmp_path):
+    folder = copy_lab(ROOT / "solutions/04-least-privilege", tmp_path)
+    policy = json.loads((folder / "policy.json").read_text())
+    logs = next(s for s in policy["Statement"] if s["Sid"] == "WriteOwnLogs")
+    logs.update(Action=["logs:CreateLogStream", "logs:PutLogEvents"],
+                Resource="arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/report-indexer:*")
+    policy["Statement"].append({"Effect": "Allow", "Action": "logs:CreateLogGroup",
+                                "Resource": "arn:aws:logs:us-east-1:123456789012:*"})
+    (folder / "policy.json").write_text(json.dumps(policy))
+    result = check_lab(folder)
+    assert [c.name for c in result.checks if not c.passed] == ["denies everything else the function does not need"]
+    assert "logs:CreateLogGroup on arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/payments" in \
+        result.checks[-1].failure.got
+
+
+def test_lab04_names_the_missing_log_stream_permission(tmp_path):
+    folder = copy_lab(ROOT / "solutions/04-least-privilege", tmp_path)
+    _own_logs_resource(folder, "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/report-indexer")
+    failed = {c.name: c.failure for c in check_lab(folder).checks if not c.passed}
+    assert "logs:CreateLogStream on" in failed["writes its logs to its own log group"].got

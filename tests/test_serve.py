@@ -113,6 +113,8 @@ def test_the_guides_cli_walkthrough(endpoint, tmp_path):
               "--auth-type", "NONE")["FunctionUrl"]
     aws(endpoint, "lambda", "add-permission", "--function-name", "my-function", "--statement-id", "url",
         "--action", "lambda:InvokeFunctionUrl", "--principal", "*", "--function-url-auth-type", "NONE")
+    aws(endpoint, "lambda", "add-permission", "--function-name", "my-function", "--statement-id", "url-invoke",
+        "--action", "lambda:InvokeFunction", "--principal", "*", "--invoked-via-function-url")
     if shutil.which("curl"):
         done = subprocess.run(["curl", "-s", url + "?name=Cy"], capture_output=True, text=True, timeout=30)
         assert json.loads(done.stdout)["message"].startswith("Hi, ")
