@@ -198,6 +198,9 @@ def _update_function_configuration(self, function_name, qualifier, body):
         size = int((body["EphemeralStorage"] or {}).get("Size", 512))
         validation.check_ephemeral_storage(size)
         self.get_function(function_name, qualifier).ephemeral_storage = size
+    if body.get("TracingConfig"):  # moto ignores it on update; X-Ray sampling follows the mode
+        self.get_function(function_name, qualifier).tracing_config = {
+            "Mode": body["TracingConfig"].get("Mode") or "PassThrough"}
     if "LoggingConfig" in body:
         fn = self.get_function(function_name, qualifier)
         fn.lambda_local_logging_config = {**(getattr(fn, "lambda_local_logging_config", None) or {}),
