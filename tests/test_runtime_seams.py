@@ -108,8 +108,6 @@ def _json_lines(log):
     return lines
 
 
-@pytest.mark.xfail(strict=False, reason="known: passes alone, fails after tests/test_lambda_api.py in the same "
-                   "process (process state left by an earlier test hides Powertools' output); to be found")
 def test_powertools_logger_writes_into_the_invocation_that_logged_cold_warm_and_in_a_second_environment(tmp_path):
     (tmp_path / "app.py").write_text(POWERTOOLS_APP)
     fn = Function("app.handler", code=tmp_path, environment={"POWERTOOLS_LOG_LEVEL": "INFO"})
