@@ -137,7 +137,8 @@ def decision(role_arn: str, action: str, resource: str, context: Mapping[str, An
                                                     for k, v in context.items())))
     verdict = _decisions.get(key)
     if verdict is None:
-        verdict = _evaluate(statements, action, resource, context)
+        verdicts = [_evaluate(statements, action, spelling, context) for spelling in _spellings(action, resource)]
+        verdict = "Deny" if "Deny" in verdicts else "Allow" if "Allow" in verdicts else "ImplicitDeny"
         if len(_decisions) > 4096:
             _decisions.clear()
         _decisions[key] = verdict
@@ -145,6 +146,15 @@ def decision(role_arn: str, action: str, resource: str, context: Mapping[str, An
 
 
 _decisions: dict[tuple, str] = {}
+
+
+def _spellings(action: str, resource: str) -> list[str]:
+    """The ARNs a statement may name the resource by. CloudWatch Logs writes a log group both ways,
+    ``log-group:NAME`` and ``log-group:NAME:*`` (its access-control overview), and policies grant
+    ``logs:CreateLogGroup`` in either form (the Lambda console's own role uses ``:*``), so either one applies."""
+    if action == "logs:CreateLogGroup" and ":log-group:" in resource and not resource.endswith(":*"):
+        return [resource, resource + ":*"]
+    return [resource]
 
 
 def _evaluate(statements: list[dict], action: str, resource: str, context: Mapping[str, Any]) -> str:

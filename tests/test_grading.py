@@ -346,14 +346,19 @@ def test_an_s3_processor_that_reads_the_encoded_key_gets_nosuchkey(tmp_path):
     ('failures.append({"itemIdentifier": record["messageId"]})', 'the function returned {"batchItemFailures": []}'),
     # reporting the order's id instead of the message's: an invalid answer fails the whole batch
     ('failures.append({"itemIdentifier": record["body"][:8]})', '"itemIdentifier": "not an o"'),
+    # the bare ids instead of {"itemIdentifier": id} objects
+    ('failures.append(record["messageId"])', '{"batchItemFailures": ["'),
 ])
 def test_an_sqs_worker_that_does_not_report_its_failed_messages_by_id_fails(tmp_path, change, got):
     folder = copy_lab(ROOT / "solutions/07-sqs-worker", tmp_path)
     edit(folder / "lambda_function.py", 'failures.append({"itemIdentifier": record["messageId"]})',
-         change if "body" in change else "pass")
+         "pass" if change == 'failures.append({"itemIdentifier": record["messageId"]})' else change)
     failures = failed(check_lab(folder))
     first = failures["reports bad messages in batchItemFailures, so good ones are processed once"]
-    assert first.expected.startswith("batchItemFailures naming the 2 bad messages by messageId") and got in first.got
+    # Expected shows the objects the check compares: {"batchItemFailures": [{"itemIdentifier": "<id>"}, ...]}
+    assert first.expected.startswith('the 2 bad messages reported by messageId: {"batchItemFailures": '
+                                     '[{"itemIdentifier": "') and got in first.got
+    assert ("not the id alone" in first.hint) == change.startswith('failures.append(record["messageId"])')
     assert "end to end: good orders reserved once, bad ones in orders-dlq" in failures
 
 
@@ -532,12 +537,27 @@ def test_reset_saves_the_learners_version_then_restores_the_starting_files(tmp_p
                        shallow=False)
     assert files(lab) == files(ROOT / "labs/01-greeting") == list(result.restored)
     assert filecmp.cmp(lab / "lambda_function.py", ROOT / "labs/01-greeting/lambda_function.py", shallow=False)
+    (lab / "lambda_function.py").write_text("# started again\n")
     again = reset_lab(lab, now=stamp)  # same second: a second backup, never over the first
     assert again.backup.name == "01-greeting-20260301-140509-2" and (result.backup / "notes.txt").exists()
 
 
+def test_reset_of_an_untouched_lab_saves_nothing(tmp_path):
+    lab = copy_lab(ROOT / "labs/01-greeting", tmp_path / "labs")
+    (lab / "__pycache__").mkdir()  # running the lab's checks leaves caches; they are not the learner's work
+    (lab / "__pycache__" / "lambda_function.cpython-312.pyc").write_bytes(b"cache")
+    result = reset_lab("01", labs_dir=tmp_path / "labs")
+    assert result.backup is None and not (tmp_path / "backups").exists()
+    assert "01-greeting already has its starting files" in result.format()
+    assert files(lab) == files(ROOT / "labs/01-greeting")
+
+
 def test_reset_command_prints_where_the_backup_is(tmp_path):
-    copy_lab(ROOT / "labs/08-cost-model", tmp_path / "labs")
+    lab = copy_lab(ROOT / "labs/08-cost-model", tmp_path / "labs")
+    result = CliRunner().invoke(reset_command, ["08", "--path", str(tmp_path / "labs")])
+    assert result.exit_code == 0 and "08-cost-model already has its starting files" in result.output
+    assert not (tmp_path / "backups").exists()
+    (lab / "notes.txt").write_text("my notes")
     result = CliRunner().invoke(reset_command, ["08", "--path", str(tmp_path / "labs")])
     assert result.exit_code == 0 and "Saved your version of 08-cost-model to " in result.output
     assert len(list((tmp_path / "backups").iterdir())) == 1
@@ -597,3 +617,72 @@ def test_progress_keeps_results_until_a_labs_files_change(tmp_path, monkeypatch)
     monkeypatch.setattr(module, "run_lab", lambda folder, **k: ran.append(folder.name) or first.labs[0])
     progress(tmp_path)
     assert ran == ["08-cost-model"]
+
+
+def _own_logs_resource(folder, *resources):
+    policy = json.loads((folder / "policy.json").read_text())
+    logs = next(s for s in policy["Statement"] if s["Sid"] == "WriteOwnLogs")
+    logs["Resource"] = list(resources)
+    (folder / "policy.json").write_text(json.dumps(policy))
+
+
+def test_lab04_accepts_the_log_group_form_lesson_04_teaches(tmp_path):
+    # log-group:NAME:* alone covers the group (CreateLogGroup) and its streams, as IAM matches it on AWS.
+    folder = copy_lab(ROOT / "solutions/04-least-privilege", tmp_path)
+    _own_logs_resource(folder, "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/report-indexer:*")
+    result = check_lab(folder)
+    assert [c.name for c in result.checks if not c.passed] == []
+
+
+def test_lab04_explains_a_create_log_group_on_every_group(tmp_path):
+    folder = copy_lab(ROOT / "solutions/04-least-privilege", tmp_path)
+    policy = json.loads((folder / "policy.json").read_text())
+    logs = next(s for s in policy["Statement"] if s["Sid"] == "WriteOwnLogs")
+    logs.update(Action=["logs:CreateLogStream", "logs:PutLogEvents"],
+                Resource="arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/report-indexer:*")
+    policy["Statement"].append({"Effect": "Allow", "Action": "logs:CreateLogGroup",
+                                "Resource": "arn:aws:logs:us-east-1:123456789012:*"})
+    (folder / "policy.json").write_text(json.dumps(policy))
+    result = check_lab(folder)
+    assert [c.name for c in result.checks if not c.passed] == ["denies everything else the function does not need"]
+    assert "logs:CreateLogGroup on arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/payments" in \
+        result.checks[-1].failure.got
+
+
+def test_lab04_names_the_missing_log_stream_permission(tmp_path):
+    folder = copy_lab(ROOT / "solutions/04-least-privilege", tmp_path)
+    _own_logs_resource(folder, "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/report-indexer")
+    failed = {c.name: c.failure for c in check_lab(folder).checks if not c.passed}
+    assert "logs:CreateLogStream on" in failed["writes its logs to its own log group"].got
+
+
+# --- feedback that points the right way -----------------------------------------------------------------------------
+def test_lab01_hint_names_the_wrong_status_not_the_query_string(tmp_path):
+    folder = copy_lab(ROOT / "solutions/01-greeting", tmp_path)
+    edit(folder / "lambda_function.py", 'return respond(200, {"message": message})',
+         'return respond(201, {"message": message})')
+    greets = failed(check_lab(folder))["greets the name from the query string"]
+    assert "statusCode 200" in greets.hint and "queryStringParameters" not in greets.hint
+
+
+def test_lab01_hint_names_the_wording_when_the_name_is_read_right(tmp_path):
+    folder = copy_lab(ROOT / "solutions/01-greeting", tmp_path)
+    edit(folder / "lambda_function.py", 'message = f"{prefix}, {name}!"', 'message = f"{prefix} {name}"')
+    failures = failed(check_lab(folder))
+    assert 'must read exactly "Hello, Ada!"' in failures["greets the name from the query string"].hint
+
+
+def test_lab01_hint_points_at_the_query_string_when_the_name_is_not_read(tmp_path):
+    folder = copy_lab(ROOT / "solutions/01-greeting", tmp_path)
+    edit(folder / "lambda_function.py", 'message = f"{prefix}, {name}!"', 'message = f"{prefix}, world!"')
+    assert "queryStringParameters" in failed(check_lab(folder))["greets the name from the query string"].hint
+
+
+def test_a_syntax_error_is_located_once_and_plainly(tmp_path):
+    folder = copy_lab(ROOT / "solutions/01-greeting", tmp_path)
+    edit(folder / "lambda_function.py", "def respond(status, data):", "def respond(status, data)")
+    for failure in failed(check_lab(folder)).values():
+        assert failure.got.endswith("expected ':' (lambda_function.py, line 11)"), failure.got
+        assert failure.got.count("line 11") == 1
+    missing = failed(check_lab(folder))["answers 400 with an error message when name is missing"]
+    assert "does not load" in missing.hint and "queryStringParameters" not in missing.hint

@@ -18,8 +18,14 @@ def handler(event, context):
 
 
 def _allow(function, principal, action, **extra):
-    boto3.client("lambda").add_permission(FunctionName=function, StatementId=f"allow-{len(principal)}",
+    boto3.client("lambda").add_permission(FunctionName=function, StatementId=f"allow-{action.split(':')[1]}",
                                           Action=action, Principal=principal, **extra)
+
+
+def _allow_url(function):
+    """The two statements AWS requires for a public URL (every URL created since October 2025)."""
+    _allow(function, "*", "lambda:InvokeFunctionUrl", FunctionUrlAuthType="NONE")
+    _allow(function, "*", "lambda:InvokeFunction", InvokedViaFunctionUrl=True)
 
 
 def test_function_url_needs_a_resource_policy_then_maps_responses(aws, create):
@@ -27,8 +33,8 @@ def test_function_url_needs_a_resource_policy_then_maps_responses(aws, create):
     client = boto3.client("lambda")
     url = client.create_function_url_config(FunctionName="web", AuthType="NONE")["FunctionUrl"]
     assert url.startswith("https://") and ".lambda-url.us-east-1.on.aws" in url
-    assert aws.http("GET", url).status == 403  # no lambda:InvokeFunctionUrl permission for "*" yet
-    _allow("web", "*", "lambda:InvokeFunctionUrl", FunctionUrlAuthType="NONE")
+    assert aws.http("GET", url).status == 403  # no permission for "*" yet
+    _allow_url("web")
     response = aws.http("POST", url + "items?color=red", headers={"User-Agent": "curl/8"}, body='{"n": 1}')
     assert response.status == 201 and response.headers["x-kind"] == "echo" and response.cookies == ["a=1"]
     event = response.json()["event"]
@@ -41,10 +47,28 @@ def test_function_url_needs_a_resource_policy_then_maps_responses(aws, create):
     assert aws.http("GET", url.replace(url.split("//")[1][:4], "zzzz")).status == 404
 
 
-def test_function_url_cold_then_warm(aws, create):
+def test_function_url_needs_both_invoke_function_url_and_invoke_function(aws, create):
     create("web", ECHO_HTTP)
     url = boto3.client("lambda").create_function_url_config(FunctionName="web", AuthType="NONE")["FunctionUrl"]
     _allow("web", "*", "lambda:InvokeFunctionUrl", FunctionUrlAuthType="NONE")
+    forbidden = aws.http("GET", url)
+    assert forbidden.status == 403 and forbidden.json() == {"Message": "Forbidden"}
+    assert not aws.invocations
+    _allow("web", "*", "lambda:InvokeFunction", InvokedViaFunctionUrl=True)
+    assert aws.http("GET", url).status == 201
+
+
+def test_function_url_with_invoke_function_alone_is_forbidden(aws, create):
+    create("web", ECHO_HTTP)
+    url = boto3.client("lambda").create_function_url_config(FunctionName="web", AuthType="NONE")["FunctionUrl"]
+    _allow("web", "*", "lambda:InvokeFunction", InvokedViaFunctionUrl=True)
+    assert aws.http("GET", url).status == 403
+
+
+def test_function_url_cold_then_warm(aws, create):
+    create("web", ECHO_HTTP)
+    url = boto3.client("lambda").create_function_url_config(FunctionName="web", AuthType="NONE")["FunctionUrl"]
+    _allow_url("web")
     aws.http("GET", url)
     aws.http("GET", url)
     assert [r.cold_start for r in aws.invocations] == [True, False]
@@ -78,7 +102,8 @@ def test_rest_api_proxy_integration(aws, create):
                     "multiValueHeaders": {"X-Tag": ["a", "b"]}, "body": json.dumps(event)}
     """)
     base = _rest_api("api")
-    assert aws.http("GET", base + "/items/7").status == 500  # API Gateway may not invoke the function yet
+    refused = aws.http("GET", base + "/items/7")  # API Gateway may not invoke the function yet
+    assert (refused.status, refused.json()) == (500, {"message": "Internal server error"})
     _allow("api", "apigateway.amazonaws.com", "lambda:InvokeFunction")
     response = aws.http("GET", base + "/items/7?x=1")
     assert response.status == 200 and response.headers["x-tag"] == "a, b"
@@ -87,8 +112,13 @@ def test_rest_api_proxy_integration(aws, create):
     assert event["pathParameters"] == {"id": "7"} and event["queryStringParameters"] == {"x": "1"}
     assert event["requestContext"]["stage"] == "prod" and "multiValueHeaders" in event
     assert aws.http("POST", base + "/items", body="{}").json()["resource"] == "/items"
-    assert aws.http("GET", base + "/items/boom").status == 502
-    assert aws.http("GET", base + "/items/bad").status == 502
+    for failing in ("boom", "bad"):  # a function error and a malformed response: 502, as on AWS
+        response = aws.http("GET", base + f"/items/{failing}")
+        assert (response.status, response.json()) == (502, {"message": "Internal server error"})
+    boto3.client("lambda").put_function_concurrency(FunctionName="api", ReservedConcurrentExecutions=0)
+    throttled = aws.http("GET", base + "/items/7")  # Lambda rejects the invoke: API Gateway answers 500
+    assert (throttled.status, throttled.json()) == (500, {"message": "Internal server error"})
+    boto3.client("lambda").delete_function_concurrency(FunctionName="api")
     assert aws.http("GET", base + "/nothing").status == 403
     assert aws.http("GET", base.replace("/prod", "/dev") + "/items").status == 403
 
@@ -111,5 +141,10 @@ def test_http_api_routes_and_payload_2(aws, create):
     base = f"https://{api_id}.execute-api.us-east-1.amazonaws.com"
     response = aws.http("GET", base + "/users/42")
     assert response.status == 200 and response.json() == {"route": "GET /users/{id}", "params": {"id": "42"}}
-    assert aws.http("GET", base + "/fail").status == 500
+    failed = aws.http("GET", base + "/fail")
+    assert (failed.status, failed.json()) == (500, {"message": "Internal Server Error"})
+    boto3.client("lambda").put_function_concurrency(FunctionName="routes", ReservedConcurrentExecutions=0)
+    throttled = aws.http("GET", base + "/users/42")
+    assert (throttled.status, throttled.json()) == (500, {"message": "Internal Server Error"})
+    boto3.client("lambda").delete_function_concurrency(FunctionName="routes")
     assert aws.http("GET", base + "/nowhere").status == 404

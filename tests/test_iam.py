@@ -131,3 +131,25 @@ def test_dynamodb_transactions_are_authorised_item_by_item(aws, create, resource
     args["TransactItems"].append({"Delete": {"TableName": "users", "Key": {"id": {"S": "2"}}}})
     denied = invoke("caller", {"service": "dynamodb", "method": "transact_write_items", "args": args})[1]
     assert denied[0] == "AccessDeniedException" and "dynamodb:DeleteItem" in denied[1]
+
+
+@pytest.mark.parametrize("group_arn, created", [
+    ("arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/scoped", True),
+    ("arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/scoped:*", True),
+    ("arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/other:*", False),
+])
+def test_a_scoped_role_creates_its_log_group_whichever_way_the_policy_writes_it(aws, group_arn, created):
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="scoped", AssumeRolePolicyDocument=TRUST_POLICY)["Role"]["Arn"]
+    iam.put_role_policy(RoleName="scoped", PolicyName="logs", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": group_arn},
+            {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/scoped:*"}]}))
+    from conftest import zip_files
+    boto3.client("lambda").create_function(
+        FunctionName="scoped", Runtime="python3.12", Role=role, Handler="lambda_function.handler", Timeout=30,
+        Code={"ZipFile": zip_files({"lambda_function.py": "def handler(e, c):\n    print('hi')\n"})})
+    invoke("scoped")
+    groups = [g["logGroupName"] for g in boto3.client("logs").describe_log_groups()["logGroups"]]
+    assert groups == (["/aws/lambda/scoped"] if created else [])

@@ -323,3 +323,17 @@ def test_account_settings_report_the_sandboxs_concurrency(aws, create):
     assert settings["AccountLimit"]["ConcurrentExecutions"] == 1000
     assert settings["AccountLimit"]["UnreservedConcurrentExecutions"] == 900
     assert settings["AccountUsage"]["FunctionCount"] == 1
+
+
+def test_create_function_answers_pending_and_the_waiter_sees_active(aws, role):
+    client = boto3.client("lambda")
+    created = client.create_function(FunctionName="fresh", Runtime="python3.12", Role=role,
+                                     Handler="lambda_function.handler", Timeout=30,
+                                     Code={"ZipFile": zip_files({"lambda_function.py": ECHO})})
+    assert (created["State"], created["StateReasonCode"]) == ("Pending", "Creating")
+    assert created["StateReason"] == "The function is being created."
+    client.get_waiter("function_active_v2").wait(FunctionName="fresh", WaiterConfig={"Delay": 1, "MaxAttempts": 1})
+    configuration = client.get_function(FunctionName="fresh")["Configuration"]
+    assert (configuration["State"], configuration["LastUpdateStatus"]) == ("Active", "Successful")
+    assert "StateReasonCode" not in configuration
+    assert invoke("fresh", {"n": 1})[1]["event"] == {"n": 1}

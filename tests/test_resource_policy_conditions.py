@@ -60,6 +60,7 @@ def test_eventbridge_source_account_is_checked(aws, create):
 def test_function_url_permission_follows_its_auth_type_condition(aws, create):
     create("web", "def handler(e, c):\n    return {'statusCode': 200, 'body': 'ok'}\n")
     url = boto3.client("lambda").create_function_url_config(FunctionName="web", AuthType="NONE")["FunctionUrl"]
+    allow("web", "*", sid="invoke", InvokedViaFunctionUrl=True)  # the second statement AWS requires
     allow("web", "*", "lambda:InvokeFunctionUrl", FunctionUrlAuthType="AWS_IAM")
     assert aws.http("GET", url).status == 403  # the statement grants only AWS_IAM URLs
     allow("web", "*", "lambda:InvokeFunctionUrl", sid="none", FunctionUrlAuthType="NONE")

@@ -131,6 +131,8 @@ def test_the_guides_cli_walkthrough(endpoint, tmp_path):
               "--auth-type", "NONE")["FunctionUrl"]
     aws(endpoint, "lambda", "add-permission", "--function-name", "my-function", "--statement-id", "url",
         "--action", "lambda:InvokeFunctionUrl", "--principal", "*", "--function-url-auth-type", "NONE")
+    aws(endpoint, "lambda", "add-permission", "--function-name", "my-function", "--statement-id", "url-invoke",
+        "--action", "lambda:InvokeFunction", "--principal", "*", "--invoked-via-function-url")
     if shutil.which("curl"):
         done = subprocess.run(["curl", "-s", url + "?name=Cy"], capture_output=True, text=True, timeout=30)
         assert json.loads(done.stdout)["message"].startswith("Hi, ")
@@ -142,3 +144,23 @@ def test_the_guides_cli_walkthrough(endpoint, tmp_path):
     aws(endpoint, "iam", "delete-role", "--role-name", "lambda-ex", parse=False)
     assert aws(endpoint, "lambda", "list-functions")["Functions"] == []
     assert aws(endpoint, "iam", "list-roles")["Roles"] == []
+
+
+def test_serve_keeps_the_tracing_config_a_function_is_created_with(endpoint, tmp_path):
+    (tmp_path / "trust-policy.json").write_text(json.dumps(TRUST))
+    with zipfile.ZipFile(tmp_path / "function.zip", "w") as archive:
+        archive.writestr("lambda_function.py", HANDLER)
+    role = aws(endpoint, "iam", "create-role", "--role-name", "traced-role",
+               "--assume-role-policy-document", f"file://{tmp_path}/trust-policy.json")["Role"]["Arn"]
+    created = aws(endpoint, "lambda", "create-function", "--function-name", "traced", "--runtime", "python3.12",
+                  "--handler", "lambda_function.lambda_handler", "--role", role, "--tracing-config", "Mode=Active",
+                  "--zip-file", f"fileb://{tmp_path}/function.zip")
+    assert created["TracingConfig"] == {"Mode": "Active"}
+    configuration = aws(endpoint, "lambda", "get-function-configuration", "--function-name", "traced")
+    assert configuration["TracingConfig"] == {"Mode": "Active"}
+    aws(endpoint, "lambda", "update-function-configuration", "--function-name", "traced",
+        "--tracing-config", "Mode=PassThrough")
+    configuration = aws(endpoint, "lambda", "get-function-configuration", "--function-name", "traced")
+    assert configuration["TracingConfig"] == {"Mode": "PassThrough"}
+    aws(endpoint, "lambda", "delete-function", "--function-name", "traced", parse=False)
+    aws(endpoint, "iam", "delete-role", "--role-name", "traced-role", parse=False)

@@ -227,6 +227,8 @@ def handler(event, context):
     url = client.create_function_url_config(FunctionName="web", AuthType="NONE")["FunctionUrl"]
     client.add_permission(FunctionName="web", StatementId="public", Action="lambda:InvokeFunctionUrl",
                           Principal="*", FunctionUrlAuthType="NONE")
+    client.add_permission(FunctionName="web", StatementId="public-invoke", Action="lambda:InvokeFunction",
+                          Principal="*", InvokedViaFunctionUrl=True)
     responses = _fan_out(THREADS, lambda i: aws.http("GET", f"{url}item/{i}"))
     assert [r.json()["path"] for r in responses] == [f"/item/{i}" for i in range(THREADS)]
     by_id = {r.request_id: r for r in aws.invocations if r.function_name == "web"}

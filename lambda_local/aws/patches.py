@@ -198,6 +198,9 @@ def _update_function_configuration(self, function_name, qualifier, body):
         size = int((body["EphemeralStorage"] or {}).get("Size", 512))
         validation.check_ephemeral_storage(size)
         self.get_function(function_name, qualifier).ephemeral_storage = size
+    if body.get("TracingConfig"):  # moto ignores it on update; X-Ray sampling follows the mode
+        self.get_function(function_name, qualifier).tracing_config = {
+            "Mode": body["TracingConfig"].get("Mode") or "PassThrough"}
     if "LoggingConfig" in body:
         fn = self.get_function(function_name, qualifier)
         fn.lambda_local_logging_config = {**(getattr(fn, "lambda_local_logging_config", None) or {}),
@@ -206,8 +209,12 @@ def _update_function_configuration(self, function_name, qualifier, body):
 
 
 def _get_configuration(self, on_create: bool = False):
-    """LambdaFunction.get_configuration: report the DeadLetterConfig and LoggingConfig, as AWS does."""
+    """LambdaFunction.get_configuration: report the DeadLetterConfig and LoggingConfig, as AWS does; CreateFunction
+    answers State Pending (moto: Active), and the function is Active by the next call (the functions-states page of
+    Lambda's guide: creating takes a moment on AWS, hence the function_active_v2 waiter)."""
     config = original("lambda-get-configuration")(self, on_create)
+    if on_create:
+        config.update(State="Pending", StateReason="The function is being created.", StateReasonCode="Creating")
     dlq = getattr(self, "dead_letter_config", None)
     if dlq and dlq.get("TargetArn"):
         config["DeadLetterConfig"] = {"TargetArn": dlq["TargetArn"]}
@@ -673,7 +680,7 @@ PATCHES = [
           ("self", "function_name", "reserved_concurrency"), _put_function_concurrency,
           "AWS keeps 100 unreserved concurrency; moto checks only when MOTO_LAMBDA_CONCURRENCY_QUOTA is set"),
     Patch("lambda-get-configuration", "moto.awslambda.models:LambdaFunction.get_configuration",
-          ("self", "on_create"), _get_configuration, "moto drops DeadLetterConfig"),
+          ("self", "on_create"), _get_configuration, "moto drops DeadLetterConfig; CreateFunction answers Pending"),
     Patch("lambda-create-esm", "moto.awslambda.models:LambdaBackend.create_event_source_mapping", ("self", "spec"),
           _create_event_source_mapping, "a new SQS mapping polls what is already waiting"),
     Patch("lambda-update-esm", "moto.awslambda.models:LambdaBackend.update_event_source_mapping",

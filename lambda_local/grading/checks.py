@@ -346,7 +346,7 @@ def describe_exception(error: BaseException, folder: Path | None = None) -> str:
     return text
 
 
-_TASK_FRAME = 'File "/var/task/'
+_TASK_FRAME = re.compile(r'File "/var/task/(?P<file>[^"]+)",? [Ll]ine (?P<line>\d+)')
 
 
 def describe_invocation_error(record) -> str:
@@ -354,10 +354,12 @@ def describe_invocation_error(record) -> str:
     payload = record.payload if isinstance(record.payload, dict) else {}
     text = f"{record.error_type}: {payload.get('errorMessage', record.error_message or '')}".rstrip(": ")
     for line in reversed(payload.get("stackTrace") or []):
-        first = line.strip().splitlines()[0] if line.strip() else ""
-        if first.startswith(_TASK_FRAME):
-            file_part, _, rest = first.partition(", line ")
-            text += f" ({file_part[len(_TASK_FRAME):].rstrip(chr(34))}, line {rest.split(',')[0]})"
+        # A traceback frame: 'File "/var/task/x.py", line 7, in f'; a syntax error's: 'File "/var/task/x.py" Line 7'.
+        frame = _TASK_FRAME.match(line.strip())
+        if frame:
+            where = f"({frame['file']}, line {frame['line']})"
+            if where not in text:  # a syntax error's message already says where
+                text += f" {where}"
             break
     return text
 

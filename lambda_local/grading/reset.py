@@ -30,10 +30,12 @@ class ResetResult:
     """Where the learner's version was saved (``backup``), and the files the lab folder has again (``restored``)."""
 
     lab: str
-    backup: Path
+    backup: Path | None  # None: the lab was untouched, so there was nothing of the learner's to save
     restored: tuple[str, ...]
 
     def format(self) -> str:
+        if self.backup is None:
+            return f"{self.lab} already has its starting files ({', '.join(self.restored)}): nothing to save or restore"
         return (f"Saved your version of {self.lab} to {_display(self.backup)}\n"
                 f"Restored the starting files: {', '.join(self.restored)}")
 
@@ -57,6 +59,15 @@ def _display(path: Path) -> str:
 
 def _files(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def _is_untouched(folder: Path, source: Path) -> bool:
+    """Whether the lab folder holds exactly the starting files (caches aside), byte for byte."""
+    def learner_files(root: Path) -> list[str]:
+        return [f for f in _files(root) if not {"__pycache__", ".ipynb_checkpoints"} & set(f.split("/"))]
+
+    files = learner_files(folder)
+    return files == learner_files(source) and all(filecmp.cmp(folder / f, source / f, shallow=False) for f in files)
 
 
 def _backup(folder: Path, now: datetime) -> Path:
@@ -85,6 +96,8 @@ def reset_lab(lab: str | int | os.PathLike, *, labs_dir: str | os.PathLike | Non
     """
     folder = find_lab(lab, labs_dir)
     source = starting_files(folder.name)
+    if _is_untouched(folder, source):  # a backup of the starting files would only bury the learner's real ones
+        return ResetResult(folder.name, None, tuple(_files(folder)))
     backup = _backup(folder, now or datetime.now())
     for entry in folder.iterdir():  # every one of them is in the backup, checked above
         if entry.is_dir() and not entry.is_symlink():

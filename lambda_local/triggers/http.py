@@ -106,8 +106,7 @@ def _function_url(sandbox, url_id: str, region: str, request: _Request) -> HttpR
     auth_type = fn.url_config.config.get("AuthType", "NONE")
     if auth_type == "AWS_IAM":
         return _error(403, "Forbidden", "Message")  # unsigned requests; signing is not modelled here
-    url_keys = service_context(lambda_FunctionUrlAuthType=auth_type, lambda_InvokedViaFunctionUrl="true")
-    if sandbox.enforce_iam and not resource_policy_allows(fn, "*", "lambda:InvokeFunctionUrl", url_keys):
+    if sandbox.enforce_iam and not _url_may_invoke(fn, auth_type):
         return _error(403, "Forbidden", "Message")
     text, is_base64 = request.body_fields()
     event = events.function_url_event(
@@ -122,6 +121,15 @@ def _function_url(sandbox, url_id: str, region: str, request: _Request) -> HttpR
     if result.error_type:
         return HttpResponse(502, {"content-type": "text/plain"}, b"Internal Server Error")
     return _v2_response(result.payload)
+
+
+def _url_may_invoke(fn, auth_type: str) -> bool:
+    """Whether the resource policy lets anyone call the URL: AWS requires, for every URL created since October
+    2025, both ``lambda:InvokeFunctionUrl`` and ``lambda:InvokeFunction`` (the latter usually limited with the
+    condition ``lambda:InvokedViaFunctionUrl`` = true); either one alone is a 403."""
+    url_keys = service_context(lambda_FunctionUrlAuthType=auth_type, lambda_InvokedViaFunctionUrl="true")
+    return all(resource_policy_allows(fn, "*", action, url_keys)
+               for action in ("lambda:InvokeFunctionUrl", "lambda:InvokeFunction"))
 
 
 def _find_url_function(url_id: str, region: str):
@@ -199,9 +207,10 @@ def _rest_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
         account_id=account, rng=sandbox.rng)
     try:
         result = _invoke(sandbox, fn, event, qualifier)
-    except ServiceError as error:
-        return _error(429 if error.status == 429 else 500, "Internal server error" if error.status != 429
-                      else "Too Many Requests")
+    except ServiceError:
+        # Lambda's guide, "Handling Lambda errors with an API Gateway API": an invoke Lambda rejects (a throttle, a
+        # missing permission) is a 500; a function error or a malformed response a 502; both with this body.
+        return _error(500, "Internal server error")
     if result.error_type:
         return _error(502, "Internal server error")
     return _v1_response(result.payload)
@@ -256,8 +265,8 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
             region=region, account_id=account, rng=sandbox.rng)
     try:
         result = _invoke(sandbox, fn, event, qualifier)
-    except ServiceError as error:
-        return _error(429 if error.status == 429 else 500, "Internal Server Error")
+    except ServiceError:
+        return _error(500, "Internal Server Error")  # HTTP APIs answer every integration failure with a 500
     if result.error_type:
         return _error(500, "Internal Server Error")
     if (integration.payload_format_version or "2.0") == "1.0":

@@ -38,8 +38,9 @@ def _proxy_response(record, query, first: bool = True) -> tuple[int, dict, str]:
     if record.error_type:
         raise Failure(expected=f"an HTTP response for {request}",
                       got=f"the function failed: {describe_invocation_error(record)}",
-                      hint="API Gateway answers 502 when the function fails. Try this request in the lab notebook "
-                           "to see the whole error.")
+                      hint=_crash_hint(record) if (record.error_type or "").startswith("Runtime.") else
+                      "API Gateway answers 502 when the function fails. Try this request in the lab notebook to see "
+                      "the whole error.")
     response = record.payload
     if not isinstance(response, dict) or not {"statusCode", "body"} <= set(response):
         raise Failure(expected=f"a response {{statusCode, headers, body}} for {request}",
@@ -90,9 +91,17 @@ def greets_by_name(lab):
         status, message, body = _message(lab, query)
         if (status, message) != (200, f"Hello, {name}!"):
             return Failure(expected=f'statusCode 200 and the body {{"message": "Hello, {name}!"}} for {_url(query)}',
-                           got=f"statusCode {status} and the body {body}",
-                           hint='API Gateway puts the query string in event["queryStringParameters"], a dict '
-                                "(None when the URL has no query string).")
+                           got=f"statusCode {status} and the body {body}", hint=_greeting_hint(name, status, message))
+
+
+def _greeting_hint(name: str, status, message) -> str:
+    """Point at what is actually wrong: the status, the wording, or (only then) where the name comes from."""
+    if status != 200:
+        return "A request with a name is a good request: answer it with statusCode 200."
+    if isinstance(message, str) and name in message:
+        return f'The name is read right; the greeting must read exactly "Hello, {name}!" (comma, space, "!").'
+    return ('Read the name from the query string: API Gateway puts it in event["queryStringParameters"], a dict '
+            "(None when the URL has no query string).")
 
 
 @check("answers 400 with an error message when name is missing", points=2)
@@ -103,9 +112,7 @@ def missing_name(lab):
         if record.error_type:
             return Failure(expected=f"statusCode 400 and a JSON body with an \"error\" message for {_url(query)}",
                            got=f"the function failed: {describe_invocation_error(record)}",
-                           hint="API Gateway turns an unhandled error into a 502. Check for a missing or empty "
-                                "name before using it; queryStringParameters is None when there is no query "
-                                "string.")
+                           hint=_crash_hint(record))
         status, _, body = _proxy_response(record, query, first=False)
         data = _json_body(body, _url(query))
         error = data.get("error") if isinstance(data, dict) else None
@@ -114,6 +121,13 @@ def missing_name(lab):
                            got=f"statusCode {status} and the body {body}",
                            hint="400 (Bad Request) tells the caller the request was wrong; the error message "
                                 "says how to fix it.")
+
+
+def _crash_hint(record) -> str:
+    if (record.error_type or "").startswith("Runtime."):  # the module does not load: no request can succeed
+        return "lambda_function.py does not load: fix the error at the line named, then check again."
+    return ("API Gateway turns an unhandled error into a 502. Check for a missing or empty name before using it; "
+            "queryStringParameters is None when there is no query string.")
 
 
 @check("starts the greeting with GREETING_PREFIX", points=2)

@@ -121,9 +121,14 @@ def partial_failures(lab):
     reported = {item.get("itemIdentifier") for item in payload.get("batchItemFailures") or []
                 if isinstance(item, dict)}
     if reported != bad_ids:
-        return Failure(expected=f"batchItemFailures naming the 2 bad messages by messageId: {show(sorted(bad_ids))}",
-                       got=f"the function returned {show(first.payload, 220)}",
-                       hint='{"batchItemFailures": [{"itemIdentifier": record["messageId"]}, ...]}, one item per '
+        # Show the objects the check compares, not bare ids: a list of id strings is a common wrong answer.
+        wanted = {"batchItemFailures": [{"itemIdentifier": i} for i in sorted(bad_ids)]}
+        bare_ids = any(isinstance(item, str) for item in payload.get("batchItemFailures") or [])
+        return Failure(expected=f"the 2 bad messages reported by messageId: {show(wanted, 400)}",
+                       got=f"the function returned {show(first.payload, 400)}",
+                       hint=('Each item is an object {"itemIdentifier": record["messageId"]}, not the id alone. '
+                             if bare_ids else "") +
+                            '{"batchItemFailures": [{"itemIdentifier": record["messageId"]}, ...]}, one item per '
                             "failed message, none for the others. An unknown identifier fails the whole batch.")
     lab.aws.advance(minutes=2)  # the bad ones come back, again and again: the good ones must not
     stock = _stock(lab)
