@@ -84,6 +84,11 @@ def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "Req
     with service.lock:
         env, cold = pool.acquire(config, credentials or {})
         try:
+            if config.runtime.startswith("nodejs"):  # a runtime process of its own, through the Runtime API
+                from .nodejs.invoke import run
+
+                return run(service, pool, config, env, cold, payload, invocation_type, client_context,
+                           cognito_identity, invoked_arn or config.function_arn)
             return _run(service, config, env, cold, event, invocation_type, client_context, cognito_identity,
                         invoked_arn or config.function_arn, pool)
         except BaseException:

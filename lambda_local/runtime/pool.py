@@ -8,6 +8,15 @@ from .environment import ExecutionEnvironment
 __all__ = ["EnvironmentPool"]
 
 
+def _new_environment(config, *args):
+    """An environment of the function's runtime: Python runs in this process, Node.js in a process of its own."""
+    if config.runtime.startswith("nodejs"):
+        from .nodejs.environment import NodeEnvironment
+
+        return NodeEnvironment(config, *args)
+    return ExecutionEnvironment(config, *args)
+
+
 class EnvironmentPool:
     """Environments of one function (all its versions); each serves one request at a time."""
 
@@ -56,7 +65,7 @@ class EnvironmentPool:
             return warm, False
         if service.in_flight >= service.concurrency_limit:
             raise errors.throttled("ConcurrentInvocationLimitExceeded")
-        env = ExecutionEnvironment(config, service.ids.hex32(), now, credentials, service.clock.time)
+        env = _new_environment(config, service.ids.hex32(), now, credentials, service.clock.time)
         env.busy = True
         service.in_flight += 1
         self.environments.append(env)
@@ -65,7 +74,7 @@ class EnvironmentPool:
     def create(self, config, credentials: dict[str, str]) -> ExecutionEnvironment:
         """A new, idle environment (for provisioned concurrency: initialised before any request)."""
         service = self.service
-        env = ExecutionEnvironment(config, service.ids.hex32(), service.clock.time(), credentials, service.clock.time)
+        env = _new_environment(config, service.ids.hex32(), service.clock.time(), credentials, service.clock.time)
         self.environments.append(env)
         return env
 

@@ -1,0 +1,7 @@
+"""Node.js functions (nodejs20.x, nodejs22.x, nodejs24.x): each execution environment is a ``node`` process
+running AWS's runtime interface client, driven through the Lambda Runtime API (``..runtime_api``)."""
+
+from .environment import is_nodejs
+from .install import NodeNotFound
+
+__all__ = ["is_nodejs", "NodeNotFound"]
