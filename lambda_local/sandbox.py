@@ -48,7 +48,7 @@ _FAKE_FILES = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.
 RECURSION_LIMIT = 16  # invocations in one chain before Lambda's recursive loop detection stops it
 UNZIPPED_LIMIT = 262_144_000
 ZIPPED_LIMIT = 52_428_800  # 50 MB for a direct upload (larger packages go through S3)
-_OTHER_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x", "java11", "java17", "java21", "dotnet8",
+_OTHER_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x", "java11", "java17", "java21", "dotnet8",
                    "ruby3.2", "ruby3.3", "ruby3.4", "provided.al2", "provided.al2023")  # function code plus layers, unzipped
 SUPPORTED_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
 DEPRECATED_RUNTIMES = ("python2.7", "python3.6", "python3.7", "python3.8")
@@ -222,11 +222,12 @@ class Sandbox:
             raise ServiceError("InvalidParameterValueException",
                                "Container image functions cannot run in lambda_local: only Zip packages with a "
                                "python3.x runtime run here.", 400)
-        if not (fn.run_time or "python3.12").startswith("python"):
-            # The API accepts every runtime AWS has; only Python handlers run in this process.
+        if not (fn.run_time or "python3.12").startswith(("python", "nodejs20", "nodejs22", "nodejs24")):
+            # The API accepts every runtime AWS has; Python runs in this process, Node.js in a node process.
             raise ServiceError("InvalidRuntimeException",
-                               f"The runtime {fn.run_time} cannot run in lambda_local: only python3.x functions are "
-                               "invoked here (the others can be created, configured and listed).", 502)
+                               f"The runtime {fn.run_time} cannot run in lambda_local: only python3.x and "
+                               "nodejs20.x/22.x/24.x functions are invoked here (the others can be created, "
+                               "configured and listed).", 502)
         task_root, _ = self._unzip(fn.code_bytes, fn.code_sha_256)
         layer_dirs = [self._layer_dir(fn, layer["Arn"]) for layer in fn.layers]
         logging_config = getattr(fn, "lambda_local_logging_config", None) or {}

@@ -106,17 +106,19 @@ class RuntimeApi:
                     pipe.close()
 
     # --- the two phases ---------------------------------------------------------------------------------------------
+    @property
+    def waiting(self) -> bool:
+        """Whether the runtime has asked for the next invocation (its GET /next is held)."""
+        return self._held is not None
+
     def wait_ready(self, timeout_s: float) -> Outcome:
         """Run until the process asks for its first invocation (INIT is done) or fails."""
         return self._run(time.monotonic() + timeout_s)
 
     def invoke(self, request_id: str, body: bytes, headers: dict[str, str], timeout_s: float) -> Outcome:
-        """Answer the held ``/next`` with this invocation and run until the process answers it."""
+        """Answer the held ``/next`` with this invocation and run until the process answers it (the runtime must
+        be :attr:`waiting`)."""
         deadline = time.monotonic() + timeout_s
-        if self._held is None:  # the runtime has not asked for it yet (still finishing the previous one)
-            outcome = self._run(deadline)
-            if outcome.kind != "ready":
-                return outcome
         held, self._held = self._held, None
         head = ["HTTP/1.1 200 OK", "Content-Type: application/json", f"Content-Length: {len(body)}",
                 f"Lambda-Runtime-Aws-Request-Id: {request_id}"]

@@ -80,7 +80,20 @@ class NodeEnvironment:
         self.sink = sink
         self.api = api = RuntimeApi(self._output)
         api.start(self._argv(files), self._process_env(files, api.address, endpoint_env), self.config.task_root)
-        return api.wait_ready(_INIT_TIMEOUT_S)
+        outcome = api.wait_ready(_INIT_TIMEOUT_S)
+        self.peak_kb = max(self.peak_kb, self._vm_hwm_kb())
+        return outcome
+
+    def await_next(self, timeout_s: float) -> bool:
+        """Whether the process is (or, finishing the previous invocation, comes to be) waiting for the next one.
+        False when it has exited or never asks: then it is stopped and the next invocation runs INIT."""
+        api = self.api
+        if api is None:
+            return False
+        if api.process.poll() is None and (api.waiting or api.wait_ready(timeout_s).kind == "ready"):
+            return True
+        self.stop()
+        return False
 
     def _argv(self, files: install.NodeRuntimeFiles) -> list[str]:
         major = install.major_of(self.config.runtime)
@@ -121,6 +134,8 @@ class NodeEnvironment:
         """Hand one event to the waiting runtime; returns what it answered (or that it timed out or exited)."""
         self.sink = sink
         outcome = self.api.invoke(request_id, payload, headers, timeout_s)
+        if outcome.kind == "exited":
+            return outcome
         self.peak_kb = max(self.peak_kb, self._vm_hwm_kb())
         return outcome
 

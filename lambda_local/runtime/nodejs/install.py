@@ -40,8 +40,9 @@ RIC = {
     "4.0.2": ("sha512-FE5Vskx7mYNnqAnWWJXUOsLp2VGgdsJsCoRLFTa8L4Yk0QVtArqR8q58yPA++QC1a73ZWJXBQ2AH31nIAv7NOQ==",
               "package/index.mjs"),
 }
-# Node.js major version of each runtime, and the client release AWS's runtime of that version is built on.
-RUNTIMES = {"nodejs20.x": (20, "3.3.0"), "nodejs22.x": (22, "4.0.2"), "nodejs24.x": (24, "4.0.2")}
+# Node.js major version of each runtime, and the client release it runs. 4.x rejects callback handlers (on nodejs22.x
+# its message says "with Managed Instances"); AWS's standard nodejs22.x still runs them, so it gets 3.x here.
+RUNTIMES = {"nodejs20.x": (20, "3.3.0"), "nodejs22.x": (22, "3.3.0"), "nodejs24.x": (24, "4.0.2")}
 
 HOW_TO_GET_NODE = (
     "Node.js {major} is needed to run {runtime} functions and was not found. Get it with "

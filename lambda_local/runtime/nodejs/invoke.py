@@ -41,7 +41,9 @@ def run(service, pool, config, env: NodeEnvironment, cold: bool, payload: bytes,
     init_ms = function_init_ms = None
     timed_out = discard = reset = False
     duration_ms = 0.0
-    initialising = cold or not env.running
+    # A warm environment whose process has exited since (an unhandled rejection, process.exit) is reset: INIT
+    # runs again within this invocation.
+    initialising = cold or not env.await_next(config.timeout)
     try:
         if initialising:
             t0 = time.perf_counter()

@@ -33,6 +33,21 @@ function call(method, route, body, headers) {
   });
 }
 
+// The addon posts synchronously, so the client may call process.exit() right after error() (an unhandled promise
+// rejection does). Here posts are asynchronous: exit waits until the ones in flight have been sent.
+const inFlight = new Set();
+const exit = process.exit.bind(process);
+process.exit = function (code) {
+  if (inFlight.size === 0) return exit(code);
+  Promise.allSettled([...inFlight]).then(() => exit(code));
+};
+
+function post(route, body, headers) {
+  const sent = call('POST', route, body, headers).catch(lost);
+  inFlight.add(sent);
+  sent.finally(() => inFlight.delete(sent));
+}
+
 function lost(error) {
   // The Runtime API went away (the environment is being shut down): nothing left to report to.
   process.stderr.write(`lambda-local: lost the Runtime API: ${error && error.message}\n`);
@@ -52,7 +67,7 @@ const rapidClient = {
   },
   /** POST invocation/{id}/response (the id comes URI-encoded). */
   done(id, body) {
-    call('POST', `invocation/${id}/response`, body, JSON_TYPE).catch(lost);
+    post(`invocation/${id}/response`, body, JSON_TYPE);
   },
   /** POST invocation/{id}/error with the error type header, as aws-lambda-cpp posts it. */
   error(id, body, xray) {
@@ -60,7 +75,7 @@ const rapidClient = {
     try { type = JSON.parse(body).errorType || type; } catch { /* keep the default */ }
     const headers = { ...JSON_TYPE, 'Lambda-Runtime-Function-Error-Type': type };
     if (xray) headers['Lambda-Runtime-Function-XRay-Error-Cause'] = xray;
-    call('POST', `invocation/${id}/error`, body, headers).catch(lost);
+    post(`invocation/${id}/error`, body, headers);
   },
   initializeClient() {},
 };
