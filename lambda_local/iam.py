@@ -330,3 +330,35 @@ def install() -> None:
     BUILTIN_HANDLERS.append(("provide-client-params.*.*", _remember_params))
     BUILTIN_HANDLERS.append(("before-call.*.*", _before_call))
     _installed = True
+
+
+# --- the same check for calls that arrive over HTTP (a runtime process's SDK: see iam_http) ---------------------------
+@dataclass(frozen=True)
+class Denial:
+    """Why IAM refuses a call: AWS's error code for the service, and its message."""
+
+    code: str
+    message: str
+
+
+def denial_for(access_key: str, service: str, operation: str, params: dict[str, Any], region: str
+               ) -> Denial | None:
+    """The refusal of a call signed with ``access_key`` when that key is an execution role's and the role's policies
+    do not allow the call; None when they do, or when the key is not a role's."""
+    session = _sessions.get(access_key)
+    if session is None:
+        return None
+    for action, resource in _checks(service, operation, params, region, session.account_id):
+        verdict = decision(session.role_arn, action, resource)
+        if verdict != "Allow":
+            reason = ("with an explicit deny in an identity-based policy" if verdict == "Deny"
+                      else f"because no identity-based policy allows the {action} action")
+            return Denial(_ACCESS_DENIED_CODE.get(service, "AccessDeniedException"),
+                          f"User: {session.principal} is not authorized to perform: {action} on resource: "
+                          f"{resource} {reason}")
+    return None
+
+
+def has_session(access_key: str) -> bool:
+    """Whether ``access_key`` is an execution role's (its calls are checked)."""
+    return access_key in _sessions

@@ -91,6 +91,7 @@ class Sandbox:
         self._chain_counts: collections.Counter = collections.Counter()
         self.endpoint: str | None = None  # set by `lambda-local serve`: the local endpoint's URL
         self.endpoint_port: int | None = None
+        self.on_close: list = []  # called when the sandbox closes (a runtime process's endpoint stops)
         self.async_queue = AsyncQueue(self)
         self.sqs = SqsPollers(self)
         self.streams = StreamPollers(self)
@@ -349,6 +350,8 @@ class Sandbox:
     def close(self) -> None:
         for pool in self._pools.values():
             pool.clear()
+        for stop in self.on_close:
+            stop()
         shutil.rmtree(self._root, ignore_errors=True)
 
 

@@ -10,9 +10,10 @@ import json
 import threading
 from urllib.parse import parse_qs
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from . import iam_http
 from .triggers.http import route
 
 __all__ = ["LocalEndpoint"]
@@ -28,15 +29,19 @@ class LocalEndpoint:
     ...     endpoint.url   # 'http://127.0.0.1:54321'
     """
 
-    def __init__(self, sandbox, host: str = "127.0.0.1", port: int = 4566):
+    def __init__(self, sandbox, host: str = "127.0.0.1", port: int = 4566, announce: bool = True):
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         self.sandbox = sandbox
         self.moto_app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(host, port, self, threaded=False)
+        self._server = make_server(host, port, self, threaded=False,
+                                   request_handler=None if announce else _QuietHandler)
         self.host, self.port = host, self._server.server_port
         self.url = f"http://{host}:{self.port}"
-        sandbox.endpoint, sandbox.endpoint_port = self.url, self.port
+        # announce: the learner's endpoint (Function URLs print with its port); runtime processes get their own
+        self._announce = announce
+        if announce:
+            sandbox.endpoint, sandbox.endpoint_port = self.url, self.port
         self._thread: threading.Thread | None = None
 
     def __call__(self, environ, start_response):
@@ -46,6 +51,9 @@ class LocalEndpoint:
             return self._http(environ, start_response)
         if path.startswith("/_lambda_local/"):
             return self._control(environ, start_response)
+        denied = iam_http.denied(environ)  # a call signed with an execution role's credentials, checked
+        if denied is not None:
+            return denied(environ, start_response)
         return self.moto_app(environ, start_response)
 
     def _http(self, environ, start_response):
@@ -85,6 +93,15 @@ class LocalEndpoint:
         self._server.serve_forever()
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread is not None:
+            self._server.shutdown()
         self._server.server_close()
-        self.sandbox.endpoint = self.sandbox.endpoint_port = None
+        if self._announce:
+            self.sandbox.endpoint = self.sandbox.endpoint_port = None
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: a runtime process's SDK calls are not the learner's terminal output."""
+
+    def log_request(self, *args, **kwargs) -> None:
+        pass

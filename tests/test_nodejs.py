@@ -341,3 +341,53 @@ def test_without_node_creating_works_and_invoking_says_how_to_get_it(aws, create
     assert error["Message"].startswith("Node.js 20 is needed to run nodejs20.x functions and was not found.")
     assert "pip install 'lambda-local[nodejs]'" in error["Message"]
     assert aws.environments("nonode") == []
+
+
+SDK_HANDLER = """
+import { S3Client, PutObjectCommand, GetObjectCommand } from "@aws-sdk/client-s3";
+import { SQSClient, SendMessageCommand } from "@aws-sdk/client-sqs";
+const s3 = new S3Client({});
+const sqs = new SQSClient({});
+export const handler = async (event) => {
+  try {
+    if (event.queue) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: event.queue, MessageBody: "from node" }));
+      return { sent: true };
+    }
+    await s3.send(new PutObjectCommand({ Bucket: "reports", Key: event.key, Body: "hello from node" }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: "reports", Key: event.key }));
+    return { body: await got.Body.transformToString() };
+  } catch (error) {
+    return { denied: error.name, message: error.message, status: error.$metadata?.httpStatusCode };
+  }
+};
+"""
+
+
+def _sdk_available():
+    return install.sdk_path().is_dir()
+
+
+@node20
+@pytest.mark.skipif(not _sdk_available(), reason="the AWS SDK for JavaScript is not set up (lambda-local setup-nodejs)")
+def test_the_sdk_talks_to_the_sandbox_with_the_role_and_is_denied_what_the_role_does_not_allow(aws, node, role):
+    boto3.client("s3").create_bucket(Bucket="reports")
+    queue = boto3.client("sqs").create_queue(QueueName="out")["QueueUrl"]
+    node("writer", {"index.mjs": SDK_HANDLER})
+    _, body = invoke("writer", {"key": "a.txt"})
+    assert body["denied"] == "AccessDenied" and body["status"] == 403
+    assert body["message"] == ("User: arn:aws:sts::123456789012:assumed-role/lambda-role/writer is not authorized to "
+                               "perform: s3:PutObject on resource: arn:aws:s3:::reports/a.txt because no "
+                               "identity-based policy allows the s3:PutObject action")
+    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket="reports")
+    _, body = invoke("writer", {"queue": queue})
+    assert body["denied"] == "AccessDenied" and "sqs:SendMessage" in body["message"], body
+
+    boto3.client("iam").put_role_policy(RoleName="lambda-role", PolicyName="reports", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": "arn:aws:s3:::reports/*"},
+            {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]}))
+    assert invoke("writer", {"key": "b.txt"})[1] == {"body": "hello from node"}
+    assert boto3.client("s3").get_object(Bucket="reports", Key="b.txt")["Body"].read() == b"hello from node"
+    assert invoke("writer", {"queue": queue})[1] == {"sent": True}
+    assert boto3.client("sqs").receive_message(QueueUrl=queue)["Messages"][0]["Body"] == "from node"

@@ -13,18 +13,8 @@ from ... import billing, coldstart, logs
 from .. import errors
 from ..invocation import Invocation
 from .environment import NodeEnvironment, iso_ms
+from .endpoint import endpoint_environment
 from .install import NodeNotFound
-
-ENDPOINTS: list = []  # callables service -> {"AWS_ENDPOINT_URL": ...}: how a process reaches the sandbox's AWS
-
-
-def endpoint_environment(service) -> dict[str, str]:
-    """Variables that point a runtime process's AWS SDK at the sandbox (empty without a sandbox)."""
-    for provider in ENDPOINTS:
-        found = provider(service)
-        if found:
-            return found
-    return {}
 
 __all__ = ["run"]
 

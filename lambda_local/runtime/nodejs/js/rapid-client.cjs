@@ -122,3 +122,41 @@ if (searchDirs.length && (typeof Module.registerHooks === 'function' || handlerI
     Module.register(pathToFileURL(path.join(__dirname, 'layers-hook.mjs')).href, { data: { parents } });
   }
 }
+
+// Inside the sandbox, AWS is the sandbox: every request for an AWS host (the SDK's, a presigned URL's) goes to the
+// sandbox's endpoint, over plain HTTP on loopback, with its Host header kept so the endpoint routes it by service.
+const sandboxAws = process.env._LAMBDA_LOCAL_AWS_ENDPOINT;
+delete process.env._LAMBDA_LOCAL_AWS_ENDPOINT;
+if (sandboxAws) {
+  const https = require('node:https');
+  const target = new URL(sandboxAws);
+  const AWS_HOST = /(^|\.)amazonaws\.com(\.cn)?$|(^|\.)on\.aws$/;
+  const plainAgent = new http.Agent({ keepAlive: true });
+  const redirect = (original) => function (input, options, callback) {
+    let url = null;
+    if (typeof input === 'string' || input instanceof URL) {
+      url = new URL(input);
+    } else {
+      callback = options;
+      options = input;
+    }
+    if (typeof options === 'function') {
+      callback = options;
+      options = {};
+    }
+    const opts = { ...(options || {}) };
+    const host = url ? url.hostname : (opts.hostname || opts.host || '').replace(/:\d+$/, '');
+    if (!AWS_HOST.test(host)) return original.apply(this, arguments);
+    const path = url ? url.pathname + url.search : (opts.path || '/');
+    const headers = { host, ...(opts.headers || {}) };
+    return http.request({ ...opts, protocol: 'http:', hostname: target.hostname, host: undefined,
+      port: target.port, path, headers, agent: plainAgent }, callback);
+  };
+  https.request = redirect(https.request);
+  https.get = function (...args) {
+    const request = https.request(...args);
+    request.end();
+    return request;
+  };
+  Module.syncBuiltinESMExports();
+}
