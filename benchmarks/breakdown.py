@@ -200,7 +200,7 @@ def _category(frames: list[str]) -> str:
 BOTO3_MARKERS = [  # (category, frame marker); a sample goes to the innermost marker it contains
     ("botocore client (serialise, sign, hooks, parse)", "BaseClient._make_api_call (botocore/client.py"),
     ("moto: request parsing, dispatch, response", "BotocoreStubber.__call__ (moto/core/botocore_stubber.py"),
-    ("bridge: moto_bridge._invoke_response, function lookup", "_invoke_response (lambda_local/moto_bridge.py"),
+    ("bridge: aws.patches._invoke_response, function lookup", "_invoke_response (lambda_local/aws/patches.py"),
     ("bridge: config_for (FunctionConfig, revision hash)", "Sandbox.config_for (lambda_local/sandbox.py"),
     ("bridge: iam.credentials_for", "credentials_for (lambda_local/iam.py"),
     ("runtime invoke (the direct API's work)", "invoke (lambda_local/runtime/invoke.py"),

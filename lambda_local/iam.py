@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from .aws import state
+
 __all__ = ["credentials_for", "is_allowed", "install", "resource_arns", "action_name"]
 
 
@@ -180,11 +182,7 @@ def _statement_applies(statement: dict, action: str, resource: str) -> bool:
 
 
 def _role_statements(role_arn: str) -> list[dict]:
-    from moto.iam.models import iam_backends
-
-    account = role_arn.split(":")[4]
-    backend = iam_backends[account]["aws"]
-    role = next((r for r in backend.roles.values() if r.arn == role_arn), None)
+    role = state.role_or_none(role_arn)
     if role is None:
         return []
     # Parsing the policy documents (AWS managed ones are long) is most of a check's cost; parse once per revision
@@ -231,10 +229,7 @@ def is_allowed(role_arn: str, action: str, resource: str) -> bool:
 
 def trusts_lambda(role_arn: str) -> bool:
     """Whether the role's trust policy lets the Lambda service assume it."""
-    from moto.iam.models import iam_backends
-
-    account = role_arn.split(":")[4]
-    role = next((r for r in iam_backends[account]["aws"].roles.values() if r.arn == role_arn), None)
+    role = state.role_or_none(role_arn)
     if role is None:
         return False
     try:
@@ -253,10 +248,8 @@ def trusts_lambda(role_arn: str) -> bool:
 
 def allows_logging(role_arn: str, region: str, account: str, group: str, stream: str) -> bool:
     """Whether the Lambda service may write the function's logs with its role (AWSLambdaBasicExecutionRole's job)."""
-    from moto.logs.models import logs_backends
-
     base = f"arn:aws:logs:{region}:{account}:log-group:{group}"
-    if group not in logs_backends[account][region].groups and not is_allowed(role_arn, "logs:CreateLogGroup", base):
+    if not state.log_group_exists(account, region, group) and not is_allowed(role_arn, "logs:CreateLogGroup", base):
         return False  # the group does not exist yet and the role may not create it
     return (is_allowed(role_arn, "logs:CreateLogStream", f"{base}:log-stream:{stream}")
             and is_allowed(role_arn, "logs:PutLogEvents", f"{base}:log-stream:{stream}"))

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from .aws import state
+
 __all__ = ["LogEvent", "LogSink", "start_line", "end_line", "report_line", "log_stream_name"]
 
 
@@ -221,20 +223,4 @@ def report_line(request_id: str, duration_ms: float, billed_ms: int, memory_mb: 
 
 def write_to_cloudwatch(account_id: str, region: str, group: str, stream: str, events: list[LogEvent]) -> None:
     """Append events to moto's CloudWatch Logs, creating the group and stream as the Lambda service does."""
-    from moto.logs.models import logs_backends
-    from moto.logs.exceptions import ResourceAlreadyExistsException
-
-    backend = logs_backends[account_id][region]
-    if group not in backend.groups:
-        try:
-            backend.create_log_group(group, {})
-        except ResourceAlreadyExistsException:
-            pass
-    log_group = backend.groups[group]
-    if stream not in log_group.streams:
-        backend.create_log_stream(group, stream)
-    if events:
-        # Straight to the stream: moto's API-level put rejects events older than 14 days of *real* time, and these
-        # carry virtual-clock timestamps.
-        log_group.streams[stream].put_log_events([{"timestamp": e.timestamp_ms, "message": e.message}
-                                                  for e in events])
+    state.write_log_events(account_id, region, group, stream, [(e.timestamp_ms, e.message) for e in events])

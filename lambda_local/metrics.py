@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from .aws import state
 
 __all__ = ["record", "throttled"]
 
@@ -11,14 +11,8 @@ NAMESPACE = "AWS/Lambda"
 
 
 def _put(config, timestamp: float, data: list[tuple[str, float, str]]) -> None:
-    from moto.cloudwatch.models import cloudwatch_backends
-
-    when = datetime.fromtimestamp(timestamp, timezone.utc).replace(tzinfo=None)  # moto keeps naive UTC
     dims = [{"Name": "FunctionName", "Value": config.function_name}]
-    cloudwatch_backends[config.account_id][config.region].put_metric_data(NAMESPACE, [
-        {"MetricName": name, "Value": value, "Unit": unit, "Dimensions": dims, "Timestamp": when}
-        for name, value, unit in data
-    ])
+    state.put_metric_data(config.account_id, config.region, NAMESPACE, timestamp, data, dims)
 
 
 def record(config, invocation, concurrent: int) -> None:

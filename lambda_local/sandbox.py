@@ -10,7 +10,6 @@ True
 
 from __future__ import annotations
 
-import base64
 import collections
 import functools
 import itertools
@@ -21,9 +20,9 @@ import os
 import shutil
 import tempfile
 import zipfile
-from typing import Any
 
-from . import iam, logs, metrics, moto_bridge
+from . import iam, logs, metrics, quotas
+from .aws import patches, state
 from .clock import VirtualClock
 from .runtime.errors import ServiceError
 from .runtime.function import FunctionConfig
@@ -45,25 +44,13 @@ _FAKE_CREDENTIALS = {
 # Never let botocore read the learner's real ~/.aws files while mocked.
 _FAKE_FILES = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
 
-RECURSION_LIMIT = 16  # invocations in one chain before Lambda's recursive loop detection stops it
-UNZIPPED_LIMIT = 262_144_000
-ZIPPED_LIMIT = 52_428_800  # 50 MB for a direct upload (larger packages go through S3)
-_OTHER_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x", "java11", "java17", "java21", "dotnet8",
-                   "ruby3.2", "ruby3.3", "ruby3.4", "provided.al2", "provided.al2023")  # function code plus layers, unzipped
-SUPPORTED_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
-DEPRECATED_RUNTIMES = ("python2.7", "python3.6", "python3.7", "python3.8")
+RECURSION_LIMIT = quotas.RECURSION_LIMIT
 
 _active: list["Sandbox"] = []
 
 
 def _current():
     return _active[-1] if _active else None
-
-
-def _invalid(message: str) -> Exception:
-    from moto.awslambda.exceptions import InvalidParameterValueException
-
-    return InvalidParameterValueException(message)
 
 
 class Sandbox:
@@ -91,7 +78,8 @@ class Sandbox:
         self._chain_counts: collections.Counter = collections.Counter()
         self.endpoint: str | None = None  # set by `lambda-local serve`: the local endpoint's URL
         self.endpoint_port: int | None = None
-        self.on_close: list = []  # called when the sandbox closes (a runtime process's endpoint stops)
+        self._process_endpoint = None  # the loopback endpoint runtime processes (Node.js functions) call
+        service.process_environment = self._process_environment
         self.async_queue = AsyncQueue(self)
         self.sqs = SqsPollers(self)
         self.streams = StreamPollers(self)
@@ -261,81 +249,8 @@ class Sandbox:
         return target, size
 
     def _layer_dir(self, fn, arn: str) -> str:
-        from moto.awslambda.utils import get_backend
-
-        layer = get_backend(fn.account_id, fn.region).layers_versions_by_arn(arn)
+        layer = state.layer_version_or_none(fn.account_id, fn.region, arn)
         return self._unzip(layer.code_bytes, "layer:" + arn)[0]
-
-    # --- AWS's checks that moto leaves out ------------------------------------------------------------------------
-    def validate_function_spec(self, spec: dict, backend, update: bool = False) -> None:
-        runtime = spec.get("Runtime")
-        if runtime in DEPRECATED_RUNTIMES:
-            raise _invalid(f"The runtime parameter of {runtime} is no longer supported for creating or updating "
-                           "AWS Lambda functions. We recommend you use a supported runtime while creating or "
-                           "updating functions.")
-        if runtime and runtime not in SUPPORTED_RUNTIMES and runtime not in _OTHER_RUNTIMES:
-            raise _validation("runtime", runtime, "Member must satisfy enum value set: [" +
-                              ", ".join(SUPPORTED_RUNTIMES + _OTHER_RUNTIMES) + "]")
-        role = spec.get("Role")
-        if role and self.enforce_iam and not update and not iam.trusts_lambda(role):
-            from moto.iam.models import iam_backends
-
-            account = role.split(":")[4] if role.count(":") >= 5 else self.service.account_id
-            if any(r.arn == role for r in iam_backends[account]["aws"].roles.values()):
-                raise _invalid("The role defined for the function cannot be assumed by Lambda.")
-        memory = spec.get("MemorySize")
-        if memory is not None and not 128 <= int(memory) <= 10240:
-            raise _validation("memorySize", memory, "Member must have value " +
-                              ("greater than or equal to 128" if int(memory) < 128 else "less than or equal to 10240"))
-        timeout = spec.get("Timeout")
-        if timeout is not None and not 1 <= int(timeout) <= 900:
-            raise _validation("timeout", timeout, "Member must have value " +
-                              ("greater than or equal to 1" if int(timeout) < 1 else "less than or equal to 900"))
-        variables = (spec.get("Environment") or {}).get("Variables") or {}
-        size = sum(len(k) + len(str(v)) for k, v in variables.items())
-        if size > 4096:
-            raise _invalid(f"Lambda was unable to configure your environment variables because the environment "
-                           f"variables you have provided exceeded the 4KB limit. String measured: "
-                           f"{json.dumps(variables)[:100]}...")
-        layers = spec.get("Layers")
-        if layers is not None and len(layers) > 5:
-            raise _invalid("Cannot reference more than 5 layers.")
-        code = spec.get("Code") or {}
-        unzipped = 0
-        if "ZipFile" in code:
-            data = code["ZipFile"]
-            if isinstance(data, str):
-                data = base64.b64decode(data)
-            if len(data) > ZIPPED_LIMIT:
-                from moto.awslambda.exceptions import LambdaClientError
-
-                error = LambdaClientError("RequestEntityTooLargeException",
-                                          "Request must be smaller than 69905067 bytes for the "
-                                          f"{'UpdateFunctionCode' if update else 'CreateFunction'} operation")
-                error.code = 413
-                raise error
-            try:
-                with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                    if archive.testzip() is not None:
-                        raise zipfile.BadZipFile
-                    unzipped = sum(info.file_size for info in archive.infolist())
-            except (zipfile.BadZipFile, ValueError, EOFError):
-                raise _invalid("Could not unzip uploaded file. Please check your file, then try to upload again.")
-        if layers:
-            for arn in layers:
-                layer = backend.layers_versions_by_arn(arn)
-                if layer is not None:
-                    unzipped += self._unzip(layer.code_bytes, "layer:" + arn)[1]
-        if unzipped > UNZIPPED_LIMIT:
-            raise _invalid(f"Function code combined with layers exceeds the maximum allowed size of "
-                           f"{UNZIPPED_LIMIT} bytes. The actual size is {unzipped} bytes.")
-
-    def check_reserved_concurrency(self, backend, function_name: str, reserved: int) -> None:
-        others = sum(int(f.reserved_concurrency) for f in backend.list_functions()
-                     if f.reserved_concurrency not in (None, "") and f.function_name != function_name)
-        if self.service.concurrency_limit - others - reserved < 100:
-            raise _invalid("Specified ReservedConcurrentExecutions for function decreases account's "
-                           "UnreservedConcurrentExecution below its minimum value of [100].")
 
     # --- after each invocation ---------------------------------------------------------------------------------------
     def _after_invocation(self, record, config, environment, events) -> None:
@@ -347,20 +262,21 @@ class Sandbox:
                                      environment.log_stream_name, events)
         metrics.record(config, record, self.service.in_flight + 1)
 
+    def _process_environment(self) -> dict[str, str]:
+        """Where a runtime process reaches this sandbox's AWS: a loopback endpoint of its own, started with the first
+        process (not the learner's `serve` endpoint, which is busy waiting for the very invocation calling it)."""
+        if self._process_endpoint is None:
+            from .server import LocalEndpoint
+
+            self._process_endpoint = LocalEndpoint(self, port=0, announce=False).start()
+        return {"_LAMBDA_LOCAL_AWS_ENDPOINT": self._process_endpoint.url}
+
     def close(self) -> None:
         for pool in self._pools.values():
             pool.clear()
-        for stop in self.on_close:
-            stop()
+        if self._process_endpoint is not None:
+            self._process_endpoint.stop()
         shutil.rmtree(self._root, ignore_errors=True)
-
-
-def _validation(field: str, value: Any, constraint: str) -> Exception:
-    from moto.awslambda.exceptions import LambdaClientError
-
-    return LambdaClientError("ValidationException",
-                             f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
-                             f"constraint: {constraint}")
 
 
 class mock_aws:
@@ -387,29 +303,19 @@ class mock_aws:
         self._stack: list[tuple] = []
 
     def __enter__(self) -> Sandbox:
-        import moto
-
         options = self._options
         saved_env = {k: os.environ.get(k) for k in (*_FAKE_CREDENTIALS, *_FAKE_FILES)}
         os.environ.update(_FAKE_CREDENTIALS)
         os.environ.update(_FAKE_FILES)
         os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = options["region"]
-        moto_mock = moto.mock_aws(config={"iam": {"load_aws_managed_policies": True},
-                                          "lambda": {"use_docker": False}})
-        moto_mock.start()
-        if options["seed"] is not None:
-            # moto's own ids (API ids, Function URL ids, message ids, mapping UUIDs) from the same seed, so a
-            # notebook prints the same ARNs and URLs every run.
-            from moto.moto_api._internal import mock_random
-
-            mock_random.seed(options["seed"])
+        moto_mock = state.start(seed=options["seed"])
         boto3 = __import__("boto3")
         saved_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, None  # never reuse real cached credentials
         service = LambdaService(clock=VirtualClock(options["start"]), seed=options["seed"],
                                 region=options["region"], idle_timeout=options["idle_timeout"],
                                 concurrency_limit=options["concurrency_limit"])
         sandbox = Sandbox(service, enforce_iam=options["enforce_iam"])
-        moto_bridge.install(_current)
+        patches.install(_current)
         iam.install()
         _service.activate(service)
         _active.append(sandbox)

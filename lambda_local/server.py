@@ -30,10 +30,10 @@ class LocalEndpoint:
     """
 
     def __init__(self, sandbox, host: str = "127.0.0.1", port: int = 4566, announce: bool = True):
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from .aws.state import server_app
 
         self.sandbox = sandbox
-        self.moto_app = DomainDispatcherApplication(create_backend_app)
+        self.moto_app = server_app()
         self._server = make_server(host, port, self, threaded=False,
                                    request_handler=None if announce else _QuietHandler)
         self.host, self.port = host, self._server.server_port

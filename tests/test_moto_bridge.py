@@ -1,4 +1,5 @@
-"""The patches to moto: each still finds what it relies on, and moto without our sandbox is left as it was."""
+"""The patches to moto (lambda_local/aws/patches.py): each still finds what it relies on, each added route is
+still missing from moto, and moto without our sandbox is left as it was."""
 
 import inspect
 import json
@@ -7,26 +8,37 @@ import boto3
 import moto
 import pytest
 
-from lambda_local import moto_bridge
+from lambda_local.aws import patches, state
 from conftest import TRUST_POLICY, zip_files
 
 
-@pytest.mark.parametrize("patch", moto_bridge.PATCHES, ids=lambda p: p.name)
+@pytest.mark.parametrize("patch", patches.PATCHES, ids=lambda p: p.name)
 def test_each_patched_attribute_still_exists_with_the_signature_we_rely_on(patch):
     owner, attribute = patch.resolve()
     current = getattr(owner, attribute)
-    original = moto_bridge._originals.get(patch.name, current)
+    original = patches._originals.get(patch.name, current)
     params = tuple(inspect.signature(original).parameters)
     assert params[: len(patch.signature)] == patch.signature, f"moto changed {patch.target}"
 
 
+@pytest.mark.parametrize("route", patches.ROUTES, ids=lambda r: r.name)
+def test_each_added_route_is_still_missing_from_moto_and_answered_by_ours(aws, route):
+    from moto.awslambda import urls
+    from moto.awslambda.responses import LambdaResponse
+
+    assert patches._originals[route.name] == {action: None for action in route.actions}, \
+        f"moto now implements {route.name}: compare with ours and drop the route"
+    assert urls.url_paths[route.path] == LambdaResponse.dispatch
+    assert all(getattr(LambdaResponse, action) is route.handler for action in route.actions)
+
+
 def test_install_is_idempotent_and_replaces_each_target(aws):
-    moto_bridge.install(lambda: None)
-    moto_bridge.install(lambda: None)
-    for patch in moto_bridge.PATCHES:
+    patches.install(lambda: None)
+    patches.install(lambda: None)
+    for patch in patches.PATCHES:
         owner, attribute = patch.resolve()
         assert getattr(owner, attribute) is patch.replacement
-    moto_bridge.install(lambda: __import__("lambda_local.sandbox").sandbox._current())
+    patches.install(lambda: __import__("lambda_local.sandbox").sandbox._current())
 
 
 def test_plain_moto_still_behaves_as_moto_outside_our_sandbox(aws):
@@ -66,7 +78,7 @@ def test_the_queue_internals_delete_messages_relies_on_still_exist(aws):
 
     queue = sqs_backends["123456789012"]["us-east-1"].queues["internals"]
     received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]
-    moto_bridge.delete_messages(queue, {m["MessageId"] for m in received})
+    state.delete_messages(queue, {m["MessageId"] for m in received})
     left = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert (left["ApproximateNumberOfMessages"], left["ApproximateNumberOfMessagesNotVisible"]) == ("1", "0")
     sqs.delete_message(QueueUrl=url, ReceiptHandle=received[0]["ReceiptHandle"])  # deleting again is harmless

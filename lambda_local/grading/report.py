@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import textwrap
 import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING
 
-from .results import GradeReport, LabResult
+if TYPE_CHECKING:  # the results call these formatters; a runtime import back would be a cycle
+    from .results import GradeReport, LabResult
 
 __all__ = ["format_lab", "format_report", "report_dict", "junit_xml"]
 

@@ -58,6 +58,8 @@ class LambdaService:
         self.invocations: list = []
         self.keep_records = keep_records
         self.listeners: list[Callable] = []
+        # Variables that tell a runtime process (a Node.js function) where this service's AWS is; set by mock_aws().
+        self.process_environment: Callable[[], dict[str, str]] = dict
         # Environments take turns in this one process (they swap modules, os.environ and stdout in and out);
         # re-entrant so a handler can invoke another function synchronously.
         self.lock = threading.RLock()

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 
-from .results import PERCENTILES
-
 __all__ = ["plot_concurrency", "plot_latency", "plot_cost", "plot_tuning"]
+
+PERCENTILES = (50, 90, 99, 99.9)  # the latency percentiles every summary, table and plot shows
 
 
 def _inline_in_notebooks() -> None:

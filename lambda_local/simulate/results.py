@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from .. import billing
 from ..coldstart import ColdStart
+from .plots import PERCENTILES, plot_concurrency, plot_cost, plot_latency
 
 __all__ = ["RequestRecord", "Timeline", "FunctionResult", "SimulationResult"]
 
@@ -380,24 +381,16 @@ class SimulationResult:
 
     def plot_concurrency(self, ax=None):
         """Concurrency, live environments, cold starts and throttles over time."""
-        from .plots import plot_concurrency
-
         return plot_concurrency(self, ax=ax)
 
     def plot_latency(self, ax=None):
         """Latency percentiles with and without cold starts."""
-        from .plots import plot_latency
-
         return plot_latency(self, ax=ax)
 
     def plot_cost(self, ax=None):
         """The bill of the simulated traffic, line by line."""
-        from .plots import plot_cost
-
         return plot_cost(self, ax=ax)
 
-
-PERCENTILES = (50, 90, 99, 99.9)
 
 
 def _cold_start_dict(model: ColdStart | None) -> dict | None:

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from ..aws import state
 from ..runtime.errors import ServiceError
 
 __all__ = ["AsyncQueue"]
@@ -55,9 +56,8 @@ class AsyncQueue:
         return event
 
     def _attempt(self, backend, event: AsyncEvent) -> None:
-        try:
-            fn = backend.get_function(event.function_name, event.qualifier)
-        except Exception:  # noqa: BLE001 - the function was deleted meanwhile: AWS drops the event
+        fn = state.get_function_or_none(backend, event.function_name, event.qualifier)
+        if fn is None:  # the function was deleted meanwhile: AWS drops the event
             return
         config = _invoke_config(fn)
         max_age = config.get("MaximumEventAgeInSeconds", DEFAULT_MAX_AGE_S)
@@ -139,27 +139,15 @@ class AsyncQueue:
         """Deliver to an SQS queue, an SNS topic or a Lambda function, through moto's backends."""
         service, region, account = target.split(":")[2], target.split(":")[3], target.split(":")[4]
         if service == "sqs":
-            from moto.sqs.models import sqs_backends
-
-            message_attributes = {k: {"DataType": "String", "StringValue": v} for k, v in (attributes or {}).items()}
-            sqs_backends[account][region].send_message(target.rsplit(":", 1)[1], body,
-                                                       message_attributes=message_attributes)
+            state.send_sqs_message(target, body, attributes)
         elif service == "sns":
-            from moto.sns.models import sns_backends
-
-            message_attributes = {k: {"Type": "String", "Value": v} for k, v in (attributes or {}).items()}
-            sns_backends[account][region].publish(body, arn=target, message_attributes=message_attributes)
+            state.publish_to_topic(target, body, attributes)
         elif service == "lambda":
-            from moto.awslambda.utils import get_backend
-
-            self.submit(get_backend(account, region), target, body.encode("utf-8"))
+            self.submit(state.lambda_backend(account, region), target, body.encode("utf-8"))
 
     def _put_event(self, fn, bus_arn: str, invocation_record: dict, success: bool) -> None:
-        from moto.events.models import events_backends
-
-        region, account = bus_arn.split(":")[3], bus_arn.split(":")[4]
         outcome = "Success" if success else "Failure"
-        events_backends[account][region].put_events([{
+        state.put_events(bus_arn, [{
             "Source": "lambda", "DetailType": f"Lambda Function Invocation Result - {outcome}",
             "Detail": json.dumps(invocation_record), "Resources": [bus_arn, fn.function_arn],
             "EventBusName": bus_arn}])

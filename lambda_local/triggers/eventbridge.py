@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timezone
 
 from .. import events
+from ..aws import state
 from .schedules import parse_schedule
 from .permissions import may_invoke
 
@@ -24,11 +25,7 @@ def _input_for(target: dict, event: dict):
                 value = value.get(part) if isinstance(value, dict) else None
         return value
     if target.get("InputTransformer"):
-        from moto.events.models import EventTemplateParser
-
-        transformer = target["InputTransformer"]
-        return EventTemplateParser.parse(input_template=transformer.get("InputTemplate"),
-                                         input_paths_map=transformer.get("InputPathsMap", {}), event=event)
+        return state.render_input_transformer(target["InputTransformer"], event)
     return event
 
 
@@ -39,15 +36,13 @@ class EventBridgeTargets:
 
     def deliver(self, rule, event: dict) -> None:
         """Send ``event`` (already matched) to the rule's Lambda targets, asynchronously."""
-        from moto.awslambda.utils import get_backend
-
         for target in rule.targets:
             arn = target.get("Arn", "")
             if ":lambda:" not in arn or ":function:" not in arn:
                 continue
             parts = arn.split(":")
             qualifier = parts[7] if len(parts) == 8 else None
-            backend = get_backend(parts[4], parts[3])
+            backend = state.lambda_backend(parts[4], parts[3])
             if self.sandbox.enforce_iam and not may_invoke(backend, ":".join(parts[:7]), qualifier,
                                                             "events.amazonaws.com"):
                 continue  # the invocation fails (AWS counts it in the rule's FailedInvocations metric)

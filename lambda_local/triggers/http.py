@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from .. import events
+from ..aws import state
 from ..runtime.errors import ServiceError
 from .permissions import resource_policy_allows
 
@@ -121,46 +122,31 @@ def _function_url(sandbox, url_id: str, region: str, request: _Request) -> HttpR
 
 
 def _find_url_function(url_id: str, region: str):
-    from moto.awslambda.utils import get_backend
-    from moto.awslambda_simple.models import lambda_simple_backends
-
-    for account in list(lambda_simple_backends.keys()):
-        backend = get_backend(account, region)
-        for fn in backend.list_functions():
-            config = getattr(fn, "url_config", None)
-            if config is not None and config.url.split("//", 1)[1].startswith(url_id):
-                return fn
+    for fn in state.functions_with_url(region):
+        if fn.url_config.url.split("//", 1)[1].startswith(url_id):
+            return fn
     return None
 
 
 # --- API Gateway -----------------------------------------------------------------------------------------------------
 def _api(sandbox, api_id: str, region: str, request: _Request) -> HttpResponse:
-    from moto.apigateway.models import apigateway_backends
-    from moto.apigatewayv2.models import apigatewayv2_backends
-
-    for account in list(apigatewayv2_backends.keys()):
-        api = apigatewayv2_backends[account][region].apis.get(api_id)
-        if api is not None:
-            return _http_api(sandbox, api, account, region, request)
-    for account in list(apigateway_backends.keys()):
-        api = apigateway_backends[account][region].apis.get(api_id)
-        if api is not None:
-            return _rest_api(sandbox, api, account, region, request)
+    found = state.http_api_or_none(api_id, region)
+    if found is not None:
+        return _http_api(sandbox, found[1], found[0], region, request)
+    found = state.rest_api_or_none(api_id, region)
+    if found is not None:
+        return _rest_api(sandbox, found[1], found[0], region, request)
     return _error(404, "Not Found")
 
 
 def _lambda_from_uri(uri: str, region: str):
     """The function an integration URI names (API Gateway's long form or a plain function ARN)."""
-    from moto.awslambda.utils import get_backend
-
     match = re.search(r"(arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:[^/:]+)(?::([^/]+))?", uri or "")
     if not match:
         return None, None
     arn = match.group(1)
-    try:
-        return get_backend(arn.split(":")[4], arn.split(":")[3]).get_function(arn), match.group(2)
-    except Exception:  # noqa: BLE001
-        return None, None
+    fn = state.get_function_or_none(state.lambda_backend(arn.split(":")[4], arn.split(":")[3]), arn)
+    return (fn, match.group(2)) if fn is not None else (None, None)
 
 
 def _match(template: str, path: str) -> dict[str, str] | None:

@@ -3,6 +3,8 @@ invoke a function, as granted with ``add_permission``."""
 
 from __future__ import annotations
 
+from ..aws.state import get_function_or_none
+
 __all__ = ["resource_policy_allows", "may_invoke"]
 
 
@@ -25,8 +27,7 @@ def resource_policy_allows(fn, principal: str, action: str) -> bool:
 
 def may_invoke(backend, function_name: str, qualifier: str | None, principal: str) -> bool:
     """Whether ``principal`` (a service such as ``sns.amazonaws.com``) may invoke the named function."""
-    try:
-        fn = backend.get_function(function_name, qualifier)
-    except Exception:  # noqa: BLE001 - a deleted function cannot be invoked either
+    fn = get_function_or_none(backend, function_name, qualifier)
+    if fn is None:  # a deleted function cannot be invoked either
         return False
     return resource_policy_allows(fn, principal, "lambda:InvokeFunction")

@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timezone
 
 from .. import events
+from ..aws import state
 from .permissions import may_invoke
 
 __all__ = ["deliver"]
@@ -14,8 +15,6 @@ __all__ = ["deliver"]
 def deliver(sandbox, subscription, message: str, message_id: str, subject: str | None,
             message_attributes: dict | None) -> None:
     """Deliver one published message to a Lambda subscription (its filter policy already matched)."""
-    from moto.awslambda.utils import get_backend
-
     topic_arn = subscription.topic.arn
     _, _, _, region, account, topic_name = topic_arn.split(":", 5)
     # moto keeps attributes as {"Type", "Value"}; the builder takes the API's {"DataType", "StringValue"}.
@@ -30,7 +29,7 @@ def deliver(sandbox, subscription, message: str, message_id: str, subject: str |
     endpoint = subscription.endpoint.split(":")
     qualifier = endpoint[7] if len(endpoint) == 8 else None
     function_name = ":".join(endpoint[:7])
-    backend = get_backend(account, endpoint[3])
+    backend = state.lambda_backend(account, endpoint[3])
     if sandbox.enforce_iam and not may_invoke(backend, function_name, qualifier, "sns.amazonaws.com"):
         return  # SNS's delivery fails (AWS records it in the topic's delivery status logs)
     sandbox.async_queue.submit(backend, function_name, json.dumps(events.sns_event(record)).encode(), qualifier)

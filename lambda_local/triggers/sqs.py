@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 
 from .. import events
+from ..aws import state
 from ..runtime.errors import ServiceError
 
 __all__ = ["SqsPollers"]
@@ -76,13 +77,10 @@ class SqsPollers:
 
     # --- one poll ----------------------------------------------------------------------------------------------------
     def poll(self, queue, esm) -> None:
-        from moto.sqs.models import sqs_backends
-        from moto.awslambda.utils import get_backend
-
-        backend = sqs_backends[queue.account_id][queue.region]
-        lambda_backend = get_backend(esm.account_id, esm.region)
+        backend = state.sqs_backend(queue.account_id, queue.region)
+        lambda_backend = state.lambda_backend(esm.account_id, esm.region)
         for _ in range(_MAX_BATCHES_PER_POLL):
-            if not esm.enabled or esm.uuid not in lambda_backend._event_source_mappings:
+            if not state.mapping_is_active(esm):
                 break
             messages = backend.receive_message(queue.name, int(esm.batch_size or 10), 0,
                                                int(queue.visibility_timeout or 30), ["All"])
@@ -109,37 +107,24 @@ class SqsPollers:
                     self.sandbox._chain = previous
         except ServiceError as error:
             if error.code == "RecursiveInvocationException":
-                from ..moto_bridge import delete_messages
-
-                delete_messages(queue, {m.id for m in messages})  # Lambda stops the loop: not delivered again
+                state.delete_messages(queue, {m.id for m in messages})  # Lambda stops the loop: not delivered again
                 return True
             return False  # throttled: the messages become visible again after the visibility timeout
         if result.error_type is not None:
             return False
         failed = _reported_failures(esm, result.payload, {m.id for m in messages})
-        from ..moto_bridge import delete_messages
-
-        delete_messages(queue, {m.id for m in messages} - failed)
+        state.delete_messages(queue, {m.id for m in messages} - failed)
         return not failed
 
     # --- helpers -----------------------------------------------------------------------------------------------------
     def _mappings(self, queue) -> list:
-        from moto.awslambda.utils import get_backend
-
-        try:
-            backend = get_backend(queue.account_id, queue.region)
-        except Exception:  # noqa: BLE001
-            return []
-        return [esm for esm in backend._event_source_mappings.values()
+        return [esm for esm in state.event_source_mappings(queue.account_id, queue.region)
                 if esm.event_source_arn == queue.queue_arn and esm.enabled]
 
     def _queue_for(self, esm):
-        from moto.sqs.models import sqs_backends
-
         if ":sqs:" not in esm.event_source_arn:
             return None
-        _, _, _, region, account, name = esm.event_source_arn.split(":", 5)
-        return sqs_backends[account][region].queues.get(name)
+        return state.queue_from_arn(esm.event_source_arn)
 
 
 def _record(queue, message, rng) -> dict:

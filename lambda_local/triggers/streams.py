@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from .. import events
+from ..aws import state
 from ..runtime.errors import ServiceError
 
 __all__ = ["StreamPollers"]
@@ -67,29 +68,23 @@ class StreamPollers:
             return None
         region, account = parts[3], parts[4]
         if parts[2] == "kinesis":
-            from moto.kinesis.models import kinesis_backends
-
-            stream = kinesis_backends[account][region].streams.get(parts[5].split("/", 1)[1])
+            stream = state.kinesis_stream_or_none(account, region, parts[5].split("/", 1)[1])
             return _Kinesis(stream, self.sandbox) if stream is not None else None
         if parts[2] == "dynamodb" and "/stream/" in arn:
-            from moto.dynamodb.models import dynamodb_backends
-
-            table = dynamodb_backends[account][region].tables.get(parts[5].split("/")[1])
+            table = state.dynamodb_table_or_none(account, region, parts[5].split("/")[1])
             shard = getattr(table, "stream_shard", None)
             return _DynamoDB(shard, self.sandbox) if shard is not None else None
         return None
 
     # --- polling -----------------------------------------------------------------------------------------------------
     def _poll(self, esm, source) -> None:
-        from moto.awslambda.utils import get_backend
-
-        backend = get_backend(esm.account_id, esm.region)
+        backend = state.lambda_backend(esm.account_id, esm.region)
         cursor = self._cursors.setdefault(esm.uuid, _Cursor(position=source.start(esm)))
         if cursor.timer is not None:
             return  # a retry is already scheduled; the shard is blocked until it runs
         records = source.records()
         now = self.sandbox.clock.time()
-        while esm.enabled and esm.uuid in backend._event_source_mappings:
+        while state.mapping_is_active(esm):
             batch = cursor.pending_split[0] if cursor.pending_split else records[
                 cursor.position:cursor.position + int(esm.batch_size or 100)]
             if not batch:

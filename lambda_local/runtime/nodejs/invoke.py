@@ -13,7 +13,6 @@ from ... import billing, coldstart, logs
 from .. import errors
 from ..invocation import Invocation
 from .environment import NodeEnvironment, iso_ms
-from .endpoint import endpoint_environment
 from .install import NodeNotFound
 
 __all__ = ["run"]
@@ -38,7 +37,7 @@ def run(service, pool, config, env: NodeEnvironment, cold: bool, payload: bytes,
         if initialising:
             t0 = time.perf_counter()
             try:
-                outcome = env.start(init_sink, endpoint_environment(service))
+                outcome = env.start(init_sink, service.process_environment())
             except NodeNotFound as exc:
                 raise errors.ServiceError("InvalidRuntimeException", str(exc), 502) from None
             # Init Duration: node's start, the client's and the function's INIT, all measured; plus the modelled

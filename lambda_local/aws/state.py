@@ -1,0 +1,268 @@
+"""moto's state, read and written in AWS's terms: the one place outside the patch table that touches moto's backends.
+
+Lookups return ``None`` for "not found" (a deleted function, a queue that is gone, a malformed ARN) instead of
+raising moto's exceptions, so callers say what absence means to them with an ``if``. Writes go through moto's
+backends the way its own API handlers do, without an HTTP round trip.
+
+moto's lifecycle (``start``/``stop`` of its ``mock_aws``) lives here too: the state it starts is what these
+functions read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+__all__ = [
+    "MotoMock", "start", "server_app",
+    "lambda_backend", "get_function_or_none", "function_from_arn", "functions_with_url", "layer_version_or_none",
+    "event_source_mappings", "mapping_is_active",
+    "role_or_none", "log_group_exists", "write_log_events", "put_metric_data",
+    "sqs_backend", "queue_or_none", "queue_from_arn", "send_sqs_message", "delete_messages",
+    "publish_to_topic", "put_events", "render_input_transformer",
+    "kinesis_stream_or_none", "dynamodb_table_or_none", "rest_api_or_none", "http_api_or_none",
+]
+
+DEFAULT_PARTITION = "aws"
+
+
+# --- moto's lifecycle ---------------------------------------------------------------------------------------------
+class MotoMock:
+    """moto's ``mock_aws`` as this project starts it: IAM's AWS managed policies loaded, Lambda without Docker."""
+
+    def __init__(self, seed: int | None = None):
+        import moto
+
+        self._mock = moto.mock_aws(config={"iam": {"load_aws_managed_policies": True},
+                                           "lambda": {"use_docker": False}})
+        self._seed = seed
+
+    def start(self) -> "MotoMock":
+        self._mock.start()
+        if self._seed is not None:
+            # moto's own ids (API ids, Function URL ids, message ids, mapping UUIDs) from the same seed, so a
+            # notebook prints the same ARNs and URLs every run.
+            from moto.moto_api._internal import mock_random
+
+            mock_random.seed(self._seed)
+        return self
+
+    def stop(self) -> None:
+        self._mock.stop()
+
+
+def start(seed: int | None = None) -> MotoMock:
+    """Start moto's mock (call ``stop()`` on what it returns to end it)."""
+    return MotoMock(seed).start()
+
+
+def server_app():
+    """moto's whole AWS API as a WSGI app (what ``moto_server`` serves)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    return DomainDispatcherApplication(create_backend_app)
+
+
+# --- Lambda -------------------------------------------------------------------------------------------------------
+def lambda_backend(account_id: str, region: str):
+    """moto's Lambda backend of one account and region (created on first use, as moto does)."""
+    from moto.awslambda.utils import get_backend
+
+    return get_backend(account_id, region)
+
+
+def _arn_parts(arn: str, service: str, minimum: int = 6) -> list[str] | None:
+    parts = (arn or "").split(":")
+    if len(parts) < minimum or parts[0] != "arn" or parts[2] != service or not parts[4]:
+        return None
+    return parts
+
+
+def get_function_or_none(backend, name_or_arn: str, qualifier: str | None = None):
+    """The function (at the version the qualifier names) or None when it, or the version or alias, does not exist."""
+    from moto.awslambda.exceptions import LambdaClientError
+
+    try:
+        return backend.get_function(name_or_arn, qualifier)
+    except (LambdaClientError, ValueError):  # unknown function/qualifier; a name with too many ':'
+        return None
+
+
+def function_from_arn(arn: str):
+    """``(function, qualifier)`` for a function ARN (qualified or not), or ``(None, None)``."""
+    parts = _arn_parts(arn, "lambda", 7)
+    if parts is None or parts[5] != "function":
+        return None, None
+    qualifier = parts[7] if len(parts) == 8 else None
+    fn = get_function_or_none(lambda_backend(parts[4], parts[3]), ":".join(parts[:7]), qualifier)
+    return (fn, qualifier) if fn is not None else (None, None)
+
+
+def functions_with_url(region: str) -> Iterable:
+    """Every function (in every account moto knows) that has a Function URL in ``region``."""
+    from moto.awslambda_simple.models import lambda_simple_backends
+
+    for account in list(lambda_simple_backends.keys()):
+        for fn in lambda_backend(account, region).list_functions():
+            if getattr(fn, "url_config", None) is not None:
+                yield fn
+
+
+def layer_version_or_none(account_id: str, region: str, arn: str):
+    """A layer version by its ARN, or None."""
+    return lambda_backend(account_id, region).layers_versions_by_arn(arn)
+
+
+def event_source_mappings(account_id: str, region: str) -> list:
+    """Every event source mapping of an account and region."""
+    return list(lambda_backend(account_id, region)._event_source_mappings.values())
+
+
+def mapping_is_active(esm) -> bool:
+    """Whether a mapping is enabled and still exists (not deleted meanwhile)."""
+    return bool(esm.enabled) and esm.uuid in lambda_backend(esm.account_id, esm.region)._event_source_mappings
+
+
+# --- IAM, CloudWatch Logs, CloudWatch metrics ---------------------------------------------------------------------
+def role_or_none(role_arn: str):
+    """The IAM role with this ARN, or None."""
+    from moto.iam.models import iam_backends
+
+    parts = _arn_parts(role_arn, "iam")
+    if parts is None:
+        return None
+    backend = iam_backends[parts[4]][DEFAULT_PARTITION]
+    return next((r for r in backend.roles.values() if r.arn == role_arn), None)
+
+
+def log_group_exists(account_id: str, region: str, group: str) -> bool:
+    from moto.logs.models import logs_backends
+
+    return group in logs_backends[account_id][region].groups
+
+
+def write_log_events(account_id: str, region: str, group: str, stream: str, events: list[tuple[int, str]]) -> None:
+    """Append ``(timestamp_ms, message)`` events, creating the group and stream as the Lambda service does."""
+    from moto.logs.models import logs_backends
+
+    from moto.logs.exceptions import ResourceAlreadyExistsException
+
+    backend = logs_backends[account_id][region]
+    if group not in backend.groups:
+        try:
+            backend.create_log_group(group, {})
+        except ResourceAlreadyExistsException:  # created meanwhile by another invocation's thread
+            pass
+    log_group = backend.groups[group]
+    if stream not in log_group.streams:
+        backend.create_log_stream(group, stream)
+    if events:
+        # Straight to the stream: moto's API-level put rejects events older than 14 days of *real* time, and these
+        # carry virtual-clock timestamps.
+        log_group.streams[stream].put_log_events([{"timestamp": t, "message": m} for t, m in events])
+
+
+def put_metric_data(account_id: str, region: str, namespace: str, timestamp: float,
+                    data: list[tuple[str, float, str]], dimensions: list[dict]) -> None:
+    """Put ``(name, value, unit)`` data points at ``timestamp`` (epoch seconds)."""
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    when = datetime.fromtimestamp(timestamp, timezone.utc).replace(tzinfo=None)  # moto keeps naive UTC
+    cloudwatch_backends[account_id][region].put_metric_data(namespace, [
+        {"MetricName": name, "Value": value, "Unit": unit, "Dimensions": dimensions, "Timestamp": when}
+        for name, value, unit in data
+    ])
+
+
+# --- SQS, SNS, EventBridge ----------------------------------------------------------------------------------------
+def sqs_backend(account_id: str, region: str):
+    from moto.sqs.models import sqs_backends
+
+    return sqs_backends[account_id][region]
+
+
+def queue_or_none(account_id: str, region: str, name: str):
+    return sqs_backend(account_id, region).queues.get(name)
+
+
+def queue_from_arn(arn: str):
+    """The queue an ``arn:aws:sqs:...`` ARN names, or None."""
+    parts = _arn_parts(arn, "sqs")
+    return queue_or_none(parts[4], parts[3], parts[5]) if parts else None
+
+
+def send_sqs_message(queue_arn: str, body: str, attributes: dict[str, str] | None = None) -> None:
+    parts = queue_arn.split(":")
+    message_attributes = {k: {"DataType": "String", "StringValue": v} for k, v in (attributes or {}).items()}
+    sqs_backend(parts[4], parts[3]).send_message(parts[5], body, message_attributes=message_attributes)
+
+
+def delete_messages(queue, message_ids: set[str]) -> None:
+    """Delete several messages from a moto queue in one pass (moto's delete scans the queue twice per message)."""
+    kept = []
+    for message in queue._messages:
+        if message.id in message_ids:
+            queue.pending_messages.discard(message)
+            queue.deleted_messages.update(message.all_receipt_handles)
+        else:
+            kept.append(message)
+    queue._messages = kept
+
+
+def publish_to_topic(topic_arn: str, body: str, attributes: dict[str, str] | None = None) -> None:
+    from moto.sns.models import sns_backends
+
+    parts = topic_arn.split(":")
+    message_attributes = {k: {"Type": "String", "Value": v} for k, v in (attributes or {}).items()}
+    sns_backends[parts[4]][parts[3]].publish(body, arn=topic_arn, message_attributes=message_attributes)
+
+
+def put_events(bus_arn: str, entries: list[dict[str, Any]]) -> None:
+    from moto.events.models import events_backends
+
+    parts = bus_arn.split(":")
+    events_backends[parts[4]][parts[3]].put_events(entries)
+
+
+def render_input_transformer(transformer: dict, event: dict):
+    """What an EventBridge InputTransformer makes of ``event`` (moto's template parser)."""
+    from moto.events.models import EventTemplateParser
+
+    return EventTemplateParser.parse(input_template=transformer.get("InputTemplate"),
+                                     input_paths_map=transformer.get("InputPathsMap", {}), event=event)
+
+
+# --- streams and HTTP APIs ----------------------------------------------------------------------------------------
+def kinesis_stream_or_none(account_id: str, region: str, name: str):
+    from moto.kinesis.models import kinesis_backends
+
+    return kinesis_backends[account_id][region].streams.get(name)
+
+
+def dynamodb_table_or_none(account_id: str, region: str, name: str):
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends[account_id][region].tables.get(name)
+
+
+def rest_api_or_none(api_id: str, region: str):
+    """``(account, api)`` of an API Gateway REST API in any account, or None."""
+    from moto.apigateway.models import apigateway_backends
+
+    return _find_api(apigateway_backends, api_id, region)
+
+
+def http_api_or_none(api_id: str, region: str):
+    """``(account, api)`` of an API Gateway HTTP API in any account, or None."""
+    from moto.apigatewayv2.models import apigatewayv2_backends
+
+    return _find_api(apigatewayv2_backends, api_id, region)
+
+
+def _find_api(backends, api_id: str, region: str):
+    for account in list(backends.keys()):
+        api = backends[account][region].apis.get(api_id)
+        if api is not None:
+            return account, api
+    return None
+

@@ -1,0 +1,130 @@
+"""AWS's checks on Lambda API requests that moto leaves out, raising the errors AWS answers with (moto's exception
+classes, so moto's response machinery turns them into AWS's HTTP errors).
+
+The patch table calls these from CreateFunction, UpdateFunctionConfiguration, UpdateFunctionCode and
+PutFunctionConcurrency.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zipfile
+from typing import Any
+
+from .. import iam, quotas
+from . import state
+
+__all__ = ["validate_function_spec", "check_reserved_concurrency", "check_ephemeral_storage",
+           "SUPPORTED_RUNTIMES", "DEPRECATED_RUNTIMES"]
+
+SUPPORTED_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
+DEPRECATED_RUNTIMES = ("python2.7", "python3.6", "python3.7", "python3.8")
+# Runtimes the API accepts (a function can be created, configured and listed) that do not run in this process.
+_OTHER_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x", "java11", "java17", "java21", "dotnet8",
+                   "ruby3.2", "ruby3.3", "ruby3.4", "provided.al2", "provided.al2023")
+
+
+def _invalid(message: str) -> Exception:
+    from moto.awslambda.exceptions import InvalidParameterValueException
+
+    return InvalidParameterValueException(message)
+
+
+def _validation(field: str, value: Any, constraint: str) -> Exception:
+    from moto.awslambda.exceptions import LambdaClientError
+
+    return LambdaClientError("ValidationException",
+                             f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
+                             f"constraint: {constraint}")
+
+
+def _range(field: str, value, low: int, high: int) -> None:
+    if value is not None and not low <= int(value) <= high:
+        raise _validation(field, value, "Member must have value " + (
+            f"greater than or equal to {low}" if int(value) < low else f"less than or equal to {high}"))
+
+
+def validate_function_spec(spec: dict, backend, *, update: bool = False, enforce_iam: bool = True) -> None:
+    """Refuse a CreateFunction/UpdateFunction* request as AWS would: runtime, role trust, memory, timeout,
+    environment size, layers, the zip itself and the unzipped size of code plus layers."""
+    runtime = spec.get("Runtime")
+    if runtime in DEPRECATED_RUNTIMES:
+        raise _invalid(f"The runtime parameter of {runtime} is no longer supported for creating or updating "
+                       "AWS Lambda functions. We recommend you use a supported runtime while creating or "
+                       "updating functions.")
+    if runtime and runtime not in SUPPORTED_RUNTIMES and runtime not in _OTHER_RUNTIMES:
+        raise _validation("runtime", runtime, "Member must satisfy enum value set: [" +
+                          ", ".join(SUPPORTED_RUNTIMES + _OTHER_RUNTIMES) + "]")
+    role = spec.get("Role")
+    if role and enforce_iam and not update and not iam.trusts_lambda(role) and state.role_or_none(role):
+        raise _invalid("The role defined for the function cannot be assumed by Lambda.")
+    _range("memorySize", spec.get("MemorySize"), quotas.MEMORY_MIN_MB, quotas.MEMORY_MAX_MB)
+    _range("timeout", spec.get("Timeout"), 1, quotas.TIMEOUT_MAX_S)
+    variables = (spec.get("Environment") or {}).get("Variables") or {}
+    if sum(len(k) + len(str(v)) for k, v in variables.items()) > quotas.ENVIRONMENT_VARIABLES_BYTES:
+        raise _invalid(f"Lambda was unable to configure your environment variables because the environment "
+                       f"variables you have provided exceeded the 4KB limit. String measured: "
+                       f"{json.dumps(variables)[:100]}...")
+    layers = spec.get("Layers")
+    if layers is not None and len(layers) > quotas.LAYERS_PER_FUNCTION:
+        raise _invalid("Cannot reference more than 5 layers.")
+    unzipped = _code_size(spec.get("Code") or {}, update)
+    for arn in layers or []:
+        layer = backend.layers_versions_by_arn(arn)
+        if layer is not None:
+            unzipped += _unzipped_size(layer.code_bytes)
+    if unzipped > quotas.UNZIPPED_PACKAGE_BYTES:
+        raise _invalid(f"Function code combined with layers exceeds the maximum allowed size of "
+                       f"{quotas.UNZIPPED_PACKAGE_BYTES} bytes. The actual size is {unzipped} bytes.")
+
+
+def _code_size(code: dict, update: bool) -> int:
+    """The unzipped size of a ZipFile upload (0 without one); refuses a too-large or corrupt zip."""
+    if "ZipFile" not in code:
+        return 0
+    data = code["ZipFile"]
+    if isinstance(data, str):
+        data = base64.b64decode(data)
+    if len(data) > quotas.ZIPPED_PACKAGE_BYTES:
+        from moto.awslambda.exceptions import LambdaClientError
+
+        error = LambdaClientError("RequestEntityTooLargeException",
+                                  "Request must be smaller than 69905067 bytes for the "
+                                  f"{'UpdateFunctionCode' if update else 'CreateFunction'} operation")
+        error.code = 413
+        raise error
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if archive.testzip() is not None:
+                raise zipfile.BadZipFile
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        raise _invalid("Could not unzip uploaded file. Please check your file, then try to upload again.") from None
+
+
+def _unzipped_size(data: bytes) -> int:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return sum(info.file_size for info in archive.infolist())
+
+
+def check_ephemeral_storage(size: int) -> None:
+    """EphemeralStorage.Size: 512-10,240 MB (moto ignores it on update)."""
+    low, high = quotas.EPHEMERAL_STORAGE_MIN_MB, quotas.EPHEMERAL_STORAGE_MAX_MB
+    if not low <= size <= high:
+        from moto.awslambda.exceptions import LambdaClientError
+
+        raise LambdaClientError("ValidationException", f"1 validation error detected: Value '{size}' at "
+                                "'ephemeralStorage.size' failed to satisfy constraint: Member must have value "
+                                + (f"less than or equal to {high}" if size > high
+                                   else f"greater than or equal to {low}"))
+
+
+def check_reserved_concurrency(backend, function_name: str, reserved: int, concurrency_limit: int) -> None:
+    """PutFunctionConcurrency: AWS always leaves 100 unreserved concurrency to the account's other functions."""
+    others = sum(int(f.reserved_concurrency) for f in backend.list_functions()
+                 if f.reserved_concurrency not in (None, "") and f.function_name != function_name)
+    if concurrency_limit - others - reserved < quotas.UNRESERVED_CONCURRENCY_MIN:
+        raise _invalid("Specified ReservedConcurrentExecutions for function decreases account's "
+                       "UnreservedConcurrentExecution below its minimum value of [100].")
