@@ -242,6 +242,10 @@ def initialize(service, pool, config, credentials: dict[str, str]):
     env = pool.create(config, credentials)
     env.init_type = "provisioned-concurrency"
     env.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] = env.init_type
+    if config.runtime.startswith("nodejs"):
+        from .nodejs.invoke import initialize as initialize_process
+
+        return initialize_process(service, pool, env)
     sink = logs.LogSink(service.clock_ms)
     env.enter(sink, logs.SinkStream(sink))
     try:

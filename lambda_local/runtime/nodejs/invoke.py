@@ -15,7 +15,7 @@ from ..invocation import Invocation
 from .environment import NodeEnvironment, iso_ms
 from .install import NodeNotFound
 
-__all__ = ["run"]
+__all__ = ["run", "initialize"]
 
 
 def run(service, pool, config, env: NodeEnvironment, cold: bool, payload: bytes, invocation_type: str,
@@ -105,6 +105,25 @@ def run(service, pool, config, env: NodeEnvironment, cold: bool, payload: bytes,
 
 
 _INIT_TIMEOUT_S = 10.0
+
+
+def initialize(service, pool, env: NodeEnvironment) -> NodeEnvironment | None:
+    """INIT ``env`` ahead of any request (provisioned concurrency); None (and the environment gone) if INIT failed."""
+    sink = logs.LogSink(service.clock_ms)
+    try:
+        outcome = env.start(sink, service.process_environment())
+    except NodeNotFound as exc:
+        pool.environments.remove(env)
+        env.discard()
+        raise errors.ServiceError("InvalidRuntimeException", str(exc), 502) from None
+    finally:
+        sink.close()
+    if outcome.kind != "ready":
+        pool.environments.remove(env)
+        env.discard()
+        return None
+    env.provisioned = True
+    return env
 
 
 def _headers(config, invoked_arn: str, client_context, cognito_identity) -> dict[str, str]:
