@@ -391,3 +391,37 @@ def test_the_sdk_talks_to_the_sandbox_with_the_role_and_is_denied_what_the_role_
     assert boto3.client("s3").get_object(Bucket="reports", Key="b.txt")["Body"].read() == b"hello from node"
     assert invoke("writer", {"queue": queue})[1] == {"sent": True}
     assert boto3.client("sqs").receive_message(QueueUrl=queue)["Messages"][0]["Body"] == "from node"
+
+
+@node20
+def test_provisioned_concurrency_starts_node_processes_ahead(aws, node):
+    node("steady", {"index.js": "exports.handler = async () => process.env.AWS_LAMBDA_INITIALIZATION_TYPE;"})
+    client = boto3.client("lambda")
+    version = client.publish_version(FunctionName="steady")["Version"]
+    client.create_alias(FunctionName="steady", Name="live", FunctionVersion=version)
+    client.put_provisioned_concurrency_config(FunctionName="steady", Qualifier="live", ProvisionedConcurrentExecutions=2)
+    assert len(aws.environments("steady")) == 2 and all(e.running for e in aws.environments("steady"))
+    assert invoke("steady", Qualifier="live")[1] == "provisioned-concurrency"
+    assert not aws.invocations[-1].cold_start
+
+
+@node20
+def test_logs_metrics_and_the_bill_of_a_node_function(aws, node):
+    node("billed", {"index.js": "exports.handler = async () => { console.log('to cloudwatch'); return 1; };"},
+         MemorySize=1024)
+    invoke("billed", {})
+    aws.advance(minutes=20)  # the environment expires idle
+    invoke("billed", {})
+    first, second = aws.invocations
+    assert first.cold_start and second.cold_start and first.environment_id != second.environment_id
+    assert second.billed_duration_ms >= second.duration_ms and second.cost_usd > 0
+    streams = boto3.client("logs").describe_log_streams(logGroupName="/aws/lambda/billed")["logStreams"]
+    assert sorted(s["logStreamName"] for s in streams) == sorted([first.log_stream_name, second.log_stream_name])
+    events = boto3.client("logs").get_log_events(logGroupName="/aws/lambda/billed",
+                                                 logStreamName=first.log_stream_name)["events"]
+    assert any(e["message"].endswith("\tINFO\tto cloudwatch") for e in events)
+    assert any(e["message"].startswith("REPORT RequestId: " + first.request_id) for e in events)
+    stats = boto3.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/Lambda", MetricName="Invocations", Dimensions=[{"Name": "FunctionName", "Value": "billed"}],
+        StartTime="2026-01-01T00:00:00Z", EndTime="2026-01-01T01:00:00Z", Period=3600, Statistics=["Sum"])
+    assert stats["Datapoints"][0]["Sum"] == 2
