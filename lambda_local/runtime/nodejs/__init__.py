@@ -2,6 +2,6 @@
 running AWS's runtime interface client, driven through the Lambda Runtime API (``..runtime_api``)."""
 
 from .environment import is_nodejs
-from .install import NodeNotFound
+from .install import NodeNotFound, available
 
-__all__ = ["is_nodejs", "NodeNotFound"]
+__all__ = ["is_nodejs", "NodeNotFound", "available"]

@@ -27,7 +27,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["NodeRuntimeFiles", "NodeNotFound", "find", "setup", "cache_dir"]
+__all__ = ["NodeRuntimeFiles", "NodeNotFound", "available", "find", "setup", "cache_dir"]
 
 HERE = Path(__file__).resolve().parent
 JS_DIR = HERE / "js"
@@ -128,6 +128,18 @@ def find(runtime: str) -> NodeRuntimeFiles:
                            "is not set up: run `lambda-local setup-nodejs` once while online.")
     sdk = sdk_path()
     return NodeRuntimeFiles(runtime, node, str(ric), str(sdk) if sdk.is_dir() else None)
+
+
+def available() -> list[str]:
+    """The Node.js runtimes that can run on this machine now, newest first (empty without Node.js)."""
+    runnable = []
+    for runtime in sorted(RUNTIMES, reverse=True):
+        try:
+            find(runtime)
+        except NodeNotFound:
+            continue
+        runnable.append(runtime)
+    return runnable
 
 
 # --- set-up (online, once) --------------------------------------------------------------------------------------------
