@@ -425,3 +425,21 @@ def test_logs_metrics_and_the_bill_of_a_node_function(aws, node):
         Namespace="AWS/Lambda", MetricName="Invocations", Dimensions=[{"Name": "FunctionName", "Value": "billed"}],
         StartTime="2026-01-01T00:00:00Z", EndTime="2026-01-01T01:00:00Z", Period=3600, Statistics=["Sum"])
     assert stats["Datapoints"][0]["Sum"] == 2
+
+
+@node20
+def test_a_process_over_its_memory_is_killed_as_out_of_memory(aws, node):
+    node("hungry", {"index.js": """
+        const keep = [];
+        exports.handler = async (event) => {
+          for (let i = 0; i < event.mb; i++) keep.push(Buffer.alloc(1024 * 1024, 1));
+          await new Promise(r => setTimeout(r, 300));
+          return keep.length;
+        };"""}, MemorySize=128)
+    response, body = invoke("hungry", {"mb": 200})
+    request_id = aws.invocations[-1].request_id
+    assert body == {"errorType": "Runtime.OutOfMemory",
+                    "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"}
+    assert aws.invocations[-1].max_memory_used_mb == 128
+    assert "Status: error\tError Type: Runtime.OutOfMemory" in aws.invocations[-1].log
+    assert invoke("hungry", {"mb": 1})[1] == 1 and aws.invocations[-1].cold_start  # a new process

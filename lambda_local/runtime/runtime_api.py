@@ -24,14 +24,15 @@ from typing import Callable
 __all__ = ["RuntimeApi", "Outcome"]
 
 _PREFIX = "/2018-06-01/runtime/"
+_WATCH_EVERY_S = 0.05  # how often a quiet process's memory is looked at
 _MAX_HEADER = 64 * 1024
 
 
 @dataclass(slots=True)
 class Outcome:
     """What the runtime did: ``kind`` is ``ready`` (asked for the next invocation), ``response``, ``error``,
-    ``init_error``, ``exited`` (the process ended; ``code`` its exit status, negative for a signal) or
-    ``timed_out``."""
+    ``init_error``, ``exited`` (the process ended; ``code`` its exit status, negative for a signal), ``timed_out``
+    or ``out_of_memory``."""
 
     kind: str
     body: bytes = b""
@@ -61,6 +62,10 @@ class RuntimeApi:
         self._listener.setblocking(False)
         self.address = "127.0.0.1:%d" % self._listener.getsockname()[1]
         self.on_output = on_output
+        # Called while the process is quiet: True when it uses more memory than the function has (it is then killed,
+        # as Lambda's memory limit kills it).
+        self.over_memory: Callable[[], bool] | None = None
+        self._next_watch = 0.0
         self.process: subprocess.Popen | None = None
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._listener, selectors.EVENT_READ, "accept")
@@ -94,7 +99,11 @@ class RuntimeApi:
         self.close()
 
     def close(self) -> None:
-        for key in list(self._selector.get_map().values()):
+        """Close the endpoint and the pipes (again: nothing)."""
+        mapping = self._selector.get_map()
+        if mapping is None:
+            return
+        for key in list(mapping.values()):
             fileobj = key.fileobj
             self._selector.unregister(fileobj)
             if isinstance(fileobj, socket.socket):
@@ -132,6 +141,13 @@ class RuntimeApi:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return Outcome("timed_out")
+            if self.over_memory is not None:
+                now = time.monotonic()
+                if now >= self._next_watch:
+                    self._next_watch = now + _WATCH_EVERY_S
+                    if self.over_memory():
+                        return Outcome("out_of_memory")
+                remaining = min(remaining, _WATCH_EVERY_S)
             for key, _ in self._selector.select(remaining):
                 kind = key.data
                 if kind == "output":

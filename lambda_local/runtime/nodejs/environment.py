@@ -79,6 +79,7 @@ class NodeEnvironment:
         files = install.find(self.config.runtime)
         self.sink = sink
         self.api = api = RuntimeApi(self._output)
+        api.over_memory = self._over_memory
         api.start(self._argv(files), self._process_env(files, api.address, endpoint_env), self.config.task_root)
         outcome = api.wait_ready(_INIT_TIMEOUT_S)
         self.peak_kb = max(self.peak_kb, self._vm_hwm_kb())
@@ -170,6 +171,9 @@ class NodeEnvironment:
         for local, aws in self._path_map:
             text = text.replace(local, aws)
         return text
+
+    def _over_memory(self) -> bool:
+        return self._vm_hwm_kb() > self.config.memory_size * 1024
 
     def memory_used_mb(self) -> int:
         return min(-(-self.peak_kb // 1024), self.config.memory_size)

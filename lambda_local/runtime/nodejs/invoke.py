@@ -158,6 +158,9 @@ def _failure(outcome, request_id: str, timeout_s: float, env: NodeEnvironment) -
     if outcome.kind == "timed_out":
         message = errors.timeout_message(request_id, timeout_s)
         return errors.TIMEOUT, message, _platform_error(errors.TIMEOUT, message)
+    if outcome.kind == "out_of_memory":
+        message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+        return errors.OUT_OF_MEMORY, message, _platform_error(errors.OUT_OF_MEMORY, message)
     code = outcome.code if outcome.code is not None else 1
     reason = f"signal: {_SIGNALS.get(-code, -code)}" if code < 0 else f"exit status {code}"
     message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
