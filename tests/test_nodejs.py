@@ -443,3 +443,29 @@ def test_a_process_over_its_memory_is_killed_as_out_of_memory(aws, node):
     assert aws.invocations[-1].max_memory_used_mb == 128
     assert "Status: error\tError Type: Runtime.OutOfMemory" in aws.invocations[-1].log
     assert invoke("hungry", {"mb": 1})[1] == 1 and aws.invocations[-1].cold_start  # a new process
+
+
+@node20
+def test_a_function_url_and_an_eventbridge_rule_invoke_a_node_function(aws, node):
+    node("web", {"index.mjs": """
+        export const handler = async (event) => {
+          if (event.source) { console.log("event from", event.source, event["detail-type"]); return "ok"; }
+          return { statusCode: 201, headers: { "x-runtime": process.env.AWS_EXECUTION_ENV },
+                   body: JSON.stringify({ path: event.rawPath, method: event.requestContext.http.method }) };
+        };"""})
+    client = boto3.client("lambda")
+    url = client.create_function_url_config(FunctionName="web", AuthType="NONE")["FunctionUrl"]
+    client.add_permission(FunctionName="web", StatementId="url", Action="lambda:InvokeFunctionUrl", Principal="*",
+                          FunctionUrlAuthType="NONE")
+    response = aws.http("POST", url + "orders")
+    assert response.status == 201 and response.headers["x-runtime"] == "AWS_Lambda_nodejs20.x"
+    assert response.json() == {"path": "/orders", "method": "POST"}
+
+    events = boto3.client("events")
+    rule = events.put_rule(Name="orders", EventPattern=json.dumps({"source": ["shop"]}))["RuleArn"]
+    arn = client.get_function(FunctionName="web")["Configuration"]["FunctionArn"]
+    client.add_permission(FunctionName="web", StatementId="rule", Action="lambda:InvokeFunction",
+                          Principal="events.amazonaws.com", SourceArn=rule)
+    events.put_targets(Rule="orders", Targets=[{"Id": "web", "Arn": arn}])
+    events.put_events(Entries=[{"Source": "shop", "DetailType": "OrderPlaced", "Detail": "{}"}])
+    assert "\tINFO\tevent from shop OrderPlaced" in aws.invocations[-1].log
