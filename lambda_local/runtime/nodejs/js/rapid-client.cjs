@@ -59,7 +59,7 @@ const JSON_TYPE = { 'Content-Type': 'application/json' };
 const rapidClient = {
   /** GET invocation/next: resolves to {bodyJson, headers} as the addon's Next() does. */
   async next() {
-    const { headers, body } = await call('GET', 'invocation/next');
+    const { headers, body } = await call('GET', 'invocation/next').catch(lost);
     if (headers['lambda-runtime-deadline-ms'] !== undefined) {
       headers['lambda-runtime-deadline-ms'] = Number(headers['lambda-runtime-deadline-ms']);
     }
