@@ -201,7 +201,7 @@ BOTO3_MARKERS = [  # (category, frame marker); a sample goes to the innermost ma
     ("botocore client (serialise, sign, hooks, parse)", "BaseClient._make_api_call (botocore/client.py"),
     ("moto: request parsing, dispatch, response", "BotocoreStubber.__call__ (moto/core/botocore_stubber.py"),
     ("bridge: aws.patches._invoke_response, function lookup", "_invoke_response (lambda_local/aws/patches.py"),
-    ("bridge: config_for (FunctionConfig, revision hash)", "Sandbox.config_for (lambda_local/sandbox.py"),
+    ("bridge: config_for (FunctionConfig, revision hash)", "FunctionRegistry.config_for (lambda_local/registry.py"),
     ("bridge: iam.credentials_for", "credentials_for (lambda_local/iam.py"),
     ("runtime invoke (the direct API's work)", "invoke (lambda_local/runtime/invoke.py"),
     ("after: listeners (log + metrics)", "Sandbox._after_invocation (lambda_local/sandbox.py"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from . import quotas
 from .aws.state import get_function_or_none
 from .runtime.errors import ServiceError
 
@@ -74,11 +75,11 @@ def provisioned_concurrency(sandbox, backend, method: str, function_name: str, q
 
 def account_settings(sandbox, backend) -> dict:
     """GetAccountSettings: the account's concurrency limit (the sandbox's) and what its functions use."""
-    limit = sandbox.service.concurrency_limit if sandbox else 1000
+    limit = sandbox.service.concurrency_limit if sandbox else quotas.ACCOUNT_CONCURRENCY
     functions = list(backend.list_functions())
     reserved = sum(int(f.reserved_concurrency) for f in functions if f.reserved_concurrency not in (None, ""))
-    return {"AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000,
-                             "CodeSizeZipped": 52428800, "ConcurrentExecutions": limit,
+    return {"AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": quotas.UNZIPPED_PACKAGE_BYTES,
+                             "CodeSizeZipped": quotas.ZIPPED_PACKAGE_BYTES, "ConcurrentExecutions": limit,
                              "UnreservedConcurrentExecutions": limit - reserved},
             "AccountUsage": {"TotalCodeSize": sum(int(f.code_size or 0) for f in functions),
                              "FunctionCount": len(functions)}}

@@ -6,28 +6,29 @@
 ...     boto3.client("lambda").invoke(FunctionName="hello", Payload=b"{}")
 ...     aws.invocations[-1].cold_start
 True
+
+:class:`Sandbox` is the handle ``mock_aws()`` yields. It puts together parts with one job each: the function
+registry (:mod:`lambda_local.registry`), dispatch and recursive loop detection (:mod:`lambda_local.dispatch`),
+destinations (:mod:`lambda_local.destinations`), the virtual clock (:mod:`lambda_local.clock`) and the event
+sources (:mod:`lambda_local.triggers`, which see it as a :class:`~lambda_local.triggers.host.TriggerHost`).
+``mock_aws`` owns the lifecycle: moto started and stopped (:mod:`lambda_local.aws`), credentials kept fake.
 """
 
 from __future__ import annotations
 
-import collections
 import functools
-import itertools
-import hashlib
-import io
 import json
 import os
-import shutil
-import tempfile
-import zipfile
+import random
+from typing import Iterable
 
-from . import iam, logs, metrics, quotas
+from . import destinations, iam, logs, metrics
 from .aws import patches, state
 from .clock import VirtualClock
+from .dispatch import Dispatcher
+from .registry import FunctionRegistry
 from .runtime.errors import ServiceError
-from .runtime.function import FunctionConfig
-from .runtime.invoke import check_payload as _check_payload, invoke as _invoke
-from .runtime.pool import EnvironmentPool
+from .runtime.invoke import check_payload as _check_payload, initialize as _initialize, invoke as _invoke
 from .runtime import service as _service
 from .runtime.service import LambdaService
 
@@ -44,8 +45,6 @@ _FAKE_CREDENTIALS = {
 # Never let botocore read the learner's real ~/.aws files while mocked.
 _FAKE_FILES = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
 
-RECURSION_LIMIT = quotas.RECURSION_LIMIT
-
 _active: list["Sandbox"] = []
 
 
@@ -59,23 +58,14 @@ class Sandbox:
     def __init__(self, service: LambdaService, enforce_iam: bool = True):
         self.service = service
         self.enforce_iam = enforce_iam
-        self._pools: dict[tuple[str, str, str], EnvironmentPool] = {}
-        self._unzipped: dict[str, tuple[str, int]] = {}
-        self._root = tempfile.mkdtemp(prefix="lambda-local-")
+        self.functions = FunctionRegistry(service)
+        self.dispatch = Dispatcher()
         service.listeners.append(self._after_invocation)
         from .triggers.asynchronous import AsyncQueue
         from .triggers.eventbridge import EventBridgeTargets
         from .triggers.sqs import SqsPollers
         from .triggers.streams import StreamPollers
 
-        # Work a trigger starts while a function runs (an S3 write that notifies, a message sent to a queue) waits
-        # until the running invocation ends, as on AWS; each piece of work carries the chain of invocations that
-        # caused it, so a function that triggers itself is stopped as Lambda's recursive loop detection stops it.
-        self._depth = 0
-        self._pending: collections.deque = collections.deque()
-        self._chain: int | None = None
-        self._chains = itertools.count(1)
-        self._chain_counts: collections.Counter = collections.Counter()
         self.endpoint: str | None = None  # set by `lambda-local serve`: the local endpoint's URL
         self.endpoint_port: int | None = None
         self._process_endpoint = None  # the loopback endpoint runtime processes (Node.js functions) call
@@ -98,8 +88,7 @@ class Sandbox:
     def advance(self, seconds: float = 0, minutes: float = 0, hours: float = 0) -> int:
         """Move the virtual clock forward: idle environments expire, retries and schedules fire on the way."""
         ran = self.clock.advance(seconds=seconds, minutes=minutes, hours=hours)
-        for pool in self._pools.values():
-            pool.expire(self.clock.time())
+        self.functions.expire(self.clock.time())
         return ran
 
     def http(self, method: str, url: str, *, headers: dict | None = None, body: bytes | str | None = None,
@@ -118,139 +107,83 @@ class Sandbox:
 
     def environments(self, function_name: str, region: str | None = None, account_id: str | None = None) -> list:
         """The execution environments of a function that are alive now."""
-        key = (account_id or self.service.account_id, region or self.service.region, function_name)
-        pool = self._pools.get(key)
-        return pool.live() if pool else []
+        return self.functions.environments(account_id or self.service.account_id, region or self.service.region,
+                                           function_name)
 
-    # --- the bridge from moto ---------------------------------------------------------------------------------------
-    def invoke_moto_function(self, fn, payload: bytes, *, invocation_type: str = "RequestResponse",
-                             client_context: dict | None = None, qualifier: str | None = None):
-        """Run moto's function ``fn`` (a LambdaFunction at its resolved version) in the runtime."""
-        config = self.config_for(fn)
-        pool = self._pool_for(fn)
+    # --- the TriggerHost protocol (lambda_local/triggers/host.py) -----------------------------------------------------
+    def now(self) -> float:
+        return self.clock.time()
+
+    @property
+    def rng(self) -> random.Random:
+        return self.service.ids.rng
+
+    @property
+    def chain(self) -> int | None:
+        """The chain of invocations the code running now belongs to (None outside any function)."""
+        return self.dispatch.chain
+
+    def invoke(self, fn, payload: bytes, *, invocation_type: str = "RequestResponse",
+               client_context: dict | None = None, qualifier: str | None = None, chain: int | None = None,
+               request_id: str | None = None):
+        """Run moto's function ``fn`` (a LambdaFunction at its resolved version) in the runtime, in ``chain`` (by
+        default the running invocation's, or a new one); ``request_id`` keeps the id of an earlier attempt of the
+        same request (asynchronous retries)."""
+        config = self.functions.config_for(fn)
+        pool = self.functions.pool_for(fn)
         if invocation_type == "DryRun":
             return None
         invoked_arn = config.function_arn + (f":{qualifier}" if qualifier else "")
         credentials = iam.credentials_for(config.role, config.function_name, config.account_id, self.enforce_iam)
-        chain = self._chain if self._chain is not None else next(self._chains)
-        self._chain_counts[chain] += 1
-        if self._chain_counts[chain] > RECURSION_LIMIT:
-            raise ServiceError("RecursiveInvocationException",
-                               "Lambda has detected your function being invoked in a recursive loop with other "
-                               "Amazon Web Services resources and stopped your function's invocation.", 400)
-        previous, self._chain = self._chain, chain
-        self._depth += 1
-        try:
-            return _invoke(self.service, pool, config, payload, invocation_type=invocation_type,
-                           client_context=client_context, invoked_arn=invoked_arn, credentials=credentials)
-        except ServiceError as error:
-            if error.status == 429:
-                metrics.throttled(config, self.clock.time())
-            raise
-        finally:
-            self._depth -= 1
-            self._chain = previous
-            if not self._depth:
-                self._drain()
+        with self.dispatch.invocation(chain):
+            try:
+                return _invoke(self.service, pool, config, payload, invocation_type=invocation_type,
+                               client_context=client_context, invoked_arn=invoked_arn, credentials=credentials,
+                               request_id=request_id)
+            except ServiceError as error:
+                if error.status == 429:
+                    metrics.throttled(config, self.clock.time())
+                raise
 
-    # --- ordering and recursive loops ----------------------------------------------------------------------------
-    @property
-    def chain(self) -> int | None:
-        """The chain of invocations the code running now belongs to (None outside any function)."""
-        return self._chain
+    def count_throttle(self, fn) -> None:
+        """A request for ``fn`` that Lambda throttled without invoking it (e.g. an SQS batch beyond reserved
+        concurrency): counted in its Throttles metric."""
+        try:
+            config = self.functions.config_for(fn)
+        except ServiceError:
+            return  # a function that cannot run here is never throttled either
+        metrics.throttled(config, self.clock.time())
+
+    def queue_event(self, backend, function_name: str, payload: bytes, qualifier: str | None = None):
+        """Lambda's internal queue of asynchronous invocations: the first attempt runs at once (or after the
+        running invocation)."""
+        return self.async_queue.submit(backend, function_name, payload, qualifier)
 
     def run_or_defer(self, work, chain: int | None = None) -> None:
         """Run ``work`` now, or after the running invocation ends if a function is running."""
-        chain = self._chain if chain is None else chain
-        if self._depth:
-            self._pending.append((work, chain))
-            return
-        self._run_in_chain(work, chain)
+        self.dispatch.run_or_defer(work, chain)
 
-    def _run_in_chain(self, work, chain) -> None:
-        previous, self._chain = self._chain, chain
-        try:
-            work()
-        finally:
-            self._chain = previous
+    def send_to_destination(self, target: str, body: str, *, attributes: dict[str, str] | None = None,
+                            detail_type: str = "", resources: Iterable[str] = ()) -> None:
+        destinations.send(target, body, queue_event=self.queue_event, attributes=attributes,
+                          detail_type=detail_type, resources=resources)
 
-    def _drain(self) -> None:
-        while self._pending and not self._depth:
-            work, chain = self._pending.popleft()
-            self._run_in_chain(work, chain)
+    # --- what the patch table calls ----------------------------------------------------------------------------------
+    def invoke_async(self, backend, fn, payload: bytes, qualifier: str | None = None) -> None:
+        """InvocationType=Event: the request is checked and queued (202); the first attempt runs at once."""
+        _check_payload(payload, "Event")
+        self.queue_event(backend, fn.function_name, payload, qualifier)
 
     def provision(self, fn, count: int) -> None:
         """Keep ``count`` environments of ``fn`` (a published version) initialised: provisioned concurrency."""
-        from .runtime.invoke import initialize
-
-        config = self.config_for(fn)
-        pool = self._pool_for(fn)
+        config = self.functions.config_for(fn)
+        pool = self.functions.pool_for(fn)
         ready = [e for e in pool.environments if e.provisioned and e.config.revision == config.revision]
         for env in ready[count:]:
             env.provisioned = False  # no longer provisioned: it expires like any idle environment
         credentials = iam.credentials_for(config.role, config.function_name, config.account_id, self.enforce_iam)
         for _ in range(count - len(ready)):
-            initialize(self.service, pool, config, credentials)
-
-    def invoke_async(self, backend, fn, payload: bytes, qualifier: str | None = None) -> None:
-        """InvocationType=Event: the request is checked and queued (202); the first attempt runs at once."""
-        _check_payload(payload, "Event")
-        self.async_queue.submit(backend, fn.function_name, payload, qualifier)
-
-    def _pool_for(self, fn) -> EnvironmentPool:
-        key = (fn.account_id, fn.region, fn.function_name)
-        pool = self._pools.get(key)
-        if pool is None:
-            pool = self._pools[key] = EnvironmentPool(self.service)
-        reserved = fn.reserved_concurrency
-        pool.reserved_concurrency = None if reserved in (None, "") else int(reserved)
-        return pool
-
-    def config_for(self, fn) -> FunctionConfig:
-        if getattr(fn, "package_type", "Zip") == "Image":
-            raise ServiceError("InvalidParameterValueException",
-                               "Container image functions cannot run in lambda_local: only Zip packages with a "
-                               "python3.x runtime run here.", 400)
-        if not (fn.run_time or "python3.12").startswith(("python", "nodejs20", "nodejs22", "nodejs24")):
-            # The API accepts every runtime AWS has; Python runs in this process, Node.js in a node process.
-            raise ServiceError("InvalidRuntimeException",
-                               f"The runtime {fn.run_time} cannot run in lambda_local: only python3.x and "
-                               "nodejs20.x/22.x/24.x functions are invoked here (the others can be created, "
-                               "configured and listed).", 502)
-        task_root, _ = self._unzip(fn.code_bytes, fn.code_sha_256)
-        layer_dirs = [self._layer_dir(fn, layer["Arn"]) for layer in fn.layers]
-        logging_config = getattr(fn, "lambda_local_logging_config", None) or {}
-        environment = dict(fn.environment_vars or {})
-        config = FunctionConfig(
-            function_name=fn.function_name, handler=fn.handler, runtime=fn.run_time or "python3.12",
-            memory_size=int(fn.memory_size), timeout=float(fn.timeout), environment=environment,
-            architecture=(fn.architectures or ["x86_64"])[0], ephemeral_storage=int(fn.ephemeral_storage),
-            role=fn.role, version=str(fn.version), account_id=fn.account_id, region=fn.region,
-            task_root=task_root, layer_dirs=layer_dirs,
-            log_format=logging_config.get("LogFormat", "Text"),
-            application_log_level=logging_config.get("ApplicationLogLevel"),
-            package_mb=len(fn.code_bytes or b"") / (1024 * 1024),
-            vpc=bool((getattr(fn, "_vpc_config", None) or {}).get("SubnetIds")))
-        config.revision = hashlib.sha1(json.dumps(
-            [fn.code_sha_256, fn.handler, fn.run_time, config.memory_size, config.timeout, environment,
-             layer_dirs, fn.role, config.architecture, logging_config], sort_keys=True, default=str
-        ).encode()).hexdigest()
-        return config
-
-    def _unzip(self, data: bytes, key: str) -> tuple[str, int]:
-        cached = self._unzipped.get(key)
-        if cached is not None:
-            return cached
-        target = os.path.join(self._root, hashlib.sha1(key.encode()).hexdigest()[:16])
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            size = sum(info.file_size for info in archive.infolist())
-            archive.extractall(target)
-        self._unzipped[key] = (target, size)
-        return target, size
-
-    def _layer_dir(self, fn, arn: str) -> str:
-        layer = state.layer_version_or_none(fn.account_id, fn.region, arn)
-        return self._unzip(layer.code_bytes, "layer:" + arn)[0]
+            _initialize(self.service, pool, config, credentials)
 
     # --- after each invocation ---------------------------------------------------------------------------------------
     def _after_invocation(self, record, config, environment, events) -> None:
@@ -272,11 +205,9 @@ class Sandbox:
         return {"_LAMBDA_LOCAL_AWS_ENDPOINT": self._process_endpoint.url}
 
     def close(self) -> None:
-        for pool in self._pools.values():
-            pool.clear()
+        self.functions.close()
         if self._process_endpoint is not None:
             self._process_endpoint.stop()
-        shutil.rmtree(self._root, ignore_errors=True)
 
 
 class mock_aws:

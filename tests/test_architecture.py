@@ -168,3 +168,25 @@ def test_moto_is_imported_only_inside_the_seam(module):
 def test_the_seam_has_at_most_four_modules():
     seam = [m for m in MODULES if m == SEAM or m.startswith(SEAM + ".")]
     assert SEAM in seam and len(seam) <= 4
+
+
+def _host_names() -> set[str]:
+    tree = ast.parse((PACKAGE / "triggers" / "host.py").read_text())
+    protocol = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "TriggerHost")
+    names = {n.name for n in protocol.body if isinstance(n, ast.FunctionDef)}
+    return names | {n.target.id for n in protocol.body if isinstance(n, ast.AnnAssign)}
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("lambda_local.triggers.")))
+def test_triggers_use_only_the_trigger_host_protocol_of_the_sandbox(module):
+    """``sandbox.x`` / ``self.sandbox.x`` in a trigger names only what TriggerHost declares (no private parts)."""
+    allowed = _host_names()
+    used = set()
+    for node in ast.walk(ast.parse(MODULES[module].read_text())):
+        if isinstance(node, ast.Attribute):
+            base = node.value
+            if (isinstance(base, ast.Name) and base.id == "sandbox") or (
+                    isinstance(base, ast.Attribute) and base.attr == "sandbox"
+                    and isinstance(base.value, ast.Name) and base.value.id == "self"):
+                used.add(node.attr)
+    assert used <= allowed, f"{module} uses {sorted(used - allowed)} of the sandbox, outside TriggerHost"

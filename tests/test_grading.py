@@ -135,14 +135,55 @@ def test_every_lab_with_checks_has_a_lab_folder_a_solved_twin_and_a_one_todo_tes
         assert lab_definitions()[lab].checks, lab
 
 
+@pytest.fixture(scope="module")
+def built_starting_files(tmp_path_factory) -> Path:
+    """What a wheel carries: the package built with setup.py's build hook."""
+    import subprocess
+    import sys
+
+    target = tmp_path_factory.mktemp("build")
+    subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(target)], cwd=ROOT, check=True,
+                   capture_output=True)
+    return target / "lambda_local" / "grading" / "starting_files"
+
+
+def _same_files(packaged: Path, course: Path) -> list[str]:
+    assert files(packaged) == files(course)
+    return [f for f in files(course) if not filecmp.cmp(packaged / f, course / f, shallow=False)]
+
+
 @pytest.mark.parametrize("lab", LABS)
-def test_starting_files_in_the_package_are_the_labs_files(lab):
+def test_a_built_package_carries_each_labs_starting_files_as_labs_has_them(lab, built_starting_files):
     """reset restores from the package's copy; it must be what a fresh clone has in labs/."""
-    packaged, course = STARTING_FILES / lab, ROOT / "labs" / lab
-    fix = f"rm -rf {packaged.relative_to(ROOT)} && cp -r labs/{lab} {packaged.parent.relative_to(ROOT)}/"
-    assert files(packaged) == files(course), fix
-    different = [f for f in files(course) if not filecmp.cmp(packaged / f, course / f, shallow=False)]
-    assert not different, f"{different} differ; {fix}"
+    assert _same_files(built_starting_files / lab, ROOT / "labs" / lab) == []
+
+
+@pytest.mark.skipif(not STARTING_FILES.is_dir(), reason="no installed copy: a checkout that was never installed")
+@pytest.mark.parametrize("lab", LABS)
+def test_the_installed_starting_files_are_the_labs_files(lab):
+    fix = f"rm -rf {STARTING_FILES.relative_to(ROOT)} && pip install -e . (labs/ changed since it was installed)"
+    assert _same_files(STARTING_FILES / lab, ROOT / "labs" / lab) == [], fix
+
+
+def test_a_checkout_never_installed_takes_the_starting_files_from_its_labs(monkeypatch, tmp_path):
+    from lambda_local.grading import reset
+
+    monkeypatch.setattr(reset, "STARTING_FILES", tmp_path / "not-built")
+    assert reset.starting_files("01-greeting") == ROOT / "labs" / "01-greeting"
+    with pytest.raises(GradingError, match="no starting files for 99-nothing"):
+        reset.starting_files("99-nothing")
+
+
+def test_no_course_file_is_stored_twice_in_git():
+    """The course lives in labs/ and solutions/ only; the package's copy is built, not committed."""
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files", "lambda_local"], cwd=ROOT, capture_output=True, text=True)
+    if tracked.returncode:
+        pytest.skip("not a git checkout")
+    course = {(ROOT / d / f).read_bytes() for d in ("labs", "solutions") for f in files(ROOT / d)}
+    copies = [f for f in tracked.stdout.split() if (ROOT / f).is_file() and (ROOT / f).read_bytes() in course]
+    assert copies == []
 
 
 @pytest.mark.parametrize("lab", LABS)

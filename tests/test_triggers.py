@@ -483,3 +483,30 @@ def test_a_message_batch_reaches_the_function_as_one_batch(aws, create):
     boto3.client("sqs").send_message_batch(QueueUrl=url, Entries=[
         {"Id": str(i), "MessageBody": json.dumps({"id": i})} for i in range(10)])
     assert len(aws.invocations) == 1 and len(_seen(aws, "worker")) == 10
+
+
+READS_BACK = """
+import boto3, json
+def handler(event, context):
+    record = event["Records"][0]["s3"]
+    head = boto3.client("s3").head_object(Bucket=record["bucket"]["name"], Key=record["object"]["key"])
+    tags = boto3.client("s3").get_object_tagging(Bucket=record["bucket"]["name"], Key=record["object"]["key"])
+    print(json.dumps({"type": head["ContentType"], "meta": head["Metadata"], "tags": tags["TagSet"]}))
+"""
+
+
+def test_s3_notifies_after_the_write_so_the_handler_reads_content_type_and_metadata(aws, create, role):
+    iam = boto3.client("iam")
+    iam.attach_role_policy(RoleName="lambda-role", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    create("reader", READS_BACK)
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="typed")
+    allow_s3("reader", "typed")
+    s3.put_bucket_notification_configuration(Bucket="typed", NotificationConfiguration={
+        "LambdaFunctionConfigurations": [{"LambdaFunctionArn": arn_of("reader"), "Events": ["s3:ObjectCreated:*"]}]})
+    s3.put_object(Bucket="typed", Key="photo.png", Body=b"png", ContentType="image/png",
+                  Metadata={"owner": "ada"}, Tagging="stage=raw")
+    [seen] = payloads(aws, "reader")
+    assert seen == {"type": "image/png", "meta": {"owner": "ada"}, "tags": [{"Key": "stage", "Value": "raw"}]}
+    s3.copy_object(Bucket="typed", Key="copy.png", CopySource={"Bucket": "typed", "Key": "photo.png"})
+    assert payloads(aws, "reader")[-1]["type"] == "image/png"

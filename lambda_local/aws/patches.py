@@ -97,7 +97,7 @@ def _invoke_response(self) -> Any:
             sandbox.invoke_async(self.backend, fn, payload, qualifier)
             result = None
         else:
-            result = sandbox.invoke_moto_function(fn, payload, invocation_type=invocation_type,
+            result = sandbox.invoke(fn, payload, invocation_type=invocation_type,
                                                   client_context=client_context, qualifier=qualifier)
     except ServiceError as error:
         return _error_response(error)
@@ -121,7 +121,7 @@ def _function_invoke(self, body, request_headers, response_headers):
         return original("lambda-function-invoke")(self, body, request_headers, response_headers)
     payload = body.encode("utf-8") if isinstance(body, str) else (body or b"")
     invocation_type = (request_headers or {}).get("x-amz-invocation-type", "Event")
-    result = sandbox.invoke_moto_function(self, payload, invocation_type=invocation_type)
+    result = sandbox.invoke(self, payload, invocation_type=invocation_type)
     if result is None:
         return b""
     if result.function_error:
@@ -177,9 +177,13 @@ def _get_configuration(self, on_create: bool = False):
 
 
 def _create_event_source_mapping(self, spec):
-    """LambdaBackend.create_event_source_mapping: a new SQS mapping polls what is already in the queue."""
-    esm = original("lambda-create-esm")(self, spec)
+    """LambdaBackend.create_event_source_mapping: AWS's checks first; a new mapping polls what is already waiting."""
     sandbox = _current()
+    if sandbox is not None:
+        from ..triggers.mappings import check_new_mapping
+
+        check_new_mapping(self, spec)
+    esm = original("lambda-create-esm")(self, spec)
     if sandbox is not None:
         sandbox.sqs.mapping_changed(esm)
         sandbox.streams.mapping_created(esm)
@@ -187,8 +191,12 @@ def _create_event_source_mapping(self, spec):
 
 
 def _update_event_source_mapping(self, uuid, spec):
-    esm = original("lambda-update-esm")(self, uuid, spec)
     sandbox = _current()
+    if sandbox is not None:
+        from ..triggers.mappings import check_mapping_update
+
+        check_mapping_update(spec)
+    esm = original("lambda-update-esm")(self, uuid, spec)
     if sandbox is not None and esm is not None:
         sandbox.sqs.mapping_changed(esm)
     return esm
@@ -259,8 +267,28 @@ def _s3_invoke_lambda(account_id, event_body, fn_arn, region_name):
         return original("s3-invoke-lambda")(account_id, event_body, fn_arn, region_name)
     parts = fn_arn.split(":")
     qualifier = parts[7] if len(parts) == 8 else None
-    sandbox.async_queue.submit(state.lambda_backend(account_id, region_name), ":".join(parts[:7]),
+    sandbox.queue_event(state.lambda_backend(account_id, region_name), ":".join(parts[:7]),
                                json.dumps(event_body).encode("utf-8"), qualifier)
+
+
+def _s3_key_response(self, request, full_url, headers):
+    """S3Response.key_response: the notifications an object request raises are sent once it has completed."""
+    if _current() is None:
+        return original("s3-key-response")(self, request, full_url, headers)
+    from ..triggers.s3 import object_request
+
+    with object_request():
+        return original("s3-key-response")(self, request, full_url, headers)
+
+
+def _s3_send_event(account_id, event_name, bucket, key):
+    """moto.s3.notifications.send_event: wait until the request that wrote the object has stored all of it."""
+    if _current() is None:
+        return original("s3-send-event")(account_id, event_name, bucket, key)
+    from ..triggers.s3 import notify_after_write
+
+    notify_after_write(lambda: original("s3-send-event")(account_id, event_name, bucket, key))
+    return None
 
 
 # --- SNS --------------------------------------------------------------------------------------------------------
@@ -384,9 +412,19 @@ def _sqs_unix_time_millis(dt=None) -> float:
 
 def _sqs_receive_message(self, queue_name, count, wait_seconds_timeout, visibility_timeout,
                          message_attribute_names=None):
-    """SQSBackend.receive_message: long polling waits on the virtual clock, so it returns at once."""
+    """SQSBackend.receive_message: long polling waits on the virtual clock, so it returns at once; a FIFO group whose
+    in-flight messages timed out is handed out again in order.
+
+    moto releases a timed-out message from its in-flight set only when its loop reaches it, so the first message of a
+    group is skipped while a later one of the same group still counts as in flight, and that later one is delivered
+    first. Releasing every timed-out message before the loop restores SQS's order.
+    """
     if _current() is not None:
         wait_seconds_timeout = 0
+        queue = self.get_queue(queue_name)
+        if queue.fifo_queue:
+            for message in [m for m in queue.pending_messages if m.visible]:
+                queue.pending_messages.discard(message)
     return original("sqs-receive-message")(self, queue_name, count, wait_seconds_timeout, visibility_timeout,
                                           message_attribute_names)
 
@@ -520,6 +558,10 @@ PATCHES = [
           "S3 refuses a Lambda destination it may not invoke"),
     Patch("s3-invoke-lambda", "moto.s3.notifications:_invoke_awslambda",
           ("account_id", "event_body", "fn_arn", "region_name"), _s3_invoke_lambda, "S3 invokes asynchronously"),
+    Patch("s3-key-response", "moto.s3.responses:S3Response.key_response", ("self", "request", "full_url", "headers"),
+          _s3_key_response, "S3 notifies after the write completes (moto: before metadata is stored)"),
+    Patch("s3-send-event", "moto.s3.notifications:send_event", ("account_id", "event_name", "bucket", "key"),
+          _s3_send_event, "S3 notifies after the write completes (moto: before metadata is stored)"),
     Patch("sns-subscription-publish", "moto.sns.models:Subscription.publish",
           ("self", "message", "message_id", "subject", "message_attributes", "group_id", "deduplication_id",
            "message_structure"), _sns_subscription_publish, "real SNS records for Lambda subscriptions"),
@@ -541,7 +583,8 @@ PATCHES = [
           "SQS timestamps and visibility timeouts on the virtual clock"),
     Patch("sqs-receive-message", "moto.sqs.models:SQSBackend.receive_message",
           ("self", "queue_name", "count", "wait_seconds_timeout", "visibility_timeout", "message_attribute_names"),
-          _sqs_receive_message, "long polling must not wait in real time on a virtual clock"),
+          _sqs_receive_message, "long polling must not wait in real time on a virtual clock; FIFO order after a "
+          "visibility timeout"),
     Patch("sqs-send-message-batch", "moto.sqs.models:SQSBackend.send_message_batch",
           ("self", "queue_name", "entries"), _sqs_send_message_batch, "a batch is polled as one batch"),
     Patch("sqs-retention-check", "moto.sqs.models:SQSBackend.is_message_valid_based_on_retention_period",

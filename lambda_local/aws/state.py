@@ -20,7 +20,7 @@ __all__ = [
     "role_or_none", "log_group_exists", "write_log_events", "put_metric_data",
     "sqs_backend", "queue_or_none", "queue_from_arn", "send_sqs_message", "delete_messages",
     "publish_to_topic", "put_events", "render_input_transformer",
-    "kinesis_stream_or_none", "dynamodb_table_or_none", "rest_api_or_none", "http_api_or_none",
+    "event_pattern_matches", "kinesis_stream_or_none", "dynamodb_table_or_none", "rest_api_or_none", "http_api_or_none",
 ]
 
 DEFAULT_PARTITION = "aws"
@@ -230,6 +230,13 @@ def render_input_transformer(transformer: dict, event: dict):
 
     return EventTemplateParser.parse(input_template=transformer.get("InputTemplate"),
                                      input_paths_map=transformer.get("InputPathsMap", {}), event=event)
+
+
+def event_pattern_matches(pattern: dict, event: dict) -> bool:
+    """Whether ``event`` matches an EventBridge event pattern (moto's matcher; Lambda's filters share the grammar)."""
+    from moto.events.models import EventPattern
+
+    return EventPattern(None, pattern).matches_event(event)
 
 
 # --- streams and HTTP APIs ----------------------------------------------------------------------------------------

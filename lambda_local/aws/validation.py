@@ -16,7 +16,8 @@ from typing import Any
 from .. import iam, quotas
 from . import state
 
-__all__ = ["validate_function_spec", "check_reserved_concurrency", "check_ephemeral_storage",
+__all__ = ["validate_function_spec", "check_reserved_concurrency", "check_ephemeral_storage", "invalid_parameter",
+           "resource_conflict",
            "SUPPORTED_RUNTIMES", "DEPRECATED_RUNTIMES"]
 
 SUPPORTED_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
@@ -30,6 +31,20 @@ def _invalid(message: str) -> Exception:
     from moto.awslambda.exceptions import InvalidParameterValueException
 
     return InvalidParameterValueException(message)
+
+
+def invalid_parameter(message: str) -> Exception:
+    """Lambda's InvalidParameterValueException (400) with ``message``."""
+    return _invalid(message)
+
+
+def resource_conflict(message: str) -> Exception:
+    """Lambda's ResourceConflictException (409) with ``message``."""
+    from moto.awslambda.exceptions import LambdaClientError
+
+    error = LambdaClientError("ResourceConflictException", message)
+    error.code = 409
+    return error
 
 
 def _validation(field: str, value: Any, constraint: str) -> Exception:

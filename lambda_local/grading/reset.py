@@ -1,8 +1,9 @@
 """``reset``: bring a lab back to its starting files, after saving the learner's version.
 
-The starting files come from the package (``lambda_local/grading/starting_files/NN-name/``, a copy of the course's
-``labs/NN-name/`` that a test keeps identical), so a reset works in a fresh clone, after the learner committed
-their work, and with no git at all. Nothing is ever deleted: the whole lab folder is first copied to
+The starting files come from the package (``lambda_local/grading/starting_files/NN-name/``, copied from the
+course's ``labs/NN-name/`` when the package is built or installed: see setup.py), so a reset works after the
+learner committed their work, and with no git at all. A checkout that was never installed uses the repository's
+own ``labs/``. Nothing is ever deleted: the whole lab folder is first copied to
 ``backups/NN-name-YYYYMMDD-HHMMSS/`` next to ``labs/``, and checked, before anything in the lab is replaced.
 """
 
@@ -19,7 +20,8 @@ from .runner import GradingError, find_lab
 
 __all__ = ["ResetResult", "reset_lab", "starting_files"]
 
-STARTING_FILES = Path(__file__).resolve().parent / "starting_files"
+STARTING_FILES = Path(__file__).resolve().parent / "starting_files"  # built from labs/ (setup.py)
+_REPOSITORY_LABS = Path(__file__).resolve().parents[2] / "labs"  # a checkout's own course, if never installed
 _NOT_STARTING = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
 
 
@@ -38,9 +40,10 @@ class ResetResult:
 
 def starting_files(lab_name: str) -> Path:
     """The package's copy of a lab's starting files (``01-greeting`` -> .../starting_files/01-greeting)."""
-    folder = STARTING_FILES / lab_name
+    root = STARTING_FILES if STARTING_FILES.is_dir() else _REPOSITORY_LABS
+    folder = root / lab_name
     if not folder.is_dir():
-        known = ", ".join(sorted(p.name for p in STARTING_FILES.iterdir() if p.is_dir()))
+        known = ", ".join(sorted(p.name for p in root.iterdir() if p.is_dir())) if root.is_dir() else "none"
         raise GradingError(f"this version of lambda-local has no starting files for {lab_name} (it has: {known})")
     return folder
 

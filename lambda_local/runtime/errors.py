@@ -13,6 +13,8 @@ Sources: awslambdaric (bootstrap.py, lambda_runtime_marshaller.py), the Lambda A
 
 from __future__ import annotations
 
+from .. import quotas
+
 # errorType values the runtime and the platform put in function-error payloads.
 IMPORT_MODULE_ERROR = "Runtime.ImportModuleError"
 HANDLER_NOT_FOUND = "Runtime.HandlerNotFound"
@@ -25,9 +27,9 @@ OUT_OF_MEMORY = "Runtime.OutOfMemory"
 EXIT_ERROR = "Runtime.ExitError"
 RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
 
-SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # 6 MB request and response (RequestResponse)
-ASYNC_PAYLOAD_LIMIT = 1024 * 1024  # 1 MB since October 2025 (was 256 KB)
-SYNC_RESPONSE_LIMIT = 6 * 1024 * 1024
+SYNC_PAYLOAD_LIMIT = quotas.SYNC_PAYLOAD_BYTES
+ASYNC_PAYLOAD_LIMIT = quotas.ASYNC_PAYLOAD_BYTES
+SYNC_RESPONSE_LIMIT = quotas.SYNC_RESPONSE_BYTES
 
 
 def timeout_message(request_id: str, timeout_s: float) -> str:

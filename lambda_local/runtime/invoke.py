@@ -9,7 +9,7 @@ import math
 import re
 import time
 
-from .. import billing, coldstart, logs
+from .. import billing, coldstart, logs, quotas
 from . import errors
 from .context import LambdaContext
 from .environment import InitError, measure
@@ -19,7 +19,7 @@ from .timeouts import OutOfMemory, call_with_timeout, memory_watchdog
 
 __all__ = ["invoke"]
 
-INIT_TIMEOUT_S = 10.0  # the on-demand INIT phase limit
+INIT_TIMEOUT_S = quotas.INIT_TIMEOUT_S
 _ERROR_INDENT = "\u00a0"  # the runtime indents stack lines in error logs with no-break spaces
 
 
@@ -74,8 +74,12 @@ def check_payload(payload: bytes, invocation_type: str):
 
 def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "RequestResponse",
            client_context: dict | None = None, cognito_identity: dict | None = None,
-           invoked_arn: str | None = None, credentials: dict[str, str] | None = None) -> Invocation:
+           invoked_arn: str | None = None, credentials: dict[str, str] | None = None,
+           request_id: str | None = None) -> Invocation:
     """Run one invocation of ``config`` with the raw request ``payload``; returns its record.
+
+    ``request_id`` is given when the invocation continues an earlier request (an asynchronous retry keeps the id of
+    its first attempt, as on AWS); otherwise a new one is made.
 
     Raises :class:`~lambda_local.runtime.errors.ServiceError` when AWS would refuse the call itself (payload too
     large or not JSON, throttled).
@@ -90,15 +94,16 @@ def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "Req
                 return run(service, pool, config, env, cold, payload, invocation_type, client_context,
                            cognito_identity, invoked_arn or config.function_arn)
             return _run(service, config, env, cold, event, invocation_type, client_context, cognito_identity,
-                        invoked_arn or config.function_arn, pool)
+                        invoked_arn or config.function_arn, pool, request_id)
         except BaseException:
             pool.release(env, discard=True)
             raise
 
 
-def _run(service, config, env, cold, event, invocation_type, client_context, cognito_identity, invoked_arn, pool):
+def _run(service, config, env, cold, event, invocation_type, client_context, cognito_identity, invoked_arn, pool,
+         request_id=None):
     clock_ms = service.clock_ms
-    request_id = service.ids.request_id()
+    request_id = request_id or service.ids.request_id()
     started_at = service.clock.time()
     init_sink = logs.LogSink(clock_ms)
     sink = logs.LogSink(clock_ms)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import policy
 from . import errors
 from .environment import ExecutionEnvironment
 
@@ -32,7 +33,7 @@ class EnvironmentPool:
         """Shut down environments idle for longer than the service's idle timeout."""
         timeout = self.service.idle_timeout
         for env in [e for e in self.environments
-                    if not e.busy and not e.provisioned and now - e.last_used >= timeout]:
+                    if not e.busy and not e.provisioned and policy.idle_expired(e.last_used, now, timeout)]:
             self._discard(env)
 
     def live(self, now: float | None = None) -> list[ExecutionEnvironment]:
@@ -50,7 +51,7 @@ class EnvironmentPool:
         reserved = self.reserved_concurrency
         if reserved is not None and self.busy() >= reserved:
             # reserved concurrency caps running requests, warm environments or not (0 throttles every call)
-            raise errors.throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
+            raise errors.throttled(policy.RESERVED_LIMIT)
         warm = None
         for env in self.environments:
             if env.busy:
@@ -64,7 +65,7 @@ class EnvironmentPool:
             service.in_flight += 1
             return warm, False
         if service.in_flight >= service.concurrency_limit:
-            raise errors.throttled("ConcurrentInvocationLimitExceeded")
+            raise errors.throttled(policy.ACCOUNT_LIMIT)
         env = _new_environment(config, service.ids.hex32(), now, credentials, service.clock.time)
         env.busy = True
         service.in_flight += 1

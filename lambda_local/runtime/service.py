@@ -9,16 +9,15 @@ import threading
 import uuid
 from typing import Callable
 
+from .. import quotas
 from ..clock import VirtualClock
 
 __all__ = ["LambdaService", "current_service"]
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
-# AWS does not document how long an idle environment lives; measurements put it around 5-15 minutes, sometimes up
-# to an hour. Ten minutes is the default here; change it with mock_aws(idle_timeout=...).
-DEFAULT_IDLE_TIMEOUT_S = 600.0
-DEFAULT_CONCURRENCY_LIMIT = 1000
+DEFAULT_IDLE_TIMEOUT_S = quotas.IDLE_TIMEOUT_S
+DEFAULT_CONCURRENCY_LIMIT = quotas.ACCOUNT_CONCURRENCY
 
 
 class Ids:

@@ -41,7 +41,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from .. import billing, coldstart
+from .. import billing, coldstart, policy, quotas
+from ..policy import ACCOUNT_LIMIT, RESERVED_LIMIT, SCALING_LIMIT
+from ..quotas import MAX_EVENT_AGE_S, SCALING_ENVIRONMENTS, SCALING_WINDOW_S
 from ..runtime import Function
 from ..runtime.service import current_service
 from ._progress import Progress
@@ -50,17 +52,7 @@ from .traffic import Arrivals, _Merged
 
 __all__ = ["Workload", "Request", "simulate", "SCALING_ENVIRONMENTS", "SCALING_WINDOW_S"]
 
-SCALING_ENVIRONMENTS = 1000  # new environments per function ...
-SCALING_WINDOW_S = 10.0  # ... in any 10 seconds
-MIN_UNRESERVED = 100  # account concurrency that reserved concurrency must leave to everyone else
-ASYNC_THROTTLE_MAX_WAIT_S = 300.0  # retries of a throttled event: 1 s, doubling, at most 5 minutes apart
-ASYNC_ERROR_RETRY_DELAYS_S = (60.0, 120.0)  # after a function error: 1 minute, then 2
-MAX_EVENT_AGE_S = 21_600.0  # 6 hours, the default and the maximum
 MAX_TIMELINE_ROWS = 86_400  # default timeline resolution: 1 s up to a day of traffic, coarser beyond
-
-RESERVED_LIMIT = "ReservedFunctionConcurrentInvocationLimitExceeded"
-ACCOUNT_LIMIT = "ConcurrentInvocationLimitExceeded"
-SCALING_LIMIT = "FunctionInvocationRateLimitExceeded"
 
 _COMPLETE, _RETRY = 0, 1
 _INVOCATION_TYPES = ("RequestResponse", "Event")
@@ -97,7 +89,7 @@ class Workload:
     provisioned_concurrency: int = 0
     package_mb: float = 0.0
     vpc: bool = False
-    max_retry_attempts: int = 2
+    max_retry_attempts: int = quotas.ASYNC_MAX_RETRIES
     max_event_age_s: float = MAX_EVENT_AGE_S
 
     def resolved_function(self) -> Function:
@@ -221,7 +213,7 @@ class _State:
         self.od_cap = None if reserved is None else reserved - self.provisioned
         self.is_async = workload.invocation_type == "Event"
         self.idle: deque[_Env] = deque()  # on-demand, oldest use on the left
-        self.window: deque[float] = deque()  # creation times within the scaling window
+        self.scaling = policy.ScalingWindow()
         self.next_id = 0
         self.pc_idle = [self._new_env(0.0) for _ in range(self.provisioned)]
         self.busy_od = self.busy_pc = 0
@@ -245,7 +237,7 @@ class _State:
 
     def expire(self, now: float, timeout: float) -> None:
         idle = self.idle
-        while idle and now - idle[0].last_used >= timeout:
+        while idle and policy.idle_expired(idle[0].last_used, now, timeout):
             idle.popleft()
             self.live -= 1
             self.result.environments_expired += 1
@@ -259,9 +251,9 @@ def _validate(workloads: list[Workload], concurrency_limit: int) -> None:
             raise ValueError(f"invocation_type must be 'RequestResponse' or 'Event', not {w.invocation_type!r}")
         if not isinstance(w.provisioned_concurrency, int) or w.provisioned_concurrency < 0:
             raise ValueError("provisioned_concurrency must be a whole number >= 0")
-        if not 0 <= w.max_retry_attempts <= 2:
+        if not 0 <= w.max_retry_attempts <= quotas.ASYNC_MAX_RETRIES:
             raise ValueError("max_retry_attempts must be 0, 1 or 2")
-        if not 60 <= w.max_event_age_s <= MAX_EVENT_AGE_S:
+        if not quotas.MIN_EVENT_AGE_S <= w.max_event_age_s <= MAX_EVENT_AGE_S:
             raise ValueError("max_event_age_s must be 60 to 21,600 seconds")
 
 
@@ -278,9 +270,10 @@ def _check_concurrency(states: list[_State], concurrency_limit: int) -> int:
             reserved += s.reserved
         else:
             reserved += s.provisioned  # provisioned environments are carved out of the shared pool
-    if reserved and concurrency_limit - reserved < MIN_UNRESERVED:
+    if reserved and concurrency_limit - reserved < quotas.UNRESERVED_CONCURRENCY_MIN:
         raise ValueError("Specified ReservedConcurrentExecutions for function decreases account's "
-                         f"UnreservedConcurrentExecution below its minimum value of [{MIN_UNRESERVED}]. "
+                         f"UnreservedConcurrentExecution below its minimum value of "
+                         f"[{quotas.UNRESERVED_CONCURRENCY_MIN}]. "
                          f"(account concurrency {concurrency_limit:,}, reserved or provisioned {reserved:,})")
     return concurrency_limit - reserved
 
@@ -370,18 +363,13 @@ class _Simulation:
             elif self.unreserved_busy >= self.unreserved_cap:
                 return self._throttle(t, s, ACCOUNT_LIMIT, index, attempt, first, throttles, errors)
             idle = s.idle
-            if idle and t - idle[-1].last_used >= self.timeout:
+            if idle and policy.idle_expired(idle[-1].last_used, t, self.timeout):
                 s.expire(t, self.timeout)  # even the most recently used one is too old: all of them are
             if idle:
                 env = idle.pop()
             else:
-                window = s.window
-                cutoff = t - SCALING_WINDOW_S
-                while window and window[0] <= cutoff:
-                    window.popleft()
-                if len(window) >= SCALING_ENVIRONMENTS:
+                if not s.scaling.try_create(t):
                     return self._throttle(t, s, SCALING_LIMIT, index, attempt, first, throttles, errors)
-                window.append(t)
                 env = s._new_env(t)
                 s.live += 1
                 res.environments_created += 1
@@ -437,8 +425,10 @@ class _Simulation:
             res.async_delay.add((t - first) * 1000.0)
             if error is not None:
                 w = s.workload
-                if errors < w.max_retry_attempts and end + ASYNC_ERROR_RETRY_DELAYS_S[errors] - first <= w.max_event_age_s:
-                    self._retry(end + ASYNC_ERROR_RETRY_DELAYS_S[errors], s, index, attempt, first, throttles, errors + 1)
+                retry_at = end + policy.async_retry_delay(errors + 1)
+                if policy.should_retry_async(errors + 1, w.max_retry_attempts) and not policy.event_too_old(
+                        first, retry_at, w.max_event_age_s):
+                    self._retry(retry_at, s, index, attempt, first, throttles, errors + 1)
                 else:
                     res.failed += 1
         if self.keep:
@@ -489,8 +479,8 @@ class _Simulation:
             self.records.append(RequestRecord(s.name, index, attempt, s.workload.invocation_type, t, None, None,
                                               None, False, False, True, reason, None, None, 0.0, 0, 0.0))
         if s.is_async:
-            wait = min(ASYNC_THROTTLE_MAX_WAIT_S, 2.0 ** throttles)
-            if t + wait - first > s.workload.max_event_age_s:
+            wait = policy.throttle_retry_delay(throttles)
+            if policy.event_too_old(first, t + wait, s.workload.max_event_age_s):
                 res.dropped += 1
             else:
                 self._retry(t + wait, s, index, attempt, first, throttles + 1, errors)

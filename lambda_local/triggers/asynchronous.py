@@ -13,16 +13,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .. import policy, quotas
 from ..aws import state
 from ..runtime.errors import ServiceError
+from .host import TriggerHost
 
 __all__ = ["AsyncQueue"]
 
-RETRY_DELAYS_S = (60.0, 120.0)  # AWS: "about one minute, then two minutes"
-THROTTLE_FIRST_RETRY_S = 1.0  # throttles: retried after 1 s, the wait doubling up to 5 minutes, for the event's age
-THROTTLE_MAX_RETRY_S = 300.0
-DEFAULT_MAX_AGE_S = 21600
-DEFAULT_RETRIES = 2
 
 
 @dataclass
@@ -35,6 +32,7 @@ class AsyncEvent:
     throttles: int = 0
     history: list = field(default_factory=list)
     chain: int | None = None  # the chain of invocations that sent it (recursive loop detection)
+    request_id: str | None = None  # set by the first attempt that runs; every retry keeps it, as on AWS
 
 
 def _iso(epoch: float) -> str:
@@ -44,7 +42,7 @@ def _iso(epoch: float) -> str:
 class AsyncQueue:
     """Asynchronous invocations of every function in one sandbox."""
 
-    def __init__(self, sandbox):
+    def __init__(self, sandbox: TriggerHost):
         self.sandbox = sandbox
         self.events: list[AsyncEvent] = []  # every event accepted, for lessons to inspect
 
@@ -60,21 +58,21 @@ class AsyncQueue:
         if fn is None:  # the function was deleted meanwhile: AWS drops the event
             return
         config = _invoke_config(fn)
-        max_age = config.get("MaximumEventAgeInSeconds", DEFAULT_MAX_AGE_S)
-        max_retries = config.get("MaximumRetryAttempts", DEFAULT_RETRIES)
+        max_age = config.get("MaximumEventAgeInSeconds", quotas.MAX_EVENT_AGE_S)
+        max_retries = config.get("MaximumRetryAttempts", quotas.ASYNC_MAX_RETRIES)
         clock = self.sandbox.clock
-        if clock.time() - event.received_at > max_age:
+        if policy.event_too_old(event.received_at, clock.time(), max_age):
             self._failed(fn, event, config, None, "EventAgeExceeded")
             return
         event.attempts += 1
         try:
-            record = self.sandbox.invoke_moto_function(fn, event.payload, invocation_type="Event",
-                                                       qualifier=event.qualifier)
+            record = self.sandbox.invoke(fn, event.payload, invocation_type="Event", qualifier=event.qualifier,
+                                         request_id=event.request_id)
         except ServiceError as error:
             if error.status == 429:
                 event.history.append("Throttled")
                 event.attempts -= 1  # throttles do not use up retries
-                delay = min(THROTTLE_FIRST_RETRY_S * 2 ** event.throttles, THROTTLE_MAX_RETRY_S)
+                delay = policy.throttle_retry_delay(event.throttles)
                 event.throttles += 1
                 clock.call_later(delay, lambda: self.sandbox.run_or_defer(
                     lambda: self._attempt(backend, event), event.chain))
@@ -83,10 +81,11 @@ class AsyncQueue:
                 self._failed(fn, event, config, None, error.code)
             return
         event.history.append(record)
+        event.request_id = record.request_id
         if record.error_type is None:
             self._succeeded(fn, event, config, record)
-        elif event.attempts <= max_retries:
-            delay = RETRY_DELAYS_S[min(event.attempts - 1, len(RETRY_DELAYS_S) - 1)]
+        elif policy.should_retry_async(event.attempts, max_retries):
+            delay = policy.async_retry_delay(event.attempts)
             clock.call_later(delay, lambda: self.sandbox.run_or_defer(lambda: self._attempt(backend, event),
                                                                       event.chain))
         else:
@@ -104,9 +103,9 @@ class AsyncQueue:
             self._deliver(fn, target, self._invocation_record(fn, event, record, condition), success=False)
         dlq = (getattr(fn, "dead_letter_config", None) or {}).get("TargetArn")
         if dlq:
-            attributes = {"RequestID": record.request_id if record else "",
+            attributes = {"RequestID": event.request_id or "",
                           "ErrorCode": "200", "ErrorMessage": (record.error_message or "") if record else condition}
-            self._send(dlq, event.payload.decode("utf-8") or "{}", attributes)
+            self.sandbox.send_to_destination(dlq, event.payload.decode("utf-8") or "{}", attributes=attributes)
 
     def _invocation_record(self, fn, event, record, condition: str) -> dict:
         """The invocation record AWS sends to a destination."""
@@ -115,7 +114,7 @@ class AsyncQueue:
             "version": "1.0",
             "timestamp": _iso(self.sandbox.clock.time()),
             "requestContext": {
-                "requestId": record.request_id if record else "",
+                "requestId": event.request_id or "",
                 "functionArn": f"{fn.function_arn.split(':$LATEST')[0]}:{event.qualifier or '$LATEST'}",
                 "condition": condition,
                 "approximateInvokeCount": event.attempts,
@@ -130,27 +129,10 @@ class AsyncQueue:
         return body
 
     def _deliver(self, fn, target: str, invocation_record: dict, success: bool) -> None:
-        if ":events:" in target:
-            self._put_event(fn, target, invocation_record, success)
-        else:
-            self._send(target, json.dumps(invocation_record))
-
-    def _send(self, target: str, body: str, attributes: dict[str, str] | None = None) -> None:
-        """Deliver to an SQS queue, an SNS topic or a Lambda function, through moto's backends."""
-        service, region, account = target.split(":")[2], target.split(":")[3], target.split(":")[4]
-        if service == "sqs":
-            state.send_sqs_message(target, body, attributes)
-        elif service == "sns":
-            state.publish_to_topic(target, body, attributes)
-        elif service == "lambda":
-            self.submit(state.lambda_backend(account, region), target, body.encode("utf-8"))
-
-    def _put_event(self, fn, bus_arn: str, invocation_record: dict, success: bool) -> None:
         outcome = "Success" if success else "Failure"
-        state.put_events(bus_arn, [{
-            "Source": "lambda", "DetailType": f"Lambda Function Invocation Result - {outcome}",
-            "Detail": json.dumps(invocation_record), "Resources": [bus_arn, fn.function_arn],
-            "EventBusName": bus_arn}])
+        self.sandbox.send_to_destination(target, json.dumps(invocation_record),
+                                         detail_type=f"Lambda Function Invocation Result - {outcome}",
+                                         resources=[target, fn.function_arn])
 
 
 def _invoke_config(fn) -> dict:

@@ -10,6 +10,7 @@ from .. import events
 from ..aws import state
 from .schedules import parse_schedule
 from .permissions import may_invoke
+from .host import TriggerHost
 
 __all__ = ["EventBridgeTargets"]
 
@@ -30,7 +31,7 @@ def _input_for(target: dict, event: dict):
 
 
 class EventBridgeTargets:
-    def __init__(self, sandbox):
+    def __init__(self, sandbox: TriggerHost):
         self.sandbox = sandbox
         self._schedules: dict[str, object] = {}
 
@@ -47,7 +48,7 @@ class EventBridgeTargets:
                                                             "events.amazonaws.com"):
                 continue  # the invocation fails (AWS counts it in the rule's FailedInvocations metric)
             payload = json.dumps(_input_for(target, event)).encode("utf-8")
-            self.sandbox.async_queue.submit(backend, ":".join(parts[:7]), payload, qualifier)
+            self.sandbox.queue_event(backend, ":".join(parts[:7]), payload, qualifier)
 
     def event_from_moto(self, event: dict) -> dict:
         """moto's event with EventBridge's fields and formats (time as ISO text on the virtual clock)."""
@@ -55,7 +56,7 @@ class EventBridgeTargets:
             source=event.get("source"), detail_type=event.get("detail-type"), detail=event.get("detail") or {},
             resources=event.get("resources") or [], event_id=event.get("id"),
             time=datetime.fromtimestamp(self.sandbox.clock.time(), timezone.utc),
-            region=event.get("region"), account_id=event.get("account"), rng=self.sandbox.service.ids.rng)
+            region=event.get("region"), account_id=event.get("account"), rng=self.sandbox.rng)
 
     # --- schedules ---------------------------------------------------------------------------------------------------
     def schedule(self, backend, rule) -> None:
@@ -75,7 +76,7 @@ class EventBridgeTargets:
                 event = events.scheduled_event(
                     rule=current.name, event_bus=None if current.event_bus_name == "default" else current.event_bus_name,
                     time=datetime.fromtimestamp(clock.time(), timezone.utc), region=backend.region_name,
-                    account_id=backend.account_id, rng=self.sandbox.service.ids.rng)
+                    account_id=backend.account_id, rng=self.sandbox.rng)
                 self.deliver(current, event)
                 current.send_to_targets(event) if _has_other_targets(current) else None
             when = expression.next_after(start, previous)

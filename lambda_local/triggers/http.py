@@ -19,6 +19,7 @@ from .. import events
 from ..aws import state
 from ..runtime.errors import ServiceError
 from .permissions import resource_policy_allows
+from .host import TriggerHost
 
 __all__ = ["HttpResponse", "route"]
 
@@ -50,8 +51,8 @@ def _error(status: int, message: str, key: str = "message") -> HttpResponse:
     return HttpResponse(status, {"content-type": "application/json"}, json.dumps({key: message}).encode())
 
 
-def route(sandbox, method: str, url: str, headers: dict | None = None, body: bytes | str | None = None,
-          source_ip: str = "127.0.0.1") -> HttpResponse:
+def route(sandbox: TriggerHost, method: str, url: str, headers: dict | None = None,
+          body: bytes | str | None = None, source_ip: str = "127.0.0.1") -> HttpResponse:
     """Send one HTTP request to whatever the URL names; 404/403/502 as AWS answers when something is missing."""
     parts = urlsplit(url)
     host = (headers or {}).get("host") or (headers or {}).get("Host") or parts.hostname or ""
@@ -93,7 +94,7 @@ def _now(sandbox) -> datetime:
 
 
 def _invoke(sandbox, fn, event: dict, qualifier: str | None = None):
-    return sandbox.invoke_moto_function(fn, json.dumps(event).encode("utf-8"), qualifier=qualifier)
+    return sandbox.invoke(fn, json.dumps(event).encode("utf-8"), qualifier=qualifier)
 
 
 # --- Function URLs ---------------------------------------------------------------------------------------------------
@@ -111,7 +112,7 @@ def _function_url(sandbox, url_id: str, region: str, request: _Request) -> HttpR
         method=request.method, path=request.path, body=text, is_base64_encoded=is_base64,
         headers=request.headers_lower() or None, query=request.query or None, url_id=url_id,
         source_ip=request.source_ip, time=_now(sandbox), region=region, account_id=fn.account_id,
-        rng=sandbox.service.ids.rng)
+        rng=sandbox.rng)
     try:
         result = _invoke(sandbox, fn, event)
     except ServiceError as error:
@@ -192,7 +193,7 @@ def _rest_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
         is_base64_encoded=is_base64, headers=request.headers or None, query=request.query or None,
         path_parameters=params or None, stage_variables=dict(stage.variables) or None, api_id=api.id,
         resource_id=resource.id, source_ip=request.source_ip, time=_now(sandbox), region=region,
-        account_id=account, rng=sandbox.service.ids.rng)
+        account_id=account, rng=sandbox.rng)
     try:
         result = _invoke(sandbox, fn, event, qualifier)
     except ServiceError as error:
@@ -239,13 +240,13 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
             stage=stage_name, body=text, is_base64_encoded=is_base64, headers=request.headers or None,
             query=request.query or None, path_parameters=params or None, api_id=api.api_id,
             source_ip=request.source_ip, time=_now(sandbox), region=region, account_id=account,
-            rng=sandbox.service.ids.rng)
+            rng=sandbox.rng)
     else:
         event = events.http_api_event(
             method=request.method, path=path, route_key=found.route_key, stage=stage_name, body=text,
             is_base64_encoded=is_base64, headers=request.headers_lower() or None, query=request.query or None,
             path_parameters=params or None, api_id=api.api_id, source_ip=request.source_ip, time=_now(sandbox),
-            region=region, account_id=account, rng=sandbox.service.ids.rng)
+            region=region, account_id=account, rng=sandbox.rng)
     try:
         result = _invoke(sandbox, fn, event, qualifier)
     except ServiceError as error:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from datetime import datetime, timezone
 
 from .. import events
+from .host import TriggerHost
 
-__all__ = ["notification_event"]
+__all__ = ["notification_event", "notify_after_write", "object_request"]
 
 
-def notification_event(sandbox, event_name: str, bucket, key, configuration_id: str) -> dict:
+def notification_event(sandbox: TriggerHost, event_name: str, bucket, key, configuration_id: str) -> dict:
     """The event S3 sends for ``key`` in ``bucket`` (``event_name`` like ``s3:ObjectCreated:Put``)."""
     clock = sandbox.clock
     version = getattr(key, "version_id", None)
@@ -20,5 +23,37 @@ def notification_event(sandbox, event_name: str, bucket, key, configuration_id: 
         version_id=version if version not in (None, "null") else None,
         sequencer=f"{int(clock.time() * 1000):016X}",
         time=datetime.fromtimestamp(clock.time(), timezone.utc), configuration_id=configuration_id,
-        region=bucket.region_name, rng=sandbox.service.ids.rng)
+        region=bucket.region_name, rng=sandbox.rng)
     return events.s3_event(record)
+
+
+# --- when S3 notifies: after the write ---------------------------------------------------------------------------
+# S3 sends an event once the request that caused it has completed, so a function reading the object back sees its
+# Content-Type, user metadata and tags. moto notifies from inside its storage call, before the request handler stores
+# them; notifications raised while an S3 object request is handled wait here until it returns.
+_request = threading.local()
+
+
+@contextlib.contextmanager
+def object_request():
+    """Bracket one S3 object request; the notifications it raised are sent when it ends."""
+    depth = getattr(_request, "depth", 0)
+    _request.depth = depth + 1
+    if not depth:
+        _request.pending = []
+    try:
+        yield
+    finally:
+        _request.depth = depth
+        if not depth:
+            pending, _request.pending = _request.pending, []
+            for send in pending:
+                send()
+
+
+def notify_after_write(send) -> None:
+    """Send a notification now, or when the S3 request that raised it has completed."""
+    if getattr(_request, "depth", 0):
+        _request.pending.append(send)
+    else:
+        send()

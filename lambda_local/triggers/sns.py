@@ -8,11 +8,12 @@ from datetime import datetime, timezone
 from .. import events
 from ..aws import state
 from .permissions import may_invoke
+from .host import TriggerHost
 
 __all__ = ["deliver"]
 
 
-def deliver(sandbox, subscription, message: str, message_id: str, subject: str | None,
+def deliver(sandbox: TriggerHost, subscription, message: str, message_id: str, subject: str | None,
             message_attributes: dict | None) -> None:
     """Deliver one published message to a Lambda subscription (its filter policy already matched)."""
     topic_arn = subscription.topic.arn
@@ -25,12 +26,12 @@ def deliver(sandbox, subscription, message: str, message_id: str, subject: str |
         message=message, subject=subject, topic=topic_name, message_attributes=attributes or None,
         message_id=message_id, subscription_id=subscription.arn.rsplit(":", 1)[-1],
         time=datetime.fromtimestamp(sandbox.clock.time(), timezone.utc), region=region, account_id=account,
-        rng=sandbox.service.ids.rng)
+        rng=sandbox.rng)
     endpoint = subscription.endpoint.split(":")
     qualifier = endpoint[7] if len(endpoint) == 8 else None
     function_name = ":".join(endpoint[:7])
     backend = state.lambda_backend(account, endpoint[3])
     if sandbox.enforce_iam and not may_invoke(backend, function_name, qualifier, "sns.amazonaws.com"):
         return  # SNS's delivery fails (AWS records it in the topic's delivery status logs)
-    sandbox.async_queue.submit(backend, function_name, json.dumps(events.sns_event(record)).encode(), qualifier)
+    sandbox.queue_event(backend, function_name, json.dumps(events.sns_event(record)).encode(), qualifier)
 

@@ -6,6 +6,16 @@ function error the whole batch stays in the queue and reappears after the visibi
 with ``FunctionResponseTypes=["ReportBatchItemFailures"]`` only the messages the function lists stay. The queue's
 redrive policy moves a message to its DLQ once it has been received ``maxReceiveCount`` times.
 
+Several pollers read a queue at once, as on AWS: a backlog is read by 5 concurrent batches, and while messages
+remain Lambda adds up to 300 pollers a minute, up to 1,000 (``ScalingConfig.MaximumConcurrency`` caps them). A
+failed batch never stops the others: the rest of the backlog is processed meanwhile. An invocation takes no
+virtual time here, so the batches of one round are received together and counted as concurrent; those beyond the
+function's reserved concurrency are throttled and their messages come back after the visibility timeout (each
+such receive counts toward ``maxReceiveCount``, which is why AWS advises MaximumConcurrency instead).
+
+A consumer never makes ``SendMessage`` fail: if the mapped function is missing or refuses the invocation, the
+message stays in the queue.
+
 With no batching window a poller runs as soon as a message arrives; with ``MaximumBatchingWindowInSeconds`` it waits
 for a full batch or the end of the window.
 """
@@ -17,17 +27,24 @@ import json
 from .. import events
 from ..aws import state
 from ..runtime.errors import ServiceError
+from .filters import sqs_view
+from .mappings import esm_filters
+from .host import TriggerHost
 
 __all__ = ["SqsPollers"]
 
-_MAX_BATCHES_PER_POLL = 10_000  # a safety stop: a poll that keeps finding messages ends eventually
+INITIAL_POLLERS = 5  # AWS: "Lambda starts processing five batches at a time"
+POLLERS_ADDED_PER_MINUTE = 300  # "increases the number of processes that are reading batches by up to 300 ... per minute"
+MAX_POLLERS = 1000  # "The maximum number of batches that an event source mapping can process simultaneously is 1,000"
+_MAX_ROUNDS_PER_POLL = 10_000  # a safety stop: a poll that keeps finding messages ends eventually
 
 
 class SqsPollers:
-    def __init__(self, sandbox):
+    def __init__(self, sandbox: TriggerHost):
         self.sandbox = sandbox
         self._window_timers: dict[str, object] = {}
         self._wakeups: dict[str, float] = {}
+        self._backlog_since: dict[str, float] = {}  # mapping UUID -> when its current backlog began
         self.deferred = 0  # inside SendMessageBatch: poll once the whole batch is in the queue
 
     # --- when to poll ------------------------------------------------------------------------------------------------
@@ -77,44 +94,78 @@ class SqsPollers:
 
     # --- one poll ----------------------------------------------------------------------------------------------------
     def poll(self, queue, esm) -> None:
+        """Read the queue in rounds of concurrent batches until nothing is visible (or the mapping stops)."""
         backend = state.sqs_backend(queue.account_id, queue.region)
         lambda_backend = state.lambda_backend(esm.account_id, esm.region)
-        for _ in range(_MAX_BATCHES_PER_POLL):
+        for _ in range(_MAX_ROUNDS_PER_POLL):
             if not state.mapping_is_active(esm):
                 break
-            messages = backend.receive_message(queue.name, int(esm.batch_size or 10), 0,
-                                               int(queue.visibility_timeout or 30), ["All"])
-            if not messages:
+            fn = _function(lambda_backend, esm)
+            if fn is None:
+                break  # the function is gone: its messages stay in the queue, as on AWS
+            batches = []
+            for _ in range(self._pollers(esm)):
+                messages = backend.receive_message(queue.name, int(esm.batch_size or 10), 0,
+                                                   int(queue.visibility_timeout or 30), ["All"])
+                if not messages:
+                    break
+                batches.append(messages)
+            if not batches:
                 break
-            if not self._invoke(lambda_backend, backend, queue, esm, messages):
-                break
+            allowed = self._concurrency_available(fn, len(batches))
+            for index, messages in enumerate(batches):
+                if index >= allowed:
+                    self.sandbox.count_throttle(fn)  # the messages come back after the visibility timeout
+                else:
+                    self._invoke(lambda_backend, queue, esm, fn, messages)
+        self._track_backlog(queue, esm)
         self._wake_when_visible(queue)
 
-    def _invoke(self, lambda_backend, backend, queue, esm, messages) -> bool:
-        rng = self.sandbox.service.ids.rng
+    # --- how many pollers --------------------------------------------------------------------------------------------
+    def _pollers(self, esm) -> int:
+        """Concurrent batches now: 5 for a new backlog, up to 300 more a minute while it lasts, at most 1,000."""
+        since = self._backlog_since.setdefault(esm.uuid, self.sandbox.clock.time())
+        minutes = (self.sandbox.clock.time() - since) / 60
+        pollers = min(INITIAL_POLLERS + int(POLLERS_ADDED_PER_MINUTE * minutes), MAX_POLLERS)
+        maximum = (esm.scaling_config or {}).get("MaximumConcurrency")
+        return min(pollers, int(maximum)) if maximum else pollers
+
+    def _track_backlog(self, queue, esm) -> None:
+        if not queue._messages:
+            self._backlog_since.pop(esm.uuid, None)  # drained: the next backlog starts with 5 pollers again
+
+    def _concurrency_available(self, fn, wanted: int) -> int:
+        """How many of ``wanted`` concurrent batches the function's reserved concurrency lets run."""
+        reserved = fn.reserved_concurrency
+        if reserved in (None, ""):
+            return wanted
+        return max(0, min(wanted, int(reserved)))  # pollers run when no invocation is (see run_or_defer)
+
+    def _invoke(self, lambda_backend, queue, esm, fn, messages) -> None:
+        rng = self.sandbox.rng
         records = [_record(queue, message, rng) for message in messages]
+        filters = esm_filters(esm)
+        matched = [filters.matches(sqs_view(record)) for record in records]
+        if not all(matched):
+            # AWS deletes what matches no filter: it is never delivered, to this function or any other consumer
+            state.delete_messages(queue, {m.id for m, keep in zip(messages, matched) if not keep})
+            messages = [m for m, keep in zip(messages, matched) if keep]
+            records = [r for r, keep in zip(records, matched) if keep]
+            if not messages:
+                return
         payload = json.dumps(events.sqs_event(*records)).encode("utf-8")
-        fn = lambda_backend.get_function(esm.function_arn)
         chains = [getattr(m, "lambda_local_chain", None) for m in messages]
         chain = next((c for c in chains if c is not None), None)
         try:
-            if chain is not None:
-                previous, self.sandbox._chain = self.sandbox._chain, chain
-            try:
-                result = self.sandbox.invoke_moto_function(fn, payload, invocation_type="RequestResponse")
-            finally:
-                if chain is not None:
-                    self.sandbox._chain = previous
+            result = self.sandbox.invoke(fn, payload, invocation_type="RequestResponse", chain=chain)
         except ServiceError as error:
             if error.code == "RecursiveInvocationException":
                 state.delete_messages(queue, {m.id for m in messages})  # Lambda stops the loop: not delivered again
-                return True
-            return False  # throttled: the messages become visible again after the visibility timeout
+            return  # throttled or refused: the messages become visible again after the visibility timeout
         if result.error_type is not None:
-            return False
+            return
         failed = _reported_failures(esm, result.payload, {m.id for m in messages})
         state.delete_messages(queue, {m.id for m in messages} - failed)
-        return not failed
 
     # --- helpers -----------------------------------------------------------------------------------------------------
     def _mappings(self, queue) -> list:
@@ -125,6 +176,11 @@ class SqsPollers:
         if ":sqs:" not in esm.event_source_arn:
             return None
         return state.queue_from_arn(esm.event_source_arn)
+
+
+def _function(lambda_backend, esm):
+    """The mapped function, or None when it no longer exists (a consumer's problem never reaches the producer)."""
+    return state.get_function_or_none(lambda_backend, esm.function_arn)
 
 
 def _record(queue, message, rng) -> dict:

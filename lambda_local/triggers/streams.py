@@ -16,13 +16,15 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from .. import events
+from .. import events, policy, quotas
 from ..aws import state
 from ..runtime.errors import ServiceError
+from .filters import dynamodb_view, kinesis_view
+from .mappings import esm_filters, mappings_reading
+from .host import TriggerHost
 
 __all__ = ["StreamPollers"]
 
-RECORD_LIFETIME_S = 24 * 3600
 
 
 @dataclass
@@ -34,21 +36,24 @@ class _Cursor:
 
 
 class StreamPollers:
-    def __init__(self, sandbox):
+    def __init__(self, sandbox: TriggerHost):
         self.sandbox = sandbox
         self._cursors: dict[str, _Cursor] = {}
         self.deferred = False  # inside PutRecords: poll once after the whole batch has landed
 
     # --- sources -----------------------------------------------------------------------------------------------------
     def dynamodb_changed(self, shard) -> None:
-        for esm in list(shard.table.lambda_event_source_mappings.values()):
+        table = shard.table
+        stream_arn = f"{table.table_arn}/stream/{table.latest_stream_label}"
+        for esm in mappings_reading(stream_arn, table.account_id, table.region_name):
             source = _DynamoDB(shard, self.sandbox)
             self.sandbox.run_or_defer(lambda e=esm, s=source: self._poll(e, s))
 
     def kinesis_changed(self, stream) -> None:
         if self.deferred:
             return
-        for esm in list(stream.lambda_event_source_mappings.values()):
+        # every mapping reads the stream on its own, with its own checkpoint (moto keeps only one on the stream)
+        for esm in mappings_reading(stream.arn, stream.account_id, stream.region):
             source = _Kinesis(stream, self.sandbox)
             self.sandbox.run_or_defer(lambda e=esm, s=source: self._poll(e, s))
 
@@ -89,8 +94,8 @@ class StreamPollers:
                 cursor.position:cursor.position + int(esm.batch_size or 100)]
             if not batch:
                 return
-            max_age = esm.max_record_age if esm.max_record_age not in (None, -1) else RECORD_LIFETIME_S
-            fresh = [r for r in batch if now - source.arrival(r) <= max_age]
+            max_age = esm.max_record_age if esm.max_record_age not in (None, -1) else quotas.STREAM_RECORD_LIFETIME_S
+            fresh = [r for r in batch if not policy.event_too_old(source.arrival(r), now, max_age)]
             if len(fresh) < len(batch):
                 self._give_up(esm, source, [r for r in batch if r not in fresh], "RecordAgeExceeded")
                 self._advance(cursor, len(batch) - len(fresh), split=False)
@@ -113,7 +118,7 @@ class StreamPollers:
                 half = len(batch) // 2
                 rest = cursor.pending_split[1:] if cursor.pending_split else []
                 cursor.pending_split = [batch[:half], batch[half:]] + rest
-            delay = min(2 ** (cursor.attempts - 1), 60)
+            delay = policy.stream_retry_delay(cursor.attempts)
             cursor.timer = self.sandbox.clock.call_later(delay, lambda: self._retry(esm, source, cursor))
             return
 
@@ -134,10 +139,15 @@ class StreamPollers:
 
     def _invoke(self, backend, esm, source, batch) -> int | None:
         """None when the batch succeeded, else how many leading records did (partial batch response)."""
-        payload = json.dumps(source.event(batch, esm)).encode("utf-8")
+        event = source.event(batch, esm)
+        kept = [i for i, record in enumerate(event["Records"]) if esm_filters(esm).matches(source.view(record))]
+        if not kept:
+            return None  # nothing matches a filter: the checkpoint moves past these records, as on AWS
+        event["Records"] = [event["Records"][i] for i in kept]
+        payload = json.dumps(event).encode("utf-8")
         fn = backend.get_function(esm.function_arn)
         try:
-            result = self.sandbox.invoke_moto_function(fn, payload)
+            result = self.sandbox.invoke(fn, payload)
         except ServiceError:
             return 0
         if result.error_type is not None:
@@ -146,8 +156,9 @@ class StreamPollers:
             failures = (result.payload or {}).get("batchItemFailures") if isinstance(result.payload, dict) else None
             if failures:
                 ids = [source.sequence(r) for r in batch]
+                sent = {ids[i] for i in kept}
                 failed = [f.get("itemIdentifier") for f in failures if isinstance(f, dict)]
-                if any(f not in ids for f in failed):
+                if any(f not in sent for f in failed):
                     return 0
                 return min(ids.index(f) for f in failed)
         return None
@@ -161,7 +172,7 @@ class StreamPollers:
                    source.details_key: {"shardId": source.shard_id, "startSequenceNumber": source.sequence(batch[0]),
                                         "endSequenceNumber": source.sequence(batch[-1]), "batchSize": len(batch),
                                         "streamArn": esm.event_source_arn}}
-        self.sandbox.async_queue._send(target, json.dumps(details))
+        self.sandbox.send_to_destination(target, json.dumps(details))
 
 
 class _Source:
@@ -178,6 +189,7 @@ class _Source:
 
 class _DynamoDB(_Source):
     details_key = "DDBStreamBatchInfo"
+    view = staticmethod(dynamodb_view)
 
     def __init__(self, shard, sandbox):
         super().__init__(sandbox)
@@ -207,11 +219,12 @@ class _DynamoDB(_Source):
             stream_view_type=r.record["dynamodb"]["StreamViewType"], sequence_number=self.sequence(r),
             size_bytes=r.record["dynamodb"]["SizeBytes"], event_id=r.record["eventID"],
             time=datetime.fromtimestamp(self.arrival(r), timezone.utc), region=table.region_name,
-            account_id=table.account_id, rng=self.sandbox.service.ids.rng) for r in batch])
+            account_id=table.account_id, rng=self.sandbox.rng) for r in batch])
 
 
 class _Kinesis(_Source):
     details_key = "KinesisBatchInfo"
+    view = staticmethod(kinesis_view)
 
     def __init__(self, stream, sandbox):
         super().__init__(sandbox)
@@ -245,4 +258,4 @@ class _Kinesis(_Source):
             stream=self.stream.stream_name, shard_id=shard_id,
             time=datetime.fromtimestamp(self.arrival((shard_id, record)), timezone.utc),
             invoke_identity_arn=role, region=self.stream.region, account_id=self.stream.account_id,
-            rng=self.sandbox.service.ids.rng) for shard_id, record in batch])
+            rng=self.sandbox.rng) for shard_id, record in batch])
