@@ -4,13 +4,12 @@ setup-nodejs` done."""
 
 import base64
 import json
-import os
 
 import boto3
 import pytest
+from conftest import invoke, zip_files
 
 import lambda_local
-from conftest import invoke, zip_files
 from lambda_local.runtime.nodejs import install
 
 
@@ -188,7 +187,7 @@ def test_an_unhandled_rejection_fails_the_invocation_and_resets_the_environment(
 @node20
 def test_process_exit_is_a_runtime_exit_error(aws, node):
     node("exit", {"index.js": "exports.handler = async () => { process.exit(3); };"})
-    response, body = invoke("exit", {})
+    _, body = invoke("exit", {})
     request_id = aws.invocations[-1].request_id
     assert body == {"errorType": "Runtime.ExitError",
                     "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status 3"}
@@ -436,7 +435,7 @@ def test_a_process_over_its_memory_is_killed_as_out_of_memory(aws, node):
           await new Promise(r => setTimeout(r, 300));
           return keep.length;
         };"""}, MemorySize=128)
-    response, body = invoke("hungry", {"mb": 200})
+    _, body = invoke("hungry", {"mb": 200})
     request_id = aws.invocations[-1].request_id
     assert body == {"errorType": "Runtime.OutOfMemory",
                     "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"}

@@ -18,10 +18,10 @@ import selectors
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-__all__ = ["RuntimeApi", "Outcome"]
+__all__ = ["Outcome", "RuntimeApi"]
 
 _PREFIX = "/2018-06-01/runtime/"
 _WATCH_EVERY_S = 0.05  # how often a quiet process's memory is looked at
@@ -41,7 +41,7 @@ class Outcome:
 
 
 class _Connection:
-    __slots__ = ("sock", "buffer")
+    __slots__ = ("buffer", "sock")
 
     def __init__(self, sock: socket.socket):
         self.sock = sock
@@ -60,7 +60,7 @@ class RuntimeApi:
         self._listener.bind(("127.0.0.1", 0))
         self._listener.listen(8)
         self._listener.setblocking(False)
-        self.address = "127.0.0.1:%d" % self._listener.getsockname()[1]
+        self.address = f"127.0.0.1:{self._listener.getsockname()[1]}"
         self.on_output = on_output
         # Called while the process is quiet: True when it uses more memory than the function has (it is then killed,
         # as Lambda's memory limit kills it).

@@ -1,7 +1,6 @@
-"""Node.js functions (nodejs20.x, nodejs22.x, nodejs24.x): each execution environment is a ``node`` process
-running AWS's runtime interface client, driven through the Lambda Runtime API (``..runtime_api``)."""
+"""Node.js functions (nodejs20.x, nodejs22.x, nodejs24.x): each execution environment is a ``node`` process running
+AWS's runtime interface client, driven through the Lambda Runtime API (``..runtime_api``)."""
 
-from .environment import is_nodejs
 from .install import NodeNotFound, available
 
-__all__ = ["is_nodejs", "NodeNotFound", "available"]
+__all__ = ["NodeNotFound", "available"]

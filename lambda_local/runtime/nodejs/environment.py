@@ -11,14 +11,14 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Callable
 
-from ... import logs
+from ... import logs, quotas
 from ..runtime_api import Outcome, RuntimeApi
 from . import install
 
-__all__ = ["NodeEnvironment", "is_nodejs"]
+__all__ = ["NodeEnvironment"]
 
 JS = install.JS_DIR
 # Flags Lambda's Node.js runtimes start node with (AWS docs, "Building Lambda functions with Node.js": experimental
@@ -27,10 +27,6 @@ _DISABLED = {20: ["--no-experimental-require-module"],
              22: ["--no-experimental-require-module", "--no-experimental-detect-module"]}
 _RIC_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z(?=\t)")
 _JSON_TIMESTAMP = re.compile(r'^\{"timestamp":"[^"]*"')
-
-
-def is_nodejs(runtime: str | None) -> bool:
-    return bool(runtime) and runtime.startswith("nodejs")
 
 
 def iso_ms(epoch_ms: int) -> str:
@@ -56,7 +52,6 @@ class NodeEnvironment:
             datetime.fromtimestamp(created_at, timezone.utc), config.version, environment_id)
         self._tmp = tempfile.TemporaryDirectory(prefix=f"lambda-local-{config.function_name[:20]}-")
         self.tmp_dir = self._tmp.name
-        self._credentials = credentials
         self.environ = config.environ_for(self, credentials)
         self.api: RuntimeApi | None = None
         self.sink: logs.LogSink | None = None
@@ -70,7 +65,7 @@ class NodeEnvironment:
     # --- the process ------------------------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        """Whether the runtime process is up and waiting for an invocation (False: the next one runs INIT)."""
+        """Whether the runtime process is alive (False: the next invocation runs INIT)."""
         api = self.api
         return api is not None and api.process is not None and api.process.poll() is None
 
@@ -81,7 +76,7 @@ class NodeEnvironment:
         self.api = api = RuntimeApi(self._output)
         api.over_memory = self._over_memory
         api.start(self._argv(files), self._process_env(files, api.address, endpoint_env), self.config.task_root)
-        outcome = api.wait_ready(_INIT_TIMEOUT_S)
+        outcome = api.wait_ready(quotas.INIT_TIMEOUT_S)
         self.peak_kb = max(self.peak_kb, self._vm_hwm_kb())
         return outcome
 
@@ -191,5 +186,3 @@ class NodeEnvironment:
         # The client writes a multi-line message as one line with carriage returns (one log event).
         sink.write_event(self.aws_paths(line).replace("\r", "\n"))
 
-
-_INIT_TIMEOUT_S = 10.0  # the on-demand INIT phase limit

@@ -27,7 +27,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["NodeRuntimeFiles", "NodeNotFound", "available", "find", "setup", "cache_dir"]
+__all__ = ["NodeNotFound", "NodeRuntimeFiles", "available", "cache_dir", "find", "setup"]
 
 HERE = Path(__file__).resolve().parent
 JS_DIR = HERE / "js"
@@ -77,11 +77,12 @@ def major_of(runtime: str) -> int:
     return RUNTIMES[runtime][0]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def node_major(executable: str) -> int | None:
     """The major version of a node executable (None if it does not run)."""
     try:
-        out = subprocess.run([executable, "--version"], capture_output=True, text=True, timeout=30).stdout
+        out = subprocess.run([executable, "--version"], capture_output=True, text=True, timeout=30,
+                             check=False).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     match = re.match(r"v(\d+)\.", out.strip())

@@ -9,13 +9,13 @@ import json
 import os
 import time
 
-from ... import billing, coldstart, logs
+from ... import billing, coldstart, logs, quotas
 from .. import errors
 from ..invocation import Invocation
 from .environment import NodeEnvironment, iso_ms
 from .install import NodeNotFound
 
-__all__ = ["run", "initialize"]
+__all__ = ["initialize", "run"]
 
 
 def run(service, pool, config, env: NodeEnvironment, cold: bool, payload: bytes, invocation_type: str,
@@ -47,7 +47,7 @@ def run(service, pool, config, env: NodeEnvironment, cold: bool, payload: bytes,
                                           - coldstart.runtime_init_ms(config.runtime))
             env.init_duration_ms = init_ms
             if outcome.kind != "ready":
-                error_type, error_message, raw = _failure(outcome, request_id, _INIT_TIMEOUT_S, env)
+                error_type, error_message, raw = _failure(outcome, request_id, quotas.INIT_TIMEOUT_S, env)
                 env.stop()
                 discard = True
         if error_type is None:
@@ -102,9 +102,6 @@ def run(service, pool, config, env: NodeEnvironment, cold: bool, payload: bytes,
     pool.release(env, discard=discard)
     service.record(record, config, env, events)
     return record
-
-
-_INIT_TIMEOUT_S = 10.0
 
 
 def initialize(service, pool, env: NodeEnvironment) -> NodeEnvironment | None:
