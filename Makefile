@@ -8,7 +8,7 @@ ARGS   ?=
 # JupyterLab refuses to run as root without --allow-root (CI and containers run as root).
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: lab test test-fast nbval bench clean
+.PHONY: lab test test-fast lint nbval bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11")'
@@ -30,7 +30,12 @@ lab: $(STAMP)
 OFFLINE := LAMBDA_LOCAL_OFFLINE=1 PYTHONPATH=$(CURDIR)/tests/offline \
 	AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 
-test: $(STAMP)
+# ruff and mypy with the project's configuration (pyproject.toml); the doctests run in tests/test_doctests.py.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: $(STAMP) lint
 	bash scripts/install_browser.sh
 	$(OFFLINE) $(BIN)/python -m pytest tests -n 2 -q
 	$(OFFLINE) $(BIN)/python -m pytest --nbval notebooks solutions --nbval-sanitize-with tests/sanitize.cfg -n 2 --dist loadfile -q -p no:cacheprovider

@@ -247,7 +247,8 @@ def _profile(name: str, seconds: float, keep: Path | None) -> collections.Counte
 
 def _report(title: str, counts: collections.Counter, us: float, skip: str) -> None:
     inside = sum(v for k, v in counts.items() if k != skip)
-    print(f"\n{title}: {us:.1f} µs per call (fastest of 7 runs without a profiler); {inside:,} samples on the invoke path")
+    print(f"\n{title}: {us:.1f} µs per call (fastest of 7 runs without a profiler); "
+          f"{inside:,} samples on the invoke path")
     print(f"  {'part':58} {'share':>6} {'µs':>8}")
     for category, count in counts.most_common():
         if category == skip:

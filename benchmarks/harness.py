@@ -218,7 +218,8 @@ def machine() -> dict:
         moto_version = None
     return {"python": platform.python_version(), "implementation": platform.python_implementation(),
             "platform": platform.platform(), "machine": platform.machine(), "cpus": os.cpu_count(),
-            "moto": moto_version, "load_average": load_average(), "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            "moto": moto_version, "load_average": load_average(),
+            "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
 def load_average() -> list[float] | None:

@@ -17,11 +17,14 @@ Two ways in:
           aws.advance(minutes=15)  # the virtual clock: idle environments expire, schedules fire
 """
 
+from . import outside
 from .clock import VirtualClock
 from .packaging import zip_package
 from .runtime import Function, Invocation, ServiceError
 
 __version__ = "0.1.0"
+
+outside.install()  # boto3 calls for the sandbox never reach real AWS while no sandbox is running
 
 __all__ = ["Function", "Invocation", "ServiceError", "VirtualClock", "mock_aws", "zip_package"]
 

@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import urllib.request
+from typing import NoReturn
 
 import click
 
@@ -22,7 +23,7 @@ from . import __version__
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 
 
-def _fail(message: str, code: int = 2):
+def _fail(message: str, code: int = 2) -> NoReturn:
     click.echo(f"lambda-local: {message}", err=True)
     sys.exit(code)
 
@@ -38,8 +39,18 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--seed", type=int, default=None, help="Make request and environment ids reproducible.")
 @click.option("--start", default=None, metavar="ISO-TIME", help="Start the virtual clock here (default: now).")
-def serve(port: int, host: str, seed: int | None, start: str | None) -> None:
-    """Serve the mocked AWS API with functions that really run, for the AWS CLI, SDKs and curl."""
+@click.option("--allow-origin", "allow_origins", multiple=True, metavar="ORIGIN",
+              help="Also accept requests from web pages on ORIGIN (e.g. http://my-app.test:3000); repeatable. "
+                   "Pages on localhost / 127.0.0.1 are always accepted, every other site refused.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Also accept requests whose Host header is NAME (e.g. this machine's name when you serve on "
+                   "another address with --host); repeatable. Loopback names are always accepted.")
+def serve(port: int, host: str, seed: int | None, start: str | None, allow_origins: tuple[str, ...],
+          allow_hosts: tuple[str, ...]) -> None:
+    """Serve the mocked AWS API with functions that really run, for the AWS CLI, SDKs and curl.
+
+    Only this machine's own tools are answered: requests from web pages on other sites, and requests for a Host
+    that is not a loopback name, are refused (see --allow-origin, --allow-host)."""
     from .sandbox import mock_aws
     from .server import LocalEndpoint
 
@@ -49,7 +60,8 @@ def serve(port: int, host: str, seed: int | None, start: str | None) -> None:
         _fail(f"--start takes an ISO time such as 2026-01-01T09:00:00Z ({error})")
     with sandbox as aws:
         try:
-            endpoint = LocalEndpoint(aws, host=host, port=port)
+            endpoint = LocalEndpoint(aws, host=host, port=port, allow_origins=allow_origins,
+                                     allow_hosts=(*allow_hosts, host))
         except OSError as error:
             _fail(f"cannot listen on {host}:{port}: {error.strerror or error}. Try --port 0 or another port.")
         click.echo(f"lambda-local is serving the AWS API on {endpoint.url}\n\n"

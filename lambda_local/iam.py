@@ -5,24 +5,25 @@ How: each environment gets temporary credentials (``ASIA...``) that name its rol
 handler, registered for every client, looks at the credentials a call is signed with; for a role's credentials it
 evaluates the role's identity policies (inline and attached, AWS managed ones included) and answers a denied call
 with AWS's ``AccessDenied`` error before moto sees it. The learner's own calls carry other credentials and are never
-limited. Not modelled: conditions, permission boundaries, SCPs, session policies, resource-based policies on the
-target (S3 bucket policies, SQS queue policies).
+limited. Which action and resource a call is checked as comes from the Service Authorization Reference
+(``iam_requests``); ``Condition`` blocks are evaluated (``iam_conditions``). Not modelled: permission boundaries,
+SCPs, session policies, resource-based policies on the target (S3 bucket policies, SQS queue policies), tag keys.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import functools
 import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlparse
+from typing import Any, Mapping
 
+from . import iam_reference
 from .aws import state
+from .iam_conditions import conditions_match, glob_matches
+from .iam_requests import Request, checks_for, iam_service, is_missing_object
 
-__all__ = ["credentials_for", "is_allowed", "install", "resource_arns", "action_name"]
+__all__ = ["credentials_for", "decision", "is_allowed", "install"]
 
 
 @dataclass(frozen=True)
@@ -56,102 +57,20 @@ def credentials_for(role_arn: str | None, function_name: str, account_id: str, e
 
 def forget() -> None:
     _sessions.clear()
+    _decisions.clear()
 
 
-# --- which action, which resource ------------------------------------------------------------------------------------
-_ACTION_OVERRIDES = {
-    ("s3", "ListObjectsV2"): "ListBucket", ("s3", "ListObjects"): "ListBucket", ("s3", "HeadBucket"): "ListBucket",
-    ("s3", "HeadObject"): "GetObject", ("s3", "ListBuckets"): "ListAllMyBuckets",
-    ("s3", "DeleteObjects"): "DeleteObject", ("s3", "CopyObject"): "PutObject",
-    ("s3", "CreateMultipartUpload"): "PutObject", ("s3", "UploadPart"): "PutObject",
-    ("s3", "CompleteMultipartUpload"): "PutObject", ("s3", "AbortMultipartUpload"): "AbortMultipartUpload",
-    ("s3", "GetObjectAcl"): "GetObjectAcl", ("s3", "PutBucketNotificationConfiguration"): "PutBucketNotification",
-    ("s3", "GetBucketNotificationConfiguration"): "GetBucketNotification",
-    ("lambda", "Invoke"): "InvokeFunction", ("lambda", "InvokeAsync"): "InvokeAsync",
-    ("lambda", "InvokeWithResponseStream"): "InvokeFunction",
-}
-_ACCESS_DENIED_CODE = {"s3": "AccessDenied", "sqs": "AccessDenied", "sns": "AuthorizationError"}
+# --- which action, which resource: iam_requests (from the Service Authorization Reference) ------------------------
+# How a service answers a denied call depends on its protocol: JSON services (DynamoDB, Kinesis, Secrets Manager,
+# SSM, KMS, Step Functions, EventBridge, Logs, Firehose) with 400 AccessDeniedException, REST-JSON ones (Lambda,
+# Scheduler, SES v2, API Gateway) with 403 AccessDeniedException, XML ones (S3, SES, STS, IAM, CloudWatch) with 403
+# AccessDenied; SQS keeps its query-protocol code and SNS has its own.
+_ACCESS_DENIED = {"sqs": ("AccessDenied", 403), "sns": ("AuthorizationError", 403)}
+_ACCESS_DENIED_BY_PROTOCOL = {"json": ("AccessDeniedException", 400), "rest-json": ("AccessDeniedException", 403)}
 
 
-def action_name(service: str, operation: str) -> str:
-    return f"{service}:{_ACTION_OVERRIDES.get((service, operation), operation)}"
-
-
-def resource_arns(service: str, operation: str, params: dict[str, Any], region: str, account: str) -> list[str]:
-    """The resource ARNs IAM checks for one API call (``*`` where the action has no resource)."""
-    p = params
-    if service == "s3":
-        bucket = p.get("Bucket")
-        if not bucket:
-            return ["*"]
-        if p.get("Key") is not None and operation not in ("ListObjectsV2", "ListObjects"):
-            return [f"arn:aws:s3:::{bucket}/{p['Key']}"]
-        if operation == "DeleteObjects":
-            return [f"arn:aws:s3:::{bucket}/{o['Key']}" for o in (p.get("Delete") or {}).get("Objects", [])]
-        return [f"arn:aws:s3:::{bucket}"]
-    if service == "sqs":
-        if p.get("QueueUrl"):
-            parts = urlparse(p["QueueUrl"]).path.strip("/").split("/")
-            queue_account, name = (parts + ["", ""])[:2] if len(parts) >= 2 else (account, parts[0])
-            return [f"arn:aws:sqs:{region}:{queue_account}:{name}"]
-        if p.get("QueueName"):
-            return [f"arn:aws:sqs:{region}:{account}:{p['QueueName']}"]
-        return ["*"]
-    if service == "sns":
-        for field in ("TopicArn", "TargetArn", "ResourceArn"):
-            if p.get(field):
-                return [p[field]]
-        if operation == "CreateTopic" and p.get("Name"):
-            return [f"arn:aws:sns:{region}:{account}:{p['Name']}"]
-        return ["*"]
-    if service == "dynamodb":
-        def table(name: str, index: str | None = None) -> str:
-            arn = name if name.startswith("arn:") else f"arn:aws:dynamodb:{region}:{account}:table/{name}"
-            return f"{arn}/index/{index}" if index else arn
-        if p.get("TableName"):
-            return [table(p["TableName"], p.get("IndexName"))]
-        if p.get("RequestItems"):
-            return [table(name) for name in p["RequestItems"]]
-        if p.get("TransactItems"):
-            return [table(next(iter(item.values()))["TableName"]) for item in p["TransactItems"]]
-        return ["*"]
-    if service == "lambda":
-        name = p.get("FunctionName")
-        if not name:
-            return ["*"]
-        arn = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}"
-        return [f"{arn}:{p['Qualifier']}" if p.get("Qualifier") and arn.count(":") == 6 else arn]
-    if service == "logs":
-        group = p.get("logGroupName")
-        if not group:
-            return ["*"]
-        base = f"arn:aws:logs:{region}:{account}:log-group:{group}"
-        if operation == "CreateLogGroup":
-            return [base]
-        if p.get("logStreamName"):
-            return [f"{base}:log-stream:{p['logStreamName']}"]
-        return [f"{base}:*"]
-    if service == "events":
-        if operation == "PutEvents":
-            buses = {e.get("EventBusName") or "default" for e in p.get("Entries", [])} or {"default"}
-            return [b if b.startswith("arn:") else f"arn:aws:events:{region}:{account}:event-bus/{b}"
-                    for b in sorted(buses)]
-        if p.get("Rule") or (p.get("Name") and "Rule" in operation):
-            return [f"arn:aws:events:{region}:{account}:rule/{p.get('Rule') or p['Name']}"]
-        return ["*"]
-    if service == "ssm":
-        names = [p["Name"]] if p.get("Name") else list(p.get("Names") or [])
-        if p.get("Path"):
-            names.append(p["Path"])
-        if not names:
-            return ["*"]
-        return [f"arn:aws:ssm:{region}:{account}:parameter/{name.lstrip('/')}" for name in names]
-    if service == "secretsmanager":
-        secret = p.get("SecretId") or p.get("Name")
-        if not secret:
-            return ["*"]
-        return [secret if secret.startswith("arn:") else f"arn:aws:secretsmanager:{region}:{account}:secret:{secret}"]
-    return ["*"]
+def _access_denied(service: str, protocol: str) -> tuple[str, int]:
+    return _ACCESS_DENIED.get(service) or _ACCESS_DENIED_BY_PROTOCOL.get(protocol, ("AccessDenied", 403))
 
 
 # --- policy evaluation ----------------------------------------------------------------------------------------------
@@ -159,17 +78,11 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-@functools.lru_cache(maxsize=4096)
-def _pattern(glob: str, case_sensitive: bool) -> re.Pattern:
-    regex = fnmatch.translate(glob)
-    return re.compile(regex, 0 if case_sensitive else re.IGNORECASE)
-
-
 def _matches(globs, value: str, case_sensitive: bool) -> bool:
-    return any(_pattern(g, case_sensitive).match(value) for g in _as_list(globs))
+    return any(glob_matches(g, value, not case_sensitive) for g in _as_list(globs))
 
 
-def _statement_applies(statement: dict, action: str, resource: str) -> bool:
+def _statement_applies(statement: dict, action: str, resource: str, context: Mapping[str, Any]) -> bool:
     if "Action" in statement and not _matches(statement["Action"], action, False):
         return False
     if "NotAction" in statement and _matches(statement["NotAction"], action, False):
@@ -178,13 +91,14 @@ def _statement_applies(statement: dict, action: str, resource: str) -> bool:
         return False
     if "NotResource" in statement and _matches(statement["NotResource"], resource, True):
         return False
-    return True
+    return conditions_match(statement.get("Condition"), context)
 
 
-def _role_statements(role_arn: str) -> list[dict]:
+def _role_statements(role_arn: str) -> tuple[tuple | None, list[dict]]:
+    """The statements of the role's identity policies, and the revision of those policies they were parsed from."""
     role = state.role_or_none(role_arn)
     if role is None:
-        return []
+        return None, []
     # Parsing the policy documents (AWS managed ones are long) is most of a check's cost; parse once per revision
     # of the role's policies: a changed inline policy or a new default version of a managed one makes a new key.
     revision = (role_arn, id(role), tuple(role.policies.items()),
@@ -201,7 +115,7 @@ def _role_statements(role_arn: str) -> list[dict]:
         if len(_statements_by_revision) > 1024:
             _statements_by_revision.clear()
         _statements_by_revision[revision] = statements
-    return statements
+    return revision, statements
 
 
 _statements_by_revision: dict[tuple, list[dict]] = {}
@@ -210,21 +124,41 @@ _statements_by_revision: dict[tuple, list[dict]] = {}
 _NEVER_DENIED = {"sts:GetCallerIdentity"}  # IAM cannot deny it
 
 
-def decision(role_arn: str, action: str, resource: str) -> str:
-    """IAM's decision for the role's identity policies: "Deny" (explicit), "Allow", or "ImplicitDeny"."""
+def decision(role_arn: str, action: str, resource: str, context: Mapping[str, Any] | None = None) -> str:
+    """IAM's decision for the role's identity policies: "Deny" (explicit), "Allow", or "ImplicitDeny".
+
+    ``context`` holds the request's condition keys, names lower-cased."""
     if action in _NEVER_DENIED:
         return "Allow"
+    revision, statements = _role_statements(role_arn)
+    context = context or {}
+    # A warm handler makes the same calls again and again: remember the verdict per revision of the role's policies.
+    key = (revision, action, resource, tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                                                    for k, v in context.items())))
+    verdict = _decisions.get(key)
+    if verdict is None:
+        verdict = _evaluate(statements, action, resource, context)
+        if len(_decisions) > 4096:
+            _decisions.clear()
+        _decisions[key] = verdict
+    return verdict
+
+
+_decisions: dict[tuple, str] = {}
+
+
+def _evaluate(statements: list[dict], action: str, resource: str, context: Mapping[str, Any]) -> str:
     allowed = False
-    for statement in _role_statements(role_arn):
-        if _statement_applies(statement, action, resource):
+    for statement in statements:
+        if _statement_applies(statement, action, resource, context):
             if statement.get("Effect") == "Deny":
                 return "Deny"
             allowed = allowed or statement.get("Effect") == "Allow"
     return "Allow" if allowed else "ImplicitDeny"
 
 
-def is_allowed(role_arn: str, action: str, resource: str) -> bool:
-    return decision(role_arn, action, resource) == "Allow"
+def is_allowed(role_arn: str, action: str, resource: str, context: Mapping[str, Any] | None = None) -> bool:
+    return decision(role_arn, action, resource, context) == "Allow"
 
 
 def trusts_lambda(role_arn: str) -> bool:
@@ -256,16 +190,16 @@ def allows_logging(role_arn: str, region: str, account: str, group: str, stream:
 
 
 # --- the botocore hook -----------------------------------------------------------------------------------------------
-def _denied_response(service: str, session: RoleSession, action: str, resource: str, explicit: bool):
+def _denied_response(service: str, protocol: str, session: RoleSession, action: str, resource: str, explicit: bool):
     from botocore.awsrequest import AWSResponse
 
-    code = _ACCESS_DENIED_CODE.get(service, "AccessDeniedException")
+    code, status = _access_denied(service, protocol)
     reason = ("with an explicit deny in an identity-based policy" if explicit
               else f"because no identity-based policy allows the {action} action")
     message = f"User: {session.principal} is not authorized to perform: {action} on resource: {resource} {reason}"
     parsed = {"Error": {"Code": code, "Message": message},
-              "ResponseMetadata": {"HTTPStatusCode": 403, "HTTPHeaders": {}}}
-    return AWSResponse("https://lambda-local.invalid", 403, {}, None), parsed
+              "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}}}
+    return AWSResponse("https://lambda-local.invalid", status, {}, None), parsed
 
 
 def _before_call(model=None, params=None, request_signer=None, context=None, **kwargs):
@@ -275,33 +209,30 @@ def _before_call(model=None, params=None, request_signer=None, context=None, **k
     session = _sessions.get(getattr(credentials, "access_key", None))
     if session is None:
         return None
-    service = model.service_model.signing_name or model.service_model.endpoint_prefix
-    region = request_signer._region_name or "us-east-1"
-    call_params = (context or {}).get("lambda_local_params") or {}
-    for action, resource in _checks(service, model.name, call_params, region, session.account_id):
-        verdict = decision(session.role_arn, action, resource)
+    service = iam_service(model.service_model.signing_name or model.service_model.endpoint_prefix)
+    request = Request(service, model.name, (context or {}).get("lambda_local_params") or {},
+                      request_signer._region_name or "us-east-1", session.account_id,
+                      (params or {}).get("url", ""), (params or {}).get("method", model.http.get("method", "POST")))
+    for check in checks_for(request):
+        verdict = decision(session.role_arn, check.action, check.resource, check.context)
         if verdict != "Allow":
-            return _denied_response(service, session, action, resource, explicit=verdict == "Deny")
+            return _denied_response(service, model.service_model.protocol, session, check.action, check.resource,
+                                    explicit=verdict == "Deny")
+    if is_missing_object(request) and not is_allowed(session.role_arn, "s3:ListBucket",
+                                                     f"arn:aws:s3:::{request.params['Bucket']}"):
+        return _missing_object_response(model.name)
     return None
 
 
-_TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-                     "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+def _missing_object_response(operation: str):
+    """S3 answers a read of a missing key with 403 when the caller may not list the bucket, so that an absent key
+    cannot be told from a forbidden one (S3 User Guide, GetObject: "Permissions"). HEAD answers carry no body."""
+    from botocore.awsrequest import AWSResponse
 
-
-def _checks(service: str, operation: str, params: dict, region: str, account: str) -> list[tuple[str, str]]:
-    """(action, resource) pairs IAM evaluates for one call. DynamoDB transactions are authorised item by item with
-    the item-level actions (TransactWriteItems is not an IAM action)."""
-    if service == "dynamodb" and operation in ("TransactWriteItems", "TransactGetItems"):
-        pairs = []
-        for item in params.get("TransactItems") or []:
-            for kind, body in item.items():
-                table = body.get("TableName", "")
-                arn = table if table.startswith("arn:") else f"arn:aws:dynamodb:{region}:{account}:table/{table}"
-                pairs.append((f"dynamodb:{_TRANSACT_ACTIONS.get(kind, kind)}", arn))
-        return pairs
-    action = action_name(service, operation)
-    return [(action, resource) for resource in resource_arns(service, operation, params, region, account)]
+    error = {"Code": "403", "Message": "Forbidden"} if operation == "HeadObject" else \
+        {"Code": "AccessDenied", "Message": "Access Denied"}
+    parsed = {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 403, "HTTPHeaders": {}}}
+    return AWSResponse("https://lambda-local.invalid", 403, {}, None), parsed
 
 
 def _remember_params(params=None, context=None, **kwargs):
@@ -318,6 +249,9 @@ def install() -> None:
     global _installed
     if _installed:
         return
+    # Read the Service Authorization Reference now (about 0.3 s, once per process), so that it is never read inside
+    # an invocation, where it would count against the function's timeout and its billed duration.
+    iam_reference.load()
     from botocore.handlers import BUILTIN_HANDLERS
 
     BUILTIN_HANDLERS.append(("provide-client-params.*.*", _remember_params))
@@ -328,27 +262,31 @@ def install() -> None:
 # --- the same check for calls that arrive over HTTP (a runtime process's SDK: see iam_http) ---------------------------
 @dataclass(frozen=True)
 class Denial:
-    """Why IAM refuses a call: AWS's error code for the service, and its message."""
+    """Why IAM refuses a call: AWS's error code and HTTP status for the service's protocol, and its message."""
 
     code: str
+    status: int
     message: str
 
 
-def denial_for(access_key: str, service: str, operation: str, params: dict[str, Any], region: str
-               ) -> Denial | None:
+def denial_for(access_key: str, service: str, protocol: str, operation: str, params: dict[str, Any], region: str,
+               url: str = "", method: str = "POST") -> Denial | None:
     """The refusal of a call signed with ``access_key`` when that key is an execution role's and the role's policies
-    do not allow the call; None when they do, or when the key is not a role's."""
+    do not allow the call (the botocore hook's check, for a request read back from HTTP); None when they do, or when
+    the key is not a role's."""
     session = _sessions.get(access_key)
     if session is None:
         return None
-    for action, resource in _checks(service, operation, params, region, session.account_id):
-        verdict = decision(session.role_arn, action, resource)
+    service = iam_service(service)
+    request = Request(service, operation, params, region, session.account_id, url, method)
+    for check in checks_for(request):
+        verdict = decision(session.role_arn, check.action, check.resource, check.context)
         if verdict != "Allow":
+            code, status = _access_denied(service, protocol)
             reason = ("with an explicit deny in an identity-based policy" if verdict == "Deny"
-                      else f"because no identity-based policy allows the {action} action")
-            return Denial(_ACCESS_DENIED_CODE.get(service, "AccessDeniedException"),
-                          f"User: {session.principal} is not authorized to perform: {action} on resource: "
-                          f"{resource} {reason}")
+                      else f"because no identity-based policy allows the {check.action} action")
+            return Denial(code, status, f"User: {session.principal} is not authorized to perform: {check.action} on "
+                                        f"resource: {check.resource} {reason}")
     return None
 
 

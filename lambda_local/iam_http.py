@@ -43,7 +43,7 @@ def denied(environ) -> Response | None:
     if call is None:
         return None
     protocol, operation, params = call
-    refusal = iam.denial_for(access_key, service, operation, params, region)
+    refusal = iam.denial_for(access_key, service, protocol, operation, params, region, request.url, request.method)
     return None if refusal is None else _response(protocol, refusal)
 
 
@@ -109,11 +109,8 @@ def _s3_operation(request: Request) -> tuple[str, str, dict] | None:
 
 
 def _response(protocol: str, refusal: iam.Denial) -> Response:
-    if protocol == "json":
-        return Response(json.dumps({"__type": refusal.code, "message": refusal.message}), status=400,
-                        headers={"x-amzn-ErrorType": refusal.code}, mimetype="application/x-amz-json-1.0")
-    if protocol == "rest-json":
-        return Response(json.dumps({"Type": "User", "Message": refusal.message}), status=403,
+    if protocol in ("json", "rest-json"):
+        return Response(json.dumps({"__type": refusal.code, "message": refusal.message}), status=refusal.status,
                         headers={"x-amzn-ErrorType": refusal.code}, mimetype="application/json")
     message = _xml_escape(refusal.message)
     if protocol == "query":
@@ -122,7 +119,7 @@ def _response(protocol: str, refusal: iam.Denial) -> Response:
     else:
         body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{refusal.code}</Code>'
                 f'<Message>{message}</Message><RequestId>lambda-local</RequestId></Error>')
-    return Response(body, status=403, mimetype="application/xml")
+    return Response(body, status=refusal.status, mimetype="application/xml")
 
 
 def _xml_escape(text: str) -> str:

@@ -121,7 +121,7 @@ class SinkStream(io.TextIOBase):
         return False
 
     @property
-    def encoding(self) -> str:
+    def encoding(self) -> str:  # type: ignore[override]  # a stream that is always UTF-8
         return "utf-8"
 
 
@@ -136,7 +136,7 @@ class _RequestIdFilter(logging.Filter):
 
 
 class _TextFormatter(logging.Formatter):
-    converter = time.gmtime
+    converter = time.gmtime  # type: ignore[assignment]  # UTC timestamps, as the Lambda runtime writes them
 
     def __init__(self) -> None:
         super().__init__("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
@@ -147,7 +147,7 @@ class _JsonFormatter(logging.Formatter):
     """The runtime's JSON log format (``LoggingConfig.LogFormat=JSON``)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, object] = {
             "timestamp": datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
             + "Z",
             "level": record.levelname,
@@ -155,10 +155,10 @@ class _JsonFormatter(logging.Formatter):
             "logger": record.name,
         }
         if record.exc_info:
-            entry["errorType"] = record.exc_info[0].__name__
+            entry["errorType"] = getattr(record.exc_info[0], "__name__", "Exception")
             entry["errorMessage"] = str(record.exc_info[1])
         if getattr(record, "aws_request_id", None):
-            entry["requestId"] = record.aws_request_id
+            entry["requestId"] = getattr(record, "aws_request_id", None)
         return json.dumps(entry, default=str) + "\n"
 
 
@@ -181,7 +181,7 @@ class LambdaLogHandler(logging.Handler):
             record.msecs = int(record.created * 1000) % 1000
         try:
             self.sink.write_event(self.format(record))
-        except Exception:  # a bad format string in the learner's call must not break the invocation
+        except Exception:  # noqa: BLE001 - a bad format string in the learner's call must not break the invocation
             self.handleError(record)
 
 

@@ -115,7 +115,7 @@ class Sandbox:
         return self.clock.time()
 
     @property
-    def rng(self) -> random.Random:
+    def rng(self) -> random.Random | None:
         return self.service.ids.rng
 
     @property
@@ -201,7 +201,7 @@ class Sandbox:
         if self._process_endpoint is None:
             from .server import LocalEndpoint
 
-            self._process_endpoint = LocalEndpoint(self, port=0, announce=False).start()
+            self._process_endpoint = LocalEndpoint(self, port=0, announce=False, aws_hosts=True).start()
         return {"_LAMBDA_LOCAL_AWS_ENDPOINT": self._process_endpoint.url}
 
     def close(self) -> None:
@@ -240,7 +240,7 @@ class mock_aws:
         os.environ.update(_FAKE_FILES)
         os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = options["region"]
         moto_mock = state.start(seed=options["seed"])
-        boto3 = __import__("boto3")
+        import boto3
         saved_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, None  # never reuse real cached credentials
         service = LambdaService(clock=VirtualClock(options["start"]), seed=options["seed"],
                                 region=options["region"], idle_timeout=options["idle_timeout"],
@@ -255,7 +255,9 @@ class mock_aws:
 
     def __exit__(self, *exc_info) -> None:
         sandbox, moto_mock, saved_env, saved_session = self._stack.pop()
-        __import__("boto3").DEFAULT_SESSION = saved_session
+        import boto3
+
+        boto3.DEFAULT_SESSION = saved_session
         _active.remove(sandbox)
         _service.deactivate(sandbox.service)
         sandbox.close()

@@ -61,7 +61,7 @@ def invoke(name, event=None, **kwargs):
     return response, (json.loads(body) if body else None)
 
 
-from hypothesis import settings as _hypothesis_settings
+from hypothesis import settings as _hypothesis_settings  # noqa: E402 - the profile belongs beside its reason
 
 # A loaded 2-core CI machine must not turn a slow example into a failure; and keep .hypothesis/ out of the repo.
 _hypothesis_settings.register_profile("lambda-local", deadline=None, database=None)

@@ -190,3 +190,34 @@ def test_triggers_use_only_the_trigger_host_protocol_of_the_sandbox(module):
                     and isinstance(base.value, ast.Name) and base.value.id == "self"):
                 used.add(node.attr)
     assert used <= allowed, f"{module} uses {sorted(used - allowed)} of the sandbox, outside TriggerHost"
+
+
+# The floors of docs/architecture.md: a module imports only from its own floor or the floors below.
+FLOORS = {
+    "lambda_local.quotas": 0, "lambda_local.clock": 0, "lambda_local.billing": 0, "lambda_local.packaging": 0,
+    "lambda_local.events": 0,
+    "lambda_local.aws": 1, "lambda_local.aws.state": 1, "lambda_local.policy": 1, "lambda_local.coldstart": 1,
+    "lambda_local.iam": 2, "lambda_local.iam_http": 2, "lambda_local.logs": 2, "lambda_local.metrics": 2,
+    "lambda_local.destinations": 2,
+    "lambda_local.aws.validation": 2,
+    "lambda_local.runtime": 3,
+    "lambda_local.registry": 4, "lambda_local.dispatch": 4, "lambda_local.provisioned": 4, "lambda_local.triggers": 4,
+    "lambda_local.aws.patches": 5, "lambda_local.sandbox": 5, "lambda_local.simulate": 5,
+    "lambda_local.server": 5, "lambda_local.grading": 6,
+    "lambda_local.cli": 7, "lambda_local": 7,
+}
+
+
+def floor_of(module: str) -> int:
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:end])
+        if prefix in FLOORS:
+            return FLOORS[prefix]
+    raise KeyError(f"{module} has no floor: add it to FLOORS and to docs/architecture.md")
+
+
+def test_every_module_imports_only_from_its_floor_or_below():
+    upward = sorted(f"{a} (floor {floor_of(a)}) imports {b} (floor {floor_of(b)})"
+                    for a, targets in import_graph().items() for b in targets if floor_of(b) > floor_of(a))
+    assert upward == []

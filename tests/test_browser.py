@@ -340,7 +340,7 @@ def _check_mermaid(page, lab: Lab, path: str) -> list:
                        node.classList.contains('jp-mod-warning')
                        || node.querySelector('svg, img[src^="data:image/svg"]'))""",
                 arg=cell.element_handle(), timeout=RENDER_TIMEOUT_MS)
-        except Exception:
+        except Exception:  # noqa: BLE001 - playwright's timeout or a detached node: either way the diagram failed
             _screenshot(page, f"FAILED-{Path(path).stem}-diagram", cell)
             pytest.fail(f"{path}: cell {index}'s Mermaid diagram did not render: {cell.inner_text()[:500]!r}")
         warning = cell.locator(".jp-RenderedMermaid.jp-mod-warning")

@@ -118,7 +118,8 @@ def test_kinesis_data_filters_skip_records_and_move_the_checkpoint(aws, create):
     boto3.client("lambda").create_event_source_mapping(
         FunctionName="buys", EventSourceArn=arn, StartingPosition="TRIM_HORIZON", BatchSize=10,
         FilterCriteria=_filters({"data": {"order": {"type": ["buy"]}}}))
-    trades = [{"order": {"type": "sell"}}, {"order": {"type": "buy"}, "n": 1}, "not json", {"order": {"type": "buy"}, "n": 2}]
+    trades = [{"order": {"type": "sell"}}, {"order": {"type": "buy"}, "n": 1}, "not json",
+              {"order": {"type": "buy"}, "n": 2}]
     kinesis.put_records(StreamName="trades", Records=[
         {"Data": (t if isinstance(t, str) else json.dumps(t)).encode(), "PartitionKey": "p"} for t in trades])
     assert [json.loads(d)["n"] for d in _got(aws, "buys")] == [1, 2]
@@ -171,8 +172,8 @@ def test_more_than_five_filters_and_invalid_updates_are_refused(aws, create):
         client.create_event_source_mapping(FunctionName="many", EventSourceArn=arn,
                                            FilterCriteria=_filters(*[{"body": {"n": [i]}} for i in range(6)]))
     assert raised.value.response["Error"]["Code"] == "InvalidParameterValueException"
-    uuid = client.create_event_source_mapping(FunctionName="many", EventSourceArn=arn,
-                                              FilterCriteria=_filters(*[{"body": {"n": [i]}} for i in range(5)]))["UUID"]
+    five = _filters(*[{"body": {"n": [i]}} for i in range(5)])
+    uuid = client.create_event_source_mapping(FunctionName="many", EventSourceArn=arn, FilterCriteria=five)["UUID"]
     with pytest.raises(ClientError) as raised:
         client.update_event_source_mapping(UUID=uuid, FilterCriteria={"Filters": [{"Pattern": "{"}]})
     assert raised.value.response["Error"]["Message"] == "Invalid filter pattern definition."

@@ -6,6 +6,7 @@ from __future__ import annotations
 import filecmp
 import json
 import shutil
+import sys
 import time
 import xml.etree.ElementTree as ET
 from datetime import datetime
@@ -306,8 +307,8 @@ def test_a_notification_before_its_permission_shows_s3s_refusal(tmp_path):
 def test_a_permission_for_any_bucket_and_a_cleanup_that_keeps_policies_are_named(tmp_path):
     folder = copy_lab(ROOT / "solutions/02-s3-trigger-challenge", tmp_path)
     edit(folder / "deploy.py", '        SourceArn=f"arn:aws:s3:::{BUCKET}",\n', "")
-    edit(folder / "cleanup.py", '            iam.detach_role_policy(RoleName=ROLE_NAME, PolicyArn=policy["PolicyArn"])\n',
-         "            pass\n")
+    detach = '            iam.detach_role_policy(RoleName=ROLE_NAME, PolicyArn=policy["PolicyArn"])\n'
+    edit(folder / "cleanup.py", detach, "            pass\n")
     failures = failed(check_lab(folder))
     assert failures["lets S3 invoke the function, from the greeter-uploads bucket only"].expected == \
         "the permission limited to the bucket (SourceArn arn:aws:s3:::greeter-uploads)"
@@ -402,7 +403,9 @@ def test_checks_dir_adds_an_instructors_checks_to_their_lab_only(tmp_path):
     greeting, layer = report.submissions[0].labs
     assert [c.source for c in greeting.checks][-2:] == ["instructor", "instructor"]
     assert greeting.max_points == 8 + 3 + 1 and greeting.points == 8 + 3
-    assert "ZeroDivisionError: division by zero" in greeting.checks[-1].failure.got  # a buggy check fails, no raise
+    buggy = greeting.checks[-1]  # a buggy check fails, no raise; a hidden check's detail never reaches a report
+    assert not buggy.passed and "hidden checks" in buggy.failure.hint
+    assert "ZeroDivisionError" not in report.format() + json.dumps(report.as_dict()) + report.to_junit()
     assert all(c.source == "course" for c in layer.checks) and layer.passed
 
 
@@ -563,3 +566,20 @@ def test_the_ci_templates_classroom_scores_are_the_labs_points():
     assert {name: int(score) for name, _, score in steps} == points
     assert "lambda-local grade --json grades.json --junit report.xml" in template
     assert not (ROOT / ".github/workflows/grade.yml").exists()  # a template: it must not run on this repository
+
+
+def test_progress_keeps_results_until_a_labs_files_change(tmp_path, monkeypatch):
+    module = sys.modules["lambda_local.grading.progress"]  # the package rebinds the name to the function
+
+    lab = copy_lab(ROOT / "solutions/08-cost-model", tmp_path / "labs")
+    first = progress(tmp_path)
+    assert first.labs[0].passed
+    monkeypatch.setattr(module, "run_lab", lambda *a, **k: pytest.fail("graded again although nothing changed"))
+    assert progress(tmp_path).labs == first.labs
+    (lab / "lab.ipynb").write_text((lab / "lab.ipynb").read_text() + "\n")  # running the notebook changes nothing
+    assert progress(tmp_path).labs == first.labs
+    (lab / "cost_model.py").write_text((lab / "cost_model.py").read_text() + "\n# edited\n")
+    ran = []
+    monkeypatch.setattr(module, "run_lab", lambda folder, **k: ran.append(folder.name) or first.labs[0])
+    progress(tmp_path)
+    assert ran == ["08-cost-model"]

@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given, strategies as st
 
 from lambda_local import Function, ServiceError
-from conftest import invoke
 
 
 def _run(handler, timeout=1, memory=128):

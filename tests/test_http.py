@@ -1,9 +1,7 @@
 """Function URLs, API Gateway REST (proxy, payload 1.0) and HTTP APIs (payload 2.0): events in, responses out."""
 
-import json
 
 import boto3
-import pytest
 
 ECHO_HTTP = """
 import json

@@ -1,7 +1,6 @@
 """The Lambda API through boto3 inside lambda_local.mock_aws(): functions really run, as AWS runs them."""
 
 import base64
-import json
 
 import boto3
 import pytest
@@ -302,7 +301,8 @@ def test_provisioned_concurrency_keeps_environments_initialised(aws, create):
         client.put_provisioned_concurrency_config(FunctionName="steady", Qualifier="$LATEST",
                                                   ProvisionedConcurrentExecutions=5)
     assert raised.value.response["Error"]["Code"] == "InvalidParameterValueException"
-    client.put_provisioned_concurrency_config(FunctionName="steady", Qualifier="live", ProvisionedConcurrentExecutions=5)
+    client.put_provisioned_concurrency_config(FunctionName="steady", Qualifier="live",
+                                              ProvisionedConcurrentExecutions=5)
     config = client.get_provisioned_concurrency_config(FunctionName="steady", Qualifier="live")
     assert config["Status"] == "READY" and config["AllocatedProvisionedConcurrentExecutions"] == 5
     assert len(aws.environments("steady")) == 5

@@ -17,7 +17,8 @@ def publish(name, files):
 
 def test_layer_modules_are_importable_in_both_layouts(aws, create):
     plain = publish("plain", {"python/greetings.py": "WORD = 'hello'\n"})
-    site = publish("site", {"python/lib/python3.12/site-packages/shout/__init__.py": "def up(s):\n    return s.upper()\n"})
+    site = publish("site", {"python/lib/python3.12/site-packages/shout/__init__.py":
+                            "def up(s):\n    return s.upper()\n"})
     create("layered", """
         import greetings, shout
         def handler(event, context):

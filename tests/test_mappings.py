@@ -1,6 +1,5 @@
 """Event source mappings are independent pollers; a duplicate mapping is refused as AWS refuses it."""
 
-import json
 
 import boto3
 import pytest
@@ -55,7 +54,8 @@ def test_two_functions_on_one_dynamodb_stream_both_get_every_change(aws, create)
     stream_arn = ddb.create_table(
         TableName="shared", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})["TableDescription"]["LatestStreamArn"]
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    )["TableDescription"]["LatestStreamArn"]
     for name in ("first", "second"):
         create(name, RECORDER)
         boto3.client("lambda").create_event_source_mapping(FunctionName=name, EventSourceArn=stream_arn,

@@ -1,6 +1,5 @@
 """Nothing reaches a real AWS endpoint, and the runtime never reads the learner's real credentials or config."""
 
-import json
 import os
 import subprocess
 import sys

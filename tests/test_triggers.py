@@ -6,7 +6,6 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import invoke
 
 RECORDER = """
 import json
@@ -197,7 +196,8 @@ def test_sqs_mapping_batches_records_and_deletes_on_success(aws, create):
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": 3}))
     assert len(aws.invocations) == 2  # polled at once (no batching window)
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    assert attributes["ApproximateNumberOfMessages"] == "0" and attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+    counts = attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]
+    assert counts == ("0", "0")
 
 
 def test_sqs_record_shape(aws, create):
@@ -301,7 +301,8 @@ def test_sns_delivers_real_records_and_applies_filter_policies(aws, create):
     topic = sns.create_topic(Name="orders")["TopicArn"]
     subscription = sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn_of("subscriber"),
                                  Attributes={"FilterPolicy": json.dumps({"kind": ["paid"]})})["SubscriptionArn"]
-    sns.publish(TopicArn=topic, Message="ignored", MessageAttributes={"kind": {"DataType": "String", "StringValue": "draft"}})
+    sns.publish(TopicArn=topic, Message="ignored",
+                MessageAttributes={"kind": {"DataType": "String", "StringValue": "draft"}})
     message_id = sns.publish(TopicArn=topic, Message="order 7 paid", Subject="Paid",
                              MessageAttributes={"kind": {"DataType": "String", "StringValue": "paid"}})["MessageId"]
     [event] = payloads(aws, "subscriber")

@@ -40,8 +40,14 @@ class Patch:
         return (getattr(module, owner_name) if owner_name else module), attribute
 
 
-_originals: dict[str, Callable] = {}
-_current: Callable[[], Any] = lambda: None  # set by install(): returns the active Sandbox or None
+_originals: dict[str, Any] = {}  # patch name -> moto's original; route name -> what moto had under its actions
+
+
+def _no_sandbox() -> None:
+    return None
+
+
+_current: Callable[[], Any] = _no_sandbox  # set by install(): returns the active Sandbox or None
 
 
 def current():
@@ -106,6 +112,7 @@ def _invoke_response(self) -> Any:
         return _reply(204, response_headers, "")
     if invocation_type == "Event":
         return _reply(202, response_headers, "")
+    assert result is not None  # a RequestResponse invocation always has a record
     if result.function_error:
         response_headers["x-amz-function-error"] = result.function_error
     if headers.get("x-amz-log-type") == "Tail":
@@ -248,14 +255,15 @@ def _put_bucket_notification_configuration(self, bucket_name, notification_confi
     if sandbox is not None and sandbox.enforce_iam:
         from moto.s3.exceptions import S3ClientError
 
-        from ..triggers.permissions import resource_policy_allows
+        from ..triggers.permissions import resource_policy_allows, service_context
 
         for item in (notification_config or {}).get("CloudFunctionConfiguration") or []:
             arn = item.get("CloudFunction", "")
             # A missing function fails validation like a missing permission.
             fn = state.get_function_or_none(state.lambda_backend(arn.split(":")[4], arn.split(":")[3]),
                                             ":".join(arn.split(":")[:7])) if arn.count(":") >= 6 else None
-            if fn is None or not resource_policy_allows(fn, "s3.amazonaws.com", "lambda:InvokeFunction"):
+            if fn is None or not resource_policy_allows(fn, "s3.amazonaws.com", "lambda:InvokeFunction",
+                                                     service_context(f"arn:aws:s3:::{bucket_name}", self.account_id)):
                 raise S3ClientError("InvalidArgument", "Unable to validate the following destination configurations")
     return original("s3-put-notification")(self, bucket_name, notification_config)
 

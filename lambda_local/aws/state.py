@@ -63,6 +63,22 @@ def server_app():
     return DomainDispatcherApplication(create_backend_app)
 
 
+def moto_mock_active() -> bool:
+    """Whether a moto mock (ours or a plain ``moto.mock_aws()``) answers boto3 now; never imports moto."""
+    import sys
+
+    models = sys.modules.get("moto.core.models")
+    return bool(models is not None and getattr(getattr(models, "botocore_stubber", None), "enabled", False))
+
+
+def answer_request(request):
+    """moto's answer (status, headers, body) to a botocore ``AWSPreparedRequest``, as it answers boto3 inside the
+    mock; None when no mocked service matches its URL. The grader replays its checks' requests through it."""
+    from moto.core.models import botocore_stubber
+
+    return botocore_stubber.process_request(request)
+
+
 # --- Lambda -------------------------------------------------------------------------------------------------------
 def lambda_backend(account_id: str, region: str):
     """moto's Lambda backend of one account and region (created on first use, as moto does)."""
@@ -133,6 +149,41 @@ def role_or_none(role_arn: str):
         return None
     backend = iam_backends[parts[4]][DEFAULT_PARTITION]
     return next((r for r in backend.roles.values() if r.arn == role_arn), None)
+
+
+def secret_arn_or_none(account_id: str, region: str, secret_id: str) -> str | None:
+    """The full ARN (with Secrets Manager's six random characters) of the secret a name or ARN names, or None."""
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    try:
+        return secretsmanager_backends[account_id][region].describe_secret(secret_id).arn
+    except Exception:  # noqa: BLE001 - moto raises its own not-found error types
+        return None
+
+
+def ses_identities(account_id: str, region: str) -> set[str]:
+    """The verified SES identities (email addresses and domains) of an account and region."""
+    from moto.ses.models import ses_backends
+
+    return set(ses_backends[account_id][region].email_identities)
+
+
+def s3_key_exists(account_id: str, bucket: str, key: str) -> bool | None:
+    """Whether the bucket holds the key; None when there is no such bucket."""
+    from moto.s3.models import s3_backends
+
+    found = s3_backends[account_id][DEFAULT_PARTITION].buckets.get(bucket)
+    return None if found is None else key in found.keys
+
+
+def kinesis_iterator_stream(iterator: str) -> str | None:
+    """The stream name a shard iterator moto issued reads, or None for one it did not issue."""
+    from moto.kinesis.utils import decompose_shard_iterator
+
+    try:
+        return decompose_shard_iterator(iterator)[0]
+    except Exception:  # noqa: BLE001 - not base64, or not moto's layout
+        return None
 
 
 def log_group_exists(account_id: str, region: str, group: str) -> bool:
@@ -224,11 +275,11 @@ def put_events(bus_arn: str, entries: list[dict[str, Any]]) -> None:
     events_backends[parts[4]][parts[3]].put_events(entries)
 
 
-def render_input_transformer(transformer: dict, event: dict):
+def render_input_transformer(transformer: dict[str, Any], event: Any):
     """What an EventBridge InputTransformer makes of ``event`` (moto's template parser)."""
     from moto.events.models import EventTemplateParser
 
-    return EventTemplateParser.parse(input_template=transformer.get("InputTemplate"),
+    return EventTemplateParser.parse(input_template=transformer.get("InputTemplate", ""),
                                      input_paths_map=transformer.get("InputPathsMap", {}), event=event)
 
 
@@ -236,7 +287,7 @@ def event_pattern_matches(pattern: dict, event: dict) -> bool:
     """Whether ``event`` matches an EventBridge event pattern (moto's matcher; Lambda's filters share the grammar)."""
     from moto.events.models import EventPattern
 
-    return EventPattern(None, pattern).matches_event(event)
+    return EventPattern(None, pattern).matches_event(event)  # type: ignore[arg-type]  # a plain dict works
 
 
 # --- streams and HTTP APIs ----------------------------------------------------------------------------------------

@@ -18,16 +18,15 @@ returns ``None`` (pass) or returns/raises a :class:`Failure` that says what was 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import re
-import sys
 import traceback
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
+
+from .failure import Failure
 
 __all__ = ["Check", "Failure", "LabRun", "SdkUse", "check"]
 
@@ -40,28 +39,6 @@ BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionR
 _NOT_PACKAGED = {".ipynb_checkpoints", "__pycache__", ".DS_Store"}
 # Lines Lambda itself writes around each invocation, as opposed to what the function printed or logged.
 _PLATFORM_LINE = re.compile(r"^(START|END|REPORT|INIT_START|INIT_REPORT|INIT_RUNTIME_DONE|EXTENSION) ")
-
-
-class Failure(Exception):
-    """Why a check did not pass: what was ``expected``, what was ``got``, and a ``hint`` towards the fix.
-
-    Return it from a check function, or raise it from anywhere inside one.
-
-    >>> print(Failure(expected="statusCode 200", got="statusCode 500", hint="catch the KeyError"))
-    Expected: statusCode 200
-    Got:      statusCode 500
-    Hint:     catch the KeyError
-    """
-
-    def __init__(self, expected: str, got: str, hint: str = ""):
-        super().__init__(expected, got, hint)
-        self.expected, self.got, self.hint = expected, got, hint
-
-    def __str__(self) -> str:
-        lines = [f"Expected: {self.expected}", f"Got:      {self.got}"]
-        if self.hint:
-            lines.append(f"Hint:     {self.hint}")
-        return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -96,18 +73,27 @@ def check(name: str, points: int = 1) -> Callable[[Callable], Check]:
 
 
 class LabRun:
-    """What a check function gets: the learner's lab folder (``path``), a fresh mocked AWS (``aws``, the handle
-    ``mock_aws()`` yields) and helpers that deploy and run the learner's files as AWS would.
+    """What a check function gets: the learner's lab folder (``path``), the sandbox (``aws``) and helpers that deploy
+    and run the learner's files as AWS would.
+
+    The check runs in the grading process; the learner's code runs in a separate process (the learner's process),
+    where the sandbox lives too. ``aws`` is the sandbox as seen from here (``invocations``, ``clock``, ``advance()``,
+    ``http()``); ``client(service)`` is a boto3 client whose requests are answered by that sandbox; ``module()``
+    imports a learner's file over there, and ``call()`` calls its functions over there.
 
     Helpers raise :class:`Failure` with a beginner-readable message when the learner's files are missing, invalid or
     crash, so a check can stay a straight line of steps.
     """
 
-    def __init__(self, path: str | os.PathLike, aws):
+    def __init__(self, path: str | os.PathLike, process):
+        from .worker import RemoteSandbox
+
         self.path = Path(path).resolve()
-        self.aws = aws
+        self._process = process
+        self.aws = RemoteSandbox(process)
         self._roles: dict[str, str] = {}
         self._clients: dict[str, Any] = {}
+        self._services: dict[int, str] = {}
         self._session = None
 
     # --- the learner's files ---------------------------------------------------------------------------------------
@@ -123,7 +109,7 @@ class LabRun:
 
     def read_json(self, relative: str) -> Any:
         """The parsed content of a JSON file of the lab; a Failure that points at the error if it is not JSON."""
-        path = self.file(relative)
+        path = self._inside(self.file(relative), relative)
         try:
             return json.loads(path.read_text(encoding="utf-8"))
         except ValueError as error:
@@ -131,67 +117,80 @@ class LabRun:
                           hint="Look for a missing comma or quote, or a trailing comma, on or just before that "
                                "line. JSON has no comments.") from None
 
+    def _inside(self, path: Path, shown: str) -> Path:
+        """``path``, if it is a file of the lab folder itself: a link that leads out of it (to another learner's
+        lab, to hidden checks) is refused."""
+        if path.is_symlink() or not path.resolve().is_relative_to(self.path):
+            raise Failure(expected=f"{shown} to be a file of {self.path.name}/",
+                          got="a link to somewhere outside the lab folder",
+                          hint="Replace the link with the file itself.")
+        return path
+
     def package(self, folder: str = ".") -> bytes:
-        """A deployment package (zip) of ``folder`` in the lab, as you would zip it: notebooks left out."""
+        """A deployment package (zip) of ``folder`` in the lab, as you would zip it: notebooks left out (links
+        that lead out of the lab folder are refused)."""
         from ..packaging import zip_package
 
         root = self.file(folder) if folder != "." else self.path
         files = {}
         for path in sorted(root.rglob("*")):
-            parts = set(path.relative_to(root).parts)
-            if path.is_file() and not parts & _NOT_PACKAGED and path.suffix != ".ipynb":
-                files[path.relative_to(root).as_posix()] = path.read_bytes()
+            relative = path.relative_to(root)
+            parts = set(relative.parts)
+            if parts & _NOT_PACKAGED or path.suffix == ".ipynb":
+                continue
+            if path.is_symlink() or path.is_file():
+                files[relative.as_posix()] = self._inside(path, relative.as_posix()).read_bytes()
         return zip_package(files)
 
     def module(self, relative: str):
-        """Import one of the lab's Python files fresh (a new module object each time, no ``__pycache__`` left in
-        the lab folder, sibling imports allowed); a Failure with the error if it cannot be imported."""
-        path = self.file(relative)
-        name = f"_lab_{path.stem}_{uuid.uuid4().hex[:8]}"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        before = set(sys.modules)
-        saved_path, saved_bytecode = list(sys.path), sys.dont_write_bytecode
-        sys.path.insert(0, str(path.parent))
-        sys.dont_write_bytecode = True
-        sys.modules[name] = module  # as an import would (dataclasses in the module need it); removed below
-        try:
-            self.call(spec.loader.exec_module, module, what=f"importing {relative}")
-        finally:
-            sys.path[:], sys.dont_write_bytecode = saved_path, saved_bytecode
-            for added in set(sys.modules) - before:  # the lab's sibling modules are re-imported next time
-                if str(getattr(sys.modules[added], "__file__", "") or "").startswith(str(self.path)):
-                    del sys.modules[added]
-        return module
+        """Import one of the lab's Python files fresh, in the learner's process (a new module object each time, no
+        ``__pycache__`` left in the lab folder, sibling imports allowed); a Failure with the error if it cannot be
+        imported. Its functions are called with :meth:`call`."""
+        from .worker import RemoteModule, _ask
+
+        self._inside(self.file(relative), relative)
+        handle = _ask(self._process, "module", relative=relative).get("handle")
+        return RemoteModule(self._process, str(handle), relative)
 
     def call(self, func: Callable, *args, what: str, timeout: float = 10, hint: str = "", **kwargs) -> Any:
-        """Call the learner's Python code (``what`` says what it is, for the message) under a timeout; a Failure
-        with the error and where it happened if it raises, or if it runs longer than ``timeout`` seconds."""
-        from ..runtime.timeouts import call_with_timeout
+        """Call a function of a learner's module (from :meth:`module`) in the learner's process, under a timeout
+        (``what`` says what it is, for the message); a Failure with the error and where it happened if it raises,
+        or if it runs longer than ``timeout`` seconds. boto3 clients from :meth:`client` can be arguments: the
+        function gets a client of the same service, answered by the same sandbox."""
+        from .worker import RemoteFunction, _ask
 
-        outcome = call_with_timeout(lambda: func(*args, **kwargs), timeout)
-        if outcome.timed_out:
-            raise Failure(expected=f"{what} to finish", got=f"it was still running after {timeout:g} seconds",
-                          hint=hint or "Look for a loop that never ends or a call that waits forever.")
-        if outcome.error is not None:
-            if isinstance(outcome.error, Failure):
-                raise outcome.error
-            raise Failure(expected=f"{what} to run without an error",
-                          got=describe_exception(outcome.error, self.path),
-                          hint=hint or "Read the error and the line it points at; run that code in the lab "
-                                       "notebook to see the whole traceback.")
-        return outcome.value
+        if not isinstance(func, RemoteFunction):
+            raise TypeError("lab.call() calls a function of a module from lab.module(); call your own code directly")
+        answer = _ask(self._process, "call", handle=func.handle, attribute=func.name,
+                      args=[self._argument(a) for a in args],
+                      kwargs={k: self._argument(v) for k, v in kwargs.items()}, what=what, timeout=timeout,
+                      hint=hint)
+        return answer.get("value")
+
+    def _argument(self, value):
+        service = self._services.get(id(value))
+        return {"$client": service} if service is not None and self._clients.get(service) is value else value
 
     # --- AWS, through the API ---------------------------------------------------------------------------------------
     def client(self, service: str):
-        """A boto3 client for the check's own calls (set-up and inspection; never limited by a role's policy)."""
+        """A boto3 client for the check's own calls (set-up and inspection; never limited by a role's policy),
+        answered by the sandbox in the learner's process; its requests never reach the network."""
         import boto3
+        from botocore.config import Config
+
+        from ..outside import refuse_outside_sandbox
+        from .worker import send_request
 
         if service not in self._clients:
             if self._session is None:
                 self._session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                                               aws_session_token="testing", region_name="us-east-1")
-            self._clients[service] = self._session.client(service)
+            client = self._session.client(service, config=Config(ignore_configured_endpoint_urls=True))
+            # Answered by the sandbox in the learner's process, which is "the sandbox" for this client.
+            client.meta.events.unregister("before-send", refuse_outside_sandbox)
+            client.meta.events.register("before-send", lambda request, **_: send_request(self._process, request))
+            self._clients[service] = client
+            self._services[id(client)] = service
         return self._clients[service]
 
     def role(self, name: str = "lab-function-role", *, policy: dict | None = None,
@@ -247,13 +246,14 @@ class LabRun:
     def watch_sdk(self, function_name: str):
         """Context manager: records every boto3 client the function creates and every AWS call it makes, as
         :class:`SdkUse` items tagged with the invocation they happened in (INIT counts as part of its invocation).
+        The list is filled when the ``with`` block ends.
 
         >>> with lab.watch_sdk("price-quote") as uses:        # doctest: +SKIP
         ...     lab.invoke("price-quote", event)
         >>> [u.service for u in uses if u.kind == "client"]   # doctest: +SKIP
         ['ssm', 'dynamodb']
         """
-        return _watch_sdk(self.aws, function_name)
+        return _watch_sdk(self._process, function_name)
 
     def invoke(self, name: str, event: Any = None):
         """Invoke a function synchronously through boto3; the runtime's record of it (``payload``, ``error_type``,
@@ -307,32 +307,19 @@ class SdkUse:
 
 
 @contextlib.contextmanager
-def _watch_sdk(aws, function_name: str) -> Iterator[list[SdkUse]]:
-    import botocore.client
-    import botocore.session
+def _watch_sdk(process, function_name: str) -> Iterator[list[SdkUse]]:
+    from .worker import _ask
 
     uses: list[SdkUse] = []
-    create_client, make_call = botocore.session.Session.create_client, botocore.client.BaseClient._make_api_call
-
-    def inside() -> bool:  # while a function runs, os.environ is its environment's
-        return os.environ.get("AWS_LAMBDA_FUNCTION_NAME") == function_name
-
-    def counting_create_client(session, service_name, *args, **kwargs):
-        if inside():
-            uses.append(SdkUse(len(aws.invocations), "client", service_name))
-        return create_client(session, service_name, *args, **kwargs)
-
-    def counting_call(client, operation_name, api_params):
-        if inside():
-            uses.append(SdkUse(len(aws.invocations), "call", client.meta.service_model.service_name, operation_name))
-        return make_call(client, operation_name, api_params)
-
-    botocore.session.Session.create_client = counting_create_client
-    botocore.client.BaseClient._make_api_call = counting_call
+    _ask(process, "watch", function_name=function_name, on=True)
     try:
         yield uses
     finally:
-        botocore.session.Session.create_client, botocore.client.BaseClient._make_api_call = create_client, make_call
+        if process.alive:
+            answer = _ask(process, "watch", function_name=function_name, on=False)
+            for use in answer.get("uses") or []:
+                if isinstance(use, (list, tuple)) and len(use) == 4 and isinstance(use[0], int):
+                    uses.append(SdkUse(use[0], str(use[1]), str(use[2]), str(use[3])))
 
 
 # --- describing what went wrong, for messages ---------------------------------------------------------------------

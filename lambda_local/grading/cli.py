@@ -15,7 +15,8 @@ import click
 
 from .progress import progress
 from .reset import reset_lab
-from .runner import GradingError, check_lab, grade
+from .runner import TIME_LIMIT, GradingError, check_lab, grade
+from .worker import adopt_orphans
 
 __all__ = ["COMMANDS", "check_command", "grade_command", "progress_command", "reset_command"]
 
@@ -48,6 +49,10 @@ def check_command(lab: str, labs_dir: str | None) -> None:
     raise SystemExit(0 if result.passed else 1)
 
 
+def _announce(submission: Path, lab: Path) -> None:
+    click.echo(f"grading {submission.name}/{lab.name} ...", err=True)
+
+
 @click.command("grade")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, allow_dash=True),
@@ -56,12 +61,16 @@ def check_command(lab: str, labs_dir: str | None) -> None:
               help="Also write a JUnit XML report (for CI and GitHub Classroom).")
 @click.option("--checks", "checks_dir", type=click.Path(file_okay=False),
               help="A folder of extra checks (Python files that set LAB = \"NN\" and define @check functions).")
+@click.option("--time-limit", type=click.FloatRange(min=1), default=TIME_LIMIT, show_default=True,
+              help="Seconds of wall-clock time for one lab; the learner's processes are killed at the limit.")
 def grade_command(paths: tuple[str, ...], json_file: str | None, junit_file: str | None,
-                  checks_dir: str | None) -> None:
+                  checks_dir: str | None, time_limit: float) -> None:
     """Grade labs: lab folders (solutions/*/), folders of them (labs/), or learners' repositories (folders that
     hold labs/), in any mix [default: the current folder]. Prints a score per lab and check; exits 1 when a check
     fails."""
-    report = _guard(lambda: grade(paths or ["."], checks_dir=checks_dir))
+    adopt_orphans()  # this process only grades: every process a learner's code leaves behind is killed here
+    report = _guard(lambda: grade(paths or ["."], checks_dir=checks_dir, time_limit=time_limit,
+                                  on_lab=_announce))
     to_stderr = json_file == "-"  # keep stdout pure JSON
     click.echo(report.format(), err=to_stderr)
     click.echo(f"\n{report.points}/{report.max_points} points, graded in {report.seconds:.1f} s", err=to_stderr)
@@ -80,8 +89,10 @@ def grade_command(paths: tuple[str, ...], json_file: str | None, junit_file: str
 @click.option("--path", "root", type=click.Path(file_okay=False, exists=True), default=".",
               help="The course folder (or any folder inside it).")
 def progress_command(root: str) -> None:
-    """Show which lessons you ran to their end and which labs pass (their checks run now)."""
-    click.echo(_guard(lambda: progress(root)).format())
+    """Show which lessons you ran to their end and which labs pass (checks run again only for a lab whose files
+    changed since the last time)."""
+    click.echo(_guard(lambda: progress(root, on_lab=lambda lab: click.echo(f"checking {lab.name} ...",
+                                                                              err=True))).format())
 
 
 @click.command("reset")

@@ -4,23 +4,32 @@ The rule for lessons: a lesson counts as run when its last cell called :func:`ma
 kernel. That call appends the lesson's name and the time to ``.lambda-local/progress.json`` in the course folder.
 With no argument it takes the notebook's name from the kernel (JupyterLab and Jupyter Server tell the kernel which
 notebook it runs, in ``JPY_SESSION_NAME``); under nbval, nbclient or plain Python it does nothing, so running the
-test suite never marks a lesson as run. Labs are not recorded: ``progress`` runs their checks.
+test suite never marks a lesson as run.
+
+Labs are graded by their checks, and the result is kept in ``.lambda-local/grades-cache.json`` under a key made
+of the content of the lab's files and the version of its checks: while neither changes, ``progress`` shows the
+kept result without running anything. The cache is for the learner's own overview only: ``grade`` (what CI runs)
+never reads it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .results import LabResult
-from .runner import run_lab, lab_folders
+from .checks import Failure
+from .results import CheckResult, LabResult
+from .runner import _Learner, TIME_LIMIT, lab_definitions, lab_folders, run_lab
 
 __all__ = ["LessonProgress", "Progress", "mark_lesson_run", "progress"]
 
 PROGRESS_FILE = Path(".lambda-local") / "progress.json"
+GRADES_CACHE = Path(".lambda-local") / "grades-cache.json"
+_NOT_GRADED = {"__pycache__", ".ipynb_checkpoints", ".DS_Store"}
 
 
 def course_root(start: str | os.PathLike = ".") -> Path:
@@ -101,12 +110,86 @@ class Progress:
         printer.text(self.format())
 
 
-def progress(root: str | os.PathLike = ".") -> Progress:
+def progress(root: str | os.PathLike = ".", *, on_lab=None) -> Progress:
     """The progress of the course folder at (or above) ``root``: lessons from ``notebooks/*.ipynb`` and the
-    progress file, labs from ``labs/`` with their checks run now."""
+    progress file, labs from ``labs/`` with their checks' results (run now for a lab whose files or checks changed
+    since the last time; ``on_lab(lab_folder)`` is called before each such run)."""
     folder = course_root(root)
     runs = _read(folder / PROGRESS_FILE).get("lessons", {})
     lessons = tuple(LessonProgress(p.stem, (runs.get(p.stem) or {}).get("last_run"))
                     for p in sorted((folder / "notebooks").glob("*.ipynb")))
-    labs = tuple(run_lab(lab) for lab in lab_folders(folder / "labs"))
-    return Progress(folder, lessons, labs)
+    cache_file = folder / GRADES_CACHE
+    cache = _read(cache_file)
+    labs, learner, changed = [], _Learner(TIME_LIMIT), False
+    try:
+        for lab in lab_folders(folder / "labs"):
+            key = content_key(lab)
+            kept = cache.get(lab.name)
+            if isinstance(kept, dict) and kept.get("key") == key:
+                result = _lab_from_dict(kept.get("result"))
+                if result is not None:
+                    labs.append(result)
+                    continue
+            if on_lab is not None:
+                on_lab(lab)
+            result = run_lab(lab, learner=learner)
+            labs.append(result)
+            cache[lab.name] = {"key": key, "result": _lab_to_dict(result)}
+            changed = True
+    finally:
+        learner.stop()
+    if changed:
+        try:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            cache_file.write_text(json.dumps(cache, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        except OSError:
+            pass  # a read-only course folder: graded again next time
+    return Progress(folder, lessons, tuple(labs))
+
+
+def content_key(lab: Path) -> str:
+    """A hash of what decides a lab's grade: its files (names and bytes; not the notebooks, which no check reads
+    and which change whenever they run) and the checks' version
+    (the source of the package's grading code and of the lab's check module)."""
+    digest = hashlib.sha256()
+    for path in sorted(lab.rglob("*")):
+        relative = path.relative_to(lab)
+        if path.is_file() and path.suffix != ".ipynb" and not _NOT_GRADED & set(relative.parts):
+            digest.update(relative.as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    digest.update(_checks_version(lab.name).encode())
+    return digest.hexdigest()
+
+
+def _checks_version(lab_name: str) -> str:
+    import sys
+
+    from .. import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    package = Path(__file__).resolve().parent
+    definition = lab_definitions().get(lab_name)
+    module = sys.modules.get(definition.checks[0].run.__module__) if definition and definition.checks else None
+    sources = sorted(package.glob("*.py")) + ([Path(module.__file__)] if module else [])
+    for source in sources:
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def _lab_to_dict(lab: LabResult) -> dict:
+    return {"lab": lab.lab, "title": lab.title, "path": lab.path, "seconds": lab.seconds, "note": lab.note,
+            "checks": [{"name": c.name, "points": c.points, "max_points": c.max_points, "seconds": c.seconds,
+                        "source": c.source,
+                        "failure": None if c.failure is None else [c.failure.expected, c.failure.got,
+                                                                    c.failure.hint]}
+                       for c in lab.checks]}
+
+
+def _lab_from_dict(data) -> LabResult | None:
+    try:
+        checks = tuple(CheckResult(str(c["name"]), int(c["points"]), int(c["max_points"]),
+                                   None if c["failure"] is None else Failure(*map(str, c["failure"])),
+                                   float(c["seconds"]), str(c["source"])) for c in data["checks"])
+        return LabResult(str(data["lab"]), str(data["title"]), str(data["path"]), checks, float(data["seconds"]),
+                         str(data["note"]))
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -3,16 +3,16 @@
 A lab is a folder named ``NN-name`` (``01-greeting``) wherever it is; its checks are the module of
 :mod:`lambda_local.grading.labs` whose ``LAB`` is that name, plus any an instructor adds with ``checks_dir``.
 Each check runs in its own fresh ``mock_aws()`` (seeded, on a fixed virtual clock), so checks cannot disturb one
-another and the same files always get the same result.
+another and the same files always get the same result. The checks run in this process; the learner's code and the
+sandbox run in a separate process per submission (:mod:`lambda_local.grading.worker`), so the learner's code never
+reaches a check, a result or a report.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import importlib
 import importlib.util
-import io
 import os
 import pkgutil
 import re
@@ -24,6 +24,7 @@ from types import ModuleType
 
 from .checks import Check, Failure, LabRun, describe_exception
 from .results import CheckResult, GradeReport, LabResult, Submission
+from .worker import LearnerProcess, LearnerProcessLost
 
 __all__ = ["GradingError", "LabDefinition", "check_lab", "find_lab", "grade", "lab_definitions", "load_checks"]
 
@@ -127,23 +128,46 @@ def lab_folders(folder: str | os.PathLike) -> list[Path]:
 
 
 # --- running ------------------------------------------------------------------------------------------------------
-def _run_check(check: Check, folder: Path, seed: int, source: str) -> CheckResult:
-    from ..sandbox import mock_aws
+TIME_LIMIT = 120.0  # seconds of wall-clock time for one lab, learner's code and checks together
+_HIDDEN = Failure(expected="this hidden check to pass", got="it did not pass",
+                  hint="This is one of your instructor's hidden checks: only its name and result are shown.")
 
+
+class _Learner:
+    """The learner's process of one submission, started when a check needs it and again after it was lost."""
+
+    def __init__(self, limit: float):
+        self.limit = limit
+        self.process: LearnerProcess | None = None
+
+    def for_lab(self, deadline: float) -> LearnerProcess:
+        if self.process is None or not self.process.alive:
+            self.process = LearnerProcess(deadline, self.limit)
+        self.process.deadline = deadline
+        return self.process
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+
+def _run_check(check: Check, folder: Path, seed: int, source: str, process: LearnerProcess) -> CheckResult:
     started = time.perf_counter()
     failure: Failure | None
     try:
-        # Learner code may print: the table is what the learner should read.
-        quiet = contextlib.ExitStack()
-        quiet.enter_context(contextlib.redirect_stdout(io.StringIO()))
-        quiet.enter_context(contextlib.redirect_stderr(io.StringIO()))
-        with quiet, mock_aws(seed=seed, start=START) as aws:  # mock_aws shares botocore's models
-            outcome = check.run(LabRun(folder, aws))
+        request = process.request("begin", folder=str(folder), seed=seed, start=START)
+        if "$failure" in request or "$error" in request:
+            raise LearnerProcessLost(f"the sandbox did not start: {request}", "Tell your instructor.")
+        outcome = check.run(LabRun(folder, process))
+        process.request("end")  # what the learner's code left running must end cleanly too
         if outcome is None or isinstance(outcome, Failure):
             failure = outcome
         else:
             failure = Failure(expected="the check to return None or a Failure", got=repr(outcome)[:200],
                               hint="This is a bug in the check: tell your instructor.")
+    except LearnerProcessLost as lost:
+        failure = Failure(expected="the check to run to its end", got=lost.got, hint=lost.hint)
     except Failure as raised:
         failure = raised
     except KeyboardInterrupt:
@@ -153,12 +177,21 @@ def _run_check(check: Check, folder: Path, seed: int, source: str) -> CheckResul
                           got=f"it stopped with {describe_exception(error, folder)}",
                           hint="If that line is in one of your files, fix it there. Otherwise this may be a bug "
                                "in the check: tell your instructor.")
+    if failure is None and not process.alive:  # a pass needs a learner's process that answered to the end
+        failure = Failure(expected="the check to run to its end", got=process.lost.got, hint=process.lost.hint)
+    if failure is not None and source == "instructor":
+        failure = _HIDDEN  # a hidden check's expected values and code never reach a report
     return CheckResult(name=check.name, points=0 if failure else check.points, max_points=check.points,
                        failure=failure, seconds=time.perf_counter() - started, source=source)
 
 
-def run_lab(folder: Path, extra: dict[str, tuple[Check, ...]] | None = None) -> LabResult:
-    """Run the checks of the lab folder `folder` (the package's, then `extra` ones for its number)."""
+def run_lab(folder: Path, extra: dict[str, tuple[Check, ...]] | None = None, *, learner: _Learner | None = None,
+            time_limit: float = TIME_LIMIT) -> LabResult:
+    """Run the checks of the lab folder `folder` (the package's, then `extra` ones for its number).
+
+    The checks run here; the learner's code runs in a separate process (``learner``'s, or one started for this
+    lab), killed with its whole process group when the lab's ``time_limit`` (seconds) is reached.
+    """
     started = time.perf_counter()
     number = lab_number(folder)
     definition = lab_definitions().get(folder.name)
@@ -167,8 +200,23 @@ def run_lab(folder: Path, extra: dict[str, tuple[Check, ...]] | None = None) -> 
     title = definition.title if definition else ""
     if not checks:
         return LabResult(folder.name, title, _display(folder), note=f"no checks for {folder.name} yet: not graded")
-    results = tuple(_run_check(c, folder, int(number) * 100 + i, source) for i, (c, source) in enumerate(checks))
-    return LabResult(folder.name, title, _display(folder), results, time.perf_counter() - started)
+    own = learner is None
+    learner = learner or _Learner(time_limit)
+    deadline = time.monotonic() + time_limit
+    results = []
+    try:
+        for i, (check, source) in enumerate(checks):
+            if time.monotonic() >= deadline:
+                results.append(CheckResult(check.name, 0, check.points, Failure(
+                    expected="the check to run", got=f"not run: the lab's {time_limit:g} s limit was reached",
+                    hint="An earlier check of this lab ran until the limit: fix that one first."), source=source))
+                continue
+            result = _run_check(check, folder, int(number) * 100 + i, source, learner.for_lab(deadline))
+            results.append(result)
+    finally:
+        if own:
+            learner.stop()
+    return LabResult(folder.name, title, _display(folder), tuple(results), time.perf_counter() - started)
 
 
 def _display(path: Path) -> str:
@@ -179,7 +227,7 @@ def _display(path: Path) -> str:
 
 
 def check_lab(lab: str | int | os.PathLike = ".", *, labs_dir: str | os.PathLike | None = None,
-              checks_dir: str | os.PathLike | None = None) -> LabResult:
+              checks_dir: str | os.PathLike | None = None, time_limit: float = TIME_LIMIT) -> LabResult:
     """Run one lab's checks and return the result (a notebook shows it as a table). Never raises for what is in
     the learner's files: each problem is a failed check with its message.
 
@@ -191,7 +239,7 @@ def check_lab(lab: str | int | os.PathLike = ".", *, labs_dir: str | os.PathLike
     """
     folder = find_lab(lab, labs_dir)
     extra = load_checks(checks_dir) if checks_dir else None
-    return run_lab(folder, extra)
+    return run_lab(folder, extra, time_limit=time_limit)
 
 
 def _submissions(paths) -> list[tuple[Path, list[Path]]]:
@@ -214,12 +262,14 @@ def _submissions(paths) -> list[tuple[Path, list[Path]]]:
     return [(parent, sorted(labs)) for parent, labs in groups.items()]
 
 
-def grade(paths=(".",), *, checks_dir: str | os.PathLike | None = None) -> GradeReport:
+def grade(paths=(".",), *, checks_dir: str | os.PathLike | None = None, time_limit: float = TIME_LIMIT,
+          on_lab=None) -> GradeReport:
     """Grade lab folders and learners' repositories; labs in the same folder form one submission.
 
     ``paths``: lab folders (``solutions/01-greeting``), folders of them (``solutions/``), or repositories that
-    hold a ``labs/`` folder (``submissions/alice``). Raises :class:`GradingError` only when a path holds nothing to
-    grade or ``checks_dir`` cannot be loaded.
+    hold a ``labs/`` folder (``submissions/alice``). Each submission's code runs in a process of its own, and each
+    lab has ``time_limit`` seconds; ``on_lab(submission_folder, lab_folder)`` is called before each lab.
+    Raises :class:`GradingError` only when a path holds nothing to grade or ``checks_dir`` cannot be loaded.
 
     >>> report = grade(["solutions"])                        # doctest: +SKIP
     >>> report.points == report.max_points                   # doctest: +SKIP
@@ -227,6 +277,20 @@ def grade(paths=(".",), *, checks_dir: str | os.PathLike | None = None) -> Grade
     """
     started = time.perf_counter()
     extra = load_checks(checks_dir) if checks_dir else None
-    submissions = tuple(Submission(parent.name, _display(parent), tuple(run_lab(lab, extra) for lab in labs))
+    submissions = tuple(_grade_submission(parent, labs, extra, time_limit, on_lab)
                         for parent, labs in _submissions(list(paths) or ["."]))
     return GradeReport(submissions, time.perf_counter() - started)
+
+
+def _grade_submission(parent: Path, labs: list[Path], extra, time_limit: float, on_lab) -> Submission:
+    """One submission's labs, with one learner's process of its own (never shared with another submission)."""
+    learner = _Learner(time_limit)
+    results = []
+    try:
+        for lab in labs:
+            if on_lab is not None:
+                on_lab(parent, lab)
+            results.append(run_lab(lab, extra, learner=learner, time_limit=time_limit))
+    finally:
+        learner.stop()
+    return Submission(parent.name, _display(parent), tuple(results))

@@ -104,7 +104,8 @@ class FunctionConfig:
             "LAMBDA_RUNTIME_DIR": "/var/runtime",
             "LANG": "en_US.UTF-8",
             "PATH": "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-            "LD_LIBRARY_PATH": "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
+            "LD_LIBRARY_PATH": ("/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:"
+                                "/var/task/lib:/opt/lib"),
             "PYTHONPATH": "/var/runtime",
             "TZ": ":UTC",
             "TMPDIR": env.tmp_dir,

@@ -94,7 +94,7 @@ class _ImportRecorder(importlib.abc.MetaPathFinder):
     def __init__(self) -> None:
         self.active: list[ModuleSpace] = []
 
-    def find_spec(self, fullname, path, target=None):  # noqa: D401 - importlib protocol
+    def find_spec(self, fullname, path, target=None):
         if self.active:
             self.active[-1].imported.append(fullname)
         return None

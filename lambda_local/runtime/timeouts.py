@@ -190,7 +190,8 @@ def _call_in_thread(fn: Callable[[], Any], timeout_s: float, watchdog=None) -> O
     worker.start()
     deadline = time.monotonic() + timeout_s
     while worker.is_alive() and time.monotonic() < deadline:
-        worker.join(min(_WATCH_S, max(deadline - time.monotonic(), 0)) if watchdog else max(deadline - time.monotonic(), 0))
+        left = max(deadline - time.monotonic(), 0)
+        worker.join(min(_WATCH_S, left) if watchdog else left)
         problem = watchdog() if watchdog is not None and worker.is_alive() else None
         if problem is not None:
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(type(problem)))

@@ -149,7 +149,7 @@ class _Sampler:
             self.fn.shutdown()  # no idle real environment: the runtime must start a new one
         try:
             record = self.fn.invoke(self._event(index))
-        except Exception as exc:  # a refused call (payload too large, throttled by the function's own pool)
+        except Exception as exc:  # noqa: BLE001 - a refused call (payload too large, throttled by the function's own pool)
             raise ValueError(f"the function refused the simulated request: {exc}") from None
         alive = any(env.id == record.environment_id for env in self.fn.environments)
         if record.cold_start:

@@ -306,7 +306,8 @@ class SimulationResult:
     def function(self) -> FunctionResult:
         """The only function's result (an error when several were simulated)."""
         if len(self.functions) != 1:
-            raise ValueError(f"several functions were simulated: use result.functions[name] ({', '.join(self.functions)})")
+            raise ValueError("several functions were simulated: use result.functions[name] "
+                             f"({', '.join(self.functions)})")
         return next(iter(self.functions.values()))
 
     # --- money --------------------------------------------------------------------------------------------------
@@ -414,7 +415,8 @@ def _function_summary(fn: FunctionResult) -> list[str]:
     out = [head, "-" * len(head)]
     rows = [("requests", f"{fn.requests:,}"),
             ("invocations", f"{fn.invocations:,}"
-             + (f" ({fn.provisioned_invocations:,} on provisioned environments)" if fn.provisioned_concurrency else "")),
+             + (f" ({fn.provisioned_invocations:,} on provisioned environments)"
+                if fn.provisioned_concurrency else "")),
             ("cold starts", f"{fn.cold_starts:,}"
              + (f" ({fn.cold_starts / fn.invocations:.2%} of invocations)" if fn.invocations else "")),
             ("throttles", f"{fn.throttles:,}" + (" (" + ", ".join(f"{r} {n:,}" for r, n in

@@ -33,8 +33,10 @@ DEFAULT_MEMORY_SIZES = (128, 256, 512, 1024, 1536, 1769, 3008)
 def modelled_duration_ms(cpu_ms: float, wait_ms: float, memory_mb: int) -> float:
     """Duration at ``memory_mb`` of an invocation that used ``cpu_ms`` of one full CPU and waited ``wait_ms``.
 
-    >>> modelled_duration_ms(100, 50, 1769), modelled_duration_ms(100, 50, 3008), round(modelled_duration_ms(100, 50, 128))
-    (150.0, 150.0, 1432)
+    >>> modelled_duration_ms(100, 50, 1769), modelled_duration_ms(100, 50, 3008)
+    (150.0, 150.0)
+    >>> round(modelled_duration_ms(100, 50, 128))
+    1432
     """
     return cpu_ms * max(1.0, MB_PER_VCPU / memory_mb) + wait_ms
 

@@ -2,7 +2,8 @@
 
 An event is tried at once; after a function error it is retried twice by default, about one and then two minutes
 later on the virtual clock (``MaximumRetryAttempts`` 0-2), and dropped once older than ``MaximumEventAgeInSeconds``
-(6 h by default). A throttled event is retried after 1 s, the wait doubling up to 5 minutes, until it is too old. What fails for good goes to
+(6 h by default). A throttled event is retried after 1 s, the wait doubling up to 5 minutes, until it is too old.
+What fails for good goes to
 the on-failure destination (an invocation record) and to the dead-letter queue (the event itself); a success goes to
 the on-success destination.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 from .. import policy, quotas
 from ..aws import state
@@ -36,7 +38,8 @@ class AsyncEvent:
 
 
 def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch * 1000) % 1000:03d}Z"
+    milliseconds = int(epoch * 1000) % 1000
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{milliseconds:03d}Z"
 
 
 class AsyncQueue:
@@ -110,7 +113,7 @@ class AsyncQueue:
     def _invocation_record(self, fn, event, record, condition: str) -> dict:
         """The invocation record AWS sends to a destination."""
         request_payload = json.loads(event.payload) if event.payload.strip() else {}
-        body = {
+        body: dict[str, Any] = {
             "version": "1.0",
             "timestamp": _iso(self.sandbox.clock.time()),
             "requestContext": {

@@ -131,7 +131,7 @@ def _payload(text: str):
 
 def sqs_view(record: dict) -> dict:
     """What a pattern sees of an SQS record: the record, with a JSON body parsed."""
-    return {**record, "body": _payload(record.get("body"))}
+    return {**record, "body": _payload(record.get("body") or "")}
 
 
 def kinesis_view(record: dict) -> dict:

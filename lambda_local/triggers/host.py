@@ -24,8 +24,8 @@ class TriggerHost(Protocol):
         """The virtual clock: ``time()``, ``call_later()``, ``call_at()``."""
 
     @property
-    def rng(self) -> random.Random:
-        """The seeded random source for ids in events (reproducible with ``mock_aws(seed=...)``)."""
+    def rng(self) -> random.Random | None:
+        """The seeded random source for ids in events (``mock_aws(seed=...)``), None when unseeded."""
 
     @property
     def chain(self) -> int | None:

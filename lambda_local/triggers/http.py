@@ -13,12 +13,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import urlsplit
 
 from .. import events
 from ..aws import state
 from ..runtime.errors import ServiceError
-from .permissions import resource_policy_allows
+from .permissions import resource_policy_allows, service_context
 from .host import TriggerHost
 
 __all__ = ["HttpResponse", "route"]
@@ -105,7 +106,8 @@ def _function_url(sandbox, url_id: str, region: str, request: _Request) -> HttpR
     auth_type = fn.url_config.config.get("AuthType", "NONE")
     if auth_type == "AWS_IAM":
         return _error(403, "Forbidden", "Message")  # unsigned requests; signing is not modelled here
-    if sandbox.enforce_iam and not resource_policy_allows(fn, "*", "lambda:InvokeFunctionUrl"):
+    url_keys = service_context(lambda_FunctionUrlAuthType=auth_type, lambda_InvokedViaFunctionUrl="true")
+    if sandbox.enforce_iam and not resource_policy_allows(fn, "*", "lambda:InvokeFunctionUrl", url_keys):
         return _error(403, "Forbidden", "Message")
     text, is_base64 = request.body_fields()
     event = events.function_url_event(
@@ -184,8 +186,9 @@ def _rest_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
     if integration is None or integration.integration_type != "AWS_PROXY":
         return _error(500, "Internal server error")
     fn, qualifier = _lambda_from_uri(integration.uri, region)
-    if fn is None or (sandbox.enforce_iam and not resource_policy_allows(fn, "apigateway.amazonaws.com",
-                                                                          "lambda:InvokeFunction")):
+    source = f"arn:aws:execute-api:{region}:{account}:{api.id}/{stage_name}/{request.method}{template}"
+    if fn is None or (sandbox.enforce_iam and not resource_policy_allows(
+            fn, "apigateway.amazonaws.com", "lambda:InvokeFunction", service_context(source, account))):
         return _error(500, "Internal server error")
     text, is_base64 = request.body_fields()
     event = events.rest_api_event(
@@ -212,7 +215,7 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
         if stage_name not in api.stages:
             return _error(404, "Not Found")
         path = "/" + rest
-    chosen = None
+    chosen: tuple[Any, dict] | None = None
     for candidate in api.routes.values():
         key = candidate.route_key
         if key == "$default":
@@ -230,8 +233,12 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
     if integration is None:
         return _error(500, "Internal Server Error")
     fn, qualifier = _lambda_from_uri(integration.integration_uri, region)
-    if fn is None or (sandbox.enforce_iam and not resource_policy_allows(fn, "apigateway.amazonaws.com",
-                                                                          "lambda:InvokeFunction")):
+    # The ARN API Gateway invokes with: API/STAGE/METHOD/PATH of the route ($default: API/STAGE/$default).
+    route_method, _, route_path = found.route_key.partition(" ")
+    source = (f"arn:aws:execute-api:{region}:{account}:{api.api_id}/{stage_name}/"
+              + (f"{request.method}{route_path}" if route_path else route_method))
+    if fn is None or (sandbox.enforce_iam and not resource_policy_allows(
+            fn, "apigateway.amazonaws.com", "lambda:InvokeFunction", service_context(source, account))):
         return _error(500, "Internal Server Error")
     text, is_base64 = request.body_fields()
     if (integration.payload_format_version or "2.0") == "1.0":

@@ -37,6 +37,7 @@ class Schedule:
         if self.period_s is not None:
             return (previous if previous is not None else start) + self.period_s
         after = datetime.fromtimestamp(previous if previous is not None else start, timezone.utc)
+        assert self.fields is not None  # a cron expression (a rate has period_s)
         return _next_cron(self.fields, after).timestamp()
 
 

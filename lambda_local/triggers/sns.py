@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from .. import events
 from ..aws import state
-from .permissions import may_invoke
+from .permissions import may_invoke, service_context
 from .host import TriggerHost
 
 __all__ = ["deliver"]
@@ -31,7 +31,8 @@ def deliver(sandbox: TriggerHost, subscription, message: str, message_id: str, s
     qualifier = endpoint[7] if len(endpoint) == 8 else None
     function_name = ":".join(endpoint[:7])
     backend = state.lambda_backend(account, endpoint[3])
-    if sandbox.enforce_iam and not may_invoke(backend, function_name, qualifier, "sns.amazonaws.com"):
+    if sandbox.enforce_iam and not may_invoke(backend, function_name, qualifier, "sns.amazonaws.com",
+                                              service_context(topic_arn, topic_arn.split(":")[4])):
         return  # SNS's delivery fails (AWS records it in the topic's delivery status logs)
     sandbox.queue_event(backend, function_name, json.dumps(events.sns_event(record)).encode(), qualifier)
 

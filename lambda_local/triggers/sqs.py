@@ -22,6 +22,7 @@ for a full batch or the end of the window.
 
 from __future__ import annotations
 
+import functools
 import json
 
 from .. import events
@@ -34,7 +35,8 @@ from .host import TriggerHost
 __all__ = ["SqsPollers"]
 
 INITIAL_POLLERS = 5  # AWS: "Lambda starts processing five batches at a time"
-POLLERS_ADDED_PER_MINUTE = 300  # "increases the number of processes that are reading batches by up to 300 ... per minute"
+# "increases the number of processes that are reading batches by up to 300 ... per minute"
+POLLERS_ADDED_PER_MINUTE = 300
 MAX_POLLERS = 1000  # "The maximum number of batches that an event source mapping can process simultaneously is 1,000"
 _MAX_ROUNDS_PER_POLL = 10_000  # a safety stop: a poll that keeps finding messages ends eventually
 
@@ -61,7 +63,7 @@ class SqsPollers:
             if window and len(queue.messages) < (esm.batch_size or 10):
                 if esm.uuid not in self._window_timers:
                     self._window_timers[esm.uuid] = self.sandbox.clock.call_later(
-                        window, lambda q=queue, m=esm: self._window_closed(q, m))
+                        window, functools.partial(self._window_closed, queue, esm))
                 continue
             self.poll(queue, esm)
 

@@ -12,6 +12,7 @@ reported to the mapping's on-failure destination.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -47,7 +48,7 @@ class StreamPollers:
         stream_arn = f"{table.table_arn}/stream/{table.latest_stream_label}"
         for esm in mappings_reading(stream_arn, table.account_id, table.region_name):
             source = _DynamoDB(shard, self.sandbox)
-            self.sandbox.run_or_defer(lambda e=esm, s=source: self._poll(e, s))
+            self.sandbox.run_or_defer(functools.partial(self._poll, esm, source))
 
     def kinesis_changed(self, stream) -> None:
         if self.deferred:
@@ -55,7 +56,7 @@ class StreamPollers:
         # every mapping reads the stream on its own, with its own checkpoint (moto keeps only one on the stream)
         for esm in mappings_reading(stream.arn, stream.account_id, stream.region):
             source = _Kinesis(stream, self.sandbox)
-            self.sandbox.run_or_defer(lambda e=esm, s=source: self._poll(e, s))
+            self.sandbox.run_or_defer(functools.partial(self._poll, esm, source))
 
     def mapping_created(self, esm) -> None:
         """Place the checkpoint where StartingPosition says (LATEST: after what is there now) and poll."""

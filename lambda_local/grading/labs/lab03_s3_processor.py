@@ -18,6 +18,8 @@ RESULT_KEYS = {"reports/q1 summary.txt": "reports/q1 summary.json", "notes": "no
                "v1.2/readme.md": "v1.2/readme.json", "photos/2026/cat.jpeg": "photos/2026/cat.json"}
 POLICY = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{UPLOADS}/*"},
+    # Without s3:ListBucket S3 answers a missing key with AccessDenied, not NoSuchKey (as on AWS).
+    {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{UPLOADS}"},
     {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{RESULTS}/*"}]}
 
 
@@ -88,8 +90,8 @@ def reads_object(lab):
     _setup(lab)
     _upload(lab, "notes.txt")
     summary = _summaries(_test_event(lab, "notes.txt"), "notes.txt", hint=(
-        "AccessDenied would mean a call the check's role does not allow: this lab's role allows s3:GetObject on "
-        "text-uploads and s3:PutObject on text-results, nothing else."))[0]
+        "AccessDenied would mean a call the check's role does not allow: this lab's role allows s3:GetObject and "
+        "s3:ListBucket on text-uploads and s3:PutObject on text-results, nothing else."))[0]
     expected = _summary("notes.txt")
     counts = {k: summary.get(k) for k in ("words", "lines")}
     if counts != {k: expected[k] for k in ("words", "lines")}:
