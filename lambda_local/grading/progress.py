@@ -162,10 +162,13 @@ def content_key(lab: Path) -> str:
 
 def _checks_version(lab_name: str) -> str:
     import sys
+    from importlib import metadata
 
-    from .. import __version__
-
-    digest = hashlib.sha256(__version__.encode())
+    try:
+        version = metadata.version("lambda-local")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        version = "unknown"
+    digest = hashlib.sha256(version.encode())
     package = Path(__file__).resolve().parent
     definition = lab_definitions().get(lab_name)
     module = sys.modules.get(definition.checks[0].run.__module__) if definition and definition.checks else None
