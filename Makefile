@@ -8,7 +8,7 @@ ARGS   ?=
 # JupyterLab refuses to run as root without --allow-root (CI and containers run as root).
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: lab test test-fast lint nbval bench clean
+.PHONY: lab test test-fast lint nbval bench conformance clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11")'
@@ -49,6 +49,10 @@ nbval: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# moto's own Lambda tests, run against moto and against lambda_local.mock_aws (downloads moto's sdist once).
+conformance: $(STAMP)
+	$(BIN)/python scripts/conformance.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

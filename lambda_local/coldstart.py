@@ -3,12 +3,15 @@
 A cold start's Init Duration is split in two, so a learner sees which part is theirs:
 
 * the **platform's part**, modelled here from published measurements: the runtime starting up (per runtime), the
-  deployment package (per MB zipped) and a VPC attachment;
+  deployment package (per MB zipped) and a VPC attachment. On AWS, fetching and unpacking the package happen
+  *before* INIT: they delay the first response but are not in the REPORT line's Init Duration, so the runtime
+  (``runtime/invoke.py``) reports ``runtime_init_ms(runtime, vpc=...)`` without the package; the package part is
+  for what-if questions about a cold start's latency (the simulator);
 * the **function's part**, measured by the runtime: the module-level code of the handler, run in this process.
 
 >>> from lambda_local.coldstart import cold_start
 >>> print(cold_start("python3.12", function_init_ms=250, package_mb=10))
-Init Duration 1362 ms = platform 1112 ms (runtime 82 ms + package 1030 ms + VPC 0 ms) + your INIT 250 ms
+Init Duration 332 ms = runtime 82 ms + VPC 0 ms + your INIT 250 ms; before INIT: package 1030 ms (fetch, unpack)
 
 The figures are medians from hello-world functions; real cold starts scatter around them (tens of milliseconds for
 the runtime, seconds for heavy packages).
@@ -67,9 +70,9 @@ def _package_ms(package_mb: float) -> float:
 
 
 def runtime_init_ms(runtime: str, package_mb: float = 0, vpc: bool = False) -> float:
-    """The modelled (platform) part of a cold start's Init Duration, in ms: runtime + package + VPC.
-
-    The runtime adds this to the function's measured INIT to get the Init Duration it reports and bills.
+    """The modelled platform part of a cold start, in ms: runtime + package + VPC (what a cold request waits for
+    besides the function's INIT). The runtime reports ``runtime_init_ms(runtime, vpc=...)`` + the measured INIT as
+    Init Duration: the package is fetched and unpacked before INIT.
 
     >>> runtime_init_ms("python3.12"), runtime_init_ms("python3.12", package_mb=1, vpc=True)
     (82.0, 230.0)
@@ -88,18 +91,20 @@ class ColdStart:
 
     @property
     def platform_ms(self) -> float:
-        """What Lambda spends before your module-level code runs (modelled)."""
+        """What Lambda spends before your module-level code runs (modelled), the package included: what a cold
+        request waits for besides your INIT."""
         return self.runtime_ms + self.package_ms + self.vpc_ms
 
     @property
     def init_duration_ms(self) -> float:
-        """The REPORT line's Init Duration: platform part + your INIT."""
-        return self.platform_ms + self.function_ms
+        """The REPORT line's Init Duration: the runtime's start-up, the VPC, your INIT. The package is fetched and
+        unpacked before INIT: the first request waits for it (``platform_ms``), but it is not in Init Duration."""
+        return self.runtime_ms + self.vpc_ms + self.function_ms
 
     def __str__(self) -> str:
-        return (f"Init Duration {self.init_duration_ms:.0f} ms = platform {self.platform_ms:.0f} ms "
-                f"(runtime {self.runtime_ms:.0f} ms + package {self.package_ms:.0f} ms + VPC {self.vpc_ms:.0f} ms)"
-                f" + your INIT {self.function_ms:.0f} ms")
+        return (f"Init Duration {self.init_duration_ms:.0f} ms = runtime {self.runtime_ms:.0f} ms + VPC "
+                f"{self.vpc_ms:.0f} ms + your INIT {self.function_ms:.0f} ms; before INIT: package "
+                f"{self.package_ms:.0f} ms (fetch, unpack)")
 
 
 def cold_start(runtime: str, function_init_ms: float = 0.0, package_mb: float = 0, vpc: bool = False) -> ColdStart:

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import contextvars
 import itertools
+import threading
 from typing import Callable, Iterator
 
 from . import quotas
 from .runtime.errors import ServiceError
+from .runtime.execution import current_environment
 
 __all__ = ["Dispatcher"]
 
@@ -35,11 +38,30 @@ class Dispatcher:
 
     def __init__(self, recursion_limit: int = quotas.RECURSION_LIMIT):
         self.recursion_limit = recursion_limit
-        self._depth = 0
+        # The chain and the depth belong to the code that runs (a context: a thread, or a function and the threads
+        # it starts), never to the dispatcher as a whole, so threads invoking at the same time keep their own.
+        self._chain_var: contextvars.ContextVar = contextvars.ContextVar("lambda_local_chain", default=None)
+        self._depth_var: contextvars.ContextVar = contextvars.ContextVar("lambda_local_depth", default=0)
         self._pending: collections.deque = collections.deque()
-        self._chain: int | None = None
         self._chains = itertools.count(1)
         self._chain_counts: collections.Counter = collections.Counter()
+        self._lock = threading.Lock()
+
+    @property
+    def _chain(self) -> int | None:
+        return self._chain_var.get()
+
+    @_chain.setter
+    def _chain(self, chain: int | None) -> None:
+        self._chain_var.set(chain)
+
+    @property
+    def _depth(self) -> int:
+        return self._depth_var.get()
+
+    @_depth.setter
+    def _depth(self, depth: int) -> None:
+        self._depth_var.set(depth)
 
     @property
     def chain(self) -> int | None:
@@ -51,9 +73,14 @@ class Dispatcher:
         """One invocation in ``chain`` (default: the running one's, or a new chain); deferred work runs after the
         outermost invocation ends. Raises RecursiveInvocationException past the recursion limit."""
         if chain is None:
-            chain = self._chain if self._chain is not None else next(self._chains)
-        self._chain_counts[chain] += 1
-        if self._chain_counts[chain] > self.recursion_limit:
+            running = current_environment()  # a function invoking: its invocation's chain, whichever thread calls
+            chain = running.chain if running is not None and running.chain is not None else self._chain
+            if chain is None:
+                chain = next(self._chains)
+        with self._lock:
+            self._chain_counts[chain] += 1
+            count = self._chain_counts[chain]
+        if count > self.recursion_limit:
             raise ServiceError("RecursiveInvocationException", _RECURSIVE_LOOP, 400)
         previous, self._chain = self._chain, chain
         self._depth += 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -25,10 +24,6 @@ __all__ = ["LogEvent", "LogSink", "start_line", "end_line", "report_line", "log_
 class LogEvent:
     timestamp_ms: int
     message: str
-
-
-# Threads whose handler timed out and was abandoned: whatever they print later goes nowhere.
-_abandoned_threads: set[int] = set()
 
 
 MAX_EVENT_BYTES = 262_144 - 26  # CloudWatch's limit per event (256 KB including 26 bytes of overhead)
@@ -106,12 +101,13 @@ class LogSink:
 class SinkStream(io.TextIOBase):
     """Stands in for ``sys.stdout``/``sys.stderr`` while a function runs."""
 
-    def __init__(self, sink: LogSink):
+    def __init__(self, sink: LogSink | None):
         self.sink = sink
 
     def write(self, text: str) -> int:
-        if threading.get_ident() not in _abandoned_threads:
-            self.sink.write_text(text)
+        sink = self.sink
+        if sink is not None:  # None: the environment is frozen between invocations, or gone
+            sink.write_text(text)
         return len(text)
 
     def writable(self) -> bool:
@@ -174,7 +170,7 @@ class LambdaLogHandler(logging.Handler):
         self._clock = clock
 
     def emit(self, record: logging.LogRecord) -> None:
-        if self.sink is None or threading.get_ident() in _abandoned_threads:
+        if self.sink is None:  # the environment is frozen between invocations, or gone
             return
         if self._clock is not None:
             record.created = self._clock()
@@ -197,6 +193,31 @@ def init_start_line(runtime: str, region: str) -> str:
     digest = hashlib.sha256(runtime.encode()).hexdigest()
     return (f"INIT_START Runtime Version: {runtime.replace('python', 'python:')}.v1\t"
             f"Runtime Version ARN: arn:aws:lambda:{region}::runtime:{digest}")
+
+
+# With LoggingConfig.LogFormat JSON the platform writes JSON records instead of text lines, each at a level that
+# SystemLogLevel filters (DEBUG < INFO < WARN): platform.initStart, platform.start and platform.report at INFO,
+# platform.runtimeDone (where the text format has END) at DEBUG. Shapes: the Telemetry API's event schema.
+SYSTEM_LEVELS = {"DEBUG": 10, "INFO": 20, "WARN": 30}
+
+
+def platform_record(timestamp_ms: int, event_type: str, record: dict) -> str:
+    """One platform event as the JSON log format writes it."""
+    when = datetime.fromtimestamp(timestamp_ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return json.dumps({"time": when, "type": event_type, "record": record})
+
+
+def platform_report(request_id: str, duration_ms: float, billed_ms: int, memory_mb: int, max_used_mb: int,
+                    init_duration_ms: float | None, status: str, error_type: str | None) -> dict:
+    """The record of a platform.report event (the JSON format's REPORT)."""
+    metrics = {"durationMs": round(duration_ms, 2), "billedDurationMs": billed_ms, "memorySizeMB": memory_mb,
+               "maxMemoryUsedMB": max_used_mb}
+    if init_duration_ms is not None:
+        metrics["initDurationMs"] = round(init_duration_ms, 2)
+    record = {"requestId": request_id, "metrics": metrics, "status": status}
+    if error_type:
+        record["errorType"] = error_type
+    return record
 
 
 def start_line(request_id: str, version: str) -> str:
@@ -224,3 +245,8 @@ def report_line(request_id: str, duration_ms: float, billed_ms: int, memory_mb: 
 def write_to_cloudwatch(account_id: str, region: str, group: str, stream: str, events: list[LogEvent]) -> None:
     """Append events to moto's CloudWatch Logs, creating the group and stream as the Lambda service does."""
     state.write_log_events(account_id, region, group, stream, [(e.timestamp_ms, e.message) for e in events])
+    if events:
+        # CloudWatch Logs turns Embedded Metric Format lines into metrics as they arrive.
+        from . import emf
+
+        emf.publish(account_id, region, group, events)

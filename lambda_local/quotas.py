@@ -25,7 +25,7 @@ UNZIPPED_PACKAGE_BYTES = 262_144_000  # function code plus layers, unzipped
 # --- payloads -------------------------------------------------------------------------------------------------------
 SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024  # 6 MB request and response (RequestResponse)
 ASYNC_PAYLOAD_BYTES = 1024 * 1024  # 1 MB since October 2025 (was 256 KB)
-SYNC_RESPONSE_BYTES = 6 * 1024 * 1024
+SYNC_RESPONSE_BYTES = 6_291_556  # AWS's figure in its error message: 6 MB plus 100 bytes
 
 # --- concurrency and scaling ----------------------------------------------------------------------------------------
 ACCOUNT_CONCURRENCY = 1000  # the default account limit

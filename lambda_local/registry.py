@@ -18,6 +18,7 @@ import zipfile
 from .aws import state
 from .runtime.errors import ServiceError
 from .runtime.function import FunctionConfig
+from .runtime.invoke import runtime_executor
 from .runtime.pool import EnvironmentPool
 from .runtime.service import LambdaService
 
@@ -32,6 +33,8 @@ class FunctionRegistry:
         self._pools: dict[tuple[str, str, str], EnvironmentPool] = {}
         self._unzipped: dict[str, tuple[str, int]] = {}
         self._root = tempfile.mkdtemp(prefix="lambda-local-")
+        # Where the X-Ray SDK sends segments: the sandbox's loopback daemon (AWS: 169.254.79.129:2000).
+        self.xray_daemon_address: str | None = None
 
     def pool_for(self, fn) -> EnvironmentPool:
         """The function's environment pool (created on first use), with its current reserved concurrency."""
@@ -69,6 +72,8 @@ class FunctionRegistry:
         layer_dirs = [self._layer_dir(fn, layer["Arn"]) for layer in fn.layers]
         logging_config = getattr(fn, "lambda_local_logging_config", None) or {}
         environment = dict(fn.environment_vars or {})
+        if self.xray_daemon_address:
+            environment.setdefault("AWS_XRAY_DAEMON_ADDRESS", self.xray_daemon_address)
         config = FunctionConfig(
             function_name=fn.function_name, handler=fn.handler, runtime=fn.run_time or "python3.12",
             memory_size=int(fn.memory_size), timeout=float(fn.timeout), environment=environment,
@@ -77,8 +82,10 @@ class FunctionRegistry:
             task_root=task_root, layer_dirs=layer_dirs,
             log_format=logging_config.get("LogFormat", "Text"),
             application_log_level=logging_config.get("ApplicationLogLevel"),
+            system_log_level=logging_config.get("SystemLogLevel"), log_group=logging_config.get("LogGroup"),
             package_mb=len(fn.code_bytes or b"") / (1024 * 1024),
-            vpc=bool((getattr(fn, "_vpc_config", None) or {}).get("SubnetIds")))
+            vpc=bool((getattr(fn, "_vpc_config", None) or {}).get("SubnetIds")),
+            executor=runtime_executor(fn.run_time or "python3.12", self.service))
         config.revision = hashlib.sha1(json.dumps(
             [fn.code_sha_256, fn.handler, fn.run_time, config.memory_size, config.timeout, environment,
              layer_dirs, fn.role, config.architecture, logging_config], sort_keys=True, default=str
@@ -86,15 +93,26 @@ class FunctionRegistry:
         return config
 
     def _unzip(self, data: bytes, key: str) -> tuple[str, int]:
+        """The package unpacked once (before INIT, as Lambda fetches and unpacks it): extracted into a folder of its
+        own, then renamed into place, so threads invoking a new function at once never see half a package."""
         cached = self._unzipped.get(key)
         if cached is not None:
             return cached
         target = os.path.join(self._root, hashlib.sha1(key.encode()).hexdigest()[:16])
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            size = sum(info.file_size for info in archive.infolist())
-            archive.extractall(target)
-        self._unzipped[key] = (target, size)
-        return target, size
+        try:
+            with zipfile.ZipFile(io.BytesIO(data or b"")) as archive:
+                size = sum(info.file_size for info in archive.infolist())
+                staging = tempfile.mkdtemp(prefix=".unzip-", dir=self._root)
+                archive.extractall(staging)
+        except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
+            # code that reached moto without our checks (an S3 object that is not a zip): refused as AWS does
+            raise ServiceError("InvalidParameterValueException", "Could not unzip uploaded file. Please check "
+                               "your file, then try to upload again.", 400) from None
+        try:
+            os.rename(staging, target)
+        except OSError:  # another thread got there first: its copy is the same package
+            shutil.rmtree(staging, ignore_errors=True)
+        return self._unzipped.setdefault(key, (target, size))
 
     def _layer_dir(self, fn, arn: str) -> str:
         layer = state.layer_version_or_none(fn.account_id, fn.region, arn)

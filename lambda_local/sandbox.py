@@ -20,7 +20,7 @@ import functools
 import json
 import os
 import random
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from . import destinations, iam, logs, metrics
 from .aws import patches, state
@@ -31,6 +31,9 @@ from .runtime.errors import ServiceError
 from .runtime.invoke import check_payload as _check_payload, initialize as _initialize, invoke as _invoke
 from .runtime import service as _service
 from .runtime.service import LambdaService
+
+if TYPE_CHECKING:  # the sandbox starts a LocalEndpoint of its own for runtime processes, importing it when it does
+    from .server import LocalEndpoint
 
 __all__ = ["mock_aws", "Sandbox"]
 
@@ -55,7 +58,7 @@ def _current():
 class Sandbox:
     """The handle ``mock_aws()`` yields: the virtual clock, the invocation records, the live environments."""
 
-    def __init__(self, service: LambdaService, enforce_iam: bool = True):
+    def __init__(self, service: LambdaService, enforce_iam: bool = True, seed: int | None = None):
         self.service = service
         self.enforce_iam = enforce_iam
         self.functions = FunctionRegistry(service)
@@ -68,12 +71,17 @@ class Sandbox:
 
         self.endpoint: str | None = None  # set by `lambda-local serve`: the local endpoint's URL
         self.endpoint_port: int | None = None
-        self._process_endpoint = None  # the loopback endpoint runtime processes (Node.js functions) call
+        # the loopback endpoint runtime processes (Node.js functions) call
+        self._process_endpoint: LocalEndpoint | None = None
         service.process_environment = self._process_environment
         self.async_queue = AsyncQueue(self)
         self.sqs = SqsPollers(self)
         self.streams = StreamPollers(self)
         self.eventbridge = EventBridgeTargets(self)
+        from .xray import XRay
+
+        self.xray = XRay(service.clock, seed)  # trace ids and sampling, reproducible with the sandbox's seed
+        self.functions.xray_daemon_address = self.xray.daemon_address
 
     # --- what a learner uses -----------------------------------------------------------------------------------------
     @property
@@ -125,21 +133,22 @@ class Sandbox:
 
     def invoke(self, fn, payload: bytes, *, invocation_type: str = "RequestResponse",
                client_context: dict | None = None, qualifier: str | None = None, chain: int | None = None,
-               request_id: str | None = None):
+               request_id: str | None = None, trace_header: str | None = None):
         """Run moto's function ``fn`` (a LambdaFunction at its resolved version) in the runtime, in ``chain`` (by
         default the running invocation's, or a new one); ``request_id`` keeps the id of an earlier attempt of the
-        same request (asynchronous retries)."""
+        same request (asynchronous retries); ``trace_header`` is the caller's X-Amzn-Trace-Id."""
         config = self.functions.config_for(fn)
         pool = self.functions.pool_for(fn)
         if invocation_type == "DryRun":
             return None
         invoked_arn = config.function_arn + (f":{qualifier}" if qualifier else "")
         credentials = iam.credentials_for(config.role, config.function_name, config.account_id, self.enforce_iam)
-        with self.dispatch.invocation(chain):
+        with self.dispatch.invocation(chain) as running, \
+                self.xray.request((fn.tracing_config or {}).get("Mode"), trace_header, config.function_arn):
             try:
                 return _invoke(self.service, pool, config, payload, invocation_type=invocation_type,
                                client_context=client_context, invoked_arn=invoked_arn, credentials=credentials,
-                               request_id=request_id)
+                               request_id=request_id, chain=running)
             except ServiceError as error:
                 if error.status == 429:
                     metrics.throttled(config, self.clock.time())
@@ -206,12 +215,18 @@ class Sandbox:
 
     def close(self) -> None:
         self.functions.close()
+        self.xray.close()
         if self._process_endpoint is not None:
             self._process_endpoint.stop()
 
 
 class mock_aws:
-    """Mock AWS (moto) with Lambda functions that run in this process. A context manager and a decorator.
+    """Mock AWS (moto) with Lambda functions that run in this process. A drop-in for ``moto.mock_aws``.
+
+    Used as moto's is: a context manager (``with mock_aws() as aws:``), ``start()``/``stop()``, a function
+    decorator with or without parentheses (``@mock_aws``, ``@mock_aws(seed=1)``), or a class decorator (every
+    public method runs mocked; a ``setUp``/``setup_method`` runs in the same mocked account as its test, as moto
+    does). moto's ``config=`` is passed through to moto, except that Lambda never uses Docker here.
 
     Inside it: fake credentials and region ``us-east-1`` are set, the real ``~/.aws`` files are never read,
     ``boto3`` talks to moto, and functions you create with ``create_function`` (a Zip package, runtime
@@ -223,7 +238,15 @@ class mock_aws:
     concurrency; ``enforce_iam`` makes calls from handlers obey the execution role.
     """
 
-    def __init__(self, *, seed: int | None = None, start=None, idle_timeout: float = _service.DEFAULT_IDLE_TIMEOUT_S,
+    def __new__(cls, func=None, config=None, **options):
+        self = super().__new__(cls)
+        if func is None:
+            return self
+        self.__init__(config=config, **options)
+        return self(func)  # bare ``@mock_aws``: decorate at once, as moto does
+
+    def __init__(self, func=None, config: dict | None = None, *, seed: int | None = None, start=None,
+                 idle_timeout: float = _service.DEFAULT_IDLE_TIMEOUT_S,
                  concurrency_limit: int = _service.DEFAULT_CONCURRENCY_LIMIT, enforce_iam: bool = True,
                  region: str = "us-east-1"):
         from .clock import _to_epoch
@@ -231,21 +254,32 @@ class mock_aws:
         _to_epoch(start)  # a bad start time is refused here, with the caller's line in the traceback
         self._options = dict(seed=seed, start=start, idle_timeout=idle_timeout,
                              concurrency_limit=concurrency_limit, enforce_iam=enforce_iam, region=region)
+        self._config = config
         self._stack: list[tuple] = []
 
     def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def start(self, reset: bool = True) -> Sandbox:
+        """Enter the mock without a ``with`` block (a notebook's first cell); ``stop()`` leaves it.
+
+        ``reset=False`` keeps moto's data from an earlier mock that stopped with ``remove_data=False`` (moto's
+        class decorator uses the pair to share a ``setUp``'s resources with its test)."""
         options = self._options
         saved_env = {k: os.environ.get(k) for k in (*_FAKE_CREDENTIALS, *_FAKE_FILES)}
         os.environ.update(_FAKE_CREDENTIALS)
         os.environ.update(_FAKE_FILES)
         os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = options["region"]
-        moto_mock = state.start(seed=options["seed"])
+        moto_mock = state.start(seed=options["seed"], config=self._config, reset=reset)
         import boto3
         saved_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, None  # never reuse real cached credentials
         service = LambdaService(clock=VirtualClock(options["start"]), seed=options["seed"],
                                 region=options["region"], idle_timeout=options["idle_timeout"],
                                 concurrency_limit=options["concurrency_limit"])
-        sandbox = Sandbox(service, enforce_iam=options["enforce_iam"])
+        sandbox = Sandbox(service, enforce_iam=options["enforce_iam"], seed=options["seed"])
         patches.install(_current)
         iam.install()
         _service.activate(service)
@@ -253,7 +287,11 @@ class mock_aws:
         self._stack.append((sandbox, moto_mock, saved_env, saved_session))
         return sandbox
 
-    def __exit__(self, *exc_info) -> None:
+    def stop(self, remove_data: bool = True) -> None:
+        """Leave the mock entered with ``start()``; ``remove_data=False`` keeps moto's data for a later
+        ``start(reset=False)``."""
+        if not self._stack:
+            raise RuntimeError("Called stop() before start().")
         sandbox, moto_mock, saved_env, saved_session = self._stack.pop()
         import boto3
 
@@ -261,7 +299,7 @@ class mock_aws:
         _active.remove(sandbox)
         _service.deactivate(sandbox.service)
         sandbox.close()
-        moto_mock.stop()
+        moto_mock.stop(remove_data=remove_data)
         iam.forget()
         for key, value in saved_env.items():
             if value is None:
@@ -269,17 +307,19 @@ class mock_aws:
             else:
                 os.environ[key] = value
 
-    def start(self) -> Sandbox:
-        """Enter the mock without a ``with`` block (a notebook's first cell); ``stop()`` leaves it."""
-        return self.__enter__()
+    def __call__(self, func, reset: bool = True, remove_data: bool = True):
+        """Decorate a function (it runs inside the mock) or a class (each of its test methods does)."""
+        import inspect
 
-    def stop(self) -> None:
-        self.__exit__(None, None, None)
+        if inspect.isclass(func):
+            return state.decorate_class(self, func)
 
-    def __call__(self, func):
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            with self:
+            self.start(reset=reset)
+            try:
                 return func(*args, **kwargs)
+            finally:
+                self.stop(remove_data=remove_data)
 
         return wrapper

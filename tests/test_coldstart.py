@@ -42,7 +42,7 @@ def test_vpc_adds_tens_of_milliseconds_not_seconds():
 def test_cold_start_shows_each_part():
     start = cold_start("python3.13", function_init_ms=40, package_mb=2, vpc=True)
     assert start.platform_ms == RUNTIME_STARTUP_MS["python3.13"] + 2 * PACKAGE_MS_PER_MB + VPC_MS
-    assert start.init_duration_ms == start.platform_ms + 40
+    assert start.init_duration_ms == start.platform_ms - start.package_ms + 40  # the package comes before INIT
     text = str(start)
     assert "your INIT 40 ms" in text and f"runtime {RUNTIME_STARTUP_MS['python3.13']:.0f} ms" in text
 

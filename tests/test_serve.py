@@ -50,13 +50,31 @@ def endpoint(tmp_path_factory):
 
 
 def aws(endpoint, *args, parse=True):
-    env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1", "AWS_PAGER": ""}
-    done = subprocess.run([sys.executable, "-m", "awscli", "--endpoint-url", endpoint, *args], capture_output=True,
-                          text=True, env=env,
-                          timeout=60)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout) if parse and done.stdout.strip() else done.stdout
+    """The AWS CLI (v1), run in this process: the same driver `aws` runs, over HTTP to the endpoint, without paying a
+    new interpreter and the CLI's imports for every command (two to four seconds each on a loaded machine)."""
+    import contextlib
+    import io
+
+    from awscli.clidriver import create_clidriver
+
+    env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_PAGER": "", "AWS_CONFIG_FILE": os.devnull,
+           "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    saved = {key: os.environ.get(key) for key in env}
+    out, err = io.StringIO(), io.StringIO()
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = create_clidriver().main(["--endpoint-url", endpoint, *args])
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    assert code == 0, err.getvalue()
+    text = out.getvalue()
+    return json.loads(text) if parse and text.strip() else text
 
 
 def local(endpoint, *args):

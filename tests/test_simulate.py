@@ -407,6 +407,20 @@ def test_no_progress_by_default_for_short_runs(capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_the_automatic_bar_waits_for_work_not_wall_time(monkeypatch):
+    """A lesson's output must not depend on machine load: the bar appears after an amount of work, however slow."""
+    import time as time_module
+
+    from lambda_local.simulate import _progress
+
+    bar = _progress.Progress(None)
+    monkeypatch.setattr(time_module, "perf_counter", lambda: 1e9)  # as if the machine had stalled for ages
+    bar.update(0.5, "", events=_progress.SHOW_AFTER_EVENTS - 1)
+    assert not bar._shown
+    bar.update(0.6, "", events=_progress.SHOW_AFTER_EVENTS)
+    assert bar._shown
+
+
 def test_plots_draw_the_results():
     import matplotlib
     matplotlib.use("Agg")

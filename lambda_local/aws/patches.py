@@ -30,6 +30,13 @@ class Patch:
     signature: tuple[str, ...]  # the parameters we rely on
     replacement: Callable
     why: str
+    # Applied when moto imports the module (not at install): importing it costs seconds (moto.cloudformation loads
+    # nearly every service), and a sandbox that never uses it should not pay.
+    lazy: bool = False
+
+    @property
+    def module(self) -> str:
+        return self.target.partition(":")[0]
 
     def resolve(self):
         import importlib
@@ -88,6 +95,9 @@ def _invoke_response(self) -> Any:
             "InvalidParameterValueException",
             f"1 validation error detected: Value '{invocation_type}' at 'invocationType' failed to satisfy "
             "constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"))
+    invalid_name = validation.function_name_error(function_name)
+    if invalid_name:
+        return _error_response(ServiceError("ValidationException", invalid_name))
     fn = self.backend.get_function(function_name, qualifier)  # moto raises ResourceNotFoundException
     body = self.raw_body if isinstance(getattr(self, "raw_body", None), bytes) else self.body
     payload = body.encode("utf-8") if isinstance(body, str) else (body or b"")
@@ -103,8 +113,8 @@ def _invoke_response(self) -> Any:
             sandbox.invoke_async(self.backend, fn, payload, qualifier)
             result = None
         else:
-            result = sandbox.invoke(fn, payload, invocation_type=invocation_type,
-                                                  client_context=client_context, qualifier=qualifier)
+            result = sandbox.invoke(fn, payload, invocation_type=invocation_type, client_context=client_context,
+                                    qualifier=qualifier, trace_header=headers.get("x-amzn-trace-id"))
     except ServiceError as error:
         return _error_response(error)
     response_headers = {"content-type": "application/json", "x-amz-executed-version": str(fn.version)}
@@ -134,6 +144,33 @@ def _function_invoke(self, body, request_headers, response_headers):
     if result.function_error:
         response_headers["x-amz-function-error"] = result.function_error
     return result.raw_payload
+
+
+def _backend_invoke(self, function_name, qualifier, body, headers, response_headers):
+    """LambdaBackend.invoke (and LambdaSimpleBackend's, which answers without running anything): the call other
+    services make inside moto — Secrets Manager's rotation steps — runs the function in our runtime, synchronously
+    unless the caller asks for an Event invocation."""
+    sandbox = _current()
+    if sandbox is None:
+        return original(f"{_backend_kind(self)}-invoke")(self, function_name, qualifier, body, headers,
+                                                         response_headers)
+    fn = self.get_function(function_name, qualifier)
+    payload = body.encode("utf-8") if isinstance(body, str) else (body or b"")
+    invocation_type = (headers or {}).get("x-amz-invocation-type", "RequestResponse")
+    if invocation_type == "Event":
+        sandbox.invoke_async(self, fn, payload, qualifier)
+        return b""
+    result = sandbox.invoke(fn, payload, invocation_type=invocation_type, qualifier=qualifier)
+    if result is None:
+        return b""
+    if result.function_error:
+        response_headers["x-amz-function-error"] = result.function_error
+    response_headers["Content-Length"] = str(len(result.raw_payload))
+    return result.raw_payload
+
+
+def _backend_kind(backend) -> str:
+    return "lambda-simple" if type(backend).__name__ == "LambdaSimpleBackend" else "lambda-backend"
 
 
 def _create_function(self, spec):
@@ -320,22 +357,28 @@ def _sns_subscription_publish(self, message, message_id, subject=None, message_a
 
 # --- EventBridge ------------------------------------------------------------------------------------------------
 def _rule_send_to_targets(self, original_event, transform_input=True):
-    """Rule.send_to_targets: Lambda targets (moto raises NotImplementedError for them), asynchronously."""
+    """Rule.send_to_targets: Lambda targets (asynchronously) and SNS topics (moto raises NotImplementedError to the
+    caller of PutEvents for both); any other target moto cannot deliver to counts as a failed invocation."""
     sandbox = _current()
     if sandbox is None:
         return original("events-send-to-targets")(self, original_event, transform_input)
     if not self.event_pattern.matches_event(original_event):
         return None
-    lambda_targets = [t for t in self.targets if ":lambda:" in t.get("Arn", "")]
-    if lambda_targets:
-        sandbox.eventbridge.deliver(self, sandbox.eventbridge.event_from_moto(original_event))
-    others = [t for t in self.targets if t not in lambda_targets]
-    if others:
-        saved, self.targets = self.targets, others
-        try:
-            original("events-send-to-targets")(self, original_event, transform_input)
-        finally:
-            self.targets = saved
+    ours = [t for t in self.targets if t.get("Arn", "").split(":")[2:3] in (["lambda"], ["sns"])]
+    if ours:
+        event = sandbox.eventbridge.event_from_moto(original_event)
+        sandbox.eventbridge.deliver(self, event)
+        sandbox.eventbridge.deliver_sns(self, event)
+    saved = self.targets
+    try:
+        for target in [t for t in saved if t not in ours]:  # moto's own: SQS, logs, buses, archives
+            self.targets = [target]
+            try:
+                original("events-send-to-targets")(self, original_event, transform_input)
+            except NotImplementedError:  # a target moto cannot deliver to: the delivery fails, not PutEvents
+                sandbox.eventbridge.failed(self)
+    finally:
+        self.targets = saved
     return None
 
 
@@ -483,6 +526,27 @@ def _update_function_code(self, function_name, qualifier, body):
     return original("lambda-update-code")(self, function_name, qualifier, body)
 
 
+def _publish_layer_version(self, spec):
+    """LambdaBackend.publish_layer_version: a layer archive that is not a zip is refused, as AWS does."""
+    content = (spec or {}).get("Content") or {}
+    if _current() is not None and content.get("ZipFile"):
+        from moto.awslambda.models import _zipfile_content
+
+        validation.unzipped_size(_zipfile_content(content["ZipFile"])[0])
+    return original("lambda-publish-layer")(self, spec)
+
+
+def _lambda_setup_class(self, request, full_url=None, headers=None, use_raw_body=None):
+    """LambdaResponse.setup_class: a request body that is not UTF-8 (a binary Invoke payload) is kept as bytes, so
+    Invoke answers InvalidRequestContentException instead of failing inside moto with a UnicodeDecodeError."""
+    try:
+        return original("lambda-setup-class")(self, request, full_url, headers, use_raw_body)
+    except UnicodeDecodeError:
+        if _current() is None:
+            raise
+        return original("lambda-setup-class")(self, request, full_url, headers, True)
+
+
 def _put_function_concurrency(self, function_name, reserved_concurrency):
     """LambdaBackend.put_function_concurrency: AWS always keeps 100 unreserved; moto only checks with an env var."""
     sandbox = _current()
@@ -490,6 +554,57 @@ def _put_function_concurrency(self, function_name, reserved_concurrency):
         validation.check_reserved_concurrency(self, function_name, int(reserved_concurrency),
                                               sandbox.service.concurrency_limit)
     return original("lambda-put-concurrency")(self, function_name, reserved_concurrency)
+
+
+# --- CloudFormation ---------------------------------------------------------------------------------------------
+class _ResourceCreateFailed(Exception):
+    """A stack's resource could not be created: CloudFormation records it in the stack, not in CreateStack."""
+
+    def __init__(self, logical_id: str, resource_type: str, message: str):
+        super().__init__(message)
+        self.logical_id, self.resource_type, self.message = logical_id, resource_type, message
+
+
+def _parse_and_create_resource(logical_id, resource_json, resources_map, account_id, region_name):
+    """moto.cloudformation.parsing.parse_and_create_resource: a resource whose service refuses it (a Lambda
+    function with a retired runtime, a package that is not a zip) fails *that resource*, as on AWS."""
+    if _current() is None:
+        return original("cfn-create-resource")(logical_id, resource_json, resources_map, account_id, region_name)
+    try:
+        return original("cfn-create-resource")(logical_id, resource_json, resources_map, account_id, region_name)
+    except _ResourceCreateFailed:
+        raise
+    except Exception as error:  # whatever the service answered becomes the resource's failure
+        if type(error).__module__.startswith("moto.cloudformation"):
+            raise  # a template error (an undefined GetAtt target, ...): CreateStack itself answers ValidationError
+        message = getattr(error, "message", None) or str(error) or type(error).__name__
+        raise _ResourceCreateFailed(logical_id, resource_json.get("Type", ""), message) from error
+
+
+def _stack_create_resources(self):
+    """Stack.create_resources: a failed resource shows as CloudFormation shows it — the resource CREATE_FAILED with
+    the service's message, then the stack rolled back (ROLLBACK_COMPLETE), or CREATE_FAILED with DisableRollback."""
+    try:
+        return original("cfn-stack-create-resources")(self)
+    except _ResourceCreateFailed as failed:
+        from moto.cloudformation.models import Event
+
+        self.events.append(Event(self.stack_id, self.name, failed.logical_id, "", failed.resource_type,
+                                 "CREATE_FAILED", f'Resource handler returned message: "{failed.message}"', None))
+        reason = f"The following resource(s) failed to create: [{failed.logical_id}]. "
+        if self.disable_rollback:
+            self.status = "CREATE_FAILED"
+            self._add_stack_event("CREATE_FAILED", reason)
+            return None
+        self.status = "ROLLBACK_IN_PROGRESS"
+        self._add_stack_event("ROLLBACK_IN_PROGRESS", reason + "Rollback requested by user.")
+        with contextlib.suppress(Exception):  # the resources made before the failure go, as in a rollback
+            self.resource_map.delete()
+        # moto's resource map is lazy: emptied, a later DescribeStackResources cannot try to create them again
+        self.resource_map._resource_json_map = {}
+        self.status = "ROLLBACK_COMPLETE"
+        self._add_stack_event("ROLLBACK_COMPLETE")
+        return None
 
 
 @functools.lru_cache(maxsize=1)
@@ -536,6 +651,12 @@ PATCHES = [
     Patch("lambda-function-invoke", "moto.awslambda.models:LambdaFunction.invoke",
           ("self", "body", "request_headers", "response_headers"), _function_invoke,
           "moto's triggers (S3, SNS, SQS, Logs) call this to run a function"),
+    Patch("lambda-backend-invoke", "moto.awslambda.models:LambdaBackend.invoke",
+          ("self", "function_name", "qualifier", "body", "headers", "response_headers"), _backend_invoke,
+          "services inside moto (Secrets Manager rotation) invoke through the backend"),
+    Patch("lambda-simple-invoke", "moto.awslambda_simple.models:LambdaSimpleBackend.invoke",
+          ("self", "function_name", "qualifier", "body", "headers", "response_headers"), _backend_invoke,
+          "without Docker moto answers with the request body and runs nothing"),
     Patch("lambda-create-function", "moto.awslambda.models:LambdaBackend.create_function", ("self", "spec"),
           _create_function, "moto accepts corrupt zips, bad handlers, >5 layers and out-of-range settings"),
     Patch("lambda-update-configuration", "moto.awslambda.models:LambdaBackend.update_function_configuration",
@@ -543,6 +664,11 @@ PATCHES = [
           "the same checks on update"),
     Patch("lambda-update-code", "moto.awslambda.models:LambdaBackend.update_function_code",
           ("self", "function_name", "qualifier", "body"), _update_function_code, "the same checks on new code"),
+    Patch("lambda-publish-layer", "moto.awslambda.models:LambdaBackend.publish_layer_version", ("self", "spec"),
+          _publish_layer_version, "moto stores a layer that is not a zip"),
+    Patch("lambda-setup-class", "moto.awslambda.responses:LambdaResponse.setup_class",
+          ("self", "request", "full_url", "headers", "use_raw_body"), _lambda_setup_class,
+          "moto decodes every body as UTF-8: a binary Invoke payload raised UnicodeDecodeError"),
     Patch("lambda-put-concurrency", "moto.awslambda.models:LambdaBackend.put_function_concurrency",
           ("self", "function_name", "reserved_concurrency"), _put_function_concurrency,
           "AWS keeps 100 unreserved concurrency; moto checks only when MOTO_LAMBDA_CONCURRENCY_QUOTA is set"),
@@ -599,6 +725,11 @@ PATCHES = [
           ("self", "queue_name", "message"), _sqs_retention_check, "O(1) instead of O(queue) per message"),
     Patch("sqs-add-message", "moto.sqs.models:Queue.add_message", ("self", "message"), _sqs_add_message,
           "event source mappings served by our pollers"),
+    Patch("cfn-create-resource", "moto.cloudformation.parsing:parse_and_create_resource",
+          ("logical_id", "resource_json", "resources_map", "account_id", "region_name"), _parse_and_create_resource,
+          "a resource the service refuses fails that resource (moto lets the error break CreateStack)", lazy=True),
+    Patch("cfn-stack-create-resources", "moto.cloudformation.models:Stack.create_resources", ("self",),
+          _stack_create_resources, "a failed resource rolls the stack back, with AWS's events", lazy=True),
     Patch("botocore-shared-loader", "botocore.session:create_loader", ("search_path_string",), _create_loader,
           "environments' boto3 sessions share botocore's parsed service models"),
     Patch("iam-aws-managed-policies", "moto.iam.models:IAMBackend._init_aws_policies", ("self",),
@@ -669,13 +800,67 @@ def install(current: Callable[[], Any]) -> None:
     global _current
     _current = current
     _install_routes()
+    import sys
+
     for patch in PATCHES:
         if patch.name in _originals:
             continue
-        owner, attribute = patch.resolve()
-        existing = getattr(owner, attribute)
-        params = tuple(inspect.signature(existing).parameters)
-        if params[: len(patch.signature)] != patch.signature:
-            raise RuntimeError(f"moto changed {patch.target}: expected parameters {patch.signature}, got {params}")
-        _originals[patch.name] = existing
-        setattr(owner, attribute, patch.replacement)
+        if patch.lazy and patch.module not in sys.modules:
+            _after_import.wait_for(patch)
+            continue
+        _apply(patch)
+
+
+def _apply(patch: Patch) -> None:
+    owner, attribute = patch.resolve()
+    _check_and_set(patch, owner, attribute)
+
+
+class _AfterImport:
+    """A finder that finds nothing itself: when a module a lazy patch targets is imported, its loader runs as
+    usual and the patch is applied right after."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, list[Patch]] = {}
+
+    def wait_for(self, patch: Patch) -> None:
+        import sys
+
+        waiting = self.pending.setdefault(patch.module, [])
+        if patch not in waiting:
+            waiting.append(patch)
+        if self not in sys.meta_path:
+            sys.meta_path.insert(0, self)
+
+    def find_spec(self, fullname, path, target=None):  # the importlib finder protocol
+        if fullname not in self.pending:
+            return None
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        patches, exec_module = self.pending.pop(fullname), spec.loader.exec_module
+
+        def exec_and_patch(module):
+            exec_module(module)
+            for patch in patches:
+                if patch.name not in _originals:
+                    owner_name, _, attribute = patch.target.partition(":")[2].rpartition(".")
+                    owner = getattr(module, owner_name) if owner_name else module
+                    _check_and_set(patch, owner, attribute)
+
+        spec.loader.exec_module = exec_and_patch
+        return spec
+
+
+def _check_and_set(patch: Patch, owner, attribute: str) -> None:
+    existing = getattr(owner, attribute)
+    params = tuple(inspect.signature(existing).parameters)
+    if params[: len(patch.signature)] != patch.signature:
+        raise RuntimeError(f"moto changed {patch.target}: expected parameters {patch.signature}, got {params}")
+    _originals[patch.name] = existing
+    setattr(owner, attribute, patch.replacement)
+
+
+_after_import = _AfterImport()

@@ -14,10 +14,11 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 __all__ = [
-    "MotoMock", "start", "server_app",
+    "MotoMock", "start", "moto_config", "decorate_class", "server_app",
     "lambda_backend", "get_function_or_none", "function_from_arn", "functions_with_url", "layer_version_or_none",
     "event_source_mappings", "mapping_is_active",
-    "role_or_none", "log_group_exists", "write_log_events", "put_metric_data",
+    "role_or_none", "log_group_exists", "write_log_events", "put_metric_data", "put_metric_values",
+    "put_trace_segments", "partition", "topic_or_none", "topic_policy",
     "sqs_backend", "queue_or_none", "queue_from_arn", "send_sqs_message", "delete_messages",
     "publish_to_topic", "put_events", "render_input_transformer",
     "event_pattern_matches", "kinesis_stream_or_none", "dynamodb_table_or_none", "rest_api_or_none", "http_api_or_none",
@@ -27,18 +28,34 @@ DEFAULT_PARTITION = "aws"
 
 
 # --- moto's lifecycle ---------------------------------------------------------------------------------------------
+# Step Functions runs state machines (its Task states call Lambda through the API, so the runtime runs them).
+_SANDBOX_CONFIG = {"iam": {"load_aws_managed_policies": True}, "lambda": {"use_docker": False},
+                   "stepfunctions": {"execute_state_machine": True}}
+
+
+def moto_config(config: dict | None = None) -> dict:
+    """moto's configuration for the sandbox: the caller's ``config=`` over ours, section by section; Lambda never
+    uses Docker (functions run in this process)."""
+    merged = {section: dict(values) for section, values in _SANDBOX_CONFIG.items()}
+    for section, values in (config or {}).items():
+        merged[section] = {**merged.get(section, {}), **(values or {})}
+    merged["lambda"]["use_docker"] = False
+    return merged
+
+
 class MotoMock:
-    """moto's ``mock_aws`` as this project starts it: IAM's AWS managed policies loaded, Lambda without Docker."""
+    """moto's ``mock_aws`` as this project starts it: IAM's AWS managed policies loaded, Lambda without Docker,
+    and whatever else the caller's moto ``config`` says."""
 
-    def __init__(self, seed: int | None = None):
-        import moto
+    def __init__(self, seed: int | None = None, config: dict | None = None):
+        # moto's own class, never ``moto.mock_aws``: a test suite may have swapped that name for ours.
+        from moto.core.models import MockAWS
 
-        self._mock = moto.mock_aws(config={"iam": {"load_aws_managed_policies": True},
-                                           "lambda": {"use_docker": False}})
+        self._mock = MockAWS(moto_config(config))  # type: ignore[arg-type]  # moto's TypedDict of known sections
         self._seed = seed
 
-    def start(self) -> "MotoMock":
-        self._mock.start()
+    def start(self, reset: bool = True) -> "MotoMock":
+        self._mock.start(reset=reset)
         if self._seed is not None:
             # moto's own ids (API ids, Function URL ids, message ids, mapping UUIDs) from the same seed, so a
             # notebook prints the same ARNs and URLs every run.
@@ -47,13 +64,21 @@ class MotoMock:
             mock_random.seed(self._seed)
         return self
 
-    def stop(self) -> None:
-        self._mock.stop()
+    def stop(self, remove_data: bool = True) -> None:
+        self._mock.stop(remove_data=remove_data)
 
 
-def start(seed: int | None = None) -> MotoMock:
+def start(seed: int | None = None, config: dict | None = None, reset: bool = True) -> MotoMock:
     """Start moto's mock (call ``stop()`` on what it returns to end it)."""
-    return MotoMock(seed).start()
+    return MotoMock(seed, config).start(reset=reset)
+
+
+def decorate_class(mock, klass: type) -> type:
+    """Decorate a test class with ``mock`` (anything callable as ``mock(func, reset=, remove_data=)``) by moto's own
+    rules: which methods are wrapped, and when a setUp's data carries over to its test."""
+    from moto.core.models import MockAWS
+
+    return MockAWS._decorate_class(mock, klass)
 
 
 def server_app():
@@ -223,6 +248,46 @@ def put_metric_data(account_id: str, region: str, namespace: str, timestamp: flo
         {"MetricName": name, "Value": value, "Unit": unit, "Dimensions": dimensions, "Timestamp": when}
         for name, value, unit in data
     ])
+
+
+def put_metric_values(account_id: str, region: str, namespace: str, timestamp: float, name: str,
+                      values: list[float], unit: str, dimensions: list[dict], storage_resolution: int = 60) -> None:
+    """Put one metric with several values (a MetricDatum's ``Values``) at ``timestamp`` (epoch seconds)."""
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    when = datetime.fromtimestamp(timestamp, timezone.utc).replace(tzinfo=None)  # moto keeps naive UTC
+    cloudwatch_backends[account_id][region].put_metric_data(namespace, [
+        {"MetricName": name, "Values": list(values), "Unit": unit, "Dimensions": dimensions, "Timestamp": when,
+         "StorageResolution": storage_resolution}])
+
+
+def put_trace_segments(account_id: str, region: str, documents: list[str]) -> None:
+    """X-Ray segment documents (JSON text), as PutTraceSegments stores them."""
+    from moto.xray.models import xray_backends
+
+    backend = xray_backends[account_id][region]
+    for document in documents:
+        backend.process_segment(document)
+
+
+def partition(region: str) -> str:
+    """The partition a region belongs to: aws, aws-cn, aws-us-gov, ..."""
+    from moto.utilities.utils import get_partition
+
+    return get_partition(region)
+
+
+def topic_or_none(topic_arn: str):
+    """The SNS topic an ARN names, or None."""
+    from moto.sns.models import sns_backends
+
+    parts = _arn_parts(topic_arn, "sns")
+    return sns_backends[parts[4]][parts[3]].topics.get(topic_arn) if parts else None
+
+
+def topic_policy(topic) -> dict:
+    """A topic's access policy as a document."""
+    return dict(topic._policy_json or {})
 
 
 # --- SQS, SNS, EventBridge ----------------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from .. import logs
+from ..xray import TracerPatches
 from . import errors
+from .execution import ENVIRON, _environment, enter_views, exit_views
 from .guard import NamespaceView, ProcessGuard
 from .isolation import ModuleSpace
 
@@ -48,8 +50,10 @@ class ExecutionEnvironment:
     """
 
     def __init__(self, config, environment_id: str, created_at: float, credentials: dict[str, str],
-                 clock: Callable[[], float] | None = None):
+                 clock: Callable[[], float] | None = None, tmp: tempfile.TemporaryDirectory | None = None):
         self.config = config
+        self._credentials = credentials
+        self._clock = clock
         self.id = environment_id
         self.created_at = created_at
         self.last_used = created_at
@@ -57,6 +61,7 @@ class ExecutionEnvironment:
         self.busy = False
         self.provisioned = False  # kept initialised by provisioned concurrency: never expires for idleness
         self.alive = True
+        self.initialised = False  # INIT has run in its runtime (False when new, and again after a reset)
         self.handler: Callable | None = None
         self.init_duration_ms: float | None = None
         self.init_memory_bytes = 0
@@ -64,37 +69,53 @@ class ExecutionEnvironment:
         self.init_type = "on-demand"
         self.log_stream_name = logs.log_stream_name(
             datetime.fromtimestamp(created_at, timezone.utc), config.version, environment_id)
-        self._tmp = tempfile.TemporaryDirectory(prefix=f"lambda-local-{config.function_name[:20]}-")
+        self._tmp = tmp or tempfile.TemporaryDirectory(prefix=f"lambda-local-{config.function_name[:20]}-")
         self.tmp_dir = self._tmp.name
         self.environ = config.environ_for(self, credentials)
         # A handler passed as a Python callable lives in the caller's modules: nothing of its own to isolate.
         self.modules = ModuleSpace(config.search_paths(), config.owned_dirs()) if config.owned_dirs() else None
         self.log_handler = logs.LambdaLogHandler(config.log_format, clock)
+        # The environment's stdout and stderr: one stream for its whole life (a StreamHandler made at INIT keeps
+        # writing into it), pointed at the log of the phase that runs.
+        self.stream = logs.SinkStream(None)
+        self._loggers: dict = {}
+        self._token = None
+        self.chain: object = None  # the recursion chain of the invocation running (set by the Lambda service)
+        self.threads: list = []  # threads its code started and left running
         self._root_level = config.root_log_level()
         self._root_handlers = [self.log_handler]
         self._boto3_session = None
         self._boto3_view: NamespaceView | None = None
         self.guard = ProcessGuard()
+        self.tracer_patches = TracerPatches()  # what a tracer patches in shared libraries stays in this environment
+        self.runtime_process: Any = None  # a process runtime's own process (Node.js): it ends with the environment
         self._fresh = True
         self._saved: tuple | None = None
 
     # --- entering and leaving the process ------------------------------------------------------------------------
-    def enter(self, sink: logs.LogSink, stream: logs.SinkStream) -> None:
-        root = logging.getLogger()
+    def enter(self, sink: logs.LogSink) -> None:
+        """Swap this environment into the process for one phase (INIT or an invocation) whose log is ``sink``."""
+        root = logging.root
+        manager = logging.Logger.manager
         boto3 = sys.modules.get("boto3")
-        self._saved = (os.environ, sys.stdout, sys.stderr, root.level, root.handlers,
+        enter_views()
+        self._token = _environment.set(self)
+        self._saved = (sys.stdout, sys.stderr, root.level, root.handlers, manager.loggerDict,
                        getattr(boto3, "DEFAULT_SESSION", None), boto3, self._chdir_in(), sys.path, tempfile.tempdir)
         sys.path = list(sys.path)  # what the function does to sys.path stays with this call
         tempfile.tempdir = self.tmp_dir  # the tempfile module caches its folder; this environment has its own /tmp
         self.guard.enter()
         if self.modules is not None:
             self.modules.enter(fresh=self._fresh)
+        if self._fresh:
+            self._loggers = _shared_loggers(manager.loggerDict)
         self._fresh = False
-        os.environ = self.environ
-        sys.stdout = sys.stderr = stream
+        self.tracer_patches.enter()
+        self.stream.sink = sink
         self.log_handler.sink = sink
         root.handlers = self._root_handlers
         root.level = self._root_level
+        manager.loggerDict = self._loggers  # its own named loggers, as in its own interpreter
         if boto3 is not None:
             if self._boto3_view is None:
                 self._boto3_view = NamespaceView(boto3.__dict__)
@@ -105,31 +126,39 @@ class ExecutionEnvironment:
         saved, self._saved = self._saved, None
         if saved is None:
             return
-        environ, stdout, stderr, level, handlers, session, boto3, cwd, path, tempdir = saved
-        root = logging.getLogger()
+        stdout, stderr, level, handlers, loggers, session, boto3, cwd, path, tempdir = saved
+        root = logging.root
+        manager = logging.Logger.manager
         # Whatever the function did to these stays with its environment, as it would in its own process.
         self._root_level, self._root_handlers = root.level, root.handlers
         root.level, root.handlers = level, handlers
+        self._loggers, manager.loggerDict = manager.loggerDict, loggers
         if boto3 is not None:
             self._boto3_session = boto3.DEFAULT_SESSION
             boto3.DEFAULT_SESSION = session
             self._boto3_view.exit()
+        self.stream.sink = None
         self.log_handler.sink = None
         sys.stdout, sys.stderr = stdout, stderr
-        if os.environ is not self.environ and isinstance(os.environ, dict):
-            self.environ = os.environ
-        os.environ = environ
+        if os.environ is not ENVIRON and isinstance(os.environ, dict):
+            self.environ = os.environ  # the function replaced os.environ with a dict of its own
+            os.environ = ENVIRON
+        self.tracer_patches.exit()
         if self.modules is not None:
             self.modules.exit()
         sys.path = path
         tempfile.tempdir = tempdir
-        self.guard.exit()
+        threads_left = self.guard.exit()
+        if threads_left:
+            self.threads += threads_left
         if cwd is not None:
             try:
                 if os.getcwd() != cwd:
                     os.chdir(cwd)
             except OSError:
                 os.chdir(cwd)
+        _environment.reset(self._token)
+        exit_views(keep=bool(threads_left))
 
     def _chdir_in(self) -> str | None:
         """The caller's working directory; the function runs in its task root (/var/task on AWS)."""
@@ -182,12 +211,51 @@ class ExecutionEnvironment:
         which would inflate Duration): the first invocations of an environment and then every TRACE_EVERY-th."""
         return self.invocations < 3 or self.invocations % TRACE_EVERY == 0
 
+    def restarted(self) -> "ExecutionEnvironment":
+        """The same environment after a reset (a timeout, a crash): a fresh runtime process — INIT runs again, with
+        new modules, loggers and state — in the same sandbox: the same id, log stream and ``/tmp``. This object, the
+        old process, stops for good: a thread it left running writes nowhere from now on."""
+        fresh = ExecutionEnvironment(self.config, self.id, self.created_at, self._credentials, self._clock, self._tmp)
+        fresh.last_used, fresh.invocations, fresh.init_type = self.last_used, self.invocations, self.init_type
+        fresh.provisioned = self.provisioned
+        fresh.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] = self.init_type
+        self._tmp = None
+        self.discard()
+        return fresh
+
     def discard(self) -> None:
         """SHUTDOWN: the environment will never run again; its scratch folder goes."""
         self.alive = False
+        self.stream.sink = None
+        self.log_handler.sink = None
+        _stop_threads(self.threads)  # the runtime process ends, and its threads with it
+        if self.runtime_process is not None:
+            self.runtime_process.stop()
         if self.modules is not None:
             self.modules.modules.clear()
-        self._tmp.cleanup()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+def _stop_threads(threads: list) -> None:
+    """End the threads a discarded environment left running, as its process would end (SystemExit ends a thread
+    quietly); a thread that swallows it keeps running, cut off from every log."""
+    from .execution import RuntimeStopped
+    from .timeouts import _async_raise
+
+    for thread in threads:
+        if thread.is_alive():
+            _async_raise(thread.ident, RuntimeStopped)
+    threads.clear()
+
+
+def _shared_loggers(registry: dict) -> dict:
+    """A new environment's registry of named loggers: empty but for the loggers of the libraries every environment
+    shares (boto3, botocore: the runtime's SDK), which their modules hold already."""
+    from .isolation import _shared_top_levels
+
+    shared = _shared_top_levels()
+    return {name: logger for name, logger in registry.items() if name.partition(".")[0] in shared}
 
 
 def measure(fn: Callable[[], Any], trace: bool = True) -> tuple[Any, int]:

@@ -37,7 +37,8 @@ def timeout_message(request_id: str, timeout_s: float) -> str:
 
 
 def response_too_large_message(size: int) -> str:
-    return f"Response payload size ({size} bytes) exceeded maximum allowed payload size ({SYNC_RESPONSE_LIMIT} bytes)."
+    """AWS's message (the size of the response is not in it)."""
+    return f"Response payload size exceeded maximum allowed payload size ({SYNC_RESPONSE_LIMIT} bytes)."
 
 
 class ServiceError(Exception):

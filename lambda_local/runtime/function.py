@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from .invocation import Invocation
 from .invoke import invoke as _invoke
+from .invoke import runtime_executor
 from .pool import EnvironmentPool
 from .service import current_service
 
@@ -51,9 +52,12 @@ class FunctionConfig:
     handler_callable: Callable | None = None
     log_format: str = "Text"
     application_log_level: str | None = None
+    system_log_level: str | None = None  # filters the platform's lines, with the JSON format only (as on AWS)
+    log_group: str | None = None  # LoggingConfig.LogGroup; None: /aws/lambda/<function name>
     package_mb: float = 0.0  # zipped deployment package, for the cold-start model
     vpc: bool = False
     revision: str = ""
+    executor: Any = None  # the runtime that runs the code (executor.RuntimeExecutor); None: Python, in-process
 
     @property
     def function_arn(self) -> str:
@@ -61,7 +65,7 @@ class FunctionConfig:
 
     @property
     def log_group_name(self) -> str:
-        return f"/aws/lambda/{self.function_name}"
+        return self.log_group or f"/aws/lambda/{self.function_name}"
 
     def search_paths(self) -> list[str]:
         """sys.path entries the function adds, in the Python runtime's order: the task root, then each layer's
@@ -80,8 +84,9 @@ class FunctionConfig:
     def root_log_level(self) -> int:
         import logging
 
-        if self.application_log_level:
-            return logging.getLevelName(_LOG_LEVELS.get(self.application_log_level.upper(), "INFO"))
+        level = self.application_log_level or ("INFO" if self.log_format == "JSON" else None)
+        if level:  # with the JSON format ApplicationLogLevel is INFO unless set otherwise
+            return logging.getLevelName(_LOG_LEVELS.get(level.upper(), "INFO"))
         return logging.WARNING  # the real runtime leaves the root logger at WARNING: logger.info() prints nothing
 
     def environ_for(self, env, credentials: dict[str, str]) -> dict[str, str]:
@@ -100,7 +105,7 @@ class FunctionConfig:
             "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
             "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
             "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
-            "LAMBDA_TASK_ROOT": "/var/task",
+            "LAMBDA_TASK_ROOT": self.task_root or "/var/task",  # where the code is: files open relative to it
             "LAMBDA_RUNTIME_DIR": "/var/runtime",
             "LANG": "en_US.UTF-8",
             "PATH": "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
@@ -111,8 +116,9 @@ class FunctionConfig:
             "TMPDIR": env.tmp_dir,
             "AWS_LAMBDA_LOG_FORMAT": self.log_format,
         }
-        if self.application_log_level:
-            environ["AWS_LAMBDA_LOG_LEVEL"] = self.application_log_level.upper()
+        level = self.application_log_level or ("INFO" if self.log_format == "JSON" else None)
+        if level:
+            environ["AWS_LAMBDA_LOG_LEVEL"] = level.upper()
         environ.update(credentials)
         environ.update(self.environment)
         return environ
@@ -166,7 +172,7 @@ class Function:
                  memory: int = 128, timeout: float = 3, environment: dict[str, str] | None = None,
                  layers: list[str | os.PathLike] = (), runtime: str = "python3.12", architecture: str = "x86_64",
                  ephemeral_storage: int = 512, log_format: str = "Text", log_level: str | None = None,
-                 reserved_concurrency: int | None = None):
+                 system_log_level: str | None = None, reserved_concurrency: int | None = None):
         environment = {str(k): str(v) for k, v in (environment or {}).items()}
         _validate(memory, timeout, environment, layers)
         if callable(handler):
@@ -184,8 +190,9 @@ class Function:
             timeout=timeout, environment=environment, architecture=architecture,
             ephemeral_storage=ephemeral_storage, task_root=task_root,
             layer_dirs=[os.path.abspath(layer) for layer in layers], handler_callable=callable_handler,
-            log_format=log_format, application_log_level=log_level,
-            account_id=self._service.account_id, region=self._service.region)
+            log_format=log_format, application_log_level=log_level, system_log_level=system_log_level,
+            account_id=self._service.account_id, region=self._service.region,
+            executor=runtime_executor(runtime, self._service))
         self._pool = EnvironmentPool(self._service)
         self._pool.reserved_concurrency = reserved_concurrency
         self.invocations: list[Invocation] = []

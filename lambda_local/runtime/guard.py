@@ -3,18 +3,17 @@ tampers with ``sys.modules``, ``builtins`` or ``boto3``.
 
 On AWS each of these stays inside the function's own micro-VM. Here the environment gets its own view while it
 runs: changes it makes to ``builtins`` or ``boto3`` are kept with the environment and taken out again afterwards,
-``os._exit`` ends the invocation instead of the process, and modules it deletes from ``sys.modules`` come back.
+``os._exit`` ends the invocation instead of the process, modules it deletes from ``sys.modules`` come back, and
+SIGALRM (the platform's timeout) cannot be taken over or disarmed.
 """
 
 from __future__ import annotations
 
 import builtins
-import io
 import os
+import signal
 import sys
 import threading
-
-from .. import logs
 
 __all__ = ["ProcessExit", "NamespaceView", "ProcessGuard"]
 
@@ -66,28 +65,57 @@ class NamespaceView:
         namespace.update(snapshot)
 
 
-class _ThreadFilter(io.TextIOBase):
-    """Wraps the caller's stdout/stderr once a function left threads running: their output goes nowhere."""
+_real = {"signal": signal.signal, "alarm": getattr(signal, "alarm", None),
+         "setitimer": getattr(signal, "setitimer", None)}
 
-    def __init__(self, stream):
-        self._stream = stream
 
-    def write(self, text: str) -> int:
-        if threading.get_ident() in logs._abandoned_threads:
-            return len(text)
-        return self._stream.write(text)
+def _own_signal(signalnum, handler):
+    """``signal.signal`` inside a function: SIGALRM is the platform's (it stops the function at its timeout), so a
+    function's own SIGALRM handler is kept with its environment, as if installed in its own process, and not run."""
+    guard = _current_guard()
+    if guard is not None and signalnum == signal.SIGALRM:
+        previous, guard.alarm_handler = guard.alarm_handler, handler
+        return previous
+    return _real["signal"](signalnum, handler)
 
-    def flush(self) -> None:
-        self._stream.flush()
 
-    def __getattr__(self, name):
-        return getattr(self._stream, name)
+def _own_alarm(seconds):
+    guard = _current_guard()
+    if guard is not None:
+        return 0  # the function's own alarm clock is not the platform's: never armed here
+    return _real["alarm"](seconds)
+
+
+def _own_setitimer(which, seconds, interval=0.0):
+    guard = _current_guard()
+    if guard is not None and which == signal.ITIMER_REAL:
+        return (0.0, 0.0)
+    return _real["setitimer"](which, seconds, interval)
+
+
+def _current_guard():
+    from .execution import current_environment
+
+    env = current_environment()
+    return getattr(env, "guard", None)
+
+
+_installed = False
+
+
+def _install_signal_views() -> None:
+    """Once: ``signal.signal``, ``signal.alarm`` and ``signal.setitimer`` become views that behave as before for
+    the caller's code and keep SIGALRM from a function's code (cheaper than swapping them at every invocation)."""
+    global _installed
+    if not _installed and _real["setitimer"] is not None:
+        signal.signal, signal.alarm, signal.setitimer = _own_signal, _own_alarm, _own_setitimer
+    _installed = True
 
 
 class ProcessGuard:
     """Entered and exited around every invocation of one environment."""
 
-    __slots__ = ("builtins_view", "_threads", "_os_exit")
+    __slots__ = ("builtins_view", "_threads", "_os_exit", "alarm_handler")
 
     _modules_snapshot: dict = {}
 
@@ -95,6 +123,8 @@ class ProcessGuard:
         self.builtins_view = NamespaceView(builtins.__dict__)
         self._threads: set[int] = set()
         self._os_exit = None
+        self.alarm_handler: object = signal.SIG_DFL
+        _install_signal_views()
 
     def enter(self) -> None:
         modules = sys.modules
@@ -105,7 +135,8 @@ class ProcessGuard:
         os._exit = _exit_instead
         self.builtins_view.enter()
 
-    def exit(self) -> None:
+    def exit(self) -> list[threading.Thread]:
+        """Leave; returns the threads the function started and left running."""
         self.builtins_view.exit()
         os._exit = self._os_exit
         snapshot = ProcessGuard._modules_snapshot
@@ -117,15 +148,8 @@ class ProcessGuard:
             for name, module in snapshot.items():
                 if name not in sys.modules and _is_shared(name, module):
                     sys.modules[name] = module
-        if len(threading._active) > len(self._threads):
-            self._quarantine(set(threading._active) - self._threads)
-
-    @staticmethod
-    def _quarantine(new_threads: set[int]) -> None:
-        """Threads a function started and left running (on AWS they freeze with the environment): whatever they
-        print from now on goes nowhere, rather than into the caller's output or a later invocation's log."""
-        logs._abandoned_threads.update(new_threads - {threading.get_ident()})
-        for name in ("stdout", "stderr"):
-            stream = getattr(sys, name)
-            if not isinstance(stream, _ThreadFilter):
-                setattr(sys, name, _ThreadFilter(stream))
+        # Threads it started and left running freeze with the environment (as on AWS): they belong to it, so what
+        # they print goes into its stream, which writes nowhere while it is not running.
+        if len(threading._active) <= len(self._threads):
+            return []
+        return [thread for ident, thread in list(threading._active.items()) if ident not in self._threads]

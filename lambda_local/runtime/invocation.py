@@ -58,9 +58,9 @@ class Invocation:
 
     @property
     def report(self) -> str:
-        """The REPORT line of this invocation."""
+        """The REPORT line of this invocation (its ``platform.report`` record with the JSON log format)."""
         for line in reversed(self.log.splitlines()):
-            if line.startswith("REPORT "):
+            if line.startswith("REPORT ") or (line.startswith("{") and '"type": "platform.report"' in line):
                 return line
         return ""
 

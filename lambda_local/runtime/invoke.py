@@ -1,66 +1,37 @@
-"""One invocation, start to finish: limits, an environment, INIT on a cold start, the handler under its timeout,
-the response marshalled as the real runtime marshals it, errors in AWS's shapes, the log framed, the bill."""
+"""One invocation, start to finish, as the Lambda service runs it, in a few steps:
+
+1. the request is checked (payload size, JSON) — :func:`check_payload`;
+2. an environment is leased from the function's pool (warm, or new: a cold start; or a throttle) —
+   ``EnvironmentPool.lease``, which gives it back exactly once however the invocation ends;
+3. the environment gets its turn in this process (``ExecutionLock``);
+4. on a cold start, the INIT phase runs (:func:`_init`, the same step provisioned concurrency uses);
+5. the runtime runs the event (the executor: ``python_runtime.PythonExecutor``), under the stopper's deadline;
+6. the platform checks the response, frames the log (START/END/REPORT), bills (:func:`_finish`);
+7. the service records it (CloudWatch Logs, metrics), after the lease is given back.
+"""
 
 from __future__ import annotations
 
-import decimal
-import json
 import math
-import re
 import time
 
-from .. import billing, coldstart, logs, quotas
+from .. import billing, coldstart, logs, quotas, xray
 from . import errors
-from .context import LambdaContext
-from .environment import InitError, measure
+from .executor import InvokeRequest, PhaseResult, RuntimeExecutor
 from .invocation import Invocation
-from .guard import ProcessExit
-from .timeouts import OutOfMemory, call_with_timeout, memory_watchdog
+from .python_runtime import PythonExecutor, marshal
+from .timeouts import stopper_for
 
-__all__ = ["invoke"]
+__all__ = ["invoke", "initialize", "check_payload", "marshal"]
 
 INIT_TIMEOUT_S = quotas.INIT_TIMEOUT_S
-_ERROR_INDENT = "\u00a0"  # the runtime indents stack lines in error logs with no-break spaces
-
-
-_DECIMAL = re.compile(r'"\\u0000(-?[0-9.Ee+-]+)\\u0000"')
-
-
-def _decimal_marker(obj):
-    # The real runtime (simplejson) writes a Decimal as the number it is, digits intact ("1.10", not 1.1).
-    if isinstance(obj, decimal.Decimal):
-        return float(obj) if not obj.is_finite() else f"\x00{obj}\x00"
-    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
-
-
-def marshal(result) -> bytes:
-    """The response as the Python runtime sends it; raises TypeError/ValueError when it cannot be encoded."""
-    if isinstance(result, bytes):
-        return result
-    text = json.dumps(result, default=_decimal_marker, ensure_ascii=False)
-    if "\\u0000" in text:
-        text = _DECIMAL.sub(r"\1", text)
-    return text.encode("utf-8")
-
-
-def _error_payload(error_type: str, message: str, request_id: str, stack: list[str] | None) -> bytes:
-    return json.dumps({"errorMessage": message, "errorType": error_type, "requestId": request_id,
-                       "stackTrace": stack or []}, ensure_ascii=False).encode("utf-8")
-
-
-def _error_log(error_type: str, message: str, stack: list[str] | None) -> str:
-    lines = [f"[ERROR] {error_type}: {message}" if message else f"[ERROR] {error_type}"]
-    if stack is not None:
-        lines.append("Traceback (most recent call last):")
-        for element in stack:
-            for line in element.splitlines():
-                stripped = line.lstrip(" ")
-                lines.append(_ERROR_INDENT * (len(line) - len(stripped)) + stripped)
-    return "\n".join(lines)
+PYTHON = PythonExecutor()
 
 
 def check_payload(payload: bytes, invocation_type: str):
     """The request's event, or the ServiceError AWS answers a payload too large or not JSON with."""
+    import json
+
     limit = errors.ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else errors.SYNC_PAYLOAD_LIMIT
     if len(payload) > limit:
         raise errors.request_too_large(len(payload), limit)
@@ -72,133 +43,142 @@ def check_payload(payload: bytes, invocation_type: str):
         raise errors.invalid_request_content(f"Could not parse payload into json: {exc}") from None
 
 
+def executor_for(config) -> RuntimeExecutor:
+    """The runtime that runs ``config``'s code: its own executor if it has one, else Python in this process."""
+    return config.executor or PYTHON
+
+
+def runtime_executor(runtime: str, service) -> RuntimeExecutor | None:
+    """The executor a new function's config gets (``FunctionConfig.executor``) for its runtime: Node.js runs in a
+    process of its own (``nodejs.executor.NodeExecutor``); None: Python, in this process."""
+    if runtime.startswith("nodejs"):
+        from .nodejs.executor import NodeExecutor
+
+        return NodeExecutor(service)
+    return None
+
+
 def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "RequestResponse",
            client_context: dict | None = None, cognito_identity: dict | None = None,
            invoked_arn: str | None = None, credentials: dict[str, str] | None = None,
-           request_id: str | None = None) -> Invocation:
+           chain: object = None, request_id: str | None = None) -> Invocation:
     """Run one invocation of ``config`` with the raw request ``payload``; returns its record.
 
     ``request_id`` is given when the invocation continues an earlier request (an asynchronous retry keeps the id of
-    its first attempt, as on AWS); otherwise a new one is made.
+    its first attempt, as on AWS); otherwise a new one is made. ``chain`` is the recursion chain it belongs to.
 
     Raises :class:`~lambda_local.runtime.errors.ServiceError` when AWS would refuse the call itself (payload too
     large or not JSON, throttled).
     """
     event = check_payload(payload, invocation_type)
-    with service.lock:
-        env, cold = pool.acquire(config, credentials or {})
+    with pool.lease(config, credentials or {}) as lease:
+        env = lease.env
+        turn = service.execution
+        turn.acquire(env)  # (inline rather than `with service.turn(env)`: this is the warm path's hottest part)
         try:
-            if config.runtime.startswith("nodejs"):  # a runtime process of its own, through the Runtime API
-                from .nodejs.invoke import run
+            env.chain = chain
+            request = InvokeRequest(request_id=request_id or service.ids.request_id(), payload=payload, event=event,
+                                    invoked_function_arn=invoked_arn or config.function_arn,
+                                    timeout_s=config.timeout, client_context=client_context,
+                                    cognito_identity=cognito_identity)
+            record, events = _run(service, lease, request, invocation_type)
+        finally:
+            turn.release(env)
+        env.invocations += 1
+    service.record(record, config, env, events)
+    return record
 
-                return run(service, pool, config, env, cold, payload, invocation_type, client_context,
-                           cognito_identity, invoked_arn or config.function_arn)
-            return _run(service, config, env, cold, event, invocation_type, client_context, cognito_identity,
-                        invoked_arn or config.function_arn, pool, request_id)
-        except BaseException:
-            pool.release(env, discard=True)
-            raise
 
-
-def _run(service, config, env, cold, event, invocation_type, client_context, cognito_identity, invoked_arn, pool,
-         request_id=None):
-    clock_ms = service.clock_ms
-    request_id = request_id or service.ids.request_id()
+def _run(service, lease, request: InvokeRequest, invocation_type: str) -> tuple[Invocation, list[logs.LogEvent]]:
+    env = lease.env
+    executor = executor_for(env.config)
+    stopper = stopper_for(service.stopper)
     started_at = service.clock.time()
-    init_sink = logs.LogSink(clock_ms)
-    sink = logs.LogSink(clock_ms)
-    stream = logs.SinkStream(init_sink)
-    error_type = error_message = None
-    stack: list[str] | None = None
-    raw = b""
-    init_ms = function_init_ms = None
-    timed_out = discard = False
-    duration_ms = 0.0
-    peak = 0
+    init_log = logs.LogSink(service.clock_ms) if lease.cold else None
+    log = logs.LogSink(service.clock_ms)
+    init = _init(executor, env, init_log, stopper) if lease.cold else None
+    trace = None
+    if init is not None and init.failed:
+        result = PhaseResult()  # the handler never ran: the invocation answers with INIT's error
+    else:
+        trace = xray.begin(env, started_at)  # _X_AMZN_TRACE_ID for this request (INIT never sees one)
+        result = executor.invoke(env, request, log, stopper)
+        _platform_checks(service, request, invocation_type, result, log)
+    if init_log is not None:
+        init_log.close()
+    log.close()
+    lease.reset = result.reset or (init is not None and init.failed)
+    record, events = _finish(service, lease, request, invocation_type, started_at, init, result, init_log, log)
+    xray.end(trace, env.config, request_id=record.request_id, duration_ms=record.duration_ms,
+             init_ms=record.init_duration_ms, error_type=record.error_type)
+    return record, events
 
-    env.enter(init_sink, stream)
-    try:
-        if cold:
-            t0 = time.perf_counter()
-            outcome, init_peak = measure(lambda: call_with_timeout(env.init, INIT_TIMEOUT_S))
-            env.init_memory_bytes = init_peak
-            # Init Duration = the platform's part (modelled from published measurements) + the function's INIT
-            # (measured here), kept apart in the record so a learner sees which part is theirs.
-            function_init_ms = (time.perf_counter() - t0) * 1000
-            init_ms = function_init_ms + coldstart.runtime_init_ms(config.runtime, package_mb=config.package_mb,
-                                                                   vpc=config.vpc)
-            env.init_duration_ms = init_ms
-            if outcome.timed_out:
-                error_type, error_message = errors.TIMEOUT, errors.timeout_message(request_id, INIT_TIMEOUT_S)
-            elif isinstance(outcome.error, InitError):
-                error_type, error_message, stack = outcome.error.error_type, outcome.error.message, outcome.error.stack
-                init_sink.write_event(_error_log(error_type, error_message, stack))
-            elif outcome.error is not None:
-                error_type, error_message = _exit_error(outcome.error)
-            if error_type:
-                discard = True
-        stream.sink = sink
-        env.log_handler.sink = sink
-        env.log_handler.ids.request_id = request_id
-        if error_type is None:
-            context = LambdaContext(
-                aws_request_id=request_id, function_name=config.function_name,
-                function_version=config.version, invoked_function_arn=invoked_arn,
-                memory_limit_in_mb=config.memory_size, log_group_name=config.log_group_name,
-                log_stream_name=env.log_stream_name, deadline=time.monotonic() + config.timeout,
-                client_context=client_context, cognito_identity=cognito_identity,
-                log_sink=sink.write_text)
-            handler = env.handler
-            t1 = time.perf_counter()
-            traced = env.should_trace()
-            watchdog = memory_watchdog(config.memory_size, env.memory_used_mb(0), traced)
-            outcome, peak = measure(lambda: call_with_timeout(lambda: handler(event, context), config.timeout,
-                                                              watchdog), traced)
-            duration_ms = (time.perf_counter() - t1) * 1000
-            if outcome.timed_out:
-                timed_out = discard = True
-                error_type, error_message = errors.TIMEOUT, errors.timeout_message(request_id, config.timeout)
-                sink.write_event(f"{_iso(service.clock.time())} {request_id} Task timed out after "
-                                 f"{config.timeout:.2f} seconds")
-            elif outcome.error is not None:
-                error_type, error_message, stack, discard = _classify(outcome.error, config, request_id)
-                if stack is not None:
-                    sink.write_event(_error_log(error_type, error_message, stack))
-                else:
-                    sink.write_event(f"RequestId: {request_id} Error: {error_message}\n{error_type}")
-            else:
-                try:
-                    raw = marshal(outcome.value)
-                except (TypeError, ValueError, OverflowError) as exc:
-                    error_type, error_message = errors.MARSHAL_ERROR, f"Unable to marshal response: {exc}"
-                    stack = []
-                    sink.write_event(_error_log(error_type, error_message, stack))
-                else:
-                    if invocation_type != "Event" and len(raw) > errors.SYNC_RESPONSE_LIMIT:
-                        error_type = errors.RESPONSE_TOO_LARGE
-                        error_message = errors.response_too_large_message(len(raw))
-                        stack = []
-    finally:
-        env.exit()
-        init_sink.close()
-        sink.close()
 
-    if error_type is not None:
+def _init(executor: RuntimeExecutor, env, log: logs.LogSink, stopper) -> PhaseResult:
+    """The INIT phase of a new environment (on demand, or ahead of requests for provisioned concurrency).
+
+    Init Duration (``env.init_duration_ms``) is the runtime's start-up, modelled from published measurements
+    (``coldstart``), plus the function's static code, measured here; a process runtime measures its start-up too
+    (``runtime_start_measured``), and only a VPC is modelled. Fetching and unpacking the deployment package happen
+    before INIT, as on AWS, and are not in it.
+    """
+    config = env.config
+    result = executor.init(env, log, INIT_TIMEOUT_S, stopper)
+    env.initialised = not result.failed
+    env.init_memory_bytes = result.peak_bytes
+    modelled = coldstart.runtime_init_ms(config.runtime, vpc=config.vpc)
+    if result.runtime_start_measured:
+        modelled -= coldstart.runtime_init_ms(config.runtime)
+    env.init_duration_ms = result.duration_ms + modelled
+    return result
+
+
+def _platform_checks(service, request: InvokeRequest, invocation_type: str, result: PhaseResult, log) -> None:
+    """What the platform adds after the runtime answered (or did not): the timeout line, the line of a runtime that
+    died, the response size limit."""
+    if result.timed_out:
+        log.write_event(f"{_iso(service.clock.time())} {request.request_id} Task timed out after "
+                        f"{request.timeout_s:.2f} seconds")
+    elif result.fatal and result.stack_trace is None:
+        log.write_event(f"RequestId: {request.request_id} Error: {result.error_message}\n{result.error_type}")
+    elif result.error_type is None and invocation_type != "Event" and len(result.payload) > errors.SYNC_RESPONSE_LIMIT:
+        result.error_type = errors.RESPONSE_TOO_LARGE
+        result.error_message = errors.response_too_large_message(len(result.payload))
+        result.stack_trace = []
+
+
+def _finish(service, lease, request: InvokeRequest, invocation_type: str, started_at: float,
+            init: PhaseResult | None, result: PhaseResult, init_log, log) -> tuple[Invocation, list[logs.LogEvent]]:
+    """The error object, the framed log, the bill and the record of one invocation."""
+    env, config, cold = lease.env, lease.env.config, lease.cold
+    request_id = request.request_id
+    failed = init if init is not None and init.failed else result
+    error_type, error_message, stack = failed.error_type, failed.error_message, failed.stack_trace
+    if failed.timed_out:
+        error_type, stack = errors.TIMEOUT, None
+        error_message = errors.timeout_message(request_id, INIT_TIMEOUT_S if failed is init else request.timeout_s)
+    if error_type is None:
+        raw = result.payload
+    elif failed.error_payload is not None:  # a process runtime's own error object, as it sent it
+        raw = failed.error_payload
+    else:
         raw = _error_payload(error_type, error_message or "", request_id, stack)
-    billed = billing.billed_duration_ms(duration_ms, init_ms if cold else None)
-    max_used = env.memory_used_mb(peak)
-    status = "timeout" if timed_out else ("error" if discard else None)
-    framed = logs.start_line(request_id, config.version), logs.end_line(request_id), logs.report_line(
-        request_id, duration_ms, billed, config.memory_size, max_used, init_ms if cold else None,
-        status, error_type if status == "error" else None)
-    now_ms = clock_ms()
-    init_events = ([logs.LogEvent(int(started_at * 1000), logs.init_start_line(config.runtime, config.region))]
-                   + init_sink.events) if cold else init_sink.events
-    events = (init_events + [logs.LogEvent(int(started_at * 1000), framed[0])] + sink.events
-              + [logs.LogEvent(now_ms, framed[1]), logs.LogEvent(now_ms, framed[2])])
+    init_ms = env.init_duration_ms if cold else None
+    billed = billing.billed_duration_ms(result.duration_ms, init_ms)
+    absolute = result.absolute_peak_bytes if result.absolute_peak_bytes is not None else (
+        init.absolute_peak_bytes if init is not None else None)
+    max_used = env.memory_used_mb(result.peak_bytes) if absolute is None else min(
+        -(-absolute // (1024 * 1024)), config.memory_size)
+    status = "timeout" if result.timed_out else ("error" if lease.reset else None)
+    now_ms = service.clock_ms()
+    start_ms = int(started_at * 1000)
+    report = (request_id, result.duration_ms, billed, config.memory_size, max_used, init_ms)
+    init_start, start, end = _frame(env, cold, start_ms, now_ms, request_id, report, status,
+                                    error_type if status == "error" else None)
+    events = init_start + (init_log.events if cold else []) + start + log.events + end
     record = Invocation(
         function_name=config.function_name, request_id=request_id, cold_start=cold,
-        init_duration_ms=init_ms if cold else None, duration_ms=duration_ms, billed_duration_ms=billed,
+        init_duration_ms=init_ms, duration_ms=result.duration_ms, billed_duration_ms=billed,
         memory_size_mb=config.memory_size, max_memory_used_mb=max_used, error_type=error_type,
         cost_usd=float(billing.invocation_cost(billed, config.memory_size, config.architecture,
                                                ephemeral_storage_mb=config.ephemeral_storage)),
@@ -207,33 +187,47 @@ def _run(service, config, env, cold, event, invocation_type, client_context, cog
         function_version=config.version, error_message=error_message,
         function_error="Unhandled" if error_type else None, invocation_type=invocation_type,
         status_code=202 if invocation_type == "Event" else 200, architecture=config.architecture,
-        environment_id=env.id, log_stream_name=env.log_stream_name, timestamp=started_at, timed_out=timed_out,
-        extra={"function_init_ms": function_init_ms} if cold else {})
-    env.invocations += 1
-    pool.release(env, discard=discard)
-    service.record(record, config, env, events)
-    return record
+        environment_id=env.id, log_stream_name=env.log_stream_name, timestamp=started_at,
+        timed_out=result.timed_out, extra={"function_init_ms": init.duration_ms} if cold else {})
+    return record, events
 
 
-def _classify(exc: BaseException, config, request_id: str):
-    """(errorType, errorMessage, stackTrace or None, discard environment?) for what the handler raised."""
-    if isinstance(exc, (SystemExit, KeyboardInterrupt, ProcessExit)):
-        error_type, message = _exit_error(exc)
-        return error_type, message, None, True
-    if isinstance(exc, (MemoryError, OutOfMemory)):
-        return errors.OUT_OF_MEMORY, "Runtime exited with error: signal: killed", None, True
-    return type(exc).__name__, str(exc), config.stack_trace(exc.__traceback__), False
+def _frame(env, cold: bool, start_ms: int, now_ms: int, request_id: str, report: tuple, status: str | None,
+           error_type: str | None) -> tuple[list, list, list]:
+    """The platform's own lines around an invocation: (before INIT, at START, at the end). Text lines
+    (INIT_START, START, END, REPORT), or with LoggingConfig.LogFormat JSON the platform's JSON records, filtered by
+    SystemLogLevel."""
+    config, event = env.config, logs.LogEvent
+    if config.log_format != "JSON":
+        return ([event(start_ms, logs.init_start_line(config.runtime, config.region))] if cold else [],
+                [event(start_ms, logs.start_line(request_id, config.version))],
+                [event(now_ms, logs.end_line(request_id)),
+                 event(now_ms, logs.report_line(*report, status, error_type))])
+    level = logs.SYSTEM_LEVELS.get((config.system_log_level or "INFO").upper(), 20)
+    info, debug = level <= 20, level <= 10
+    done = status or "success"
+    runtime_version = logs.init_start_line(config.runtime, config.region).split("\t")
+    init_start = [event(start_ms, logs.platform_record(start_ms, "platform.initStart", {
+        "initializationType": env.init_type, "phase": "init",
+        "runtimeVersion": runtime_version[0].removeprefix("INIT_START Runtime Version: "),
+        "runtimeVersionArn": runtime_version[1].removeprefix("Runtime Version ARN: ")}))] if cold and info else []
+    start = [event(start_ms, logs.platform_record(start_ms, "platform.start", {
+        "requestId": request_id, "version": config.version}))] if info else []
+    end = ([event(now_ms, logs.platform_record(now_ms, "platform.runtimeDone", {
+        "requestId": request_id, "status": done}))] if debug else [])
+    if info:
+        end.append(event(now_ms, logs.platform_record(now_ms, "platform.report",
+                                                      logs.platform_report(*report, done, error_type))))
+    return init_start, start, end
 
 
-def _exit_error(exc: BaseException) -> tuple[str, str]:
-    if isinstance(exc, ProcessExit):
-        return errors.EXIT_ERROR, f"Runtime exited with error: exit status {exc.code}"
-    if isinstance(exc, SystemExit):
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        return errors.EXIT_ERROR, f"Runtime exited with error: exit status {code}"
-    if isinstance(exc, KeyboardInterrupt):
-        return errors.EXIT_ERROR, "Runtime exited with error: signal: interrupt"
-    return type(exc).__name__, str(exc)
+def _error_payload(error_type: str, message: str, request_id: str, stack: list[str] | None) -> bytes:
+    import json
+
+    if error_type == errors.RESPONSE_TOO_LARGE:  # the platform's error, not the function's: two fields only
+        return json.dumps({"errorMessage": message, "errorType": error_type}).encode("utf-8")
+    return json.dumps({"errorMessage": message, "errorType": error_type, "requestId": request_id,
+                       "stackTrace": stack or []}, ensure_ascii=False).encode("utf-8")
 
 
 def _iso(epoch: float) -> str:
@@ -241,27 +235,24 @@ def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int((epoch - seconds) * 1000):03d}Z"
 
 
-
 def initialize(service, pool, config, credentials: dict[str, str]):
     """Create and INIT an environment ahead of any request (provisioned concurrency); None if INIT failed."""
     env = pool.create(config, credentials)
     env.init_type = "provisioned-concurrency"
     env.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] = env.init_type
-    if config.runtime.startswith("nodejs"):
-        from .nodejs.invoke import initialize as initialize_process
-
-        return initialize_process(service, pool, env)
-    sink = logs.LogSink(service.clock_ms)
-    env.enter(sink, logs.SinkStream(sink))
+    log = logs.LogSink(service.clock_ms)
     try:
-        outcome, peak = measure(lambda: call_with_timeout(env.init, INIT_TIMEOUT_S))
+        with service.turn(env):
+            result = _init(executor_for(config), env, log, stopper_for(service.stopper))
+    except BaseException:  # the runtime could not start at all (no Node.js): no environment is left behind
+        pool.environments.remove(env)
+        env.discard()
+        raise
     finally:
-        env.exit()
-        sink.close()
-    if outcome.error is not None or outcome.timed_out:
+        log.close()
+    if result.failed:
         pool.environments.remove(env)
         env.discard()
         return None
-    env.init_memory_bytes = peak
     env.provisioned = True
     return env

@@ -102,6 +102,11 @@ class _ImportRecorder(importlib.abc.MetaPathFinder):
 
 _recorder = _ImportRecorder()
 
+# The host's shared modules as they were when an environment last started (INIT). A function that deletes or replaces
+# one (``del sys.modules["json"]`` and an import) gets its own copy; the host gets its own object back, as a function
+# on AWS could never reach into another process. Refreshed at each INIT, never on the warm path.
+_host_shared: dict[str, object] = {}
+
 
 def _install_recorder() -> None:
     if not sys.meta_path or sys.meta_path[0] is not _recorder:
@@ -132,8 +137,13 @@ class ModuleSpace:
         saved: dict[str, object] = {}
         if fresh:
             _shared_top_levels()  # computing it imports modules: not while iterating
-            for name in [n for n, m in list(modules.items()) if not _is_shared(n, m)]:
-                saved[name] = modules.pop(name)
+            host = not _recorder.active  # a nested INIT sees what the running function did: not the host's
+            for name, module in list(modules.items()):
+                if _is_shared(name, module):
+                    if host:
+                        _host_shared[name] = module
+                else:
+                    saved[name] = modules.pop(name)
         for name, module in self.modules.items():
             if name not in saved:
                 saved[name] = modules.get(name, _MISSING)
@@ -157,6 +167,8 @@ class ModuleSpace:
             module = modules.get(name)
             if module is not None and self._owns(name, module):
                 own[name] = module
+            elif name in _host_shared and module is not _host_shared[name]:
+                modules[name] = _host_shared[name]  # a shared module the function deleted and imported again
         self.imported = []
         for name in own:
             modules.pop(name, None)

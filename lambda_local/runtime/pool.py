@@ -6,20 +6,48 @@ from .. import policy
 from . import errors
 from .environment import ExecutionEnvironment
 
-__all__ = ["EnvironmentPool"]
+__all__ = ["EnvironmentPool", "Lease"]
 
 
-def _new_environment(config, *args):
-    """An environment of the function's runtime: Python runs in this process, Node.js in a process of its own."""
-    if config.runtime.startswith("nodejs"):
-        from .nodejs.environment import NodeEnvironment
+class Lease:
+    """One environment lent to one invocation: ``with pool.lease(config, credentials) as lease``. Set ``reset`` when
+    the runtime must restart (a timeout, a crash, a failed INIT: the next request runs INIT again in the same
+    environment, whose ``/tmp`` stays, as on AWS); ``discard`` to shut the environment down.
 
-        return NodeEnvironment(config, *args)
-    return ExecutionEnvironment(config, *args)
+    Acquiring and releasing are one construct (as LocalStack's assignment service lends environments with a context
+    manager): an exception inside the block, from the function's machinery or from anything else, gives the
+    environment back once and discards it, so the count of requests in flight stays exact.
+    """
+
+    __slots__ = ("pool", "config", "credentials", "env", "cold", "reset", "discard")
+
+    def __init__(self, pool: "EnvironmentPool", config, credentials: dict[str, str]):
+        self.pool, self.config, self.credentials = pool, config, credentials
+        self.env: ExecutionEnvironment | None = None
+        self.cold = False
+        self.reset = False
+        self.discard = False
+
+    def __enter__(self) -> "Lease":
+        pool = self.pool
+        with pool.service.lock:
+            self.env, self.cold = pool.acquire(self.config, self.credentials)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.discard = True
+        with self.pool.service.lock:
+            self.pool._release(self.env, self.discard, self.reset)
 
 
 class EnvironmentPool:
-    """Environments of one function (all its versions); each serves one request at a time."""
+    """Environments of one function (all its versions); each serves one request at a time.
+
+    Concurrency is counted as AWS counts it even though environments take turns in this process (see
+    ``execution.ExecutionLock``): a request holds its environment, and counts in flight, from its lease to its
+    release; reserved and account concurrency throttle on that count.
+    """
 
     def __init__(self, service):
         self.service = service
@@ -41,7 +69,8 @@ class EnvironmentPool:
         return list(self.environments)
 
     def acquire(self, config, credentials: dict[str, str]) -> tuple[ExecutionEnvironment, bool]:
-        """A warm environment for ``config`` if one is idle (a warm start), or a new one (a cold start).
+        """A warm environment for ``config`` (used through :meth:`lease`) if one is idle (a warm start), or a new one
+        (a cold start).
 
         Raises a throttle (``TooManyRequestsException``) when reserved or account concurrency is used up.
         """
@@ -63,28 +92,37 @@ class EnvironmentPool:
         if warm is not None:
             warm.busy = True
             service.in_flight += 1
-            return warm, False
+            return warm, not warm.initialised  # a reset environment runs INIT again
         if service.in_flight >= service.concurrency_limit:
             raise errors.throttled(policy.ACCOUNT_LIMIT)
-        env = _new_environment(config, service.ids.hex32(), now, credentials, service.clock.time)
+        env = ExecutionEnvironment(config, service.ids.hex32(), now, credentials, service.clock.time)
         env.busy = True
         service.in_flight += 1
         self.environments.append(env)
         return env, True
 
+    def lease(self, config, credentials: dict[str, str]) -> Lease:
+        """Lend an environment for one invocation (a context manager): it is given back exactly once, however the
+        invocation ends. Entering raises a throttle when concurrency is used up."""
+        return Lease(self, config, credentials)
+
     def create(self, config, credentials: dict[str, str]) -> ExecutionEnvironment:
         """A new, idle environment (for provisioned concurrency: initialised before any request)."""
         service = self.service
-        env = _new_environment(config, service.ids.hex32(), service.clock.time(), credentials, service.clock.time)
+        env = ExecutionEnvironment(config, service.ids.hex32(), service.clock.time(), credentials, service.clock.time)
         self.environments.append(env)
         return env
 
-    def release(self, env: ExecutionEnvironment, discard: bool = False) -> None:
+    def _release(self, env: ExecutionEnvironment, discard: bool = False, reset: bool = False) -> None:
         env.busy = False
         self.service.in_flight -= 1
         env.last_used = self.service.clock.time()
         if discard:
             self._discard(env)
+        elif reset and env in self.environments:
+            # The runtime restarts in the same environment: a new process (the old one, and any thread it left
+            # running, is cut off for good), the same id, log stream and /tmp.
+            self.environments[self.environments.index(env)] = env.restarted()
 
     def _discard(self, env: ExecutionEnvironment) -> None:
         if env in self.environments:

@@ -11,6 +11,7 @@ from typing import Callable
 
 from .. import quotas
 from ..clock import VirtualClock
+from .execution import ExecutionLock
 
 __all__ = ["LambdaService", "current_service"]
 
@@ -59,18 +60,45 @@ class LambdaService:
         self.listeners: list[Callable] = []
         # Variables that tell a runtime process (a Node.js function) where this service's AWS is; set by mock_aws().
         self.process_environment: Callable[[], dict[str, str]] = dict
-        # Environments take turns in this one process (they swap modules, os.environ and stdout in and out);
-        # re-entrant so a handler can invoke another function synchronously.
+        # Environments take turns in this one process (each swaps its modules, logging registry and working folder
+        # in and out), so requests from many threads run one after another; a function invoking another (from any
+        # of its threads) runs it on top. Concurrency is still counted as AWS counts it: a request is in flight
+        # from its lease (before it waits for its turn) to its release, so throttles and ConcurrentExecutions are
+        # what AWS would show for the same requests.
+        self.execution = ExecutionLock()
+        # Guards the pools' books (environments, in_flight) and the records; held for microseconds, never while
+        # code runs.
         self.lock = threading.RLock()
+        self.stopper: str | None = None  # how code is stopped at its timeout (timeouts.stopper_for); None: automatic
 
     def clock_ms(self) -> int:
         return int(self.clock.time() * 1000)
 
+    def turn(self, environment) -> "_Turn":
+        """``with service.turn(env)``: ``env`` runs; other environments wait (:class:`~.execution.ExecutionLock`)."""
+        return _Turn(self.execution, environment)
+
     def record(self, invocation, config, environment, events) -> None:
-        if self.keep_records:
-            self.invocations.append(invocation)
-        for listener in self.listeners:
-            listener(invocation, config, environment, events)
+        """After an invocation (its environment given back): keep the record, tell the listeners (CloudWatch Logs,
+        metrics)."""
+        with self.lock:
+            if self.keep_records:
+                self.invocations.append(invocation)
+            for listener in self.listeners:
+                listener(invocation, config, environment, events)
+
+
+class _Turn:
+    __slots__ = ("lock", "environment")
+
+    def __init__(self, lock: ExecutionLock, environment):
+        self.lock, self.environment = lock, environment
+
+    def __enter__(self) -> None:
+        self.lock.acquire(self.environment)
+
+    def __exit__(self, *exc_info) -> None:
+        self.lock.release(self.environment)
 
 
 _default: LambdaService | None = None

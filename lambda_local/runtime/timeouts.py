@@ -1,28 +1,36 @@
-"""How a handler is stopped at its timeout. Kept behind one function, ``call_with_timeout``, so a platform without
-signals or threads (Pyodide) can swap in its own strategy.
+"""How running code is stopped at its timeout: the *stopper* seam.
 
-* In the main thread (a notebook kernel, pytest, the CLI) a real-time interval timer (SIGALRM) raises
-  :class:`FunctionTimeout` inside the handler: endless loops, ``time.sleep`` and blocking waits are all interrupted,
-  and the timer keeps firing until the handler lets go.
-* In any other thread (the local endpoint's request threads) the handler runs in a worker thread that is abandoned
-  at the deadline; an asynchronous exception is sent to stop it as soon as it runs Python code again, and whatever it
-  prints afterwards is dropped.
+A :class:`Stopper` runs a callable and ends it when its time is up (or when a watchdog check says so, e.g. past the
+memory size). Which one runs depends on what the platform offers; :func:`stopper_for` chooses, and
+``LAMBDA_LOCAL_STOPPER=signal|thread|monitoring`` overrides the choice:
+
+* :class:`SignalStopper`, the caller's own thread when it is the main thread (a notebook kernel, pytest, the CLI):
+  a real-time interval timer (SIGALRM) raises :class:`FunctionTimeout` inside the code, so loops, ``time.sleep``,
+  blocking socket reads and regular expressions are all interrupted, and the timer keeps firing until the code lets
+  go. Code that swallows the exception (``except BaseException``) is traced line by line after the first miss, so the
+  next line it runs raises again, outside its ``try``. A C call that never checks for signals (``hashlib.scrypt``)
+  cannot be interrupted in the caller's thread: the invocation still ends as timed out, billed to its timeout.
+* :class:`ThreadStopper`, any other thread: the code runs in a worker thread that is *abandoned* at the deadline, as
+  Lambda abandons a runtime that overruns: the caller gets its answer at the timeout whatever the code is doing, and
+  the worker, detached, can never write into anyone's log again (its invocation is marked abandoned).
+* :class:`MonitoringStopper`, where there are neither threads nor signals (Pyodide; Python 3.12+): a
+  ``sys.monitoring`` callback on every jump and call checks the deadline and raises there.
+
+Whatever a stopper does, a deadline belongs to one run: once ``run`` returns, nothing it armed can raise anywhere.
 """
 
 from __future__ import annotations
 
-import ctypes
-import signal
-import threading
-
-import _signal  # the C functions behind `signal`, without its enum wrapping (tens of µs per invocation)
+import os
+import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
-from .. import logs
+__all__ = ["FunctionTimeout", "OutOfMemory", "Outcome", "Stopper", "SignalStopper", "ThreadStopper",
+           "MonitoringStopper", "call_with_timeout", "memory_watchdog", "stopper_for"]
 
-__all__ = ["FunctionTimeout", "OutOfMemory", "Outcome", "call_with_timeout", "memory_watchdog"]
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 class FunctionTimeout(BaseException):
@@ -37,7 +45,39 @@ class OutOfMemory(BaseException):
     """The function allocated more than its memory size (Runtime.OutOfMemory); a BaseException like a kill."""
 
 
+@dataclass(slots=True)
+class Outcome:
+    """What became of one run: its value, the exception it raised, or that it was stopped at its deadline.
+
+    ``abandoned``: the code was still running at the deadline and was left behind (its environment must go).
+    """
+
+    value: Any = None
+    error: BaseException | None = None
+    timed_out: bool = False
+    abandoned: bool = False
+
+
+Watchdog = Callable[[], "BaseException | None"]
+
+
+class Stopper(Protocol):
+    """Runs code under a deadline. Implementations never let a deadline fire after ``run`` returned."""
+
+    name: str
+
+    def run(self, fn: Callable[[], Any], timeout_s: float, watchdog: Watchdog | None = None) -> Outcome:
+        """Run ``fn()``; stop it after ``timeout_s`` seconds of real time or when ``watchdog()`` returns an
+        exception (checked every few milliseconds)."""
+        ...
+
+
+# --- memory ----------------------------------------------------------------------------------------------------------
 _statm_fd: int | None = None
+try:
+    _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+except (AttributeError, ValueError, OSError):
+    _PAGE_SIZE = 4096
 
 
 def _resident_bytes() -> int | None:
@@ -46,22 +86,13 @@ def _resident_bytes() -> int | None:
     global _statm_fd
     try:
         if _statm_fd is None:
-            _statm_fd = _os.open("/proc/self/statm", _os.O_RDONLY)
-        return int(_os.pread(_statm_fd, 64, 0).split()[0]) * _PAGE_SIZE
+            _statm_fd = os.open("/proc/self/statm", os.O_RDONLY)
+        return int(os.pread(_statm_fd, 64, 0).split()[0]) * _PAGE_SIZE
     except (OSError, ValueError, IndexError, AttributeError):
         return None
 
 
-try:
-    import os as _os
-
-    _PAGE_SIZE = _os.sysconf("SC_PAGE_SIZE")
-except (AttributeError, ValueError, OSError):
-    _PAGE_SIZE = 4096
-
-
-def memory_watchdog(memory_size_mb: int, already_used_mb: int, traced: bool = True
-                    ) -> Callable[[], BaseException | None]:
+def memory_watchdog(memory_size_mb: int, already_used_mb: int, traced: bool = True) -> Watchdog:
     """A check run every few milliseconds while a handler runs: past its memory size, the invocation ends, as the
     platform kills a runtime that runs out of memory. Counts what tracemalloc sees the function allocate, or, when
     the invocation is not traced, how much the process's resident memory grew since it started."""
@@ -85,120 +116,301 @@ def memory_watchdog(memory_size_mb: int, already_used_mb: int, traced: bool = Tr
     return check_resident
 
 
-@dataclass(slots=True)
-class Outcome:
-    value: Any = None
-    error: BaseException | None = None
-    timed_out: bool = False
-    abandoned: bool = False
-
-
+# --- signals (the caller's main thread) -------------------------------------------------------------------------------
 _REFIRE_S = 0.05
 _WATCH_S = 0.01  # how often the memory watchdog looks
-_deadlines: list[tuple[float, object]] = []
-_watchdogs: list[Callable[[], BaseException | None]] = []
-_previous_handler: Any = None
 
 
-def _on_alarm(signum, frame):
-    if not _deadlines:
-        if callable(_previous_handler):
-            _previous_handler(signum, frame)  # the caller's own alarm
-        return
-    now = time.monotonic()
-    expired = [token for deadline, token in _deadlines if deadline <= now]
-    if expired:
-        raise FunctionTimeout(expired[0])  # the outermost expired invocation wins
-    for check in _watchdogs:
-        problem = check()
-        if problem is not None:
-            raise problem
-    _arm()
+class _Deadline:
+    """One armed run. ``done`` is set the moment the run's code has finished: from then on it never fires."""
+
+    __slots__ = ("at", "watchdog", "done", "fired")
+
+    def __init__(self, at: float, watchdog: Watchdog | None):
+        self.at = at
+        self.watchdog = watchdog
+        self.done = False
+        self.fired = False
 
 
-def _arm() -> None:
-    if _deadlines:
-        earliest = min(deadline for deadline, _ in _deadlines)
-        first = max(earliest - time.monotonic(), 0.0005)
-        if _watchdogs:
-            first = min(first, _WATCH_S)
-        _signal.setitimer(_signal.ITIMER_REAL, first, _WATCH_S if _watchdogs else _REFIRE_S)
-    else:
-        _signal.setitimer(_signal.ITIMER_REAL, 0)
+class SignalStopper:
+    """SIGALRM in the main thread; see the module's docstring."""
 
+    name = "signal"
 
-def _signals_usable() -> bool:
-    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    def __init__(self) -> None:
+        import _signal  # the C functions behind `signal`, without its enum wrapping (tens of µs per invocation)
 
+        self._signal = _signal
+        self._armed: list[_Deadline] = []
+        self._previous: Any = None
+        self._saved_trace: Any = None
+        self._tracing = False
+        self._handler = self._on_alarm  # one bound method: what getsignal() returns is compared by identity
 
-def call_with_timeout(fn: Callable[[], Any], timeout_s: float,
-                      watchdog: Callable[[], BaseException | None] | None = None) -> Outcome:
-    """Run ``fn()`` and stop it after ``timeout_s`` seconds of real time (or when ``watchdog`` returns an
-    exception, checked every few milliseconds)."""
-    if _signals_usable():
-        return _call_with_signal(fn, timeout_s, watchdog)
-    return _call_in_thread(fn, timeout_s, watchdog)
+    @staticmethod
+    def usable() -> bool:
+        import threading
 
+        return hasattr(__import__("signal"), "setitimer") and threading.current_thread() is threading.main_thread()
 
-def _call_with_signal(fn: Callable[[], Any], timeout_s: float, watchdog=None) -> Outcome:
-    global _previous_handler
-    token = object()
-    entry = (time.monotonic() + timeout_s, token)
-    if not _deadlines and _signal.getsignal(_signal.SIGALRM) is not _on_alarm:
-        # Installed once and left in place while idle (it does nothing without deadlines); a handler the caller
-        # had is called for alarms that are not ours.
-        _previous_handler = _signal.signal(_signal.SIGALRM, _on_alarm)
-    _deadlines.append(entry)
-    if watchdog is not None:
-        _watchdogs.append(watchdog)
-    _arm()
-    outcome = Outcome()
-    try:
-        outcome.value = fn()
-    except FunctionTimeout as exc:
-        if exc.token is not token and any(t is exc.token for _, t in _deadlines):
-            _leave_signal(entry)
-            raise  # an outer invocation's deadline: unwind to it
-        outcome.timed_out = True
-    except BaseException as exc:  # noqa: BLE001 - the handler's own failure, reported as AWS reports it
-        outcome.error = exc
-    finally:
-        if watchdog is not None and watchdog in _watchdogs:
-            _watchdogs.remove(watchdog)
-        _leave_signal(entry)
-    return outcome
-
-
-def _leave_signal(entry) -> None:
-    if entry in _deadlines:
-        _deadlines.remove(entry)
-        _arm()
-
-
-def _call_in_thread(fn: Callable[[], Any], timeout_s: float, watchdog=None) -> Outcome:
-    outcome = Outcome()
-
-    def runner():
+    def run(self, fn: Callable[[], Any], timeout_s: float, watchdog: Watchdog | None = None) -> Outcome:
+        _signal = self._signal
+        if not self._armed and _signal.getsignal(_signal.SIGALRM) is not self._handler:
+            # Installed once and left in place while idle (it does nothing without deadlines); a handler the caller
+            # had is called for alarms that are not ours.
+            self._previous = _signal.signal(_signal.SIGALRM, self._handler)
+        entry = _Deadline(time.monotonic() + timeout_s, watchdog)
+        self._armed.append(entry)
+        self._arm()
+        outcome = Outcome()
         try:
-            outcome.value = fn()
-        except FunctionTimeout:
-            pass
+            try:
+                try:
+                    outcome.value = fn()
+                finally:
+                    entry.done = True  # an alarm that lands before this line still belongs to this run
+            except FunctionTimeout as exc:
+                if exc.token is not entry and exc.token in self._armed:
+                    raise  # an outer invocation's deadline: unwind to it
+                outcome.timed_out = True
+            except BaseException as exc:  # noqa: BLE001 - the code's own failure, reported as AWS reports it
+                outcome.error = exc
+        except FunctionTimeout as exc:  # raised while the code's own exception was being handled
+            if exc.token is not entry and exc.token in self._armed:
+                self._disarm(entry)
+                raise
+            outcome.timed_out, outcome.error = True, None
+        finally:
+            self._disarm(entry)
+        return outcome
+
+    def _disarm(self, entry: _Deadline) -> None:
+        entry.done = True
+        if entry in self._armed:
+            self._armed.remove(entry)
+            self._arm()
+        if self._tracing and not any(e.fired for e in self._armed):
+            self._tracing = False
+            sys.settrace(self._saved_trace)  # the host's own tracer (coverage, a debugger) comes back
+
+    def _arm(self) -> None:
+        armed = self._armed
+        if len(armed) > 1 or (armed and armed[0].done):
+            armed = [e for e in armed if not e.done]
+        if armed:
+            first = max(min(e.at for e in armed) - time.monotonic(), 0.0005)
+            watching = any(e.watchdog is not None for e in armed)
+            if watching:
+                first = min(first, _WATCH_S)
+            self._signal.setitimer(self._signal.ITIMER_REAL, first, _WATCH_S if watching else _REFIRE_S)
+        else:
+            self._signal.setitimer(self._signal.ITIMER_REAL, 0)
+
+    def _on_alarm(self, signum, frame):
+        armed = [e for e in self._armed if not e.done]
+        if not armed:
+            if callable(self._previous) and not self._armed:
+                self._previous(signum, frame)  # the caller's own alarm
+            return
+        now = time.monotonic()
+        expired = [e for e in armed if e.at <= now]
+        if expired:
+            entry = expired[0]  # the outermost expired invocation wins
+            if entry.fired:
+                self._trace_until_out(entry, frame)
+            entry.fired = True
+            raise FunctionTimeout(entry)
+        for entry in armed:
+            if entry.watchdog is not None:
+                problem = entry.watchdog()
+                if problem is not None:
+                    raise problem
+        self._arm()
+
+    def _trace_until_out(self, entry: _Deadline, frame) -> None:
+        """The code caught the timeout and went on: trace its frames so that the next line it runs raises again
+        (a ``pass`` in an ``except BaseException`` is outside the ``try`` that caught it)."""
+        def raiser(frame, event, arg):
+            if entry.done:
+                return None
+            if event == "line" and not frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+                raise FunctionTimeout(entry)
+            return raiser
+
+        if not self._tracing:
+            self._saved_trace = sys.gettrace()
+            self._tracing = True
+        sys.settrace(raiser)
+        run = SignalStopper.run.__code__
+        while frame is not None and frame.f_code is not run:  # the code's frames, up to the stopper's own
+            frame.f_trace = raiser
+            frame = frame.f_back
+
+
+# --- a worker thread, abandoned at the deadline ---------------------------------------------------------------------
+class ThreadStopper:
+    """Runs the code in a worker thread that carries the caller's context; see the module's docstring."""
+
+    name = "thread"
+
+    def run(self, fn: Callable[[], Any], timeout_s: float, watchdog: Watchdog | None = None) -> Outcome:
+        import contextvars
+        import threading
+
+        outcome = Outcome()
+        state = threading.Lock()  # held while the worker or the caller decides the run's fate
+        ended = threading.Event()
+        fate = {"running": True}
+        context = contextvars.copy_context()
+
+        def runner():
+            try:
+                try:
+                    outcome.value = context.run(fn)
+                except FunctionTimeout:
+                    pass
+                except BaseException as exc:  # noqa: BLE001
+                    outcome.error = exc
+                finally:
+                    with state:
+                        fate["running"] = False
+                    ended.set()
+            except BaseException:  # noqa: BLE001 - a stop that landed after the code finished: nothing to stop
+                pass
+
+        worker = threading.Thread(target=runner, name="lambda-handler", daemon=True)
+        worker.start()
+        deadline = time.monotonic() + timeout_s
+        problem = None
+        while not ended.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            ended.wait(min(_WATCH_S, left) if watchdog is not None else left)
+            if watchdog is not None and not ended.is_set():
+                problem = watchdog()
+                if problem is not None:
+                    break
+        if ended.is_set():
+            worker.join()  # it has finished the code: only its exit is left
+            return outcome
+        with state:
+            if fate["running"]:
+                # Ask the worker to stop as soon as it runs Python code again (pure-Python loops end here); the
+                # decision is taken under the lock, so the exception can only land in the code it was meant for.
+                _async_raise(worker.ident, type(problem) if problem is not None else FunctionTimeout)
+        if problem is not None and ended.wait(1.0):
+            return Outcome(error=problem)
+        return Outcome(timed_out=problem is None, error=problem, abandoned=True)
+
+
+def _async_raise(thread_id: int | None, exc_type: type) -> None:
+    import ctypes
+
+    if thread_id is not None:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc_type))
+
+
+# --- sys.monitoring (no threads, no signals) --------------------------------------------------------------------------
+class MonitoringStopper:
+    """A ``sys.monitoring`` callback (Python 3.12+) on every jump and call checks the deadline and raises there.
+
+    For platforms with neither threads nor signals (Pyodide). Blocking calls (``time.sleep``) cannot be cut short.
+    """
+
+    name = "monitoring"
+    _TOOL = 4  # one of the ids sys.monitoring leaves free for tools (0-5); 4 is not used by debuggers or coverage
+
+    @staticmethod
+    def usable() -> bool:
+        return hasattr(sys, "monitoring")
+
+    def run(self, fn: Callable[[], Any], timeout_s: float, watchdog: Watchdog | None = None) -> Outcome:
+        monitoring = sys.monitoring  # type: ignore[attr-defined]
+        events = monitoring.events
+        deadline = time.monotonic() + timeout_s
+        state = {"done": False, "count": 0}
+
+        def check(*_args):
+            if state["done"]:
+                return None
+            if time.monotonic() >= deadline:
+                raise FunctionTimeout(state)
+            if watchdog is not None:
+                state["count"] += 1
+                if state["count"] % 1000 == 0:
+                    problem = watchdog()
+                    if problem is not None:
+                        raise problem
+            return None
+
+        tool = self._TOOL
+        monitoring.use_tool_id(tool, "lambda-local deadline")
+        wanted = events.JUMP | events.PY_START
+        for event in (events.JUMP, events.PY_START):
+            monitoring.register_callback(tool, event, check)
+        monitoring.set_events(tool, wanted)
+        outcome = Outcome()
+        try:
+            try:
+                outcome.value = fn()
+            finally:
+                state["done"] = True
+        except FunctionTimeout as exc:
+            if exc.token is not state:
+                raise
+            outcome.timed_out = True
         except BaseException as exc:  # noqa: BLE001
             outcome.error = exc
+        finally:
+            monitoring.set_events(tool, 0)
+            for event in (events.JUMP, events.PY_START):
+                monitoring.register_callback(tool, event, None)
+            monitoring.free_tool_id(tool)
+        return outcome
 
-    worker = threading.Thread(target=runner, name="lambda-handler", daemon=True)
-    worker.start()
-    deadline = time.monotonic() + timeout_s
-    while worker.is_alive() and time.monotonic() < deadline:
-        left = max(deadline - time.monotonic(), 0)
-        worker.join(min(_WATCH_S, left) if watchdog else left)
-        problem = watchdog() if watchdog is not None and worker.is_alive() else None
-        if problem is not None:
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(type(problem)))
-            worker.join(1.0)
-            break
-    if worker.is_alive():
-        logs._abandoned_threads.add(worker.ident)
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(FunctionTimeout))
-        return Outcome(timed_out=True, abandoned=True)
-    return outcome
+
+# --- choosing ---------------------------------------------------------------------------------------------------------
+_signal_stopper: SignalStopper | None = None
+_CHOSEN = os.environ.get("LAMBDA_LOCAL_STOPPER") or None  # read once: os.environ is the function's while it runs
+
+
+def stopper_for(name: str | None = None) -> Stopper:
+    """The stopper for the calling thread: ``name`` (or ``LAMBDA_LOCAL_STOPPER``) if given, else signals in the main
+    thread, a worker thread elsewhere, ``sys.monitoring`` where there are no threads."""
+    global _signal_stopper
+    name = name or _CHOSEN
+    if name is None and _signal_stopper is not None and _get_ident() == _MAIN:
+        return _signal_stopper  # the common case, first
+    if name == "monitoring" or (name is None and not _threads_available()):
+        if not MonitoringStopper.usable():
+            raise RuntimeError("the 'monitoring' stopper needs Python 3.12 or later (sys.monitoring)")
+        return MonitoringStopper()
+    if name == "thread" or not SignalStopper.usable():
+        return ThreadStopper()
+    if _signal_stopper is None:
+        _signal_stopper = SignalStopper()
+    return _signal_stopper
+
+
+try:
+    import threading as _threading
+    from _thread import get_ident as _get_ident
+
+    _MAIN = _threading.main_thread().ident
+except ImportError:  # pragma: no cover - a Python built without threads
+    _MAIN = None
+
+    def _get_ident() -> int:
+        return -1
+
+
+def _threads_available() -> bool:
+    return sys.platform not in ("emscripten", "wasi")
+
+
+def call_with_timeout(fn: Callable[[], Any], timeout_s: float, watchdog: Watchdog | None = None,
+                      stopper: Stopper | None = None) -> Outcome:
+    """Run ``fn()`` under a deadline with the calling thread's stopper (see :func:`stopper_for`)."""
+    return (stopper or stopper_for()).run(fn, timeout_s, watchdog)

@@ -1,13 +1,14 @@
 """A progress bar for long simulations, without tqdm: an ipywidgets bar in a notebook, a plain line on a
-terminal's stderr, nothing otherwise. In ``auto`` mode it appears only once a run has taken a second of wall time,
-so short simulations (most of a lesson's) print nothing at all."""
+terminal's stderr, nothing otherwise. In ``auto`` mode it appears only once a run has simulated a million events
+(several seconds of work), so short simulations (every lesson's) print nothing at all. The threshold counts work,
+not wall time: whether a bar appears never depends on how busy the machine is, so a lesson's output is the same on
+a loaded CI runner as on an idle laptop."""
 
 from __future__ import annotations
 
 import sys
-import time
 
-_SHOW_AFTER_S = 1.0
+SHOW_AFTER_EVENTS = 1_000_000
 
 
 def _in_notebook() -> bool:
@@ -26,7 +27,6 @@ class Progress:
         self.label = label
         self.enabled = mode is not False
         self.auto = mode is None
-        self.started = time.perf_counter()
         self._widget = None
         self._line = False
         self._shown = False
@@ -47,11 +47,12 @@ class Progress:
                 return
         self._line = bool(getattr(sys.stderr, "isatty", lambda: False)()) or not self.auto
 
-    def update(self, fraction: float, text: str = "") -> None:
+    def update(self, fraction: float, text: str = "", events: int = 0) -> None:
+        """``events``: how much work the run has done so far (in auto mode the bar waits for SHOW_AFTER_EVENTS)."""
         if not self.enabled:
             return
         if not self._shown:
-            if self.auto and time.perf_counter() - self.started < _SHOW_AFTER_S:
+            if self.auto and events < SHOW_AFTER_EVENTS:
                 return
             self._show()
         fraction = min(max(fraction, 0.0), 1.0)

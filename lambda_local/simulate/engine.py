@@ -550,7 +550,7 @@ class _Simulation:
             last = t
             events += 1
             if not events & 0xFFFF:
-                self.progress.update(last / horizon, f"{sum(counters):,} requests, t = {last:,.0f} s")
+                self.progress.update(last / horizon, f"{sum(counters):,} requests, t = {last:,.0f} s", events)
         span = max(self.horizon, last)
         self._flush(max(1, math.ceil(span * inv - 1e-9), int(last * inv) + 1 if events else 0))
         self.progress.close(f"{sum(counters):,} requests")
@@ -592,7 +592,7 @@ def simulate(function, arrivals=None, *, duration: float | None = None,
     the requests; off by default). ``interval``: seconds per row of ``result.timeline`` (default 1 s, coarser
     beyond a day of traffic so the timeline stays under 86,400 rows and memory stays flat). ``measure_cold`` /
     ``measure_warm``: how many invocations run the real handler (see the module's documentation).
-    ``progress``: a progress bar (None: only when a run takes more than a second).
+    ``progress``: a progress bar (None: only for runs of more than a million events).
 
     >>> from lambda_local import Function
     >>> from lambda_local.simulate import simulate, Burst

@@ -1,5 +1,6 @@
 """EventBridge rules that target Lambda: matched events (with ``Input``, ``InputPath`` and ``InputTransformer``
-honoured) and schedules firing on the virtual clock."""
+honoured) and schedules firing on the virtual clock; SNS topic targets; targets moto cannot deliver to are counted
+as failed invocations, never raised to the caller (EventBridge delivers after PutEvents has answered)."""
 
 from __future__ import annotations
 
@@ -27,8 +28,17 @@ def _input_for(target: dict, event: dict):
                 value = value.get(part) if isinstance(value, dict) else None
         return value
     if target.get("InputTransformer"):
-        return state.render_input_transformer(target["InputTransformer"], event)
+        # moto's parser reads <aws.events.event.ingestion-time>; EventBridge took the event in at its time
+        ingested = {"ingestion-time": _epoch(event.get("time")), **event}
+        return state.render_input_transformer(target["InputTransformer"], ingested)
     return event
+
+
+def _epoch(iso_time) -> float:
+    try:
+        return datetime.fromisoformat(str(iso_time).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
 
 
 class EventBridgeTargets:
@@ -51,6 +61,25 @@ class EventBridgeTargets:
                 continue  # the invocation fails (AWS counts it in the rule's FailedInvocations metric)
             payload = json.dumps(_input_for(target, event)).encode("utf-8")
             self.sandbox.queue_event(backend, ":".join(parts[:7]), payload, qualifier)
+
+    def deliver_sns(self, rule, event: dict) -> None:
+        """Publish ``event`` to the rule's SNS topic targets; the topic's policy must let EventBridge publish."""
+        for target in rule.targets:
+            arn = target.get("Arn", "")
+            topic = state.topic_or_none(arn) if arn.split(":")[2:3] == ["sns"] else None
+            if topic is None:
+                if arn.split(":")[2:3] == ["sns"]:
+                    self.failed(rule)
+                continue
+            if self.sandbox.enforce_iam and not _topic_lets_eventbridge_publish(state.topic_policy(topic)):
+                self.failed(rule)
+                continue
+            state.publish_to_topic(arn, json.dumps(_input_for(target, event)))
+
+    def failed(self, rule) -> None:
+        """A delivery that did not happen: AWS counts it in the rule's FailedInvocations metric."""
+        state.put_metric_data(rule.account_id, rule.region_name, "AWS/Events", self.sandbox.clock.time(),
+                              [("FailedInvocations", 1, "Count")], [{"Name": "RuleName", "Value": rule.name}])
 
     def event_from_moto(self, event: Any) -> dict:
         """moto's event with EventBridge's fields and formats (time as ISO text on the virtual clock)."""
@@ -96,3 +125,19 @@ class EventBridgeTargets:
 
 def _has_other_targets(rule) -> bool:
     return any(":lambda:" not in t.get("Arn", "") for t in rule.targets)
+
+
+def _topic_lets_eventbridge_publish(policy: dict) -> bool:
+    """The topic's access policy allows ``events.amazonaws.com`` (or anyone) ``sns:Publish``, as AWS requires."""
+    from ..iam import _as_list, _matches
+
+    for statement in _as_list(policy.get("Statement", [])):
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        if not _matches(statement.get("Action", ""), "sns:Publish", False):
+            continue
+        principal = statement.get("Principal")
+        services = _as_list(principal.get("Service", [])) if isinstance(principal, dict) else []
+        if principal == "*" or "events.amazonaws.com" in services:
+            return True
+    return False

@@ -7,6 +7,7 @@ import threading
 from datetime import datetime, timezone
 
 from .. import events
+from ..aws import state
 from .host import TriggerHost
 
 __all__ = ["notification_event", "notify_after_write", "object_request"]
@@ -23,7 +24,7 @@ def notification_event(sandbox: TriggerHost, event_name: str, bucket, key, confi
         version_id=version if version not in (None, "null") else None,
         sequencer=f"{int(clock.time() * 1000):016X}",
         time=datetime.fromtimestamp(clock.time(), timezone.utc), configuration_id=configuration_id,
-        region=bucket.region_name, rng=sandbox.rng)
+        region=bucket.region_name, partition=state.partition(bucket.region_name), rng=sandbox.rng)
     return events.s3_event(record)
 
 

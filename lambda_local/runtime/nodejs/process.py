@@ -1,24 +1,23 @@
-"""An execution environment of a Node.js function: one ``node`` process running AWS's runtime interface client,
-talking to its own Runtime API endpoint, as on AWS (where the process lives in a micro-VM).
+"""The runtime process of a Node.js function's execution environment: one ``node`` process running AWS's runtime
+interface client, talking to its own Runtime API endpoint, as on AWS (where the process lives in a micro-VM).
 
-The process is started at INIT and kept between invocations (module state survives, as on a warm start); a
-timeout or a crash kills it, and the next invocation in the same environment runs INIT again.
+The process is started at INIT and kept on the environment between invocations (module state survives, as on a
+warm start); a timeout or a crash kills it, and the environment is reset: the next invocation runs INIT again.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from ... import logs, quotas
+from ... import logs
 from ..runtime_api import Outcome, RuntimeApi
 from . import install
 
-__all__ = ["NodeEnvironment"]
+__all__ = ["NodeProcess", "iso_ms"]
 
 JS = install.JS_DIR
 # Flags Lambda's Node.js runtimes start node with (AWS docs, "Building Lambda functions with Node.js": experimental
@@ -33,29 +32,16 @@ def iso_ms(epoch_ms: int) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-class NodeEnvironment:
-    """One execution environment of a Node.js function (the pool treats it as any other)."""
+class NodeProcess:
+    """The ``node`` process of one execution environment (``env.runtime_process``), and what it reports."""
 
-    def __init__(self, config, environment_id: str, created_at: float, credentials: dict[str, str],
-                 clock: Callable[[], float] | None = None):
-        self.config = config
-        self.id = environment_id
-        self.created_at = created_at
-        self.last_used = created_at
-        self.invocations = 0
-        self.busy = False
-        self.provisioned = False
-        self.alive = True
-        self.init_duration_ms: float | None = None
-        self.init_type = "on-demand"
-        self.log_stream_name = logs.log_stream_name(
-            datetime.fromtimestamp(created_at, timezone.utc), config.version, environment_id)
-        self._tmp = tempfile.TemporaryDirectory(prefix=f"lambda-local-{config.function_name[:20]}-")
-        self.tmp_dir = self._tmp.name
-        self.environ = config.environ_for(self, credentials)
+    def __init__(self, env, clock: Callable[[], float] | None = None):
+        config = self.config = env.config
+        self.environ = env.environ
         self.api: RuntimeApi | None = None
         self.sink: logs.LogSink | None = None
         self.peak_kb = 0
+        self.exit_code: int | None = None  # how the process ended, once it has
         self._clock = clock or time.time
         self._path_map = [(config.task_root.rstrip(os.sep), "/var/task")] if config.task_root else []
         self._path_map += [(layer.rstrip(os.sep), "/opt") for layer in config.layer_dirs]
@@ -65,18 +51,18 @@ class NodeEnvironment:
     # --- the process ------------------------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        """Whether the runtime process is alive (False: the next invocation runs INIT)."""
+        """Whether the node process is alive."""
         api = self.api
         return api is not None and api.process is not None and api.process.poll() is None
 
-    def start(self, sink: logs.LogSink, endpoint_env: dict[str, str]) -> Outcome:
+    def start(self, sink: logs.LogSink, endpoint_env: dict[str, str], timeout_s: float) -> Outcome:
         """INIT: start node with the runtime interface client; returns when it asks for the first invocation."""
         files = install.find(self.config.runtime)
         self.sink = sink
         self.api = api = RuntimeApi(self._output)
         api.over_memory = self._over_memory
         api.start(self._argv(files), self._process_env(files, api.address, endpoint_env), self.config.task_root)
-        outcome = api.wait_ready(quotas.INIT_TIMEOUT_S)
+        outcome = api.wait_ready(timeout_s)
         self.peak_kb = max(self.peak_kb, self._vm_hwm_kb())
         return outcome
 
@@ -88,6 +74,7 @@ class NodeEnvironment:
             return False
         if api.process.poll() is None and (api.waiting or api.wait_ready(timeout_s).kind == "ready"):
             return True
+        self.exit_code = api.process.poll()
         self.stop()
         return False
 
@@ -136,16 +123,10 @@ class NodeEnvironment:
         return outcome
 
     def stop(self) -> None:
-        """Kill the runtime process (a timeout, a crash, SHUTDOWN); the environment stays until discarded."""
+        """Kill the runtime process (a timeout, a crash, a reset, SHUTDOWN)."""
         if self.api is not None:
             self.api.kill()
             self.api = None
-
-    def discard(self) -> None:
-        """SHUTDOWN: the environment will never run again."""
-        self.alive = False
-        self.stop()
-        self._tmp.cleanup()
 
     # --- what it reports --------------------------------------------------------------------------------------------
     def _vm_hwm_kb(self) -> int:
@@ -170,8 +151,10 @@ class NodeEnvironment:
     def _over_memory(self) -> bool:
         return self._vm_hwm_kb() > self.config.memory_size * 1024
 
-    def memory_used_mb(self) -> int:
-        return min(-(-self.peak_kb // 1024), self.config.memory_size)
+    @property
+    def peak_bytes(self) -> int:
+        """The process's peak resident memory so far: Max Memory Used, as the platform measures it."""
+        return self.peak_kb * 1024
 
     def _output(self, line: str) -> None:
         """A line the process wrote: the runtime's log lines carry the wall clock; here they carry the sandbox's."""

@@ -1,0 +1,140 @@
+"""The Python runtime, in this process: what ``awslambdaric`` does in a real environment (import the handler, call it
+with the event and a context, marshal what it returns, report errors as error objects), behind the executor seam."""
+
+from __future__ import annotations
+
+import decimal
+import json
+import re
+import time
+
+from . import errors
+from .context import LambdaContext
+from .environment import InitError, measure
+from .executor import InvokeRequest, PhaseResult
+from .guard import ProcessExit
+from .timeouts import OutOfMemory, Stopper, memory_watchdog
+
+__all__ = ["PythonExecutor", "marshal"]
+
+_ERROR_INDENT = "\u00a0"  # the runtime indents stack lines in error logs with no-break spaces
+_DECIMAL = re.compile(r'"\\u0000(-?[0-9.Ee+-]+)\\u0000"')
+
+
+def _decimal_marker(obj):
+    # The real runtime (simplejson) writes a Decimal as the number it is, digits intact ("1.10", not 1.1).
+    if isinstance(obj, decimal.Decimal):
+        return float(obj) if not obj.is_finite() else f"\x00{obj}\x00"
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+def marshal(result) -> bytes:
+    """The response as the Python runtime sends it; raises TypeError/ValueError when it cannot be encoded."""
+    if isinstance(result, bytes):
+        return result
+    text = json.dumps(result, default=_decimal_marker, ensure_ascii=False)
+    if "\\u0000" in text:
+        text = _DECIMAL.sub(r"\1", text)
+    return text.encode("utf-8")
+
+
+def error_log(error_type: str, message: str, stack: list[str] | None) -> str:
+    """The ``[ERROR]`` line awslambdaric writes for an error it reports."""
+    lines = [f"[ERROR] {error_type}: {message}" if message else f"[ERROR] {error_type}"]
+    if stack is not None:
+        lines.append("Traceback (most recent call last):")
+        for element in stack:
+            for line in element.splitlines():
+                stripped = line.lstrip(" ")
+                lines.append(_ERROR_INDENT * (len(line) - len(stripped)) + stripped)
+    return "\n".join(lines)
+
+
+class PythonExecutor:
+    """A Python handler run in this process, its environment swapped in around each phase."""
+
+    def init(self, env, log, timeout_s: float, stopper: Stopper) -> PhaseResult:
+        if env.config.handler_callable is not None:
+            # A handler passed as a Python callable has no static code of its own to run (its module was imported
+            # by the caller): its INIT takes no time, exactly, rather than a measurement of this machine's noise.
+            env.handler = env.config.handler_callable
+            return PhaseResult()
+        env.enter(log)
+        try:
+            t0 = time.perf_counter()
+            outcome, peak = measure(lambda: stopper.run(env.init, timeout_s))
+            took = (time.perf_counter() - t0) * 1000
+        finally:
+            env.exit()
+        result = PhaseResult(duration_ms=min(took, timeout_s * 1000) if outcome.timed_out else took, peak_bytes=peak)
+        if outcome.timed_out:
+            result.timed_out = True
+        elif isinstance(outcome.error, InitError):
+            error = outcome.error
+            result.error_type, result.error_message, result.stack_trace = error.error_type, error.message, error.stack
+            result.fatal = True
+            log.write_event(error_log(error.error_type, error.message, error.stack))
+        elif outcome.error is not None:
+            result.error_type, result.error_message = _exit_error(outcome.error)
+            result.fatal = True
+        return result
+
+    def invoke(self, env, request: InvokeRequest, log, stopper: Stopper) -> PhaseResult:
+        config = env.config
+        context = LambdaContext(
+            aws_request_id=request.request_id, function_name=config.function_name,
+            function_version=config.version, invoked_function_arn=request.invoked_function_arn,
+            memory_limit_in_mb=config.memory_size, log_group_name=config.log_group_name,
+            log_stream_name=env.log_stream_name, deadline=time.monotonic() + request.timeout_s,
+            client_context=request.client_context, cognito_identity=request.cognito_identity,
+            log_sink=log.write_text)
+        handler, event = env.handler, request.event
+        traced = env.should_trace()
+        watchdog = memory_watchdog(config.memory_size, env.memory_used_mb(0), traced)
+        env.log_handler.ids.request_id = request.request_id
+        env.enter(log)
+        try:
+            t1 = time.perf_counter()
+            outcome, peak = measure(lambda: stopper.run(lambda: handler(event, context), request.timeout_s,
+                                                        watchdog), traced)
+            took = (time.perf_counter() - t1) * 1000
+        finally:
+            env.exit()
+        if outcome.timed_out:
+            # The platform stops the runtime at the deadline: billing stops there too, whatever the code did after.
+            return PhaseResult(timed_out=True, duration_ms=request.timeout_s * 1000, peak_bytes=peak)
+        result = PhaseResult(duration_ms=took, peak_bytes=peak)
+        if outcome.error is not None:
+            result.error_type, result.error_message, result.stack_trace, result.fatal = _classify(
+                outcome.error, config)
+            if result.stack_trace is not None:
+                log.write_event(error_log(result.error_type, result.error_message, result.stack_trace))
+            return result
+        try:
+            result.payload = marshal(outcome.value)
+        except (TypeError, ValueError, OverflowError) as exc:
+            result.error_type, result.error_message = errors.MARSHAL_ERROR, f"Unable to marshal response: {exc}"
+            result.stack_trace = []
+            log.write_event(error_log(result.error_type, result.error_message, result.stack_trace))
+        return result
+
+
+def _classify(exc: BaseException, config):
+    """(errorType, errorMessage, stackTrace or None, does the runtime die?) for what the handler raised."""
+    if isinstance(exc, (SystemExit, KeyboardInterrupt, ProcessExit)):
+        error_type, message = _exit_error(exc)
+        return error_type, message, None, True
+    if isinstance(exc, (MemoryError, OutOfMemory)):
+        return errors.OUT_OF_MEMORY, "Runtime exited with error: signal: killed", None, True
+    return type(exc).__name__, str(exc), config.stack_trace(exc.__traceback__), False
+
+
+def _exit_error(exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, ProcessExit):
+        return errors.EXIT_ERROR, f"Runtime exited with error: exit status {exc.code}"
+    if isinstance(exc, SystemExit):
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        return errors.EXIT_ERROR, f"Runtime exited with error: exit status {code}"
+    if isinstance(exc, KeyboardInterrupt):
+        return errors.EXIT_ERROR, "Runtime exited with error: signal: interrupt"
+    return type(exc).__name__, str(exc)
