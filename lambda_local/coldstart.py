@@ -33,7 +33,7 @@ __all__ = ["RUNTIME_STARTUP_MS", "PACKAGE_MS_PER_MB", "VPC_MS", "ColdStart", "co
 RUNTIME_STARTUP_MS: dict[str, float] = {
     "python3.9": 82.0, "python3.10": 82.0, "python3.11": 82.0, "python3.12": 82.0,
     "python3.13": 95.0, "python3.14": 95.0,
-    "nodejs20.x": 135.0, "nodejs22.x": 135.0,
+    "nodejs20.x": 135.0, "nodejs22.x": 135.0, "nodejs24.x": 135.0,  # Node.js 24: assumed as 22 (too new to measure)
     "java17": 250.0, "java21": 250.0, "java25": 250.0,
     "dotnet8": 265.0,
     "provided.al2023": 48.0, "provided.al2": 48.0,

@@ -267,3 +267,39 @@ def install() -> None:
     BUILTIN_HANDLERS.append(("provide-client-params.*.*", _remember_params))
     BUILTIN_HANDLERS.append(("before-call.*.*", _before_call))
     _installed = True
+
+
+# --- the same check for calls that arrive over HTTP (a runtime process's SDK: see iam_http) ---------------------------
+@dataclass(frozen=True)
+class Denial:
+    """Why IAM refuses a call: AWS's error code and HTTP status for the service's protocol, and its message."""
+
+    code: str
+    status: int
+    message: str
+
+
+def denial_for(access_key: str, service: str, protocol: str, operation: str, params: dict[str, Any], region: str,
+               url: str = "", method: str = "POST") -> Denial | None:
+    """The refusal of a call signed with ``access_key`` when that key is an execution role's and the role's policies
+    do not allow the call (the botocore hook's check, for a request read back from HTTP); None when they do, or when
+    the key is not a role's."""
+    session = _sessions.get(access_key)
+    if session is None:
+        return None
+    service = iam_service(service)
+    request = Request(service, operation, params, region, session.account_id, url, method)
+    for check in checks_for(request):
+        verdict = decision(session.role_arn, check.action, check.resource, check.context)
+        if verdict != "Allow":
+            code, status = _access_denied(service, protocol)
+            reason = ("with an explicit deny in an identity-based policy" if verdict == "Deny"
+                      else f"because no identity-based policy allows the {check.action} action")
+            return Denial(code, status, f"User: {session.principal} is not authorized to perform: {check.action} on "
+                                        f"resource: {check.resource} {reason}")
+    return None
+
+
+def has_session(access_key: str) -> bool:
+    """Whether ``access_key`` is an execution role's (its calls are checked)."""
+    return access_key in _sessions

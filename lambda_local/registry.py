@@ -18,6 +18,7 @@ import zipfile
 from .aws import state
 from .runtime.errors import ServiceError
 from .runtime.function import FunctionConfig
+from .runtime.invoke import runtime_executor
 from .runtime.pool import EnvironmentPool
 from .runtime.service import LambdaService
 
@@ -61,11 +62,12 @@ class FunctionRegistry:
             raise ServiceError("InvalidParameterValueException",
                                "Container image functions cannot run in lambda_local: only Zip packages with a "
                                "python3.x runtime run here.", 400)
-        if not (fn.run_time or "python3.12").startswith("python"):
-            # The API accepts every runtime AWS has; only Python handlers run in this process.
+        if not (fn.run_time or "python3.12").startswith(("python", "nodejs20", "nodejs22", "nodejs24")):
+            # The API accepts every runtime AWS has; Python runs in this process, Node.js in a node process.
             raise ServiceError("InvalidRuntimeException",
-                               f"The runtime {fn.run_time} cannot run in lambda_local: only python3.x functions are "
-                               "invoked here (the others can be created, configured and listed).", 502)
+                               f"The runtime {fn.run_time} cannot run in lambda_local: only python3.x and "
+                               "nodejs20.x/22.x/24.x functions are invoked here (the others can be created, "
+                               "configured and listed).", 502)
         task_root, _ = self._unzip(fn.code_bytes, fn.code_sha_256)
         layer_dirs = [self._layer_dir(fn, layer["Arn"]) for layer in fn.layers]
         logging_config = getattr(fn, "lambda_local_logging_config", None) or {}
@@ -82,7 +84,8 @@ class FunctionRegistry:
             application_log_level=logging_config.get("ApplicationLogLevel"),
             system_log_level=logging_config.get("SystemLogLevel"), log_group=logging_config.get("LogGroup"),
             package_mb=len(fn.code_bytes or b"") / (1024 * 1024),
-            vpc=bool((getattr(fn, "_vpc_config", None) or {}).get("SubnetIds")))
+            vpc=bool((getattr(fn, "_vpc_config", None) or {}).get("SubnetIds")),
+            executor=runtime_executor(fn.run_time or "python3.12", self.service))
         config.revision = hashlib.sha1(json.dumps(
             [fn.code_sha_256, fn.handler, fn.run_time, config.memory_size, config.timeout, environment,
              layer_dirs, fn.role, config.architecture, logging_config], sort_keys=True, default=str

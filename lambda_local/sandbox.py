@@ -20,7 +20,7 @@ import functools
 import json
 import os
 import random
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from . import destinations, iam, logs, metrics
 from .aws import patches, state
@@ -31,6 +31,9 @@ from .runtime.errors import ServiceError
 from .runtime.invoke import check_payload as _check_payload, initialize as _initialize, invoke as _invoke
 from .runtime import service as _service
 from .runtime.service import LambdaService
+
+if TYPE_CHECKING:  # the sandbox starts a LocalEndpoint of its own for runtime processes, importing it when it does
+    from .server import LocalEndpoint
 
 __all__ = ["mock_aws", "Sandbox"]
 
@@ -68,6 +71,9 @@ class Sandbox:
 
         self.endpoint: str | None = None  # set by `lambda-local serve`: the local endpoint's URL
         self.endpoint_port: int | None = None
+        # the loopback endpoint runtime processes (Node.js functions) call
+        self._process_endpoint: LocalEndpoint | None = None
+        service.process_environment = self._process_environment
         self.async_queue = AsyncQueue(self)
         self.sqs = SqsPollers(self)
         self.streams = StreamPollers(self)
@@ -198,9 +204,20 @@ class Sandbox:
                                      environment.log_stream_name, events)
         metrics.record(config, record, self.service.in_flight + 1)
 
+    def _process_environment(self) -> dict[str, str]:
+        """Where a runtime process reaches this sandbox's AWS: a loopback endpoint of its own, started with the first
+        process (not the learner's `serve` endpoint, which is busy waiting for the very invocation calling it)."""
+        if self._process_endpoint is None:
+            from .server import LocalEndpoint
+
+            self._process_endpoint = LocalEndpoint(self, port=0, announce=False, aws_hosts=True).start()
+        return {"_LAMBDA_LOCAL_AWS_ENDPOINT": self._process_endpoint.url}
+
     def close(self) -> None:
         self.functions.close()
         self.xray.close()
+        if self._process_endpoint is not None:
+            self._process_endpoint.stop()
 
 
 class mock_aws:

@@ -30,11 +30,13 @@ from urllib.parse import parse_qs, urlsplit
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from . import iam_http
 from .triggers.http import route
 
 __all__ = ["LocalEndpoint"]
 
 _HTTP_HOSTS = (".lambda-url.", ".execute-api.")
+_AWS_HOST = re.compile(r"(^|\.)(amazonaws\.com(\.cn)?|on\.aws)$")
 IDLE_TIMEOUT_S = 15.0
 
 
@@ -82,7 +84,7 @@ class LocalEndpoint:
     """
 
     def __init__(self, sandbox, host: str = "127.0.0.1", port: int = 4566, *, allow_origins=(), allow_hosts=(),
-                 idle_timeout: float = IDLE_TIMEOUT_S):
+                 idle_timeout: float = IDLE_TIMEOUT_S, announce: bool = True, aws_hosts: bool = False):
         from .aws.state import server_app
 
         self.sandbox = sandbox
@@ -94,7 +96,11 @@ class LocalEndpoint:
         self._server = make_server(host, port, self, threaded=True, request_handler=handler)
         self.host, self.port = host, self._server.server_port
         self.url = f"http://{host}:{self.port}"
-        sandbox.endpoint, sandbox.endpoint_port = self.url, self.port
+        # announce: the learner's endpoint (Function URLs print with its port); runtime processes get their own, which
+        # also answers requests addressed to AWS hostnames (aws_hosts: a Node.js SDK's, sent here with Host kept)
+        self._announce, self._aws_hosts = announce, aws_hosts
+        if announce:
+            sandbox.endpoint, sandbox.endpoint_port = self.url, self.port
         self._thread: threading.Thread | None = None
 
     def __call__(self, environ, start_response):
@@ -123,6 +129,9 @@ class LocalEndpoint:
                 refused = _undecodable_payload(environ)
                 if refused is not None:
                     return refused(environ, start_response)
+            denied = iam_http.denied(environ)  # a call signed with an execution role's credentials, checked
+            if denied is not None:
+                return denied(environ, start_response)
             return self.moto_app(environ, start_response)
         except Exception as error:  # noqa: BLE001 - a client gets a reason, never a traceback
             body = {"__type": "ServiceException", "message": f"lambda-local could not handle this request: "
@@ -133,7 +142,7 @@ class LocalEndpoint:
         """Why a request is refused ("" when it is not): a Host that is not this machine, or a web page's Origin
         that is not the user's own."""
         name = _host_name(host)
-        if not (is_loopback(name) or name in self.allow_hosts):
+        if not (is_loopback(name) or name in self.allow_hosts or (self._aws_hosts and _AWS_HOST.search(name))):
             return (f"lambda-local serve answers requests for this machine only; the Host {host!r} is not a "
                     "loopback name. Start it with --allow-host NAME to accept that name.")
         if origin is not None and not self.origin_allowed(origin):
@@ -205,7 +214,8 @@ class LocalEndpoint:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
-        self.sandbox.endpoint = self.sandbox.endpoint_port = None
+        if self._announce:
+            self.sandbox.endpoint = self.sandbox.endpoint_port = None
 
 
 def _read_body_first(environ) -> None:

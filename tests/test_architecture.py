@@ -198,13 +198,13 @@ FLOORS = {
     "lambda_local.events": 0,
     "lambda_local.aws": 1, "lambda_local.aws.state": 1, "lambda_local.policy": 1, "lambda_local.coldstart": 1,
     "lambda_local.iam": 2, "lambda_local.iam_reference": 2, "lambda_local.iam_requests": 2,
-    "lambda_local.iam_conditions": 2, "lambda_local.outside": 2,
+    "lambda_local.iam_conditions": 2, "lambda_local.outside": 2, "lambda_local.iam_http": 2,
     "lambda_local.logs": 2, "lambda_local.metrics": 2, "lambda_local.destinations": 2,
     "lambda_local.aws.validation": 2, "lambda_local.emf": 2, "lambda_local.xray": 2,
     "lambda_local.runtime": 3,
     "lambda_local.registry": 4, "lambda_local.dispatch": 4, "lambda_local.provisioned": 4, "lambda_local.triggers": 4,
     "lambda_local.aws.patches": 5, "lambda_local.sandbox": 5, "lambda_local.simulate": 5,
-    "lambda_local.server": 6, "lambda_local.grading": 6,
+    "lambda_local.server": 5, "lambda_local.grading": 6,
     "lambda_local.cli": 7, "lambda_local": 7,
 }
 

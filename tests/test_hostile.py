@@ -256,9 +256,9 @@ def test_a_runtime_that_cannot_run_here_is_refused_plainly(aws, role):
     from conftest import zip_files
 
     client = boto3.client("lambda")
-    client.create_function(FunctionName="node", Runtime="nodejs20.x", Role=role, Handler="index.handler",
-                           Code={"ZipFile": zip_files({"index.js": "exports.handler = async () => 1;"})})
+    client.create_function(FunctionName="java", Runtime="java21", Role=role, Handler="example.Handler",
+                           Code={"ZipFile": zip_files({"Handler.java": "class Handler {}"})})
     with pytest.raises(ClientError) as raised:
-        client.invoke(FunctionName="node", Payload=b"{}")
+        client.invoke(FunctionName="java", Payload=b"{}")
     assert raised.value.response["Error"]["Code"] == "InvalidRuntimeException"
-    assert "only python3.x functions" in raised.value.response["Error"]["Message"]
+    assert "only python3.x and nodejs20.x/22.x/24.x functions" in raised.value.response["Error"]["Message"]

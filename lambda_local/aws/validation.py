@@ -23,7 +23,7 @@ __all__ = ["validate_function_spec", "check_reserved_concurrency", "check_epheme
 SUPPORTED_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
 DEPRECATED_RUNTIMES = ("python2.7", "python3.6", "python3.7", "python3.8")
 # Runtimes the API accepts (a function can be created, configured and listed) that do not run in this process.
-_OTHER_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x", "java11", "java17", "java21", "dotnet8",
+_OTHER_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x", "java11", "java17", "java21", "dotnet8",
                    "ruby3.2", "ruby3.3", "ruby3.4", "provided.al2", "provided.al2023")
 
 

@@ -91,6 +91,7 @@ class ExecutionEnvironment:
         self._boto3_view: NamespaceView | None = None
         self.guard = ProcessGuard()
         self.tracer_patches = TracerPatches()  # what a tracer patches in shared libraries stays in this environment
+        self.runtime_process: Any = None  # a process runtime's own process (Node.js): it ends with the environment
         self._fresh = True
         self._saved: tuple | None = None
 
@@ -233,6 +234,8 @@ class ExecutionEnvironment:
         self.stream.sink = None
         self.log_handler.sink = None
         _stop_threads(self.threads)  # the runtime process ends, and its threads with it
+        if self.runtime_process is not None:
+            self.runtime_process.stop()
         if self.modules is not None:
             self.modules.modules.clear()
         if self._tmp is not None:

@@ -45,6 +45,11 @@ class PhaseResult:
     (``/error``, ``/init/error``); ``timed_out`` and ``fatal`` say the runtime answered nothing in time, or died
     (exit, out of memory): either way the environment is reset. ``duration_ms`` is how long the phase ran (billing
     stops at the timeout), ``peak_bytes`` what it allocated at most.
+
+    A runtime in a process of its own reports what it can measure itself: ``error_payload``, its own error object
+    passed through as the response (Node.js's ``{errorType, errorMessage, trace}``, not Python's shape);
+    ``runtime_start_measured``, INIT's ``duration_ms`` includes the runtime's start-up (so none is modelled);
+    ``absolute_peak_bytes``, the process's peak resident memory (Max Memory Used as it is, not baseline + allocated).
     """
 
     payload: bytes = b""
@@ -55,6 +60,9 @@ class PhaseResult:
     fatal: bool = False
     duration_ms: float = 0.0
     peak_bytes: int = 0
+    error_payload: bytes | None = None
+    runtime_start_measured: bool = False
+    absolute_peak_bytes: int | None = None
 
     @property
     def failed(self) -> bool:

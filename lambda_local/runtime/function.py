@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from .invocation import Invocation
 from .invoke import invoke as _invoke
+from .invoke import runtime_executor
 from .pool import EnvironmentPool
 from .service import current_service
 
@@ -190,7 +191,8 @@ class Function:
             ephemeral_storage=ephemeral_storage, task_root=task_root,
             layer_dirs=[os.path.abspath(layer) for layer in layers], handler_callable=callable_handler,
             log_format=log_format, application_log_level=log_level, system_log_level=system_log_level,
-            account_id=self._service.account_id, region=self._service.region)
+            account_id=self._service.account_id, region=self._service.region,
+            executor=runtime_executor(runtime, self._service))
         self._pool = EnvironmentPool(self._service)
         self._pool.reserved_concurrency = reserved_concurrency
         self.invocations: list[Invocation] = []

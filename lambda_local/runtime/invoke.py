@@ -48,6 +48,16 @@ def executor_for(config) -> RuntimeExecutor:
     return config.executor or PYTHON
 
 
+def runtime_executor(runtime: str, service) -> RuntimeExecutor | None:
+    """The executor a new function's config gets (``FunctionConfig.executor``) for its runtime: Node.js runs in a
+    process of its own (``nodejs.executor.NodeExecutor``); None: Python, in this process."""
+    if runtime.startswith("nodejs"):
+        from .nodejs.executor import NodeExecutor
+
+        return NodeExecutor(service)
+    return None
+
+
 def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "RequestResponse",
            client_context: dict | None = None, cognito_identity: dict | None = None,
            invoked_arn: str | None = None, credentials: dict[str, str] | None = None,
@@ -108,14 +118,18 @@ def _init(executor: RuntimeExecutor, env, log: logs.LogSink, stopper) -> PhaseRe
     """The INIT phase of a new environment (on demand, or ahead of requests for provisioned concurrency).
 
     Init Duration (``env.init_duration_ms``) is the runtime's start-up, modelled from published measurements
-    (``coldstart``), plus the function's static code, measured here. Fetching and unpacking the deployment package
-    happen before INIT, as on AWS, and are not in it.
+    (``coldstart``), plus the function's static code, measured here; a process runtime measures its start-up too
+    (``runtime_start_measured``), and only a VPC is modelled. Fetching and unpacking the deployment package happen
+    before INIT, as on AWS, and are not in it.
     """
     config = env.config
     result = executor.init(env, log, INIT_TIMEOUT_S, stopper)
     env.initialised = not result.failed
     env.init_memory_bytes = result.peak_bytes
-    env.init_duration_ms = result.duration_ms + coldstart.runtime_init_ms(config.runtime, vpc=config.vpc)
+    modelled = coldstart.runtime_init_ms(config.runtime, vpc=config.vpc)
+    if result.runtime_start_measured:
+        modelled -= coldstart.runtime_init_ms(config.runtime)
+    env.init_duration_ms = result.duration_ms + modelled
     return result
 
 
@@ -143,11 +157,18 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
     if failed.timed_out:
         error_type, stack = errors.TIMEOUT, None
         error_message = errors.timeout_message(request_id, INIT_TIMEOUT_S if failed is init else request.timeout_s)
-    raw = result.payload if error_type is None else _error_payload(error_type, error_message or "", request_id,
-                                                                     stack)
+    if error_type is None:
+        raw = result.payload
+    elif failed.error_payload is not None:  # a process runtime's own error object, as it sent it
+        raw = failed.error_payload
+    else:
+        raw = _error_payload(error_type, error_message or "", request_id, stack)
     init_ms = env.init_duration_ms if cold else None
     billed = billing.billed_duration_ms(result.duration_ms, init_ms)
-    max_used = env.memory_used_mb(result.peak_bytes)
+    absolute = result.absolute_peak_bytes if result.absolute_peak_bytes is not None else (
+        init.absolute_peak_bytes if init is not None else None)
+    max_used = env.memory_used_mb(result.peak_bytes) if absolute is None else min(
+        -(-absolute // (1024 * 1024)), config.memory_size)
     status = "timeout" if result.timed_out else ("error" if lease.reset else None)
     now_ms = service.clock_ms()
     start_ms = int(started_at * 1000)
@@ -220,9 +241,15 @@ def initialize(service, pool, config, credentials: dict[str, str]):
     env.init_type = "provisioned-concurrency"
     env.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] = env.init_type
     log = logs.LogSink(service.clock_ms)
-    with service.turn(env):
-        result = _init(executor_for(config), env, log, stopper_for(service.stopper))
-    log.close()
+    try:
+        with service.turn(env):
+            result = _init(executor_for(config), env, log, stopper_for(service.stopper))
+    except BaseException:  # the runtime could not start at all (no Node.js): no environment is left behind
+        pool.environments.remove(env)
+        env.discard()
+        raise
+    finally:
+        log.close()
     if result.failed:
         pool.environments.remove(env)
         env.discard()

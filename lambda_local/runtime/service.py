@@ -58,6 +58,8 @@ class LambdaService:
         self.invocations: list = []
         self.keep_records = keep_records
         self.listeners: list[Callable] = []
+        # Variables that tell a runtime process (a Node.js function) where this service's AWS is; set by mock_aws().
+        self.process_environment: Callable[[], dict[str, str]] = dict
         # Environments take turns in this one process (each swaps its modules, logging registry and working folder
         # in and out), so requests from many threads run one after another; a function invoking another (from any
         # of its threads) runs it on top. Concurrency is still counted as AWS counts it: a request is in flight

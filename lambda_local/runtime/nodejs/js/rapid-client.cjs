@@ -1,0 +1,162 @@
+/*
+ * Preloaded (node --require) before AWS's runtime interface client (aws-lambda-ric, Apache-2.0).
+ *
+ * The client talks to the Lambda Runtime API through a native addon (rapid-client.node, built from C++ with
+ * node-gyp at `npm install`). This file stands in for that addon with the same three calls over node:http, so the
+ * client's JavaScript runs unchanged on any machine with Node.js and no compiler. It also makes packages in
+ * layers and in the runtime's own node_modules importable from ES modules, as Lambda's Node.js runtimes do
+ * (Node.js reads NODE_PATH for require() only).
+ */
+'use strict';
+
+const http = require('node:http');
+const Module = require('node:module');
+const path = require('node:path');
+const { pathToFileURL } = require('node:url');
+
+const ADDON = path.join(__dirname, 'rapid-client.node');  // never on disk: resolved and loaded here
+const [hostname, port] = (process.env.AWS_LAMBDA_RUNTIME_API || '127.0.0.1:9001').split(':');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });  // one connection: requests keep their order
+
+function call(method, route, body, headers) {
+  return new Promise((resolve, reject) => {
+    const request = http.request({ hostname, port, method, agent, headers, path: '/2018-06-01/runtime/' + route },
+      (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', reject);
+      });
+    request.setNoDelay(true);
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+// The addon posts synchronously, so the client may call process.exit() right after error() (an unhandled promise
+// rejection does). Here posts are asynchronous: exit waits until the ones in flight have been sent.
+const inFlight = new Set();
+const exit = process.exit.bind(process);
+process.exit = function (code) {
+  if (inFlight.size === 0) return exit(code);
+  Promise.allSettled([...inFlight]).then(() => exit(code));
+};
+
+function post(route, body, headers) {
+  const sent = call('POST', route, body, headers).catch(lost);
+  inFlight.add(sent);
+  sent.finally(() => inFlight.delete(sent));
+}
+
+function lost(error) {
+  // The Runtime API went away (the environment is being shut down): nothing left to report to.
+  process.stderr.write(`lambda-local: lost the Runtime API: ${error && error.message}\n`);
+  process.exit(1);
+}
+
+const JSON_TYPE = { 'Content-Type': 'application/json' };
+
+const rapidClient = {
+  /** GET invocation/next: resolves to {bodyJson, headers} as the addon's Next() does. */
+  async next() {
+    const { headers, body } = await call('GET', 'invocation/next').catch(lost);
+    if (headers['lambda-runtime-deadline-ms'] !== undefined) {
+      headers['lambda-runtime-deadline-ms'] = Number(headers['lambda-runtime-deadline-ms']);
+    }
+    return { bodyJson: body, headers };
+  },
+  /** POST invocation/{id}/response (the id comes URI-encoded). */
+  done(id, body) {
+    post(`invocation/${id}/response`, body, JSON_TYPE);
+  },
+  /** POST invocation/{id}/error with the error type header, as aws-lambda-cpp posts it. */
+  error(id, body, xray) {
+    let type = 'Runtime.Unknown';
+    try { type = JSON.parse(body).errorType || type; } catch { /* keep the default */ }
+    const headers = { ...JSON_TYPE, 'Lambda-Runtime-Function-Error-Type': type };
+    if (xray) headers['Lambda-Runtime-Function-XRay-Error-Cause'] = xray;
+    post(`invocation/${id}/error`, body, headers);
+  },
+  initializeClient() {},
+};
+
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  return request.endsWith('rapid-client.node') ? ADDON : resolveFilename.call(this, request, ...rest);
+};
+const loadAddon = Module._extensions['.node'];
+Module._extensions['.node'] = function (module, filename) {
+  if (filename === ADDON) {
+    module.exports = rapidClient;
+    return;
+  }
+  return loadAddon(module, filename);
+};
+
+// The handler is an ES module: an .mjs file, or a .js file under "type": "module".
+function handlerIsModule() {
+  const root = process.env.LAMBDA_TASK_ROOT || process.cwd();
+  const file = path.join(root, (process.env._HANDLER || '').replace(/\.[^./]*$/, ''));
+  const fs = require('node:fs');
+  if (fs.existsSync(file + '.mjs')) return true;
+  if (fs.existsSync(file + '.cjs')) return false;
+  for (let dir = path.dirname(file); dir.startsWith(root); dir = path.dirname(dir)) {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).type === 'module';
+    } catch { /* no package.json here: look further up */ }
+    if (dir === root) break;
+  }
+  return false;
+}
+
+// ES module imports of bare package names fall back to the NODE_PATH folders (layers, the runtime's SDK).
+// Node.js 22.15+ runs the hook in-thread; Node.js 20 needs a loader thread (tens of ms at start-up), so there
+// it is only started for a handler that is an ES module (require() reads NODE_PATH by itself).
+const searchDirs = (process.env.NODE_PATH || '').split(path.delimiter).filter(Boolean);
+if (searchDirs.length && (typeof Module.registerHooks === 'function' || handlerIsModule())) {
+  const parents = searchDirs.map((dir) => pathToFileURL(path.join(dir, 'noop.js')).href);
+  if (typeof Module.registerHooks === 'function') {  // Node.js 22.15+: in-thread hooks
+    const bare = require('./layers-hook-shared.cjs');
+    Module.registerHooks({ resolve: bare.resolveSync(parents) });
+  } else {  // Node.js 20: a loader thread
+    Module.register(pathToFileURL(path.join(__dirname, 'layers-hook.mjs')).href, { data: { parents } });
+  }
+}
+
+// Inside the sandbox, AWS is the sandbox: every request for an AWS host (the SDK's, a presigned URL's) goes to the
+// sandbox's endpoint, over plain HTTP on loopback, with its Host header kept so the endpoint routes it by service.
+const sandboxAws = process.env._LAMBDA_LOCAL_AWS_ENDPOINT;
+delete process.env._LAMBDA_LOCAL_AWS_ENDPOINT;
+if (sandboxAws) {
+  const https = require('node:https');
+  const target = new URL(sandboxAws);
+  const AWS_HOST = /(^|\.)amazonaws\.com(\.cn)?$|(^|\.)on\.aws$/;
+  const plainAgent = new http.Agent({ keepAlive: true });
+  const redirect = (original) => function (input, options, callback) {
+    let url = null;
+    if (typeof input === 'string' || input instanceof URL) {
+      url = new URL(input);
+    } else {
+      callback = options;
+      options = input;
+    }
+    if (typeof options === 'function') {
+      callback = options;
+      options = {};
+    }
+    const opts = { ...(options || {}) };
+    const host = url ? url.hostname : (opts.hostname || opts.host || '').replace(/:\d+$/, '');
+    if (!AWS_HOST.test(host)) return original.apply(this, arguments);
+    const path = url ? url.pathname + url.search : (opts.path || '/');
+    const headers = { host, ...(opts.headers || {}) };
+    return http.request({ ...opts, protocol: 'http:', hostname: target.hostname, host: undefined,
+      port: target.port, path, headers, agent: plainAgent }, callback);
+  };
+  https.request = redirect(https.request);
+  https.get = function (...args) {
+    const request = https.request(...args);
+    request.end();
+    return request;
+  };
+  Module.syncBuiltinESMExports();
+}
