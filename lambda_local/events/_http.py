@@ -77,7 +77,8 @@ def parse_query(query: QueryInput, *, decode: bool = True) -> tuple[str, list[tu
         raw = query[1:] if query.startswith("?") else query
         if decode:
             return raw, parse_qsl(raw, keep_blank_values=True)
-        return raw, [tuple(part.split("=", 1)) if "=" in part else (part, "") for part in raw.split("&") if part]
+        # "name" without "=" is a name with an empty value, as partition gives it.
+        return raw, [(name, value) for name, _, value in (part.partition("=") for part in raw.split("&") if part)]
     if not isinstance(query, Mapping):
         raise TypeError(f"query must be a query string or a mapping, not {type(query).__name__}")
     pairs = [(str(name), value) for name, values in query.items() for value in _values(name, values, "query parameter")]

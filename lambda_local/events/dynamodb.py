@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import functools
 import json
 import math
 import random
@@ -199,11 +200,10 @@ def dynamodb_update_event(
     when = to_datetime(time)
     # One shard's sequence numbers grow record by record.
     first = int(time_sequence(when, 21, rng))
-    common = dict(keys=keys, table=table, time=when, region=region, account_id=account_id,
-                  partition=partition, rng=rng)
+    record = functools.partial(dynamodb_record, keys=keys, table=table, time=when, region=region,
+                               account_id=account_id, partition=partition, rng=rng)
     return dynamodb_event(
-        dynamodb_record(event_name="INSERT", new_image=old_image, sequence_number=f"{first:021d}", **common),
-        dynamodb_record(event_name="MODIFY", old_image=old_image, new_image=new_image,
-                        sequence_number=f"{first + 1:021d}", **common),
-        dynamodb_record(event_name="REMOVE", old_image=new_image, sequence_number=f"{first + 2:021d}", **common),
+        record(event_name="INSERT", new_image=old_image, sequence_number=f"{first:021d}"),
+        record(event_name="MODIFY", old_image=old_image, new_image=new_image, sequence_number=f"{first + 1:021d}"),
+        record(event_name="REMOVE", old_image=new_image, sequence_number=f"{first + 2:021d}"),
     )

@@ -24,7 +24,7 @@ import re
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from .failure import Failure
 
@@ -94,7 +94,7 @@ class LabRun:
         self._roles: dict[str, str] = {}
         self._clients: dict[str, Any] = {}
         self._services: dict[int, str] = {}
-        self._session = None
+        self._session: Any = None  # a boto3.Session, made on the first client() (boto3 is imported lazily)
 
     # --- the learner's files ---------------------------------------------------------------------------------------
     def file(self, relative: str) -> Path:
@@ -132,7 +132,7 @@ class LabRun:
         from ..packaging import zip_package
 
         root = self.file(folder) if folder != "." else self.path
-        files = {}
+        files: dict[str, str | bytes] = {}
         for path in sorted(root.rglob("*")):
             relative = path.relative_to(root)
             parts = set(relative.parts)
@@ -216,7 +216,7 @@ class LabRun:
         return arn
 
     def deploy(self, name: str, code: str | dict | bytes = ".", *, handler: str = "lambda_function.lambda_handler",
-               role: str | None = None, layers: list[str] = (), environment: dict[str, str] | None = None,
+               role: str | None = None, layers: Sequence[str] = (), environment: dict[str, str] | None = None,
                **config) -> str:
         """``create_function`` through boto3: ``code`` is a folder of the lab (zipped without notebooks), a dict of
         file name -> source, or zip bytes. Python 3.12, the lab role unless ``role`` is given. Returns ``name``."""
@@ -334,7 +334,7 @@ def describe_exception(error: BaseException, folder: Path | None = None) -> str:
     text = f"{type(error).__name__}: {error}".rstrip(": ")
     if isinstance(error, SyntaxError) and error.filename:
         return f"SyntaxError: {error.msg} ({Path(error.filename).name}, line {error.lineno})"
-    frames = traceback.extract_tb(error.__traceback__)
+    frames: list[traceback.FrameSummary] = traceback.extract_tb(error.__traceback__)
     if folder is not None:
         own = [f for f in frames if f.filename.startswith(str(folder))]
         frames = own or frames

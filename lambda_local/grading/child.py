@@ -115,13 +115,20 @@ class Learner:
 
     def module(self, relative: str) -> dict:
         """Import one of the lab's Python files fresh; a handle for calling its functions."""
-        path = self.folder / relative
+        folder = self.folder
+        if folder is None:
+            raise RuntimeError("a 'module' request before 'begin'")  # the grader's bug, answered as an error
+        path = folder / relative
         if not path.is_file():
-            raise _Answer(f"the file {relative} in {self.folder.name}/", "there is no such file",
-                          f"`lambda-local reset {self.folder.name[:2]}` brings the starting files back "
+            raise _Answer(f"the file {relative} in {folder.name}/", "there is no such file",
+                          f"`lambda-local reset {folder.name[:2]}` brings the starting files back "
                           "(it saves your current folder first).")
         name = f"_lab_{path.stem}_{uuid.uuid4().hex[:8]}"
         spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:  # not a .py file: nothing Python can import
+            raise _Answer(f"the file {relative} in {folder.name}/ to be a Python module", "it is not a .py file",
+                          "")
+        loader = spec.loader
         module = importlib.util.module_from_spec(spec)
         before = set(sys.modules)
         saved_path, saved_bytecode = list(sys.path), sys.dont_write_bytecode
@@ -129,11 +136,11 @@ class Learner:
         sys.dont_write_bytecode = True
         sys.modules[name] = module  # as an import would (dataclasses in the module need it); removed below
         try:
-            self._call(spec.loader.exec_module, (module,), {}, what=f"importing {relative}", timeout=10, hint="")
+            self._call(loader.exec_module, (module,), {}, what=f"importing {relative}", timeout=10, hint="")
         finally:
             sys.path[:], sys.dont_write_bytecode = saved_path, saved_bytecode
             for added in set(sys.modules) - before:  # the lab's sibling modules are re-imported next time
-                if str(getattr(sys.modules[added], "__file__", "") or "").startswith(str(self.folder)):
+                if str(getattr(sys.modules[added], "__file__", "") or "").startswith(str(folder)):
                     del sys.modules[added]
         self.modules[name] = module
         return {"handle": name}

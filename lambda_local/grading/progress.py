@@ -172,7 +172,7 @@ def _checks_version(lab_name: str) -> str:
     package = Path(__file__).resolve().parent
     definition = lab_definitions().get(lab_name)
     module = sys.modules.get(definition.checks[0].run.__module__) if definition and definition.checks else None
-    sources = sorted(package.glob("*.py")) + ([Path(module.__file__)] if module else [])
+    sources = sorted(package.glob("*.py")) + ([Path(module.__file__)] if module and module.__file__ else [])
     for source in sources:
         digest.update(source.read_bytes())
     return digest.hexdigest()

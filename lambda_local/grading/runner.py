@@ -83,6 +83,8 @@ def load_checks(directory: str | os.PathLike) -> dict[str, tuple[Check, ...]]:
     found: dict[str, tuple[Check, ...]] = {}
     for path in sorted(folder.glob("*.py")):
         spec = importlib.util.spec_from_file_location(f"_instructor_checks_{path.stem}", path)
+        if spec is None or spec.loader is None:  # cannot happen for a *.py file; says so if it ever does
+            raise GradingError(f"{path}: Python cannot import it")
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module  # as an import would: dataclasses and pickling need it
         try:
@@ -178,7 +180,8 @@ def _run_check(check: Check, folder: Path, seed: int, source: str, process: Lear
                           hint="If that line is in one of your files, fix it there. Otherwise this may be a bug "
                                "in the check: tell your instructor.")
     if failure is None and not process.alive:  # a pass needs a learner's process that answered to the end
-        failure = Failure(expected="the check to run to its end", got=process.lost.got, hint=process.lost.hint)
+        gone = process.lost or process.exited()
+        failure = Failure(expected="the check to run to its end", got=gone.got, hint=gone.hint)
     if failure is not None and source == "instructor":
         failure = _HIDDEN  # a hidden check's expected values and code never reach a report
     return CheckResult(name=check.name, points=0 if failure else check.points, max_points=check.points,
@@ -196,9 +199,10 @@ def run_lab(folder: Path, extra: dict[str, tuple[Check, ...]] | None = None, *, 
     number = lab_number(folder)
     definition = lab_definitions().get(folder.name)
     checks = [(c, "course") for c in (definition.checks if definition else ())]
-    checks += [(c, "instructor") for c in (extra or {}).get(number, ())]
+    if number is not None:
+        checks += [(c, "instructor") for c in (extra or {}).get(number, ())]
     title = definition.title if definition else ""
-    if not checks:
+    if not checks or number is None:  # every lab with checks is named NN-name: number is None only without any
         return LabResult(folder.name, title, _display(folder), note=f"no checks for {folder.name} yet: not graded")
     own = learner is None
     learner = learner or _Learner(time_limit)

@@ -22,7 +22,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .wire import MAX_LINE, decode, dumps
 
@@ -116,12 +116,15 @@ class LearnerProcess:
             [sys.executable, "-m", "lambda_local.grading.child"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, cwd=self._scratch.name, env=_child_environment(),
             start_new_session=True)
+        # stdin=PIPE and stdout=PIPE: Popen has opened both (its attributes are Optional for the other cases).
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._stdin, self._stdout = self._process.stdin, self._process.stdout
         _live.add(self)
         self._answers: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, name="lambda-local-grade-reader", daemon=True).start()
 
     def _read(self) -> None:
-        stream = self._process.stdout
+        stream = self._stdout
         try:
             while True:
                 line = stream.readline(MAX_LINE + 1)
@@ -144,8 +147,8 @@ class LearnerProcess:
         if self.lost is not None:
             raise self.lost
         try:
-            self._process.stdin.write(dumps({"op": op, **arguments}))
-            self._process.stdin.flush()
+            self._stdin.write(dumps({"op": op, **arguments}))
+            self._stdin.flush()
         except (OSError, ValueError):
             self._lose_after_exit()
         remaining = self.deadline - time.monotonic()
@@ -174,7 +177,14 @@ class LearnerProcess:
         ok = answer.get("ok")
         return ok if isinstance(ok, dict) else {}
 
-    def _lose_after_exit(self) -> None:
+    def exited(self) -> LearnerProcessLost:
+        """Why the process is gone when it ended between requests (no request saw it go); recorded in ``lost``."""
+        try:
+            self._lose_after_exit()
+        except LearnerProcessLost as lost:
+            return lost
+
+    def _lose_after_exit(self) -> NoReturn:
         try:
             status = self._process.wait(timeout=max(min(self.deadline - time.monotonic(), 5), 0.1))
         except subprocess.TimeoutExpired:
@@ -185,7 +195,7 @@ class LearnerProcess:
                    "Something in your code ended the Python process (os._exit, sys.exit or exit() at import time, "
                    "os.kill, a crash). Run the lab notebook to see where.")
 
-    def _lose(self, got: str, hint: str) -> None:
+    def _lose(self, got: str, hint: str) -> NoReturn:
         self.lost = LearnerProcessLost(got, hint)
         self.stop()
         raise self.lost
@@ -200,7 +210,7 @@ class LearnerProcess:
                 process.kill()
         except (ProcessLookupError, PermissionError):
             pass
-        for stream in (process.stdin, process.stdout):
+        for stream in (self._stdin, self._stdout):
             try:
                 stream.close()
             except (OSError, ValueError):
@@ -354,7 +364,8 @@ def send_request(process: LearnerProcess, request) -> "object":
     answer = _ask(process, "send", method=request.method, url=request.url,
                   headers={str(k): (v.decode() if isinstance(v, bytes) else str(v)) for k, v in
                            request.headers.items()}, body=body or b"")
-    content = answer.get("body") if isinstance(answer.get("body"), bytes) else b""
+    returned = answer.get("body")
+    content = returned if isinstance(returned, bytes) else b""
     headers = HTTPHeaders()
     for key, value in dict(answer.get("headers") or {}).items():
         headers[str(key)] = str(value)

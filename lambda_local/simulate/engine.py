@@ -130,6 +130,7 @@ class _Sampler:
 
     def __init__(self, fn: Function, workload: Workload, measure_cold: int, measure_warm: int):
         self.fn = fn
+        self.name = fn.name
         self.event = workload.event
         self.model = workload.duration_ms
         self.cold_limit = max(1, measure_cold)
@@ -185,12 +186,16 @@ class _Sampler:
         self.wi += 1
         return sample
 
-    def modelled(self, duration: float, error: str | None, discard: bool, request: Request | None):
+    def modelled(self, duration: float, error: str | None, discard: bool, index: int, arrival: float,
+                 attempt: int) -> tuple[float, str | None, bool]:
         """Apply the learner's duration model (and the timeout it may cross)."""
         model = self.model
         if model is None:
             return duration, error, discard
-        duration = float(model(request) if callable(model) else model)
+        if callable(model):  # the Request (and its event) is only built for a model that reads it
+            duration = float(model(Request(self.name, index, arrival, attempt, self._event(index))))
+        else:
+            duration = float(model)
         if duration < 0:
             raise ValueError(f"duration_ms gave a negative duration ({duration})")
         if duration >= self.timeout_ms:
@@ -220,10 +225,11 @@ class _State:
         self.live = 0  # on-demand environments alive (busy or idle)
         self.platform = coldstart.cold_start(cfg.runtime, 0.0, workload.package_mb, workload.vpc)
         self.billed_cache: dict = {}
+        self.timeline = Timeline(interval)  # also result.timeline, which is optional in FunctionResult's signature
         self.result = FunctionResult(
             name=fn.name, memory_mb=cfg.memory_size, architecture=cfg.architecture, runtime=cfg.runtime,
             ephemeral_storage_mb=cfg.ephemeral_storage, invocation_type=workload.invocation_type,
-            reserved_concurrency=reserved, provisioned_concurrency=self.provisioned, timeline=Timeline(interval))
+            reserved_concurrency=reserved, provisioned_concurrency=self.provisioned, timeline=self.timeline)
         self.cost_cache: dict = {}
         self.reset_interval()
 
@@ -289,16 +295,16 @@ class _Simulation:
             raise ValueError("interval must be above 0 seconds")
         self.timeout = float(idle_timeout)
         self.concurrency_limit = concurrency_limit
-        self.keep = keep_requests
         self.records: list[RequestRecord] | None = [] if keep_requests else None
         self.patterns = [w.pattern() for w in workloads]
         ends = [p.end for p in self.patterns]
         self.arrival_horizon = math.inf if duration is None else float(duration)  # patterns end by themselves
         if duration is None:
-            if None in ends:
+            finite = [end for end in ends if end is not None]
+            if len(finite) < len(ends):
                 raise ValueError("an arrival pattern has no end (ConstantRate without duration): "
                                  "pass simulate(..., duration=seconds)")
-            duration = max(ends, default=0.0)
+            duration = max(finite, default=0.0)
         if duration < 0:
             raise ValueError("duration cannot be negative")
         self.horizon = float(duration)
@@ -332,7 +338,7 @@ class _Simulation:
             boundary = (self.bucket + 1) * interval
             for s in self.states:
                 s.expire(boundary, timeout)
-                tl = s.result.timeline
+                tl = s.timeline
                 tl.requests.append(s.c_requests)
                 tl.invocations.append(s.c_invocations)
                 tl.cold_starts.append(s.c_cold)
@@ -357,7 +363,7 @@ class _Simulation:
             provisioned = True
             s.busy_pc += 1
         else:
-            if s.reserved is not None:
+            if s.od_cap is not None:  # the function has reserved concurrency: od_cap is what provisioned leaves
                 if s.busy_od >= s.od_cap:
                     return self._throttle(t, s, RESERVED_LIMIT, index, attempt, first, throttles, errors)
             elif self.unreserved_busy >= self.unreserved_cap:
@@ -387,9 +393,7 @@ class _Simulation:
             duration, error, discard = sampler.warm_start(index)
             init = 0.0
         if sampler.model is not None:
-            request = (Request(s.name, index, t, attempt, sampler._event(index))
-                       if callable(sampler.model) else None)
-            duration, error, discard = sampler.modelled(duration, error, discard, request)
+            duration, error, discard = sampler.modelled(duration, error, discard, index, t, attempt)
 
         end = t + (init + duration) / 1000.0
         self.seq += 1
@@ -431,7 +435,7 @@ class _Simulation:
                     self._retry(retry_at, s, index, attempt, first, throttles, errors + 1)
                 else:
                     res.failed += 1
-        if self.keep:
+        if self.records is not None:  # keep_requests
             self.records.append(RequestRecord(
                 s.name, index, attempt, s.workload.invocation_type, t, t, end, env.id, cold, provisioned, False,
                 None, error, init if cold else None, duration, billed, self._cost(s, billed, provisioned)))
@@ -475,7 +479,7 @@ class _Simulation:
         res.throttles += 1
         res.throttle_reasons[reason] += 1
         s.c_throttles += 1
-        if self.keep:
+        if self.records is not None:  # keep_requests
             self.records.append(RequestRecord(s.name, index, attempt, s.workload.invocation_type, t, None, None,
                                               None, False, False, True, reason, None, None, 0.0, 0, 0.0))
         if s.is_async:
@@ -562,7 +566,7 @@ class _Simulation:
                 res.cold_start_model = coldstart.cold_start(
                     s.result.runtime, sum(measured) / len(measured), s.workload.package_mb, s.workload.vpc)
         functions = {s.name: s.result for s in states}
-        total = Timeline.total([s.result.timeline for s in states], self.total_concurrency)
+        total = Timeline.total([s.timeline for s in states], self.total_concurrency)
         return SimulationResult(functions, total, span, self.horizon, self.concurrency_limit, self.timeout,
                                 self.records, time.perf_counter() - started)
 

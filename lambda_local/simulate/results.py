@@ -8,6 +8,7 @@ from array import array
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from .. import billing
 from ..coldstart import ColdStart
@@ -97,6 +98,14 @@ class Timeline:
     """
 
     COLUMNS = ("requests", "invocations", "cold_starts", "throttles", "errors", "concurrency", "environments")
+    # One signed 64-bit counter per interval; set from COLUMNS in __init__, declared here for the type checker.
+    requests: array[int]
+    invocations: array[int]
+    cold_starts: array[int]
+    throttles: array[int]
+    errors: array[int]
+    concurrency: array[int]
+    environments: array[int]
 
     def __init__(self, interval: float):
         self.interval = interval
@@ -314,7 +323,8 @@ class SimulationResult:
     def bill(self) -> billing.Bill:
         """List price of everything simulated, line by line (each function's lines, prefixed with its name
         when there are several)."""
-        lines, notes = [], ()
+        lines: list[billing.BillLine] = []
+        notes: tuple[str, ...] = ()
         for name, fn in self.functions.items():
             bill = fn.bill(self.span_s)
             notes = bill.notes
@@ -352,7 +362,7 @@ class SimulationResult:
 
     def to_dict(self) -> dict:
         """A JSON-friendly summary (for ``lambda-local simulate --json``)."""
-        out = {"span_s": self.span_s, "concurrency_limit": self.concurrency_limit,
+        out: dict[str, Any] = {"span_s": self.span_s, "concurrency_limit": self.concurrency_limit,
                "idle_timeout_s": self.idle_timeout_s, "functions": {}, "bill": self.bill().as_dict()}
         for name, fn in self.functions.items():
             out["functions"][name] = {

@@ -47,7 +47,8 @@ class _Merged(Arrivals):
     @property
     def end(self) -> float | None:
         ends = [part.end for part in self.parts]
-        return None if None in ends else max(ends)
+        finite = [end for end in ends if end is not None]
+        return None if len(finite) < len(ends) else max(finite)
 
     def __add__(self, other: Arrivals) -> Arrivals:
         if not isinstance(other, Arrivals):
@@ -55,9 +56,11 @@ class _Merged(Arrivals):
         return _Merged(self.parts + (other.parts if isinstance(other, _Merged) else (other,)))
 
 
-def _check(value: float, name: str, minimum: float = 0.0) -> None:
+def _check(value: object, name: str, minimum: float = 0.0) -> float:
+    """``value`` as a float, or a ValueError naming ``name`` when it is not a number ``>= minimum``."""
     if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value) or value < minimum:
         raise ValueError(f"{name} must be a number >= {minimum:g} (got {value!r})")
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -200,14 +203,13 @@ class Timestamps(Arrivals):
     """
 
     def __init__(self, times: Sequence[float | str | datetime]):
-        values = list(times)
-        if values and all(isinstance(v, (str, datetime)) for v in values):
-            stamps = [_epoch(v) for v in values]
+        values: list[object] = list(times)
+        moments = [v for v in values if isinstance(v, (str, datetime))]
+        if values and len(moments) == len(values):
+            stamps = [_epoch(v) for v in moments]
             first = min(stamps)
             values = [s - first for s in stamps]
-        for v in values:
-            _check(v, "every timestamp")
-        self.seconds = tuple(sorted(float(v) for v in values))
+        self.seconds = tuple(sorted(_check(v, "every timestamp") for v in values))
 
     @property
     def end(self) -> float:

@@ -112,7 +112,10 @@ class TuningResult:
 
 def _at_memory(fn: Function, memory: int) -> Function:
     cfg = fn.config
-    return Function(cfg.handler_callable or cfg.handler, code=cfg.task_root, name=cfg.function_name, memory=memory,
+    handler = cfg.handler_callable or cfg.handler
+    if handler is None:  # FunctionConfig allows it (container images); a Function built from Python always has one
+        raise ValueError(f"function {cfg.function_name!r} has no handler to run at another memory size")
+    return Function(handler, code=cfg.task_root, name=cfg.function_name, memory=memory,
                     timeout=cfg.timeout, environment=dict(cfg.environment), layers=list(cfg.layer_dirs),
                     runtime=cfg.runtime, architecture=cfg.architecture, ephemeral_storage=cfg.ephemeral_storage,
                     log_format=cfg.log_format, log_level=cfg.application_log_level)
