@@ -279,7 +279,13 @@ _WATCHED = (
     ("requests.sessions", "Session", "request"),
     ("requests.sessions", "Session", "prepare_request"),
     ("sqlite3", None, "connect"),
+    # The markers the X-Ray SDK sets on a module it patched ("already done": it would not patch again). They belong to
+    # the environment that set them, or a second environment's tracer would find botocore "patched" and unwrapped.
+    ("botocore.client", None, "_xray_enabled"),
+    ("botocore.httpsession", None, "_xray_enabled"),
+    ("http.client", None, "__xray_patched"),
 )
+_MARKERS = frozenset({"_xray_enabled", "__xray_patched"})
 _ABSENT = object()
 
 
@@ -333,6 +339,9 @@ class TracerPatches:
                 if type(current).__module__.split(".")[0] in ("wrapt", "_wrappers"):
                     self._own[key] = current
                     setattr(owner, attribute, current.__wrapped__)
+                elif attribute in _MARKERS and current is not _ABSENT:
+                    self._own[key] = current
+                    delattr(owner, attribute)
             return
         saved, self._saved = self._saved, None
         for key, owner, attribute, original in saved or ():

@@ -190,3 +190,19 @@ def test_the_plain_aws_xray_sdk_records_into_the_function_segment(aws, create):
                    if json.loads(s["Document"]).get("origin") == "AWS::Lambda::Function"]
     (work,) = [s for s in function["subsegments"] if s["name"] == "work"]
     assert work["metadata"]["default"]["items"] == [1, 2, 3]
+
+
+def test_a_second_function_with_a_tracer_patches_its_own_sdk(aws, create):
+    """The X-Ray SDK marks botocore as patched; that mark belongs to the environment that set it, so a second
+    function's tracer patches botocore again and its calls become subsegments too (as in its own process on AWS)."""
+    for name in ("pay", "refund"):
+        create(name, TRACED, TracingConfig={"Mode": "Active"})
+        assert invoke(name)[1] == "paid"
+        aws.advance(seconds=2)
+    traces = _traces()
+    assert len(traces) == 2
+    for trace in traces:
+        function = next(json.loads(s["Document"]) for s in trace["Segments"]
+                        if json.loads(s["Document"]).get("origin") == "AWS::Lambda::Function")
+        handler = next(s for s in function["subsegments"] if s["name"] == "## handler")
+        assert [s["name"] for s in handler.get("subsegments", [])] == ["s3"]
