@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from . import quotas
+from .aws import state
 from .aws.state import get_function_or_none
 from .runtime.errors import ServiceError
 
@@ -81,5 +82,5 @@ def account_settings(sandbox, backend) -> dict:
     return {"AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": quotas.UNZIPPED_PACKAGE_BYTES,
                              "CodeSizeZipped": quotas.ZIPPED_PACKAGE_BYTES, "ConcurrentExecutions": limit,
                              "UnreservedConcurrentExecutions": limit - reserved},
-            "AccountUsage": {"TotalCodeSize": sum(int(f.code_size or 0) for f in functions),
+            "AccountUsage": {"TotalCodeSize": state.total_code_size(backend),
                              "FunctionCount": len(functions)}}

@@ -325,6 +325,21 @@ def test_account_settings_report_the_sandboxs_concurrency(aws, create):
     assert settings["AccountUsage"]["FunctionCount"] == 1
 
 
+def test_total_code_size_counts_every_version_and_every_layer_archive(aws, create):
+    """AWS: "the amount of storage space that you're using for deployment packages and layer archives"; each
+    published version keeps its package. (It also reads moto's storage directly: a moto upgrade that moves it fails
+    here.)"""
+    client = boto3.client("lambda")
+    layer = zip_files({"python/helper.py": "X = 1\n"})
+    layer_size = client.publish_layer_version(LayerName="helpers", Content={"ZipFile": layer})["Content"]["CodeSize"]
+    create("sized", ECHO)
+    package = client.get_function(FunctionName="sized")["Configuration"]["CodeSize"]
+    client.publish_version(FunctionName="sized")
+    usage = client.get_account_settings()["AccountUsage"]
+    assert usage["TotalCodeSize"] == 2 * package + layer_size
+    assert usage["FunctionCount"] == 1
+
+
 def test_create_function_answers_pending_and_the_waiter_sees_active(aws, role):
     client = boto3.client("lambda")
     created = client.create_function(FunctionName="fresh", Runtime="python3.12", Role=role,

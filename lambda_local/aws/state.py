@@ -112,6 +112,16 @@ def lambda_backend(account_id: str, region: str):
     return get_backend(account_id, region)
 
 
+def total_code_size(backend) -> int:
+    """AccountUsage.TotalCodeSize: the bytes of every stored deployment package ($LATEST and each published version)
+    and every layer version's archive, as AWS counts them. (moto's own listing deep-copies each function.)"""
+    functions = sum(int(group["latest"].code_size or 0) + sum(int(v.code_size or 0) for v in group["versions"])
+                    for group in backend._lambdas._functions.values())
+    layers = sum(int(version.code_size or 0) for layer in backend._layers._layers.values()
+                 for version in layer.layer_versions.values())
+    return functions + layers
+
+
 def _arn_parts(arn: str, service: str, minimum: int = 6) -> list[str] | None:
     parts = (arn or "").split(":")
     if len(parts) < minimum or parts[0] != "arn" or parts[2] != service or not parts[4]:
