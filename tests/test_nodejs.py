@@ -460,6 +460,8 @@ def test_a_function_url_and_an_eventbridge_rule_invoke_a_node_function(aws, node
     url = client.create_function_url_config(FunctionName="web", AuthType="NONE")["FunctionUrl"]
     client.add_permission(FunctionName="web", StatementId="url", Action="lambda:InvokeFunctionUrl", Principal="*",
                           FunctionUrlAuthType="NONE")
+    client.add_permission(FunctionName="web", StatementId="url-invoke", Action="lambda:InvokeFunction", Principal="*",
+                          InvokedViaFunctionUrl=True)  # both, for a URL created since October 2025
     response = aws.http("POST", url + "orders")
     assert response.status == 201 and response.headers["x-runtime"] == "AWS_Lambda_nodejs20.x"
     assert response.json() == {"path": "/orders", "method": "POST"}
