@@ -13,6 +13,8 @@ _W3C_ALLOWED_FIELDS = ("traceparent", "tracestate", "baggage")
 
 class CognitoIdentity:
     __slots__ = ["cognito_identity_id", "cognito_identity_pool_id"]
+    cognito_identity_id: str | None
+    cognito_identity_pool_id: str | None
 
     def __repr__(self) -> str:
         return (
@@ -23,6 +25,11 @@ class CognitoIdentity:
 
 class Client:
     __slots__ = ["installation_id", "app_title", "app_version_name", "app_version_code", "app_package_name"]
+    installation_id: str | None
+    app_title: str | None
+    app_version_name: str | None
+    app_version_code: str | None
+    app_package_name: str | None
 
     def __repr__(self) -> str:
         fields = ",".join(f"{name}={getattr(self, name)}" for name in self.__slots__)
@@ -31,12 +38,15 @@ class Client:
 
 class ClientContext:
     __slots__ = ["custom", "env", "client"]
+    custom: dict | None
+    env: dict | None
+    client: Any  # the caller's dict, then the Client made from it
 
     def __repr__(self) -> str:
         return f"ClientContext([custom={self.custom},env={self.env},client={self.client}])"
 
 
-def _from_dict(cls: type, data: dict | None) -> Any:
+def _from_dict(cls: type[CognitoIdentity | Client | ClientContext], data: dict | None) -> Any:
     if data is None:
         return None
     obj = cls()

@@ -69,7 +69,8 @@ class ExecutionEnvironment:
         self.init_type = "on-demand"
         self.log_stream_name = logs.log_stream_name(
             datetime.fromtimestamp(created_at, timezone.utc), config.version, environment_id)
-        self._tmp = tmp or tempfile.TemporaryDirectory(prefix=f"lambda-local-{config.function_name[:20]}-")
+        self._tmp: tempfile.TemporaryDirectory[str] | None = tmp or tempfile.TemporaryDirectory(
+            prefix=f"lambda-local-{config.function_name[:20]}-")
         self.tmp_dir = self._tmp.name
         self.environ = config.environ_for(self, credentials)
         # A handler passed as a Python callable lives in the caller's modules: nothing of its own to isolate.
@@ -79,14 +80,13 @@ class ExecutionEnvironment:
         # writing into it), pointed at the log of the phase that runs.
         self.stream = logs.SinkStream(None)
         self._loggers: dict = {}
-        self._token = None
         self.chain: object = None  # the recursion chain of the invocation running (set by the Lambda service)
         self.threads: list = []  # threads its code started and left running
         # Threads started from this environment's code (recorded when they start, in the starting thread's context):
         # never the caller's own threads, which other callers may start at any moment while this one runs.
         self.started_threads: list = []
         self._root_level = config.root_log_level()
-        self._root_handlers = [self.log_handler]
+        self._root_handlers: list[logging.Handler] = [self.log_handler]
         self._boto3_session = None
         self._boto3_view: NamespaceView | None = None
         self.guard = ProcessGuard()
@@ -100,11 +100,12 @@ class ExecutionEnvironment:
         """Swap this environment into the process for one phase (INIT or an invocation) whose log is ``sink``."""
         root = logging.root
         manager = logging.Logger.manager
-        boto3 = sys.modules.get("boto3")
+        boto3: Any = sys.modules.get("boto3")  # Any: its DEFAULT_SESSION is swapped below
         enter_views()
-        self._token = _environment.set(self)
+        token = _environment.set(self)
         self._saved = (sys.stdout, sys.stderr, root.level, root.handlers, manager.loggerDict,
-                       getattr(boto3, "DEFAULT_SESSION", None), boto3, self._chdir_in(), sys.path, tempfile.tempdir)
+                       getattr(boto3, "DEFAULT_SESSION", None), boto3, self._chdir_in(), sys.path, tempfile.tempdir,
+                       token)
         sys.path = list(sys.path)  # what the function does to sys.path stays with this call
         tempfile.tempdir = self.tmp_dir  # the tempfile module caches its folder; this environment has its own /tmp
         self.guard.enter()
@@ -129,7 +130,7 @@ class ExecutionEnvironment:
         saved, self._saved = self._saved, None
         if saved is None:
             return
-        stdout, stderr, level, handlers, loggers, session, boto3, cwd, path, tempdir = saved
+        stdout, stderr, level, handlers, loggers, session, boto3, cwd, path, tempdir, token = saved
         root = logging.root
         manager = logging.Logger.manager
         # Whatever the function did to these stays with its environment, as it would in its own process.
@@ -139,6 +140,7 @@ class ExecutionEnvironment:
         if boto3 is not None:
             self._boto3_session = boto3.DEFAULT_SESSION
             boto3.DEFAULT_SESSION = session
+            assert self._boto3_view is not None  # enter() made it, as boto3 was loaded
             self._boto3_view.exit()
         self.stream.sink = None
         self.log_handler.sink = None
@@ -162,7 +164,7 @@ class ExecutionEnvironment:
                     os.chdir(cwd)
             except OSError:
                 os.chdir(cwd)
-        _environment.reset(self._token)
+        _environment.reset(token)
         exit_views(keep=bool(threads_left))
 
     def _chdir_in(self) -> str | None:

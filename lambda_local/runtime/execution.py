@@ -112,8 +112,8 @@ class _StreamView(io.TextIOBase):
         env = _environment.get()
         return False if env is not None else bool(getattr(self.host, "isatty", lambda: False)())
 
-    @property
-    def encoding(self) -> str:
+    @property  # TextIOBase declares a plain attribute; the view reports its target's
+    def encoding(self) -> str:  # type: ignore[override]
         return getattr(self._target(), "encoding", "utf-8") or "utf-8"
 
     def __getattr__(self, name: str):
@@ -175,9 +175,11 @@ def enter_views() -> None:
             sys.stderr = STDERR
         if os.environ is not ENVIRON:
             ENVIRON.host = os.environ
-            os.environ = ENVIRON  # noqa: B003 - swapping the mapping object itself, on purpose
+            # Swapping the mapping object itself, on purpose: a view where os._Environ was.
+            os.environ = ENVIRON  # type: ignore[assignment]  # noqa: B003
         if threading.Thread.start is not _start_in_environment:
-            threading.Thread.start = _start_in_environment  # once: it changes nothing for the caller's threads
+            # Once: it changes nothing for the caller's threads.
+            threading.Thread.start = _start_in_environment  # type: ignore[method-assign]
     _depth += 1
 
 

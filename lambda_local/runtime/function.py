@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -170,7 +171,7 @@ class Function:
 
     def __init__(self, handler: Callable | str, code: str | os.PathLike | None = None, *, name: str | None = None,
                  memory: int = 128, timeout: float = 3, environment: dict[str, str] | None = None,
-                 layers: list[str | os.PathLike] = (), runtime: str = "python3.12", architecture: str = "x86_64",
+                 layers: Sequence[str | os.PathLike] = (), runtime: str = "python3.12", architecture: str = "x86_64",
                  ephemeral_storage: int = 512, log_format: str = "Text", log_level: str | None = None,
                  system_log_level: str | None = None, reserved_concurrency: int | None = None):
         environment = {str(k): str(v) for k, v in (environment or {}).items()}

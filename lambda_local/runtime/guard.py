@@ -13,6 +13,7 @@ import builtins
 import os
 import signal
 import sys
+from typing import NoReturn
 
 __all__ = ["ProcessExit", "NamespaceView", "ProcessGuard"]
 
@@ -27,8 +28,8 @@ class ProcessExit(BaseException):
         self.code = code
 
 
-def _exit_instead(code: int = 0) -> None:
-    raise ProcessExit(code)
+def _exit_instead(status: int = 0) -> NoReturn:  # os._exit's parameter name: a call by keyword works too
+    raise ProcessExit(status)
 
 
 class NamespaceView:
@@ -120,7 +121,8 @@ class ProcessGuard:
 
     def __init__(self) -> None:
         self.builtins_view = NamespaceView(builtins.__dict__)
-        self._os_exit = None
+        # What os._exit was when this guard was last entered (set again by every enter()).
+        self._os_exit = os._exit
         self.alarm_handler: object = signal.SIG_DFL
         _install_signal_views()
 

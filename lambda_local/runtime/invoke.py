@@ -96,7 +96,7 @@ def _run(service, lease, request: InvokeRequest, invocation_type: str) -> tuple[
     started_at = service.clock.time()
     init_log = logs.LogSink(service.clock_ms) if lease.cold else None
     log = logs.LogSink(service.clock_ms)
-    init = _init(executor, env, init_log, stopper) if lease.cold else None
+    init = _init(executor, env, init_log, stopper) if init_log is not None else None  # INIT runs on a cold start
     trace = None
     if init is not None and init.failed:
         result = PhaseResult()  # the handler never ran: the invocation answers with INIT's error
@@ -188,11 +188,12 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
         function_error="Unhandled" if error_type else None, invocation_type=invocation_type,
         status_code=202 if invocation_type == "Event" else 200, architecture=config.architecture,
         environment_id=env.id, log_stream_name=env.log_stream_name, timestamp=started_at,
-        timed_out=result.timed_out, extra={"function_init_ms": init.duration_ms} if cold else {})
+        timed_out=result.timed_out, extra={"function_init_ms": init.duration_ms} if init is not None else {})
     return record, events
 
 
-def _frame(env, cold: bool, start_ms: int, now_ms: int, request_id: str, report: tuple, status: str | None,
+def _frame(env, cold: bool, start_ms: int, now_ms: int, request_id: str,
+           report: tuple[str, float, int, int, int, float | None], status: str | None,
            error_type: str | None) -> tuple[list, list, list]:
     """The platform's own lines around an invocation: (before INIT, at START, at the end). Text lines
     (INIT_START, START, END, REPORT), or with LoggingConfig.LogFormat JSON the platform's JSON records, filtered by

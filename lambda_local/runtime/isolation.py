@@ -23,10 +23,12 @@ import os
 import re
 import sys
 import sysconfig
+from types import ModuleType
 
 __all__ = ["ModuleSpace"]
 
-_MISSING = object()
+# Marks a name that was not in sys.modules; a module object so that saved entries are all of sys.modules' type.
+_MISSING = ModuleType("<missing>")
 
 # boto3 and what it brings: the SDK the Python runtime provides.
 _SDK = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
@@ -110,7 +112,7 @@ _recorder = _ImportRecorder()
 # The host's shared modules as they were when an environment last started (INIT). A function that deletes or replaces
 # one (``del sys.modules["json"]`` and an import) gets its own copy; the host gets its own object back, as a function
 # on AWS could never reach into another process. Refreshed at each INIT, never on the warm path.
-_host_shared: dict[str, object] = {}
+_host_shared: dict[str, ModuleType] = {}
 
 
 def _install_recorder() -> None:
@@ -152,15 +154,15 @@ class ModuleSpace:
         self.paths = list(paths)
         self._owned = tuple(os.path.realpath(d) + os.sep for d in owned_dirs)
         self._provided = _top_levels_in(self.paths)
-        self.modules: dict[str, object] = {}
+        self.modules: dict[str, ModuleType] = {}
         self.imported: list[str] = []
-        self._saved: dict[str, object] = {}
+        self._saved: dict[str, ModuleType] = {}
         self._saved_path: list[str] | None = None
 
     def enter(self, fresh: bool = False) -> None:
         _install_recorder()
         modules = sys.modules
-        saved: dict[str, object] = {}
+        saved: dict[str, ModuleType] = {}
         if fresh:
             _shared_top_levels()  # computing it imports modules: not while iterating
             host = not _recorder.active  # a nested INIT sees what the running function did: not the host's

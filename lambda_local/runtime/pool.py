@@ -37,8 +37,10 @@ class Lease:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
             self.discard = True
+        env = self.env
+        assert env is not None  # __enter__ set it (__exit__ does not run when acquiring failed)
         with self.pool.service.lock:
-            self.pool._release(self.env, self.discard, self.reset)
+            self.pool._release(env, self.discard, self.reset)
 
 
 class EnvironmentPool:

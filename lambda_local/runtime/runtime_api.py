@@ -75,9 +75,11 @@ class RuntimeApi:
 
     # --- the process ------------------------------------------------------------------------------------------------
     def start(self, argv: list[str], env: dict[str, str], cwd: str) -> None:
-        self.process = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, start_new_session=True)
-        for pipe in (self.process.stdout, self.process.stderr):
+        process = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, start_new_session=True)
+        self.process = process
+        assert process.stdout is not None and process.stderr is not None  # both are PIPEs
+        for pipe in (process.stdout, process.stderr):
             os.set_blocking(pipe.fileno(), False)
             self._selector.register(pipe, selectors.EVENT_READ, "output")
             self._partial[pipe.fileno()] = b""
@@ -129,6 +131,7 @@ class RuntimeApi:
         be :attr:`waiting`)."""
         deadline = time.monotonic() + timeout_s
         held, self._held = self._held, None
+        assert held is not None, "invoke() before the runtime asked for the next invocation"
         head = ["HTTP/1.1 200 OK", "Content-Type: application/json", f"Content-Length: {len(body)}",
                 f"Lambda-Runtime-Aws-Request-Id: {request_id}"]
         head += [f"{name}: {value}" for name, value in headers.items()]
@@ -160,6 +163,7 @@ class RuntimeApi:
                         self._drain_output()
                         return outcome
             if self._open_pipes == 0:  # both pipes closed: the process has ended
+                assert self.process is not None  # pipes are only open once start() ran
                 code = self.process.wait()
                 return Outcome("exited", code=code)
 

@@ -327,7 +327,7 @@ class MonitoringStopper:
         return hasattr(sys, "monitoring")
 
     def run(self, fn: Callable[[], Any], timeout_s: float, watchdog: Watchdog | None = None) -> Outcome:
-        monitoring = sys.monitoring  # type: ignore[attr-defined]
+        monitoring = sys.monitoring  # type: ignore[attr-defined]  # Python 3.12+; mypy checks as 3.11
         events = monitoring.events
         deadline = time.monotonic() + timeout_s
         state = {"done": False, "count": 0}

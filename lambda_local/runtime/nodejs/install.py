@@ -170,7 +170,10 @@ def fetch_ric(version: str, log=print) -> Path:
         staging.mkdir(parents=True)
         with tarfile.open(fileobj=io.BytesIO(tarball)) as archive:
             for name, out in ((member, "index.mjs"), ("package/LICENSE", "LICENSE"), ("package/NOTICE", "NOTICE")):
-                (staging / out).write_bytes(archive.extractfile(name).read())
+                extracted = archive.extractfile(name)
+                if extracted is None:  # a directory or a link where the package has a file
+                    raise RuntimeError(f"aws-lambda-ric@{version}: {name} is not a file in the package")
+                (staging / out).write_bytes(extracted.read())
         shutil.rmtree(target.parent, ignore_errors=True)
         staging.rename(target.parent)
     return target

@@ -72,9 +72,11 @@ class NodeProcess:
         api = self.api
         if api is None:
             return False
-        if api.process.poll() is None and (api.waiting or api.wait_ready(timeout_s).kind == "ready"):
+        process = api.process
+        assert process is not None  # self.api is set by start(), which starts the process
+        if process.poll() is None and (api.waiting or api.wait_ready(timeout_s).kind == "ready"):
             return True
-        self.exit_code = api.process.poll()
+        self.exit_code = process.poll()
         self.stop()
         return False
 
@@ -116,7 +118,9 @@ class NodeProcess:
                sink: logs.LogSink) -> Outcome:
         """Hand one event to the waiting runtime; returns what it answered (or that it timed out or exited)."""
         self.sink = sink
-        outcome = self.api.invoke(request_id, payload, headers, timeout_s)
+        api = self.api
+        assert api is not None, "invoke() before start()"
+        outcome = api.invoke(request_id, payload, headers, timeout_s)
         if outcome.kind == "exited":
             return outcome
         self.peak_kb = max(self.peak_kb, self._vm_hwm_kb())
@@ -131,8 +135,11 @@ class NodeProcess:
     # --- what it reports --------------------------------------------------------------------------------------------
     def _vm_hwm_kb(self) -> int:
         """The process's peak resident memory (VmHWM), as the Lambda platform measures Max Memory Used."""
+        api = self.api
+        if api is None:  # stopped: nothing more to measure
+            return self.peak_kb
         try:
-            with open(f"/proc/{self.api.pid}/status", "rb") as status:
+            with open(f"/proc/{api.pid}/status", "rb") as status:
                 for line in status:
                     if line.startswith(b"VmHWM:"):
                         return int(line.split()[1])
