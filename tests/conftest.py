@@ -24,6 +24,37 @@ def zip_files(files: dict[str, str | bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def start_serve(*args: str):
+    """`lambda-local serve` on a free loopback port, in a process of its own; returns (process, port) once it answers.
+    Its output goes to a file (a pipe nobody reads could fill and stall it) and is shown if it does not start."""
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    output = tempfile.TemporaryFile()
+    process = subprocess.Popen([sys.executable, "-m", "lambda_local.cli", "serve", "--port", str(port), *args],
+                               stdout=output, stderr=subprocess.STDOUT,
+                               env={**__import__("os").environ, "PYTHONUNBUFFERED": "1"})
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_lambda_local/invocations", timeout=1)
+            return process, port
+        except OSError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.1)
+    process.kill()
+    process.wait(10)
+    output.seek(0)
+    pytest.fail("lambda-local serve did not start: " + output.read().decode(errors="replace"))
+
+
 @pytest.fixture
 def aws():
     with lambda_local.mock_aws(seed=7, start="2026-01-01T00:00:00Z") as sandbox:

@@ -3,14 +3,14 @@
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 import zipfile
 
 import pytest
+
+from conftest import start_serve
 
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -22,29 +22,11 @@ def lambda_handler(event, context):
 """
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory):
-    port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    server = subprocess.Popen([sys.executable, "-m", "lambda_local.cli", "serve", "--port", str(port), "--seed", "3"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url + "/_lambda_local/invocations", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        server.kill()
-        pytest.fail("lambda-local serve did not start: " + server.stdout.read().decode())
-    yield url
+    server, port = start_serve("--seed", "3")
+    yield f"http://127.0.0.1:{port}"
     server.terminate()
     server.wait(10)
 

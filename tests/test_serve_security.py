@@ -7,43 +7,24 @@ import io
 import json
 import os
 import socket
-import subprocess
 import sys
 import threading
-import time
-import urllib.request
 import zipfile
 
 import boto3
 import pytest
+
+from conftest import start_serve
 from botocore.config import Config
 
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def server():
-    port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "lambda_local.cli", "serve", "--port", str(port), "--seed", "5",
-                                "--allow-origin", "http://course.test:8000"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(url + "/_lambda_local/invocations", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("lambda-local serve did not start")
+    process, port = start_serve("--seed", "5", "--allow-origin", "http://course.test:8000")
     yield process, port
     process.terminate()
     process.wait(10)
