@@ -27,6 +27,7 @@ def zip_files(files: dict[str, str | bytes]) -> bytes:
 def start_serve(*args: str):
     """`lambda-local serve` on a free loopback port, in a process of its own; returns (process, port) once it answers.
     Its output goes to a file (a pipe nobody reads could fill and stall it) and is shown if it does not start."""
+    import os
     import socket
     import subprocess
     import sys
@@ -40,7 +41,7 @@ def start_serve(*args: str):
     output = tempfile.TemporaryFile()
     process = subprocess.Popen([sys.executable, "-m", "lambda_local.cli", "serve", "--port", str(port), *args],
                                stdout=output, stderr=subprocess.STDOUT,
-                               env={**__import__("os").environ, "PYTHONUNBUFFERED": "1"})
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
     for _ in range(150):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/_lambda_local/invocations", timeout=1)

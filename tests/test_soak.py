@@ -9,6 +9,7 @@ import json
 import os
 import random
 import re
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -75,7 +76,7 @@ def _metric_sum(name: str, when: datetime) -> float:
 def test_ten_thousand_invocations_from_eight_threads_agree_everywhere(aws, create):
     create("soak", HANDLER, Timeout=1)
     kinds = _plan()
-    local = __import__("threading").local()
+    local = threading.local()
 
     def call(n: int):
         client = getattr(local, "client", None) or boto3.client("lambda")
