@@ -6,6 +6,9 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import tempfile
+import textwrap
+from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from ..runtime import Function, Invocation
@@ -73,3 +76,13 @@ def returns(handler: Any, cases: Sequence[tuple[Any, Any]], **config: Any) -> It
             yield right(f"event {show(event)} → {show(expected)}")
         else:
             yield wrong(f"event {show(event)} → {outcome(result)}; expected {show(expected)}")
+
+
+def invoke_source(source: Any, events: Sequence[Any], **config: Any) -> list[Invocation] | str:
+    """Deploy ``source`` as ``lambda_function.py`` (handler ``lambda_function.lambda_handler``) and invoke it once per
+    event, warm after the first; or say why ``source`` is not a module's source."""
+    if not isinstance(source, str):
+        return f"the function's code is a string holding lambda_function.py, not {type(source).__name__}"
+    with tempfile.TemporaryDirectory(prefix="lambda-local-exercise-") as folder:
+        Path(folder, "lambda_function.py").write_text(textwrap.dedent(source))
+        return invoke("lambda_function.lambda_handler", events, code=folder, **config)
