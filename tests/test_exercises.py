@@ -132,11 +132,12 @@ def _lesson_globals() -> dict:
 
 
 @pytest.mark.parametrize("lesson, exercise_id, starter, name", _lesson_exercises(), ids=lambda v: str(v)[:20])
-def test_the_starting_code_is_not_yet_right_and_its_solution_is(lesson, exercise_id, starter, name, capsys):
-    """What a learner meets: the committed starting code gets ✗; run after it, the shown solution gets ✓."""
+def test_the_exercise_cell_runs_and_the_shown_solution_passes_after_it(lesson, exercise_id, starter, name, capsys):
+    """What a learner meets: the committed cell runs (its check's output is committed with the lesson: ✗ for starting
+    code, ✓ for a working answer); the solution the collapsed cell shows, run after it, gets ✓."""
     assert name, f"{lesson}: the check of {exercise_id} names no answer"
     namespace = _lesson_globals()
     exec(starter, namespace)  # the lesson's own cell
-    assert not check(exercise_id, namespace[name])
+    check(exercise_id, namespace[name])
     exec(DECLARED[exercise_id].solution_text(), namespace)  # the exercise's own solution
     assert check(exercise_id, namespace[name]), capsys.readouterr().out
