@@ -323,6 +323,18 @@ def _s3_invoke_lambda(account_id, event_body, fn_arn, region_name):
                                json.dumps(event_body).encode("utf-8"), qualifier)
 
 
+def _s3_send_event_bridge_message(account_id, bucket, event_name, key):
+    """moto.s3.notifications._send_event_bridge_message: S3 puts the event, in its documented shape, on the default
+    bus of the bucket's account and Region only (moto: every bus, with a fixed sequencer and reason)."""
+    sandbox = _current()
+    if sandbox is None:
+        return original("s3-eventbridge-message")(account_id, bucket, event_name, key)
+    from ..triggers.s3 import eventbridge_notification
+
+    eventbridge_notification(sandbox, account_id, str(getattr(event_name, "value", event_name)), bucket, key)
+    return None
+
+
 def _s3_key_response(self, request, full_url, headers):
     """S3Response.key_response: the notifications an object request raises are sent once it has completed."""
     if _current() is None:
@@ -364,18 +376,21 @@ def _sns_subscription_publish(self, message, message_id, subject=None, message_a
 
 # --- EventBridge ------------------------------------------------------------------------------------------------
 def _rule_send_to_targets(self, original_event, transform_input=True):
-    """Rule.send_to_targets: Lambda targets (asynchronously) and SNS topics (moto raises NotImplementedError to the
-    caller of PutEvents for both); any other target moto cannot deliver to counts as a failed invocation."""
+    """Rule.send_to_targets: Lambda targets (asynchronously), SNS topics (moto raises NotImplementedError to the
+    caller of PutEvents for both) and other event buses (moto re-puts only source, detail-type and detail); a
+    disabled rule matches nothing; any other target moto cannot deliver to counts as a failed invocation."""
     sandbox = _current()
     if sandbox is None:
         return original("events-send-to-targets")(self, original_event, transform_input)
-    if not self.event_pattern.matches_event(original_event):
+    if self.state != "ENABLED" or not self.event_pattern.matches_event(original_event):
         return None
-    ours = [t for t in self.targets if t.get("Arn", "").split(":")[2:3] in (["lambda"], ["sns"])]
+    ours = [t for t in self.targets if t.get("Arn", "").split(":")[2:3] in (["lambda"], ["sns"])
+            or ":event-bus/" in t.get("Arn", "")]
     if ours:
         event = sandbox.eventbridge.event_from_moto(original_event)
         sandbox.eventbridge.deliver(self, event)
         sandbox.eventbridge.deliver_sns(self, event)
+        sandbox.eventbridge.deliver_to_buses(self, event)
     saved = self.targets
     try:
         for target in [t for t in saved if t not in ours]:  # moto's own: SQS, logs, buses, archives
@@ -699,6 +714,9 @@ PATCHES = [
           "S3 refuses a Lambda destination it may not invoke"),
     Patch("s3-invoke-lambda", "moto.s3.notifications:_invoke_awslambda",
           ("account_id", "event_body", "fn_arn", "region_name"), _s3_invoke_lambda, "S3 invokes asynchronously"),
+    Patch("s3-eventbridge-message", "moto.s3.notifications:_send_event_bridge_message",
+          ("account_id", "bucket", "event_name", "key"), _s3_send_event_bridge_message,
+          "S3's EventBridge events as AWS shapes them, on the default bus only"),
     Patch("s3-key-response", "moto.s3.responses:S3Response.key_response", ("self", "request", "full_url", "headers"),
           _s3_key_response, "S3 notifies after the write completes (moto: before metadata is stored)"),
     Patch("s3-send-event", "moto.s3.notifications:send_event", ("account_id", "event_name", "bucket", "key"),

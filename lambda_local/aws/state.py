@@ -350,6 +350,12 @@ def put_events(bus_arn: str, entries: list[dict[str, Any]]) -> None:
     events_backends[parts[4]][parts[3]].put_events(entries)
 
 
+def event_bus_or_none(account_id: str, region: str, name: str):
+    from moto.events.models import events_backends
+
+    return events_backends[account_id][region].event_buses.get(name)
+
+
 def render_input_transformer(transformer: dict[str, Any], event: Any):
     """What an EventBridge InputTransformer makes of ``event`` (moto's template parser)."""
     from moto.events.models import EventTemplateParser

@@ -26,7 +26,7 @@ from .dynamodb import dynamodb_event, dynamodb_record, dynamodb_update_event, to
 from .eventbridge import eventbridge_event, eventbridge_event_from_entry, scheduled_event
 from .kinesis import kinesis_event, kinesis_get_records_event, kinesis_record
 from .registry import GENERATORS, Generator, Option, generate, list_generators
-from .s3 import encode_s3_key, s3_delete_event, s3_event, s3_put_event, s3_record
+from .s3 import encode_s3_key, s3_delete_event, s3_event, s3_eventbridge_event, s3_put_event, s3_record
 from .sns import sns_event, sns_notification_event, sns_record
 from .sqs import md5_of_body, md5_of_message_attributes, sqs_event, sqs_receive_message_event, sqs_record
 
@@ -63,6 +63,7 @@ __all__ = [
     "rest_api_event",
     "s3_delete_event",
     "s3_event",
+    "s3_eventbridge_event",
     "s3_put_event",
     "s3_record",
     "scheduled_event",
