@@ -578,6 +578,31 @@ def _put_function_concurrency(self, function_name, reserved_concurrency):
     return original("lambda-put-concurrency")(self, function_name, reserved_concurrency)
 
 
+# --- Secrets Manager --------------------------------------------------------------------------------------------
+_ROTATION_DENIED = ("Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy "
+                    "grants access to the principal secretsmanager.amazonaws.com.")
+
+
+def _rotate_secret(self, secret_id, client_request_token=None, rotation_lambda_arn=None, rotation_rules=None,
+                   rotate_immediately=True):
+    """SecretsManagerBackend.rotate_secret: without a RotationLambdaARN the secret's configured function rotates it
+    (moto forgets it); the function's resource policy must let Secrets Manager invoke it, else RotateSecret answers
+    AccessDeniedException and changes nothing, as AWS does."""
+    sandbox = _current()
+    if sandbox is not None and secret_id in self.secrets:
+        secret = self.secrets[secret_id]
+        rotation_lambda_arn = rotation_lambda_arn or getattr(secret, "rotation_lambda_arn", "") or None
+        if sandbox.enforce_iam and rotation_lambda_arn:
+            from moto.secretsmanager.exceptions import SecretsManagerClientError
+
+            from ..triggers.permissions import secrets_manager_may_invoke
+
+            if not secrets_manager_may_invoke(rotation_lambda_arn, secret.arn, self.account_id):
+                raise SecretsManagerClientError("AccessDeniedException", _ROTATION_DENIED)
+    return original("secretsmanager-rotate-secret")(self, secret_id, client_request_token, rotation_lambda_arn,
+                                                    rotation_rules, rotate_immediately)
+
+
 # --- CloudFormation ---------------------------------------------------------------------------------------------
 class _ResourceCreateFailed(Exception):
     """A stack's resource could not be created: CloudFormation records it in the stack, not in CreateStack."""
@@ -750,6 +775,10 @@ PATCHES = [
           ("self", "queue_name", "message"), _sqs_retention_check, "O(1) instead of O(queue) per message"),
     Patch("sqs-add-message", "moto.sqs.models:Queue.add_message", ("self", "message"), _sqs_add_message,
           "event source mappings served by our pollers"),
+    Patch("secretsmanager-rotate-secret", "moto.secretsmanager.models:SecretsManagerBackend.rotate_secret",
+          ("self", "secret_id", "client_request_token", "rotation_lambda_arn", "rotation_rules",
+           "rotate_immediately"), _rotate_secret,
+          "Secrets Manager may invoke the rotation function only if its resource policy allows it", lazy=True),
     Patch("cfn-create-resource", "moto.cloudformation.parsing:parse_and_create_resource",
           ("logical_id", "resource_json", "resources_map", "account_id", "region_name"), _parse_and_create_resource,
           "a resource the service refuses fails that resource (moto lets the error break CreateStack)", lazy=True),
