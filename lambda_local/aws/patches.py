@@ -630,28 +630,46 @@ def _parse_and_create_resource(logical_id, resource_json, resources_map, account
 
 def _stack_create_resources(self):
     """Stack.create_resources: a failed resource shows as CloudFormation shows it — the resource CREATE_FAILED with
-    the service's message, then the stack rolled back (ROLLBACK_COMPLETE), or CREATE_FAILED with DisableRollback."""
-    try:
-        return original("cfn-stack-create-resources")(self)
-    except _ResourceCreateFailed as failed:
-        from moto.cloudformation.models import Event
+    the service's message, then the stack rolled back (ROLLBACK_COMPLETE), or CREATE_FAILED with DisableRollback;
+    custom resources' functions are invoked once the resources are under way."""
+    from ..triggers.cloudformation import fail_resource, stack_operation
 
-        self.events.append(Event(self.stack_id, self.name, failed.logical_id, "", failed.resource_type,
-                                 "CREATE_FAILED", f'Resource handler returned message: "{failed.message}"', None))
-        reason = f"The following resource(s) failed to create: [{failed.logical_id}]. "
-        if self.disable_rollback:
-            self.status = "CREATE_FAILED"
-            self._add_stack_event("CREATE_FAILED", reason)
+    with stack_operation(self):
+        try:
+            return original("cfn-stack-create-resources")(self)
+        except _ResourceCreateFailed as failed:
+            fail_resource(self, failed.logical_id, failed.resource_type,
+                          f'Resource handler returned message: "{failed.message}"')
             return None
-        self.status = "ROLLBACK_IN_PROGRESS"
-        self._add_stack_event("ROLLBACK_IN_PROGRESS", reason + "Rollback requested by user.")
-        with contextlib.suppress(Exception):  # the resources made before the failure go, as in a rollback
-            self.resource_map.delete()
-        # moto's resource map is lazy: emptied, a later DescribeStackResources cannot try to create them again
-        self.resource_map._resource_json_map = {}
-        self.status = "ROLLBACK_COMPLETE"
-        self._add_stack_event("ROLLBACK_COMPLETE")
-        return None
+
+
+def _custom_resource_create(resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    """CustomModel.create_from_cloudformation_json: the function runs in the runtime, invoked asynchronously through
+    Lambda's queue once the stack's resources are under way (moto: a thread of its own), and its answer at the
+    ResponseURL reaches this sandbox."""
+    sandbox = _current()
+    if sandbox is None:
+        return original("cfn-custom-resource")(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    from ..triggers.cloudformation import create_custom_resource
+
+    return create_custom_resource(sandbox, resource_name, cloudformation_json, account_id, region_name,
+                                  kwargs["LogicalId"], kwargs["StackId"], kwargs["ResourceType"])
+
+
+def _process_cfn_response(self):
+    """CloudFormationResponse.process_cfn_response: a custom resource's answer — SUCCESS completes it, FAILED fails
+    it and rolls the stack back (moto ignores FAILED and the PhysicalResourceId)."""
+    if _current() is None:
+        return original("cfn-process-response")(self)
+    from ..triggers.cloudformation import answer
+
+    try:
+        body = json.loads(self.body or "{}")
+    except ValueError:
+        return 400, {"status": 400}, ""
+    if isinstance(body, dict):
+        answer(self.cloudformation_backend, body)
+    return 200, {"status": 200}, ""
 
 
 @functools.lru_cache(maxsize=1)
@@ -784,6 +802,12 @@ PATCHES = [
           "a resource the service refuses fails that resource (moto lets the error break CreateStack)", lazy=True),
     Patch("cfn-stack-create-resources", "moto.cloudformation.models:Stack.create_resources", ("self",),
           _stack_create_resources, "a failed resource rolls the stack back, with AWS's events", lazy=True),
+    Patch("cfn-custom-resource", "moto.cloudformation.custom_model:CustomModel.create_from_cloudformation_json",
+          ("resource_name", "cloudformation_json", "account_id", "region_name"), _custom_resource_create,
+          "custom resources' functions run in the runtime, through Lambda's asynchronous queue", lazy=True),
+    Patch("cfn-process-response", "moto.cloudformation.responses:CloudFormationResponse.process_cfn_response",
+          ("self",), _process_cfn_response, "a FAILED answer fails the resource and rolls the stack back",
+          lazy=True),
     Patch("botocore-shared-loader", "botocore.session:create_loader", ("search_path_string",), _create_loader,
           "environments' boto3 sessions share botocore's parsed service models"),
     Patch("iam-aws-managed-policies", "moto.iam.models:IAMBackend._init_aws_policies", ("self",),
