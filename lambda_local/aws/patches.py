@@ -331,7 +331,9 @@ def _s3_send_event_bridge_message(account_id, bucket, event_name, key):
         return original("s3-eventbridge-message")(account_id, bucket, event_name, key)
     from ..triggers.s3 import eventbridge_notification
 
-    eventbridge_notification(sandbox, account_id, str(getattr(event_name, "value", event_name)), bucket, key)
+    event = eventbridge_notification(sandbox, account_id, str(getattr(event_name, "value", event_name)), bucket, key)
+    if event is not None:
+        sandbox.eventbridge.route(account_id, bucket.region_name, "default", event)
     return None
 
 

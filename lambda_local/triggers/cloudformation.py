@@ -48,17 +48,14 @@ def stack_operation(stack):
 def create_custom_resource(sandbox: TriggerHost, resource_name: str, cloudformation_json: dict, account_id: str,
                            region_name: str, logical_id: str, stack_id: str, resource_type: str):
     """The custom resource (moto's CustomModel, not yet created) whose function CloudFormation asks to create it."""
-    from moto.cloudformation import cloudformation_backends
-    from moto.cloudformation.custom_model import CustomModel
-
     properties = cloudformation_json["Properties"]
     token = properties["ServiceToken"]
     backend = state.lambda_backend(account_id, region_name)
     backend.get_function(token)  # an unknown function fails the resource, as moto's own model does
     rng = sandbox.rng
     request_id = str(uuid.UUID(int=rng.getrandbits(128), version=4) if rng else uuid.uuid4())
-    resource = CustomModel(region_name, request_id, logical_id, resource_name)
-    stack = cloudformation_backends[account_id][region_name].get_stack(stack_id)
+    resource = state.new_custom_resource(region_name, request_id, logical_id, resource_name)
+    stack = state.cloudformation_stack(account_id, region_name, stack_id)
     stack.add_custom_resource(resource)
     event = {
         "RequestType": "Create",
@@ -130,19 +127,14 @@ def _type_of(stack, resource) -> str:
 
 
 def _resource_event(stack, resource, status: str, reason: str | None) -> None:
-    from moto.cloudformation.models import Event
-
-    stack.events.append(Event(stack.stack_id, stack.name, resource.logical_id, resource.physical_resource_id,
-                              _type_of(stack, resource), status, reason, None))
+    state.add_stack_event(stack, resource.logical_id, resource.physical_resource_id, _type_of(stack, resource),
+                          status, reason)
 
 
 def fail_resource(stack, logical_id: str, resource_type: str, reason: str) -> None:
     """A resource that could not be created, as CloudFormation shows it: the resource CREATE_FAILED with
     ``reason``, then the stack rolled back (ROLLBACK_COMPLETE), or CREATE_FAILED with DisableRollback."""
-    from moto.cloudformation.models import Event
-
-    stack.events.append(Event(stack.stack_id, stack.name, logical_id, "", resource_type, "CREATE_FAILED", reason,
-                              None))
+    state.add_stack_event(stack, logical_id, "", resource_type, "CREATE_FAILED", reason)
     summary = f"The following resource(s) failed to create: [{logical_id}]. "
     if stack.disable_rollback:
         stack.status = "CREATE_FAILED"

@@ -28,9 +28,9 @@ def notification_event(sandbox: TriggerHost, event_name: str, bucket, key, confi
     return events.s3_event(record)
 
 
-def eventbridge_notification(sandbox: TriggerHost, account_id: str, event_name: str, bucket, key) -> None:
-    """Put the event S3 sends for ``key`` on the default event bus of the bucket's account and Region (a bucket
-    with EventBridge notifications on); the rules there that match it deliver it."""
+def eventbridge_notification(sandbox: TriggerHost, account_id: str, event_name: str, bucket, key) -> dict | None:
+    """The event S3 puts on the default event bus of the bucket's account and Region for ``key`` (a bucket with
+    EventBridge notifications on), or None for an event S3 does not send to EventBridge."""
     clock = sandbox.clock
     version = getattr(key, "version_id", None)
     try:
@@ -42,8 +42,8 @@ def eventbridge_notification(sandbox: TriggerHost, account_id: str, event_name: 
             time=datetime.fromtimestamp(clock.time(), timezone.utc), account_id=account_id,
             region=bucket.region_name, partition=state.partition(bucket.region_name), rng=sandbox.rng)
     except ValueError:
-        return  # an event S3 sends only to its own notification destinations (replication, ...)
-    sandbox.eventbridge.route(account_id, bucket.region_name, "default", event)
+        return None  # an event S3 sends only to its own notification destinations (replication, ...)
+    return event
 
 
 # --- when S3 notifies: after the write ---------------------------------------------------------------------------
