@@ -116,3 +116,28 @@ def test_an_event_forwarded_once_goes_no_further(aws, create):
     _rule("on-third", {"source": ["shop"]}, arn, bus="third")
     events.put_events(Entries=[{"Source": "shop", "DetailType": "x", "Detail": "{}"}])
     assert _events_received(aws, "on-third") == []
+
+
+CREATE_BUCKET_RULE = {"source": ["aws.s3"], "detail-type": ["AWS API Call via CloudTrail"],
+                      "detail": {"eventSource": ["s3.amazonaws.com"], "eventName": ["CreateBucket"]}}
+
+
+def test_an_api_call_reaches_eventbridge_as_a_cloudtrail_event_while_a_trail_logs(aws, create):
+    arn = _function(create, "on-bucket")
+    _rule("buckets", CREATE_BUCKET_RULE, arn)
+    boto3.client("s3").create_bucket(Bucket="before-the-trail")
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="trail-logs")
+    cloudtrail = boto3.client("cloudtrail")
+    cloudtrail.create_trail(Name="management", S3BucketName="trail-logs")
+    cloudtrail.start_logging(Name="management")
+    s3.create_bucket(Bucket="photos")
+    (event,) = _events_received(aws, "on-bucket")
+    assert (event["source"], event["detail-type"]) == ("aws.s3", "AWS API Call via CloudTrail")
+    detail = event["detail"]
+    assert (detail["eventSource"], detail["eventName"], detail["eventType"]) == \
+        ("s3.amazonaws.com", "CreateBucket", "AwsApiCall")
+    assert detail["requestParameters"]["bucketName"] == "photos" and detail["recipientAccountId"] == "123456789012"
+    cloudtrail.stop_logging(Name="management")
+    s3.create_bucket(Bucket="after-the-trail")
+    assert len(_events_received(aws, "on-bucket")) == 1

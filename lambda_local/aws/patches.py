@@ -333,7 +333,31 @@ def _s3_send_event_bridge_message(account_id, bucket, event_name, key):
 
     event = eventbridge_notification(sandbox, account_id, str(getattr(event_name, "value", event_name)), bucket, key)
     if event is not None:
-        sandbox.eventbridge.route(account_id, bucket.region_name, "default", event)
+        sandbox.eventbridge.route(account_id, bucket.region_name, "default", event, from_service=True)
+    return None
+
+
+def _events_service_notification(source, event_name, region, resources, detail):
+    """moto.events.notifications._send_safe_notification: moto sends an "Object Created" event for CreateBucket to
+    every rule naming the call and invokes Lambda targets synchronously; on AWS the call reaches EventBridge as an
+    "AWS API Call via CloudTrail" event, only while a CloudTrail trail is logging, and the default bus's rules that
+    match it deliver it (Lambda asynchronously)."""
+    sandbox = _current()
+    if sandbox is None:
+        return original("events-service-notification")(source, event_name, region, resources, detail)
+    account_id = (detail or {}).get("requester")  # moto's only caller (S3 CreateBucket) names the bucket's account
+    if source != "aws.s3" or event_name != "CreateBucket" or not account_id \
+            or not state.cloudtrail_logs_management_events(account_id, region):
+        return None
+    from .. import events
+
+    bucket = (detail.get("bucket") or {}).get("name", "")
+    event = events.cloudtrail_api_call_event(
+        event_source="s3.amazonaws.com", event_name="CreateBucket",
+        request_parameters={"bucketName": bucket, "Host": f"{bucket}.s3.amazonaws.com"},
+        time=sandbox.clock.time(), region=region, account_id=account_id, partition=state.partition(region),
+        rng=sandbox.rng)
+    sandbox.eventbridge.route(account_id, region, "default", event, from_service=True)
     return None
 
 
@@ -762,6 +786,9 @@ PATCHES = [
     Patch("s3-eventbridge-message", "moto.s3.notifications:_send_event_bridge_message",
           ("account_id", "bucket", "event_name", "key"), _s3_send_event_bridge_message,
           "S3's EventBridge events as AWS shapes them, on the default bus only"),
+    Patch("events-service-notification", "moto.events.notifications:_send_safe_notification",
+          ("source", "event_name", "region", "resources", "detail"), _events_service_notification,
+          "API calls reach EventBridge as CloudTrail events, only with a logging trail"),
     Patch("s3-key-response", "moto.s3.responses:S3Response.key_response", ("self", "request", "full_url", "headers"),
           _s3_key_response, "S3 notifies after the write completes (moto: before metadata is stored)"),
     Patch("s3-send-event", "moto.s3.notifications:send_event", ("account_id", "event_name", "bucket", "key"),

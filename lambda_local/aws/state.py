@@ -356,6 +356,17 @@ def event_bus_or_none(account_id: str, region: str, name: str):
     return events_backends[account_id][region].event_buses.get(name)
 
 
+def cloudtrail_logs_management_events(account_id: str, region: str) -> bool:
+    """Whether a CloudTrail trail of the account that covers ``region`` (its own Region, or multi-Region) is
+    logging: EventBridge receives "AWS API Call via CloudTrail" events only then."""
+    from moto.cloudtrail.models import cloudtrail_backends
+
+    if account_id not in cloudtrail_backends:
+        return False
+    return any(trail.status.is_logging and (trail.region_name == region or trail.is_multi_region)
+               for backend in list(cloudtrail_backends[account_id].values()) for trail in backend.trails.values())
+
+
 def cloudformation_stack(account_id: str, region: str, stack_id: str):
     """moto's stack (raises moto's ValidationError for an unknown one)."""
     from moto.cloudformation import cloudformation_backends

@@ -54,16 +54,18 @@ class EventBridgeTargets:
         self.sandbox = sandbox
         self._schedules: dict[str, Any] = {}  # rule ARN -> the timer of its next firing
 
-    def route(self, account_id: str, region: str, bus_name: str, event: dict) -> None:
+    def route(self, account_id: str, region: str, bus_name: str, event: dict, *, from_service: bool = False) -> None:
         """Put ``event`` (EventBridge's shape, as a service or another bus sends it) on a bus: each enabled rule
-        whose pattern matches sends it to its targets."""
+        whose pattern matches sends it to its targets (``from_service``: as moto delivers service events to its own
+        targets, untransformed)."""
         bus = state.event_bus_or_none(account_id, region, bus_name)
         if bus is None:
             return
-        # moto's own targets (logs, SQS) read "time" as epoch seconds, as its PutEvents stores it
-        as_moto = {**event, "time": _epoch(event.get("time"))}
+        # moto's own targets (logs, SQS) read "time" and "ingestion-time" as epoch seconds, as its PutEvents
+        # stores them
+        as_moto = {**event, "time": _epoch(event.get("time")), "ingestion-time": self.sandbox.clock.time()}
         for rule in list(bus.rules.values()):
-            rule.send_to_targets(copy.deepcopy(as_moto))
+            rule.send_to_targets(copy.deepcopy(as_moto), transform_input=not from_service)
 
     def deliver_to_buses(self, rule, event: dict) -> None:
         """Forward ``event`` (matched) to the rule's event bus targets: it arrives unchanged and the receiving
