@@ -205,13 +205,18 @@ class Sandbox:
         metrics.record(config, record, self.service.in_flight + 1)
 
     def _process_environment(self) -> dict[str, str]:
-        """Where a runtime process reaches this sandbox's AWS: a loopback endpoint of its own, started with the first
-        process (not the learner's `serve` endpoint, which is busy waiting for the very invocation calling it)."""
+        """Where a runtime process reaches this sandbox's AWS."""
+        return {"_LAMBDA_LOCAL_AWS_ENDPOINT": self.loopback_url()}
+
+    def loopback_url(self) -> str:
+        """The URL of the sandbox's own loopback endpoint, started on first use: where code running in a function
+        reaches this sandbox's AWS over HTTP (not the learner's `serve` endpoint, which is busy waiting for the very
+        invocation calling it)."""
         if self._process_endpoint is None:
             from .server import LocalEndpoint
 
             self._process_endpoint = LocalEndpoint(self, port=0, announce=False, aws_hosts=True).start()
-        return {"_LAMBDA_LOCAL_AWS_ENDPOINT": self._process_endpoint.url}
+        return self._process_endpoint.url
 
     def close(self) -> None:
         self.functions.close()

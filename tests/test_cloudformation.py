@@ -80,3 +80,72 @@ def test_cloudformation_patches_wait_for_moto_to_import_cloudformation():
         "    print(cfn.describe_stacks(StackName='s')['Stacks'][0]['StackStatus'])\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert out.stdout.split("\n")[:2] == ["imported at start: False", "ROLLBACK_COMPLETE"], out.stderr[-2000:]
+
+
+CUSTOM = """
+import cfnresponse
+
+def handler(event, context):
+    print("REQUEST", event["RequestType"], event["LogicalResourceId"], event["ResourceProperties"]["Size"])
+    if event["ResourceProperties"]["Size"] == "fail":
+        cfnresponse.send(event, context, cfnresponse.FAILED, {}, reason="no such size")
+    elif event["ResourceProperties"]["Size"] != "silent":
+        cfnresponse.send(event, context, cfnresponse.SUCCESS, {"Answer": "42"}, physicalResourceId="thing-1")
+"""
+
+
+def _custom_template(size, **custom_properties):
+    template = json.loads(_template(code=CUSTOM))
+    template["Resources"]["Thing"] = {"Type": "Custom::Thing", "Properties": {
+        "ServiceToken": {"Fn::GetAtt": ["Fn", "Arn"]}, "Size": size, **custom_properties}}
+    template["Outputs"] = {"Answer": {"Value": {"Fn::GetAtt": ["Thing", "Answer"]}}}
+    return json.dumps(template)
+
+
+def _requests(aws):
+    return [line for r in aws.invocations for line in r.log.splitlines() if line.startswith("REQUEST ")]
+
+
+def _events_of(cfn, stack):
+    return {(e["LogicalResourceId"], e["ResourceStatus"]): e.get("ResourceStatusReason", "")
+            for e in cfn.describe_stack_events(StackName=stack)["StackEvents"]}
+
+
+def test_a_custom_resource_function_answers_success_and_the_stack_completes(aws):
+    cfn = boto3.client("cloudformation")
+    cfn.create_stack(StackName="custom", TemplateBody=_custom_template("big"))
+    stack = cfn.describe_stacks(StackName="custom")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert stack["Outputs"][0]["OutputValue"] == "42"  # the Data of the function's answer, through Fn::GetAtt
+    assert _requests(aws) == ["REQUEST Create Thing big"]
+    (record,) = aws.invocations
+    assert "Status code: 200" in record.log and record.error_type is None
+    resources = {r["LogicalResourceId"]: r for r in cfn.describe_stack_resources(StackName="custom")["StackResources"]}
+    assert resources["Thing"]["PhysicalResourceId"] == "thing-1"
+    assert ("Thing", "CREATE_COMPLETE") in _events_of(cfn, "custom")
+
+
+def test_a_failed_answer_fails_the_resource_and_rolls_the_stack_back(aws):
+    cfn = boto3.client("cloudformation")
+    cfn.create_stack(StackName="custom", TemplateBody=_custom_template("fail"))
+    assert cfn.describe_stacks(StackName="custom")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    events = _events_of(cfn, "custom")
+    assert events[("Thing", "CREATE_FAILED")].startswith(
+        "Received response status [FAILED] from custom resource. Message returned: no such size (RequestId: ")
+    assert events[("custom", "ROLLBACK_IN_PROGRESS")] == (
+        "The following resource(s) failed to create: [Thing]. Rollback requested by user.")
+    assert boto3.client("lambda").list_functions()["Functions"] == []  # the stack's function went with it
+    assert "Outputs" not in cfn.describe_stacks(StackName="custom")["Stacks"][0]
+
+
+def test_no_answer_fails_the_resource_after_its_service_timeout(aws):
+    cfn = boto3.client("cloudformation")
+    cfn.create_stack(StackName="custom", TemplateBody=_custom_template("silent", ServiceTimeout="300"))
+    assert cfn.describe_stacks(StackName="custom")["Stacks"][0]["StackStatus"] == "CREATE_IN_PROGRESS"
+    aws.advance(seconds=299)
+    assert cfn.describe_stacks(StackName="custom")["Stacks"][0]["StackStatus"] == "CREATE_IN_PROGRESS"
+    aws.advance(seconds=1)
+    assert cfn.describe_stacks(StackName="custom")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert _events_of(cfn, "custom")[("Thing", "CREATE_FAILED")].startswith(
+        "CloudFormation did not receive a response from your Custom Resource.")
+    assert cfn.list_exports()["Exports"] == []

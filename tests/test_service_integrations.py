@@ -30,6 +30,15 @@ def allow(role):
     return _allow
 
 
+def _rotator(create, grant=True):
+    """The rotation function; with ``grant``, its resource policy lets Secrets Manager invoke it (AWS requires it)."""
+    arn = boto3.client("lambda").get_function(FunctionName=create("rotator", ROTATION))["Configuration"]["FunctionArn"]
+    if grant:
+        boto3.client("lambda").add_permission(FunctionName="rotator", StatementId="secretsmanager",
+                                              Action="lambda:InvokeFunction", Principal="secretsmanager.amazonaws.com")
+    return arn
+
+
 def _steps(aws, name):
     return [line.split()[1] for record in aws.invocations if record.function_name == name
             for line in record.log.splitlines() if line.startswith("STEP ")]
@@ -37,7 +46,7 @@ def _steps(aws, name):
 
 def test_secrets_manager_rotation_runs_each_step_of_the_function(aws, create, allow):
     allow("secretsmanager:*")
-    arn = boto3.client("lambda").get_function(FunctionName=create("rotator", ROTATION))["Configuration"]["FunctionArn"]
+    arn = _rotator(create)
     secrets = boto3.client("secretsmanager")
     secrets.create_secret(Name="db", SecretString="original")
     secrets.rotate_secret(SecretId="db", RotationLambdaARN=arn, RotationRules={"AutomaticallyAfterDays": 30})
@@ -47,13 +56,40 @@ def test_secrets_manager_rotation_runs_each_step_of_the_function(aws, create, al
 
 def test_rotation_that_does_not_rotate_immediately_only_tests(aws, create, allow):
     allow("secretsmanager:*")
-    arn = boto3.client("lambda").get_function(FunctionName=create("rotator", ROTATION))["Configuration"]["FunctionArn"]
+    arn = _rotator(create)
     secrets = boto3.client("secretsmanager")
     secrets.create_secret(Name="db", SecretString="original")
     secrets.rotate_secret(SecretId="db", RotationLambdaARN=arn, RotateImmediately=False,
                           RotationRules={"AutomaticallyAfterDays": 30})
     assert _steps(aws, "rotator") == ["testSecret"]
     assert secrets.get_secret_value(SecretId="db")["SecretString"] == "original"
+
+
+def test_rotation_without_a_permission_for_secrets_manager_is_refused_and_changes_nothing(aws, create, allow):
+    allow("secretsmanager:*")
+    arn = _rotator(create, grant=False)
+    secrets = boto3.client("secretsmanager")
+    secrets.create_secret(Name="db", SecretString="original")
+    with pytest.raises(secrets.exceptions.ClientError) as refused:
+        secrets.rotate_secret(SecretId="db", RotationLambdaARN=arn, RotationRules={"AutomaticallyAfterDays": 30})
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "principal secretsmanager.amazonaws.com" in refused.value.response["Error"]["Message"]
+    assert _steps(aws, "rotator") == []
+    described = secrets.describe_secret(SecretId="db")
+    assert not described.get("RotationEnabled") and "RotationLambdaARN" not in described
+    assert [v["VersionStages"] for v in secrets.list_secret_version_ids(SecretId="db")["Versions"]] == [["AWSCURRENT"]]
+
+
+def test_rotate_secret_without_a_function_arn_uses_the_configured_one(aws, create, allow):
+    allow("secretsmanager:*")
+    arn = _rotator(create)
+    secrets = boto3.client("secretsmanager")
+    secrets.create_secret(Name="db", SecretString="original")
+    secrets.rotate_secret(SecretId="db", RotationLambdaARN=arn, RotateImmediately=False,
+                          RotationRules={"AutomaticallyAfterDays": 30})
+    secrets.rotate_secret(SecretId="db")  # "starts a rotation with the values already stored in the secret"
+    assert _steps(aws, "rotator") == ["testSecret", "createSecret", "setSecret", "testSecret", "finishSecret"]
+    assert secrets.get_secret_value(SecretId="db")["SecretString"] == "rotated"
 
 
 def _wait_for_execution(sfn, arn):

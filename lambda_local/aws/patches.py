@@ -323,6 +323,44 @@ def _s3_invoke_lambda(account_id, event_body, fn_arn, region_name):
                                json.dumps(event_body).encode("utf-8"), qualifier)
 
 
+def _s3_send_event_bridge_message(account_id, bucket, event_name, key):
+    """moto.s3.notifications._send_event_bridge_message: S3 puts the event, in its documented shape, on the default
+    bus of the bucket's account and Region only (moto: every bus, with a fixed sequencer and reason)."""
+    sandbox = _current()
+    if sandbox is None:
+        return original("s3-eventbridge-message")(account_id, bucket, event_name, key)
+    from ..triggers.s3 import eventbridge_notification
+
+    event = eventbridge_notification(sandbox, account_id, str(getattr(event_name, "value", event_name)), bucket, key)
+    if event is not None:
+        sandbox.eventbridge.route(account_id, bucket.region_name, "default", event, from_service=True)
+    return None
+
+
+def _events_service_notification(source, event_name, region, resources, detail):
+    """moto.events.notifications._send_safe_notification: moto sends an "Object Created" event for CreateBucket to
+    every rule naming the call and invokes Lambda targets synchronously; on AWS the call reaches EventBridge as an
+    "AWS API Call via CloudTrail" event, only while a CloudTrail trail is logging, and the default bus's rules that
+    match it deliver it (Lambda asynchronously)."""
+    sandbox = _current()
+    if sandbox is None:
+        return original("events-service-notification")(source, event_name, region, resources, detail)
+    account_id = (detail or {}).get("requester")  # moto's only caller (S3 CreateBucket) names the bucket's account
+    if source != "aws.s3" or event_name != "CreateBucket" or not account_id \
+            or not state.cloudtrail_logs_management_events(account_id, region):
+        return None
+    from .. import events
+
+    bucket = (detail.get("bucket") or {}).get("name", "")
+    event = events.cloudtrail_api_call_event(
+        event_source="s3.amazonaws.com", event_name="CreateBucket",
+        request_parameters={"bucketName": bucket, "Host": f"{bucket}.s3.amazonaws.com"},
+        time=sandbox.clock.time(), region=region, account_id=account_id, partition=state.partition(region),
+        rng=sandbox.rng)
+    sandbox.eventbridge.route(account_id, region, "default", event, from_service=True)
+    return None
+
+
 def _s3_key_response(self, request, full_url, headers):
     """S3Response.key_response: the notifications an object request raises are sent once it has completed."""
     if _current() is None:
@@ -364,18 +402,21 @@ def _sns_subscription_publish(self, message, message_id, subject=None, message_a
 
 # --- EventBridge ------------------------------------------------------------------------------------------------
 def _rule_send_to_targets(self, original_event, transform_input=True):
-    """Rule.send_to_targets: Lambda targets (asynchronously) and SNS topics (moto raises NotImplementedError to the
-    caller of PutEvents for both); any other target moto cannot deliver to counts as a failed invocation."""
+    """Rule.send_to_targets: Lambda targets (asynchronously), SNS topics (moto raises NotImplementedError to the
+    caller of PutEvents for both) and other event buses (moto re-puts only source, detail-type and detail); a
+    disabled rule matches nothing; any other target moto cannot deliver to counts as a failed invocation."""
     sandbox = _current()
     if sandbox is None:
         return original("events-send-to-targets")(self, original_event, transform_input)
-    if not self.event_pattern.matches_event(original_event):
+    if self.state != "ENABLED" or not self.event_pattern.matches_event(original_event):
         return None
-    ours = [t for t in self.targets if t.get("Arn", "").split(":")[2:3] in (["lambda"], ["sns"])]
+    ours = [t for t in self.targets if t.get("Arn", "").split(":")[2:3] in (["lambda"], ["sns"])
+            or ":event-bus/" in t.get("Arn", "")]
     if ours:
         event = sandbox.eventbridge.event_from_moto(original_event)
         sandbox.eventbridge.deliver(self, event)
         sandbox.eventbridge.deliver_sns(self, event)
+        sandbox.eventbridge.deliver_to_buses(self, event)
     saved = self.targets
     try:
         for target in [t for t in saved if t not in ours]:  # moto's own: SQS, logs, buses, archives
@@ -563,6 +604,31 @@ def _put_function_concurrency(self, function_name, reserved_concurrency):
     return original("lambda-put-concurrency")(self, function_name, reserved_concurrency)
 
 
+# --- Secrets Manager --------------------------------------------------------------------------------------------
+_ROTATION_DENIED = ("Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy "
+                    "grants access to the principal secretsmanager.amazonaws.com.")
+
+
+def _rotate_secret(self, secret_id, client_request_token=None, rotation_lambda_arn=None, rotation_rules=None,
+                   rotate_immediately=True):
+    """SecretsManagerBackend.rotate_secret: without a RotationLambdaARN the secret's configured function rotates it
+    (moto forgets it); the function's resource policy must let Secrets Manager invoke it, else RotateSecret answers
+    AccessDeniedException and changes nothing, as AWS does."""
+    sandbox = _current()
+    if sandbox is not None and secret_id in self.secrets:
+        secret = self.secrets[secret_id]
+        rotation_lambda_arn = rotation_lambda_arn or getattr(secret, "rotation_lambda_arn", "") or None
+        if sandbox.enforce_iam and rotation_lambda_arn:
+            from moto.secretsmanager.exceptions import SecretsManagerClientError
+
+            from ..triggers.permissions import secrets_manager_may_invoke
+
+            if not secrets_manager_may_invoke(rotation_lambda_arn, secret.arn, self.account_id):
+                raise SecretsManagerClientError("AccessDeniedException", _ROTATION_DENIED)
+    return original("secretsmanager-rotate-secret")(self, secret_id, client_request_token, rotation_lambda_arn,
+                                                    rotation_rules, rotate_immediately)
+
+
 # --- CloudFormation ---------------------------------------------------------------------------------------------
 class _ResourceCreateFailed(Exception):
     """A stack's resource could not be created: CloudFormation records it in the stack, not in CreateStack."""
@@ -590,28 +656,46 @@ def _parse_and_create_resource(logical_id, resource_json, resources_map, account
 
 def _stack_create_resources(self):
     """Stack.create_resources: a failed resource shows as CloudFormation shows it — the resource CREATE_FAILED with
-    the service's message, then the stack rolled back (ROLLBACK_COMPLETE), or CREATE_FAILED with DisableRollback."""
-    try:
-        return original("cfn-stack-create-resources")(self)
-    except _ResourceCreateFailed as failed:
-        from moto.cloudformation.models import Event
+    the service's message, then the stack rolled back (ROLLBACK_COMPLETE), or CREATE_FAILED with DisableRollback;
+    custom resources' functions are invoked once the resources are under way."""
+    from ..triggers.cloudformation import fail_resource, stack_operation
 
-        self.events.append(Event(self.stack_id, self.name, failed.logical_id, "", failed.resource_type,
-                                 "CREATE_FAILED", f'Resource handler returned message: "{failed.message}"', None))
-        reason = f"The following resource(s) failed to create: [{failed.logical_id}]. "
-        if self.disable_rollback:
-            self.status = "CREATE_FAILED"
-            self._add_stack_event("CREATE_FAILED", reason)
+    with stack_operation(self):
+        try:
+            return original("cfn-stack-create-resources")(self)
+        except _ResourceCreateFailed as failed:
+            fail_resource(self, failed.logical_id, failed.resource_type,
+                          f'Resource handler returned message: "{failed.message}"')
             return None
-        self.status = "ROLLBACK_IN_PROGRESS"
-        self._add_stack_event("ROLLBACK_IN_PROGRESS", reason + "Rollback requested by user.")
-        with contextlib.suppress(Exception):  # the resources made before the failure go, as in a rollback
-            self.resource_map.delete()
-        # moto's resource map is lazy: emptied, a later DescribeStackResources cannot try to create them again
-        self.resource_map._resource_json_map = {}
-        self.status = "ROLLBACK_COMPLETE"
-        self._add_stack_event("ROLLBACK_COMPLETE")
-        return None
+
+
+def _custom_resource_create(resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    """CustomModel.create_from_cloudformation_json: the function runs in the runtime, invoked asynchronously through
+    Lambda's queue once the stack's resources are under way (moto: a thread of its own), and its answer at the
+    ResponseURL reaches this sandbox."""
+    sandbox = _current()
+    if sandbox is None:
+        return original("cfn-custom-resource")(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    from ..triggers.cloudformation import create_custom_resource
+
+    return create_custom_resource(sandbox, resource_name, cloudformation_json, account_id, region_name,
+                                  kwargs["LogicalId"], kwargs["StackId"], kwargs["ResourceType"])
+
+
+def _process_cfn_response(self):
+    """CloudFormationResponse.process_cfn_response: a custom resource's answer — SUCCESS completes it, FAILED fails
+    it and rolls the stack back (moto ignores FAILED and the PhysicalResourceId)."""
+    if _current() is None:
+        return original("cfn-process-response")(self)
+    from ..triggers.cloudformation import answer
+
+    try:
+        body = json.loads(self.body or "{}")
+    except ValueError:
+        return 400, {"status": 400}, ""
+    if isinstance(body, dict):
+        answer(self.cloudformation_backend, body)
+    return 200, {"status": 200}, ""
 
 
 @functools.lru_cache(maxsize=1)
@@ -699,6 +783,12 @@ PATCHES = [
           "S3 refuses a Lambda destination it may not invoke"),
     Patch("s3-invoke-lambda", "moto.s3.notifications:_invoke_awslambda",
           ("account_id", "event_body", "fn_arn", "region_name"), _s3_invoke_lambda, "S3 invokes asynchronously"),
+    Patch("s3-eventbridge-message", "moto.s3.notifications:_send_event_bridge_message",
+          ("account_id", "bucket", "event_name", "key"), _s3_send_event_bridge_message,
+          "S3's EventBridge events as AWS shapes them, on the default bus only"),
+    Patch("events-service-notification", "moto.events.notifications:_send_safe_notification",
+          ("source", "event_name", "region", "resources", "detail"), _events_service_notification,
+          "API calls reach EventBridge as CloudTrail events, only with a logging trail"),
     Patch("s3-key-response", "moto.s3.responses:S3Response.key_response", ("self", "request", "full_url", "headers"),
           _s3_key_response, "S3 notifies after the write completes (moto: before metadata is stored)"),
     Patch("s3-send-event", "moto.s3.notifications:send_event", ("account_id", "event_name", "bucket", "key"),
@@ -732,11 +822,21 @@ PATCHES = [
           ("self", "queue_name", "message"), _sqs_retention_check, "O(1) instead of O(queue) per message"),
     Patch("sqs-add-message", "moto.sqs.models:Queue.add_message", ("self", "message"), _sqs_add_message,
           "event source mappings served by our pollers"),
+    Patch("secretsmanager-rotate-secret", "moto.secretsmanager.models:SecretsManagerBackend.rotate_secret",
+          ("self", "secret_id", "client_request_token", "rotation_lambda_arn", "rotation_rules",
+           "rotate_immediately"), _rotate_secret,
+          "Secrets Manager may invoke the rotation function only if its resource policy allows it", lazy=True),
     Patch("cfn-create-resource", "moto.cloudformation.parsing:parse_and_create_resource",
           ("logical_id", "resource_json", "resources_map", "account_id", "region_name"), _parse_and_create_resource,
           "a resource the service refuses fails that resource (moto lets the error break CreateStack)", lazy=True),
     Patch("cfn-stack-create-resources", "moto.cloudformation.models:Stack.create_resources", ("self",),
           _stack_create_resources, "a failed resource rolls the stack back, with AWS's events", lazy=True),
+    Patch("cfn-custom-resource", "moto.cloudformation.custom_model:CustomModel.create_from_cloudformation_json",
+          ("resource_name", "cloudformation_json", "account_id", "region_name"), _custom_resource_create,
+          "custom resources' functions run in the runtime, through Lambda's asynchronous queue", lazy=True),
+    Patch("cfn-process-response", "moto.cloudformation.responses:CloudFormationResponse.process_cfn_response",
+          ("self",), _process_cfn_response, "a FAILED answer fails the resource and rolls the stack back",
+          lazy=True),
     Patch("botocore-shared-loader", "botocore.session:create_loader", ("search_path_string",), _create_loader,
           "environments' boto3 sessions share botocore's parsed service models"),
     Patch("iam-aws-managed-policies", "moto.iam.models:IAMBackend._init_aws_policies", ("self",),

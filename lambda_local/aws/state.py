@@ -350,6 +350,46 @@ def put_events(bus_arn: str, entries: list[dict[str, Any]]) -> None:
     events_backends[parts[4]][parts[3]].put_events(entries)
 
 
+def event_bus_or_none(account_id: str, region: str, name: str):
+    from moto.events.models import events_backends
+
+    return events_backends[account_id][region].event_buses.get(name)
+
+
+def cloudtrail_logs_management_events(account_id: str, region: str) -> bool:
+    """Whether a CloudTrail trail of the account that covers ``region`` (its own Region, or multi-Region) is
+    logging: EventBridge receives "AWS API Call via CloudTrail" events only then."""
+    from moto.cloudtrail.models import cloudtrail_backends
+
+    if account_id not in cloudtrail_backends:
+        return False
+    return any(trail.status.is_logging and (trail.region_name == region or trail.is_multi_region)
+               for backend in list(cloudtrail_backends[account_id].values()) for trail in backend.trails.values())
+
+
+def cloudformation_stack(account_id: str, region: str, stack_id: str):
+    """moto's stack (raises moto's ValidationError for an unknown one)."""
+    from moto.cloudformation import cloudformation_backends
+
+    return cloudformation_backends[account_id][region].get_stack(stack_id)
+
+
+def new_custom_resource(region: str, request_id: str, logical_id: str, resource_name: str):
+    """moto's model of a custom resource (created once its function answers SUCCESS)."""
+    from moto.cloudformation.custom_model import CustomModel
+
+    return CustomModel(region, request_id, logical_id, resource_name)  # type: ignore[abstract]  # as moto does
+
+
+def add_stack_event(stack, logical_id: str, physical_id: str, resource_type: str, status: str,
+                    reason: str | None) -> None:
+    """A resource's event in a stack's DescribeStackEvents."""
+    from moto.cloudformation.models import Event
+
+    stack.events.append(Event(stack.stack_id, stack.name, logical_id, physical_id, resource_type, status, reason,
+                              None))
+
+
 def render_input_transformer(transformer: dict[str, Any], event: Any):
     """What an EventBridge InputTransformer makes of ``event`` (moto's template parser)."""
     from moto.events.models import EventTemplateParser

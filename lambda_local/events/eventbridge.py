@@ -15,6 +15,7 @@ from ._common import (
     check_location,
     given,
     iso_seconds,
+    random_hex,
     json_object,
     new_uuid,
     str_list,
@@ -121,3 +122,54 @@ def scheduled_event(
         account_id=account_id,
         rng=rng,
     )
+
+
+def cloudtrail_api_call_event(
+    *,
+    event_source: str = "s3.amazonaws.com",
+    event_name: str = "CreateBucket",
+    request_parameters: Mapping[str, Any] | None = None,
+    response_elements: Mapping[str, Any] | None = None,
+    read_only: bool = False,
+    source_ip: str = "127.0.0.1",
+    user_agent: str = "lambda-local",
+    event_id: str | None = None,
+    time: TimeLike = None,
+    region: str = DEFAULT_REGION,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+    partition: str = DEFAULT_PARTITION,
+    rng: random.Random | None = None,
+) -> dict[str, Any]:
+    """The "AWS API Call via CloudTrail" event EventBridge receives for a management API call recorded by a logging
+    CloudTrail trail (``source`` is the service's ``aws.<name>``, ``detail`` the CloudTrail record).
+
+    >>> event = cloudtrail_api_call_event(request_parameters={"bucketName": "photos"}, time=0)
+    >>> event["source"], event["detail-type"], event["detail"]["eventName"]
+    ('aws.s3', 'AWS API Call via CloudTrail', 'CreateBucket')
+    """
+    check_location(region, account_id, partition)
+    when = to_datetime(time)
+    detail = {
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "Root", "principalId": account_id,
+                         "arn": arn("iam", "root", account_id=account_id, partition=partition),
+                         "accountId": account_id},
+        "eventTime": iso_seconds(when),
+        "eventSource": event_source,
+        "eventName": event_name,
+        "awsRegion": region,
+        "sourceIPAddress": source_ip,
+        "userAgent": user_agent,
+        "requestParameters": dict(request_parameters) if request_parameters is not None else None,
+        "responseElements": dict(response_elements) if response_elements is not None else None,
+        "requestID": random_hex(16, rng, upper=True),
+        "eventID": new_uuid(rng),
+        "readOnly": read_only,
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": account_id,
+        "eventCategory": "Management",
+    }
+    return eventbridge_event(source="aws." + event_source.split(".")[0], detail_type="AWS API Call via CloudTrail",
+                             detail=detail, resources=[], event_id=event_id, time=when, region=region,
+                             account_id=account_id, rng=rng)

@@ -142,3 +142,82 @@ def s3_delete_event(**fields: Any) -> dict[str, list]:
     False
     """
     return s3_event(s3_record(event_name="ObjectRemoved:Delete", **fields))
+
+
+# S3 event notifications sent to EventBridge (a bucket with EventBridgeConfiguration): the event name S3 uses for
+# its own notifications -> (detail-type, reason, deletion-type), as Amazon S3's user guide lists them
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html).
+_EVENTBRIDGE_TYPES = {
+    "ObjectCreated:Put": ("Object Created", "PutObject", None),
+    "ObjectCreated:Post": ("Object Created", "POST Object", None),
+    "ObjectCreated:Copy": ("Object Created", "CopyObject", None),
+    "ObjectCreated:CompleteMultipartUpload": ("Object Created", "CompleteMultipartUpload", None),
+    "ObjectRemoved:Delete": ("Object Deleted", "DeleteObject", "Permanently Deleted"),
+    "ObjectRemoved:DeleteMarkerCreated": ("Object Deleted", "DeleteObject", "Delete Marker Created"),
+    "LifecycleExpiration:Delete": ("Object Deleted", "Lifecycle Expiration", "Permanently Deleted"),
+    "LifecycleExpiration:DeleteMarkerCreated": ("Object Deleted", "Lifecycle Expiration", "Delete Marker Created"),
+    "ObjectRestore:Post": ("Object Restore Initiated", None, None),
+    "ObjectRestore:Completed": ("Object Restore Completed", None, None),
+    "ObjectRestore:Delete": ("Object Restore Expired", None, None),
+    "ObjectTagging:Put": ("Object Tags Added", None, None),
+    "ObjectTagging:Delete": ("Object Tags Deleted", None, None),
+    "ObjectAcl:Put": ("Object ACL Updated", None, None),
+    "LifecycleTransition": ("Object Storage Class Changed", None, None),
+    "IntelligentTiering": ("Object Access Tier Changed", None, None),
+}
+
+
+def s3_eventbridge_event(
+    *,
+    bucket: str = "example-bucket",
+    key: str = "test/key",
+    event_name: str = "ObjectCreated:Put",
+    size: int = 1024,
+    etag: str | None = None,
+    version_id: str | None = None,
+    sequencer: str | None = None,
+    time: TimeLike = None,
+    requester: str = "123456789012",
+    source_ip: str = "127.0.0.1",
+    request_id: str | None = None,
+    event_id: str | None = None,
+    account_id: str = "123456789012",
+    region: str = DEFAULT_REGION,
+    partition: str = DEFAULT_PARTITION,
+    rng: random.Random | None = None,
+) -> dict[str, Any]:
+    """The event S3 sends to the account's default event bus for a bucket with EventBridge notifications on.
+
+    ``event_name`` is the name S3's own notifications use (``ObjectCreated:Put``, ``ObjectRemoved:Delete``, ...);
+    the key is the real key (EventBridge events do not URL-encode it); deletions carry no size or etag.
+
+    >>> event = s3_eventbridge_event(bucket="uploads", key="a b.txt", size=3, time=0, rng=random.Random(7))
+    >>> event["detail-type"], event["detail"]["object"]["key"], event["detail"]["reason"], event["time"]
+    ('Object Created', 'a b.txt', 'PutObject', '1970-01-01T00:00:00Z')
+    """
+    from .eventbridge import eventbridge_event
+
+    check_location(region, account_id, partition)
+    name = event_name.removeprefix("s3:")
+    if name not in _EVENTBRIDGE_TYPES:
+        raise ValueError(f"S3 sends no EventBridge event for {event_name!r}; "
+                         f"one of {', '.join(sorted(_EVENTBRIDGE_TYPES))}")
+    detail_type, reason, deletion_type = _EVENTBRIDGE_TYPES[name]
+    when = to_datetime(time)
+    obj: dict[str, Any] = {"key": key}
+    if detail_type != "Object Deleted":
+        obj["size"] = check_int(size, "size")
+        obj["etag"] = given(etag, random_hex(32, rng)).strip('"')
+    if version_id is not None:
+        obj["version-id"] = version_id
+    obj["sequencer"] = given(sequencer, _sequencer(when, rng))
+    detail: dict[str, Any] = {"version": "0", "bucket": {"name": bucket}, "object": obj,
+                              "request-id": given(request_id, random_hex(16, rng, upper=True)),
+                              "requester": requester, "source-ip-address": source_ip}
+    if reason is not None:
+        detail["reason"] = reason
+    if deletion_type is not None:
+        detail["deletion-type"] = deletion_type
+    return eventbridge_event(source="aws.s3", detail_type=detail_type, detail=detail,
+                             resources=[arn("s3", bucket, partition=partition)], event_id=event_id, time=when,
+                             region=region, account_id=account_id, rng=rng)

@@ -1,9 +1,12 @@
 """EventBridge rules that target Lambda: matched events (with ``Input``, ``InputPath`` and ``InputTransformer``
-honoured) and schedules firing on the virtual clock; SNS topic targets; targets moto cannot deliver to are counted
-as failed invocations, never raised to the caller (EventBridge delivers after PutEvents has answered)."""
+honoured) and schedules firing on the virtual clock; SNS topic targets; other event buses; events AWS services put
+on the default bus (S3's EventBridge notifications); targets moto cannot deliver to are counted as failed
+invocations, never raised to the caller (EventBridge delivers after PutEvents has answered)."""
 
 from __future__ import annotations
 
+import contextvars
+import copy
 import json
 from typing import Any
 from datetime import datetime, timezone
@@ -41,10 +44,43 @@ def _epoch(iso_time) -> float:
         return 0.0
 
 
+# Set while an event forwarded from another bus is routed: EventBridge does not route an event it received from a
+# sender bus on to a third bus (Amazon EventBridge user guide, "Sending events between event buses").
+_forwarded: contextvars.ContextVar[bool] = contextvars.ContextVar("lambda_local_forwarded_event", default=False)
+
+
 class EventBridgeTargets:
     def __init__(self, sandbox: TriggerHost):
         self.sandbox = sandbox
         self._schedules: dict[str, Any] = {}  # rule ARN -> the timer of its next firing
+
+    def route(self, account_id: str, region: str, bus_name: str, event: dict, *, from_service: bool = False) -> None:
+        """Put ``event`` (EventBridge's shape, as a service or another bus sends it) on a bus: each enabled rule
+        whose pattern matches sends it to its targets (``from_service``: as moto delivers service events to its own
+        targets, untransformed)."""
+        bus = state.event_bus_or_none(account_id, region, bus_name)
+        if bus is None:
+            return
+        # moto's own targets (logs, SQS) read "time" and "ingestion-time" as epoch seconds, as its PutEvents
+        # stores them
+        as_moto = {**event, "time": _epoch(event.get("time")), "ingestion-time": self.sandbox.clock.time()}
+        for rule in list(bus.rules.values()):
+            rule.send_to_targets(copy.deepcopy(as_moto), transform_input=not from_service)
+
+    def deliver_to_buses(self, rule, event: dict) -> None:
+        """Forward ``event`` (matched) to the rule's event bus targets: it arrives unchanged and the receiving
+        bus's rules match it as usual; an event that came from another bus goes no further."""
+        for target in rule.targets:
+            parts = target.get("Arn", "").split(":")
+            if parts[2:3] != ["events"] or not parts[5:6] or not parts[5].startswith("event-bus/"):
+                continue
+            if _forwarded.get():
+                continue
+            token = _forwarded.set(True)
+            try:
+                self.route(parts[4], parts[3], parts[5].removeprefix("event-bus/"), event)
+            finally:
+                _forwarded.reset(token)
 
     def deliver(self, rule, event: dict) -> None:
         """Send ``event`` (already matched) to the rule's Lambda targets, asynchronously."""

@@ -48,6 +48,9 @@ class TriggerHost(Protocol):
     def run_or_defer(self, work: Callable[[], object], chain: int | None = None) -> None:
         """Run ``work`` now, or after the running invocation ends."""
 
+    def loopback_url(self) -> str:
+        """The URL of the sandbox's loopback HTTP endpoint (started on first use), for code in a function."""
+
     def send_to_destination(self, target: str, body: str, *, attributes: dict[str, str] | None = None,
                             detail_type: str = "", resources: Iterable[str] = ()) -> None:
         """Deliver to an SQS queue, SNS topic, EventBridge bus or function ARN."""

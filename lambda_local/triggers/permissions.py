@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from ..aws.state import get_function_or_none
 from ..iam_conditions import conditions_match
 
-__all__ = ["resource_policy_allows", "may_invoke", "service_context"]
+__all__ = ["resource_policy_allows", "may_invoke", "service_context", "secrets_manager_may_invoke"]
 
 # add_permission's parameters that moto keeps as they were given, and the condition each one stands for on AWS
 # (Lambda's GetPolicy shows them as these conditions).
@@ -62,3 +62,16 @@ def may_invoke(backend, function_name: str, qualifier: str | None, principal: st
     if fn is None:  # a deleted function cannot be invoked either
         return False
     return resource_policy_allows(fn, principal, "lambda:InvokeFunction", context)
+
+
+def secrets_manager_may_invoke(function_arn: str, secret_arn: str, account_id: str) -> bool:
+    """Whether Secrets Manager may invoke a rotation function: its resource-based policy must allow
+    ``secretsmanager.amazonaws.com`` ``lambda:InvokeFunction`` (RotateSecret checks before it starts). A function
+    that does not exist is left to Secrets Manager's own ResourceNotFoundException."""
+    from ..aws.state import function_from_arn
+
+    fn, _ = function_from_arn(function_arn)
+    if fn is None:
+        return True
+    return resource_policy_allows(fn, "secretsmanager.amazonaws.com", "lambda:InvokeFunction",
+                                  service_context(secret_arn, account_id))

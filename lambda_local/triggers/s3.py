@@ -10,7 +10,7 @@ from .. import events
 from ..aws import state
 from .host import TriggerHost
 
-__all__ = ["notification_event", "notify_after_write", "object_request"]
+__all__ = ["eventbridge_notification", "notification_event", "notify_after_write", "object_request"]
 
 
 def notification_event(sandbox: TriggerHost, event_name: str, bucket, key, configuration_id: str) -> dict:
@@ -26,6 +26,24 @@ def notification_event(sandbox: TriggerHost, event_name: str, bucket, key, confi
         time=datetime.fromtimestamp(clock.time(), timezone.utc), configuration_id=configuration_id,
         region=bucket.region_name, partition=state.partition(bucket.region_name), rng=sandbox.rng)
     return events.s3_event(record)
+
+
+def eventbridge_notification(sandbox: TriggerHost, account_id: str, event_name: str, bucket, key) -> dict | None:
+    """The event S3 puts on the default event bus of the bucket's account and Region for ``key`` (a bucket with
+    EventBridge notifications on), or None for an event S3 does not send to EventBridge."""
+    clock = sandbox.clock
+    version = getattr(key, "version_id", None)
+    try:
+        event = events.s3_eventbridge_event(
+            bucket=bucket.name, key=key.name, event_name=event_name, size=getattr(key, "size", 0) or 0,
+            etag=(getattr(key, "etag", None) or "").replace('"', "") or None,
+            version_id=version if version not in (None, "null") else None,
+            sequencer=f"{int(clock.time() * 1000):016X}", requester=account_id,
+            time=datetime.fromtimestamp(clock.time(), timezone.utc), account_id=account_id,
+            region=bucket.region_name, partition=state.partition(bucket.region_name), rng=sandbox.rng)
+    except ValueError:
+        return None  # an event S3 sends only to its own notification destinations (replication, ...)
+    return event
 
 
 # --- when S3 notifies: after the write ---------------------------------------------------------------------------
