@@ -474,3 +474,78 @@ def test_a_function_url_and_an_eventbridge_rule_invoke_a_node_function(aws, node
     events.put_targets(Rule="orders", Targets=[{"Id": "web", "Arn": arn}])
     events.put_events(Entries=[{"Source": "shop", "DetailType": "OrderPlaced", "Detail": "{}"}])
     assert "\tINFO\tevent from shop OrderPlaced" in aws.invocations[-1].log
+
+
+# --- functions invoking functions --------------------------------------------------------------------------------------
+CALLER = """
+import { LambdaClient, InvokeCommand } from "@aws-sdk/client-lambda";
+const lambda = new LambdaClient({});
+export const handler = async (event) => {
+  if (!event.next) return { from: "node", depth: event.depth ?? 0 };
+  const answer = await lambda.send(new InvokeCommand({
+    FunctionName: event.next, Payload: JSON.stringify({ ...event.rest, depth: (event.depth ?? 0) + 1 }) }));
+  return { via: "node", error: answer.FunctionError ?? null,
+           got: JSON.parse(Buffer.from(answer.Payload).toString()) };
+};
+"""
+PY_CALLER = """
+import json, boto3
+def handler(event, context):
+    if not event.get("next"):
+        return {"from": "python", "depth": event.get("depth", 0)}
+    answer = boto3.client("lambda").invoke(FunctionName=event["next"],
+                                           Payload=json.dumps({**event.get("rest", {}), "depth": event.get("depth", 0) + 1}))
+    return {"via": "python", "error": answer.get("FunctionError"), "got": json.loads(answer["Payload"].read())}
+"""
+
+
+@pytest.fixture
+def may_invoke(aws, role):
+    """The execution role may invoke functions and use SQS (functions here call functions)."""
+    boto3.client("iam").put_role_policy(RoleName="lambda-role", PolicyName="invoke", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["lambda:InvokeFunction", "sqs:*"],
+                                                "Resource": "*"}]}))
+
+
+needs_sdk = pytest.mark.skipif(not _sdk_available(),
+                               reason="the AWS SDK for JavaScript is not set up (lambda-local setup-nodejs)")
+
+
+@node20
+@needs_sdk
+def test_node_and_python_functions_invoke_each_other_synchronously(aws, node, create, may_invoke):
+    node("node-caller", {"index.mjs": CALLER}, Timeout=20)
+    node("node-leaf", {"index.mjs": CALLER}, Timeout=20)
+    create("py-caller", PY_CALLER, Timeout=20)
+    create("py-leaf", PY_CALLER, Timeout=20)
+    # Node -> Python, Python -> Node, Node -> Node, and Python -> Node -> Python -> Node
+    assert invoke("node-caller", {"next": "py-leaf"})[1] == {"via": "node", "error": None,
+                                                             "got": {"from": "python", "depth": 1}}
+    assert invoke("py-caller", {"next": "node-leaf"})[1] == {"via": "python", "error": None,
+                                                             "got": {"from": "node", "depth": 1}}
+    assert invoke("node-caller", {"next": "node-leaf"})[1]["got"] == {"from": "node", "depth": 1}
+    _, body = invoke("py-caller", {"next": "node-caller", "rest": {"next": "py-leaf"}})
+    assert body["got"]["got"] == {"from": "python", "depth": 2}
+    assert all(r.error_type is None and not r.timed_out for r in aws.invocations)
+    # every nested invocation finished within its caller, none waited for its caller's timeout
+    assert max(r.duration_ms for r in aws.invocations) < 20_000
+
+
+@node20
+@needs_sdk
+def test_a_node_function_that_triggers_itself_through_sqs_is_stopped_by_recursive_loop_detection(aws, node,
+                                                                                                  may_invoke):
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="loop")["QueueUrl"]
+    node("looper", {"index.mjs": f"""
+        import {{ SQSClient, SendMessageCommand }} from "@aws-sdk/client-sqs";
+        const sqs = new SQSClient({{}});
+        export const handler = async () => {{
+          await sqs.send(new SendMessageCommand({{ QueueUrl: "{url}", MessageBody: "again" }}));
+          return "sent";
+        }};"""})
+    boto3.client("lambda").create_event_source_mapping(FunctionName="looper",
+                                                       EventSourceArn="arn:aws:sqs:us-east-1:123456789012:loop")
+    sqs.send_message(QueueUrl=url, MessageBody="start")
+    aws.advance(hours=1)
+    assert len(aws.invocations) == 16 and all(r.error_type is None for r in aws.invocations)

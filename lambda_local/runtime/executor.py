@@ -76,7 +76,14 @@ class PhaseResult:
 
 class RuntimeExecutor(Protocol):
     """A language runtime, as the Lambda service drives it. ``env`` is the execution environment (its id, config,
-    scratch folder, log stream); ``log`` receives what the runtime writes during the phase."""
+    scratch folder, log stream); ``log`` receives what the runtime writes during the phase.
+
+    ``exclusive``: the runtime runs code in this process, so its environment takes the process's turn
+    (``execution.ExecutionLock``) for the phase; a runtime in a process of its own takes none. (Not declared:
+    exclusive.)
+    """
+
+    exclusive: bool
 
     def init(self, env, log, timeout_s: float, stopper: Stopper) -> PhaseResult:
         """The INIT phase: start the runtime and run the function's static code (imports, module level)."""

@@ -29,7 +29,12 @@ class NodeExecutor:
 
     ``service`` says where the process reaches the sandbox's AWS (``service.process_environment()``: a loopback
     endpoint its SDK calls). Stoppers are not used: a process is stopped by killing it at its deadline.
+
+    Not ``exclusive``: the code runs in the node process, so an invocation waits without the Python turn, and the
+    functions it invokes through the SDK (Python ones included) can have theirs while it waits.
     """
+
+    exclusive = False
 
     def __init__(self, service):
         self.service = service

@@ -7,9 +7,12 @@ warm start); a timeout or a crash kills it, and the environment is reset: the ne
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
+import secrets
 import time
+import weakref
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -17,7 +20,7 @@ from ... import logs
 from ..runtime_api import Outcome, RuntimeApi
 from . import install
 
-__all__ = ["NodeProcess", "iso_ms"]
+__all__ = ["NodeProcess", "invocation_context", "iso_ms"]
 
 JS = install.JS_DIR
 # Flags Lambda's Node.js runtimes start node with (AWS docs, "Building Lambda functions with Node.js": experimental
@@ -26,6 +29,18 @@ _DISABLED = {20: ["--no-experimental-require-module"],
              22: ["--no-experimental-require-module", "--no-experimental-detect-module"]}
 _RIC_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z(?=\t)")
 _JSON_TIMESTAMP = re.compile(r'^\{"timestamp":"[^"]*"')
+
+
+# The processes running now, by the token their requests to the sandbox's endpoint carry (X-Lambda-Local-Runtime).
+_RUNNING: weakref.WeakValueDictionary[str, NodeProcess] = weakref.WeakValueDictionary()
+
+
+def invocation_context(token: str) -> contextvars.Context | None:
+    """A copy of the context of the phase (INIT or an invocation) the process with ``token`` runs now: its SDK
+    calls are handled in it, as a Python handler's boto3 calls run in its invocation's. None when it runs none."""
+    process = _RUNNING.get(token)
+    context = process.context if process is not None else None
+    return context.copy() if context is not None else None
 
 
 def iso_ms(epoch_ms: int) -> str:
@@ -42,6 +57,8 @@ class NodeProcess:
         self.sink: logs.LogSink | None = None
         self.peak_kb = 0
         self.exit_code: int | None = None  # how the process ended, once it has
+        self.token = secrets.token_hex(16)
+        self.context: contextvars.Context | None = None  # the running phase's (see invocation_context)
         self._clock = clock or time.time
         self._path_map = [(config.task_root.rstrip(os.sep), "/var/task")] if config.task_root else []
         self._path_map += [(layer.rstrip(os.sep), "/opt") for layer in config.layer_dirs]
@@ -62,7 +79,12 @@ class NodeProcess:
         self.api = api = RuntimeApi(self._output)
         api.over_memory = self._over_memory
         api.start(self._argv(files), self._process_env(files, api.address, endpoint_env), self.config.task_root)
-        outcome = api.wait_ready(timeout_s)
+        _RUNNING[self.token] = self
+        self.context = contextvars.copy_context()
+        try:
+            outcome = api.wait_ready(timeout_s)
+        finally:
+            self.context = None
         self.peak_kb = max(self.peak_kb, self._vm_hwm_kb())
         return outcome
 
@@ -109,6 +131,7 @@ class NodeProcess:
             "NODE_PATH": os.pathsep.join(node_path),
             "PATH": os.path.dirname(files.node) + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
             "_LAMBDA_LOCAL_RIC": "file://" + files.ric,
+            "_LAMBDA_LOCAL_RUNTIME_TOKEN": self.token,
         })
         environ.update(endpoint_env)
         environ.update({k: v for k, v in config.environment.items()})
@@ -120,7 +143,11 @@ class NodeProcess:
         self.sink = sink
         api = self.api
         assert api is not None, "invoke() before start()"
-        outcome = api.invoke(request_id, payload, headers, timeout_s)
+        self.context = contextvars.copy_context()
+        try:
+            outcome = api.invoke(request_id, payload, headers, timeout_s)
+        finally:
+            self.context = None
         if outcome.kind == "exited":
             return outcome
         self.peak_kb = max(self.peak_kb, self._vm_hwm_kb())
@@ -128,6 +155,7 @@ class NodeProcess:
 
     def stop(self) -> None:
         """Kill the runtime process (a timeout, a crash, a reset, SHUTDOWN)."""
+        _RUNNING.pop(self.token, None)
         if self.api is not None:
             self.api.kill()
             self.api = None

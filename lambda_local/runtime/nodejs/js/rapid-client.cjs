@@ -124,9 +124,12 @@ if (searchDirs.length && (typeof Module.registerHooks === 'function' || handlerI
 }
 
 // Inside the sandbox, AWS is the sandbox: every request for an AWS host (the SDK's, a presigned URL's) goes to the
-// sandbox's endpoint, over plain HTTP on loopback, with its Host header kept so the endpoint routes it by service.
+// sandbox's endpoint, over plain HTTP on loopback, with its Host header kept so the endpoint routes it by service,
+// and with this process's token, so the endpoint handles it within the invocation that made it.
 const sandboxAws = process.env._LAMBDA_LOCAL_AWS_ENDPOINT;
+const runtimeToken = process.env._LAMBDA_LOCAL_RUNTIME_TOKEN || '';
 delete process.env._LAMBDA_LOCAL_AWS_ENDPOINT;
+delete process.env._LAMBDA_LOCAL_RUNTIME_TOKEN;
 if (sandboxAws) {
   const https = require('node:https');
   const target = new URL(sandboxAws);
@@ -148,7 +151,7 @@ if (sandboxAws) {
     const host = url ? url.hostname : (opts.hostname || opts.host || '').replace(/:\d+$/, '');
     if (!AWS_HOST.test(host)) return original.apply(this, arguments);
     const path = url ? url.pathname + url.search : (opts.path || '/');
-    const headers = { host, ...(opts.headers || {}) };
+    const headers = { host, ...(opts.headers || {}), 'x-lambda-local-runtime': runtimeToken };
     return http.request({ ...opts, protocol: 'http:', hostname: target.hostname, host: undefined,
       port: target.port, path, headers, agent: plainAgent }, callback);
   };
