@@ -156,13 +156,47 @@ def test_init_errors(aws, node, files, handler, error_type, message):
     node("broken", files, handler=handler)
     response, body = invoke("broken", {}, LogType="Tail")
     assert response["FunctionError"] == "Unhandled"
+    assert set(body) == {"errorType", "errorMessage", "trace"}  # Node.js's shape, never Python's
     assert body["errorType"] == error_type
     assert body["errorMessage"].startswith(message)
+    assert body["trace"][0].startswith(f"{error_type}: {message}")
     log = _log(response)
     assert f'\tundefined\tERROR\tUncaught Exception \t{{"errorType":"{error_type}"' in log
     assert f"Status: error\tError Type: {error_type}" in log
     assert aws.invocations[-1].cold_start and invoke("broken", {})[0]["FunctionError"] == "Unhandled"
     assert aws.invocations[-1].cold_start  # a failed INIT leaves no environment to reuse
+
+
+@node20
+@pytest.mark.parametrize("files, error_type, message, frame", [
+    ({"index.js": "const limit = 3;\nthrow new RangeError(`over ${limit}`);"}, "RangeError", "over 3",
+     "    at Object.<anonymous> (/var/task/index.js:2:7)"),
+    ({"index.mjs": "await Promise.resolve();\nthrow new TypeError('no config');\nexport const handler = 1;"},
+     "TypeError", "no config", "    at file:///var/task/index.mjs:2:7"),
+    ({"index.mjs": "import { x } from 'not-in-any-layer';\nexport const handler = async () => x;"}, "Error",
+     "Cannot find package 'not-in-any-layer' imported from /var/task/index.mjs",
+     "Error [ERR_MODULE_NOT_FOUND]: Cannot find package 'not-in-any-layer' imported from /var/task/index.mjs"),
+], ids=["commonjs-throw", "esm-throw", "esm-import"])
+def test_an_error_thrown_at_init_is_reported_as_the_runtime_reports_it(aws, node, files, error_type, message, frame):
+    node("throws", files)
+    response, body = invoke("throws", {}, LogType="Tail")
+    assert response["FunctionError"] == "Unhandled"
+    assert set(body) == {"errorType", "errorMessage", "trace"}
+    assert (body["errorType"], body["errorMessage"]) == (error_type, message)
+    assert frame in body["trace"]
+    assert f'\tundefined\tERROR\tUncaught Exception \t{{"errorType":"{error_type}"' in _log(response)
+    assert f"Status: error\tError Type: {error_type}" in _log(response)
+
+
+@node20
+def test_a_process_that_exits_during_init_gets_the_platforms_error_object(aws, node):
+    node("quits", {"index.js": "process.exit(2);"})
+    response, body = invoke("quits", {})
+    request_id = aws.invocations[-1].request_id
+    assert response["FunctionError"] == "Unhandled"
+    assert body == {"errorType": "Runtime.ExitError",
+                    "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status 2"}
+    assert aws.invocations[-1].error_type == "Runtime.ExitError"
 
 
 @node20

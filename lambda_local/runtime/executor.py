@@ -49,7 +49,9 @@ class PhaseResult:
     A runtime in a process of its own reports what it can measure itself: ``error_payload``, its own error object
     passed through as the response (Node.js's ``{errorType, errorMessage, trace}``, not Python's shape);
     ``runtime_start_measured``, INIT's ``duration_ms`` includes the runtime's start-up (so none is modelled);
-    ``absolute_peak_bytes``, the process's peak resident memory (Max Memory Used as it is, not baseline + allocated).
+    ``absolute_peak_bytes``, the process's peak resident memory (Max Memory Used as it is, not baseline + allocated);
+    ``platform_error``, a failure with no error object of the runtime's (its process died or ran out of time) is
+    answered with the platform's own two fields (``errors.platform_error``), also when INIT failed so.
     """
 
     payload: bytes = b""
@@ -63,6 +65,7 @@ class PhaseResult:
     error_payload: bytes | None = None
     runtime_start_measured: bool = False
     absolute_peak_bytes: int | None = None
+    platform_error: bool = False
 
     @property
     def failed(self) -> bool:

@@ -181,6 +181,9 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
         raw = result.payload
     elif failed.error_payload is not None:  # a process runtime's own error object, as it sent it
         raw = failed.error_payload
+    elif failed.platform_error:  # (INIT of a process runtime that died or timed out: known here with the request)
+        raw = errors.platform_error(error_type, error_message if failed.timed_out
+                                    else f"RequestId: {request_id} Error: {error_message}")
     else:
         raw = _error_payload(error_type, error_message or "", request_id, stack)
     init_ms = env.init_duration_ms if cold else None
