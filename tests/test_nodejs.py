@@ -279,25 +279,35 @@ def test_max_memory_used_is_measured_from_the_process(aws, node):
     assert 20 < small < 150 and large >= small + 140
 
 
-@node20
-def test_layers_serve_require_and_import_in_both_layouts(aws, node):
+@pytest.mark.parametrize("runtime", [pytest.param(r, marks=needs(r)) for r in ("nodejs20.x", "nodejs22.x", "nodejs24.x")])
+def test_layers_serve_require_static_import_and_dynamic_import_in_both_layouts(aws, node, runtime):
+    major = runtime[len("nodejs"):-len(".x")]
     client = boto3.client("lambda")
     layer = client.publish_layer_version(LayerName="libs", Content={"ZipFile": zip_files({
         "nodejs/node_modules/greeter/package.json": '{"name": "greeter", "main": "index.js"}',
         "nodejs/node_modules/greeter/index.js": "exports.greet = (n) => `hello ${n}`;",
-        "nodejs/node20/node_modules/shouter/package.json":
+        f"nodejs/node{major}/node_modules/shouter/package.json":
             '{"name": "shouter", "type": "module", "exports": "./index.js"}',
-        "nodejs/node20/node_modules/shouter/index.js": "export const shout = (s) => s.toUpperCase();",
+        f"nodejs/node{major}/node_modules/shouter/index.js": "export const shout = (s) => s.toUpperCase();",
     })})["LayerVersionArn"]
     node("cjs-layer", {"index.js": """
         const { greet } = require("greeter");
-        exports.handler = async () => greet("cjs").toUpperCase();"""}, Layers=[layer])
+        exports.handler = async () => greet("cjs").toUpperCase();"""}, Layers=[layer], Runtime=runtime)
     node("esm-layer", {"index.mjs": """
         import { greet } from "greeter";
         import { shout } from "shouter";
-        export const handler = async () => shout(greet("esm"));"""}, Layers=[layer])
+        export const handler = async () => shout(greet("esm"));"""}, Layers=[layer], Runtime=runtime)
+    # import() from CommonJS resolves as an ES module import does (Node.js ignores NODE_PATH there): on Lambda it
+    # finds the layers' packages all the same
+    node("cjs-dynamic", {"src/app.js": """
+        exports.handler = async () => {
+          const { shout } = await import("shouter");
+          const { greet } = await import("greeter");
+          return shout(greet("dynamic"));
+        };"""}, handler="src/app.handler", Layers=[layer], Runtime=runtime)
     assert invoke("cjs-layer", {})[1] == "HELLO CJS"
     assert invoke("esm-layer", {})[1] == "HELLO ESM"
+    assert invoke("cjs-dynamic", {})[1] == "HELLO DYNAMIC"
 
 
 @node20

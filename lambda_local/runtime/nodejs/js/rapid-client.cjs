@@ -93,27 +93,55 @@ Module._extensions['.node'] = function (module, filename) {
   return loadAddon(module, filename);
 };
 
-// The handler is an ES module: an .mjs file, or a .js file under "type": "module".
-function handlerIsModule() {
-  const root = process.env.LAMBDA_TASK_ROOT || process.cwd();
-  const file = path.join(root, (process.env._HANDLER || '').replace(/\.[^./]*$/, ''));
+// The file AWS's client loads for _HANDLER ("dir/file.fn": the module is up to the first dot of the last path
+// segment), in its order: no extension, .js, .mjs, .cjs; and whether it is an ES module (.mjs, or .js under
+// "type": "module").
+function handlerFile() {
   const fs = require('node:fs');
-  if (fs.existsSync(file + '.mjs')) return true;
-  if (fs.existsSync(file + '.cjs')) return false;
-  for (let dir = path.dirname(file); dir.startsWith(root); dir = path.dirname(dir)) {
-    try {
-      return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).type === 'module';
-    } catch { /* no package.json here: look further up */ }
-    if (dir === root) break;
-  }
-  return false;
+  const root = process.env.LAMBDA_TASK_ROOT || process.cwd();
+  const handler = process.env._HANDLER || '';
+  const name = path.basename(handler);
+  const match = name.match(/^([^.]*)\.(.*)$/);
+  if (!match) return null;
+  const base = path.resolve(root, handler.slice(0, handler.length - name.length), match[1]);
+  const isFile = (file) => { try { return fs.statSync(file).isFile(); } catch { return false; } };
+  if (isFile(base)) return { file: base, module: false };
+  if (isFile(base + '.js')) return { file: base + '.js', module: typeModule(fs, path.dirname(base)) };
+  if (isFile(base + '.mjs')) return { file: base + '.mjs', module: true };
+  if (isFile(base + '.cjs')) return { file: base + '.cjs', module: false };
+  return null;
 }
 
-// ES module imports of bare package names fall back to the NODE_PATH folders (layers, the runtime's SDK).
-// Node.js 22.15+ runs the hook in-thread; Node.js 20 needs a loader thread (tens of ms at start-up), so there
-// it is only started for a handler that is an ES module (require() reads NODE_PATH by itself).
+function typeModule(fs, dir) {
+  for (; ; dir = path.dirname(dir)) {
+    if (!dir.endsWith('/node_modules')) {
+      try {
+        return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).type === 'module';
+      } catch { /* no package.json here (or not JSON): look further up */ }
+    }
+    if (dir === path.dirname(dir)) return false;
+  }
+}
+
+// Whether the handler resolves packages as ES modules do: it is one, or (CommonJS) it calls import(), which
+// resolves as an ES module import does, without NODE_PATH.
+function resolvesAsModule() {
+  const handler = handlerFile();
+  if (handler === null) return false;
+  if (handler.module) return true;
+  try {
+    return /\bimport\s*\(/.test(require('node:fs').readFileSync(handler.file, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+// ES module imports of bare package names fall back to the NODE_PATH folders (layers, the runtime's SDK), as on
+// Lambda. Node.js 22.15+ runs the hook in-thread; Node.js 20 needs a loader thread (about 100 ms at start-up), so
+// there it is only started for a handler that resolves as a module (require() reads NODE_PATH by itself). What it
+// misses there: a CommonJS dependency (not the handler's own file) that calls import() for a layer's package.
 const searchDirs = (process.env.NODE_PATH || '').split(path.delimiter).filter(Boolean);
-if (searchDirs.length && (typeof Module.registerHooks === 'function' || handlerIsModule())) {
+if (searchDirs.length && (typeof Module.registerHooks === 'function' || resolvesAsModule())) {
   const parents = searchDirs.map((dir) => pathToFileURL(path.join(dir, 'noop.js')).href);
   if (typeof Module.registerHooks === 'function') {  // Node.js 22.15+: in-thread hooks
     const bare = require('./layers-hook-shared.cjs');
