@@ -593,3 +593,27 @@ def test_a_node_function_that_triggers_itself_through_sqs_is_stopped_by_recursiv
     sqs.send_message(QueueUrl=url, MessageBody="start")
     aws.advance(hours=1)
     assert len(aws.invocations) == 16 and all(r.error_type is None for r in aws.invocations)
+
+
+@node20
+def test_cloudformation_inline_code_of_a_node_function_is_index_js_with_cfn_response(aws):
+    from conftest import TRUST_POLICY
+
+    inline = """
+const response = require('cfn-response');  // CloudFormation adds this module to inline code
+exports.handler = async (event) => ({ file: require('path').basename(__filename), statuses: [response.SUCCESS,
+  response.FAILED], send: typeof response.send, commonjs: typeof module !== 'undefined', event });
+"""
+    cfn = boto3.client("cloudformation")
+    cfn.create_stack(StackName="app", TemplateBody=json.dumps({"Resources": {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": "stack-role", "AssumeRolePolicyDocument": json.loads(TRUST_POLICY)}},
+        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+            "FunctionName": "inline-node", "Runtime": "nodejs20.x", "Handler": "index.handler",
+            "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Code": {"ZipFile": inline}}}}}))
+    assert cfn.describe_stacks(StackName="app")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    name = boto3.client("lambda").list_functions()["Functions"][0]["FunctionName"]
+    response, body = invoke(name, {"k": 1})
+    assert "FunctionError" not in response, body
+    assert body == {"file": "index.js", "statuses": ["SUCCESS", "FAILED"], "send": "function", "commonjs": True,
+                    "event": {"k": 1}}
