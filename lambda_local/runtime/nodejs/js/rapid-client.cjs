@@ -16,9 +16,13 @@ const { pathToFileURL } = require('node:url');
 
 const ADDON = path.join(__dirname, 'rapid-client.node');  // never on disk: resolved and loaded here
 const [hostname, port] = (process.env.AWS_LAMBDA_RUNTIME_API || '127.0.0.1:9001').split(':');
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });  // one connection: requests keep their order
+// Two connections, each keeping its requests in order: answers (posts) on one, GET /next on the other, so the
+// client asks for the next event as soon as it has sent an answer, without waiting for the answer's 202.
+const nextAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const postAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 function call(method, route, body, headers) {
+  const agent = method === 'GET' ? nextAgent : postAgent;
   return new Promise((resolve, reject) => {
     const request = http.request({ hostname, port, method, agent, headers, path: '/2018-06-01/runtime/' + route },
       (response) => {
