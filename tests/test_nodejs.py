@@ -617,3 +617,4 @@ exports.handler = async (event) => ({ file: require('path').basename(__filename)
     assert "FunctionError" not in response, body
     assert body == {"file": "index.js", "statuses": ["SUCCESS", "FAILED"], "send": "function", "commonjs": True,
                     "event": {"k": 1}}
+
