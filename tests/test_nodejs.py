@@ -279,7 +279,8 @@ def test_max_memory_used_is_measured_from_the_process(aws, node):
     assert 20 < small < 150 and large >= small + 140
 
 
-@pytest.mark.parametrize("runtime", [pytest.param(r, marks=needs(r)) for r in ("nodejs20.x", "nodejs22.x", "nodejs24.x")])
+@pytest.mark.parametrize("runtime", [pytest.param(r, marks=needs(r))
+                                     for r in ("nodejs20.x", "nodejs22.x", "nodejs24.x")])
 def test_layers_serve_require_static_import_and_dynamic_import_in_both_layouts(aws, node, runtime):
     major = runtime[len("nodejs"):-len(".x")]
     client = boto3.client("lambda")
@@ -520,7 +521,7 @@ def test_a_function_url_and_an_eventbridge_rule_invoke_a_node_function(aws, node
     assert "\tINFO\tevent from shop OrderPlaced" in aws.invocations[-1].log
 
 
-# --- functions invoking functions --------------------------------------------------------------------------------------
+# --- functions invoking functions ------------------------------------------------------------------------------
 CALLER = """
 import { LambdaClient, InvokeCommand } from "@aws-sdk/client-lambda";
 const lambda = new LambdaClient({});
@@ -537,8 +538,8 @@ import json, boto3
 def handler(event, context):
     if not event.get("next"):
         return {"from": "python", "depth": event.get("depth", 0)}
-    answer = boto3.client("lambda").invoke(FunctionName=event["next"],
-                                           Payload=json.dumps({**event.get("rest", {}), "depth": event.get("depth", 0) + 1}))
+    payload = {**event.get("rest", {}), "depth": event.get("depth", 0) + 1}
+    answer = boto3.client("lambda").invoke(FunctionName=event["next"], Payload=json.dumps(payload))
     return {"via": "python", "error": answer.get("FunctionError"), "got": json.loads(answer["Payload"].read())}
 """
 

@@ -184,7 +184,8 @@ def test_through_serve_a_node_function_invokes_a_python_function_with_the_sdk(en
     iam, lam = session.client("iam", endpoint_url=endpoint), session.client("lambda", endpoint_url=endpoint)
     role = iam.create_role(RoleName="node-caller-role", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
     iam.put_role_policy(RoleName="node-caller-role", PolicyName="invoke", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}]}))
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}]}))
     lam.create_function(FunctionName="py-leaf", Runtime="python3.12", Handler="lambda_function.lambda_handler",
                         Role=role, Code={"ZipFile": package("lambda_function.py", HANDLER)})
     lam.create_function(FunctionName="node-caller", Runtime="nodejs20.x", Handler="index.handler", Role=role,
