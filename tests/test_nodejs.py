@@ -619,3 +619,13 @@ exports.handler = async (event) => ({ file: require('path').basename(__filename)
     assert body == {"file": "index.js", "statuses": ["SUCCESS", "FAILED"], "send": "function", "commonjs": True,
                     "event": {"k": 1}}
 
+
+
+@node20
+def test_node_starts_with_the_flags_of_lambdas_bootstrap_sized_from_the_memory(aws, node):
+    node("flags", {"index.js": "exports.handler = async () => process.execArgv;"}, MemorySize=1024)
+    flags = invoke("flags", {})[1]
+    # new space a tenth of the memory, half of it per semi-space, the rest old space
+    for flag in ("--expose-gc", "--max-http-header-size=81920", "--max-semi-space-size=51",
+                 "--max-old-space-size=922"):
+        assert flag in flags
