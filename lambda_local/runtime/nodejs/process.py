@@ -108,9 +108,10 @@ class NodeProcess:
         disabled = [flag for flag in _DISABLED.get(major, []) if flag.replace("--no-", "--") not in options]
         # Lambda's bootstrap sizes V8's heap from the function's memory (a tenth for the new space, half of that
         # per semi-space, the rest old space), so a heap that outgrows it fails, and collects, as on AWS.
-        new_space = self.config.memory_size // 10
+        memory = self.config.memory_size
+        new_space = memory // 10
         return [files.node, "--expose-gc", "--max-http-header-size=81920",
-                f"--max-semi-space-size={new_space // 2}", f"--max-old-space-size={self.config.memory_size - new_space}",
+                f"--max-semi-space-size={new_space // 2}", f"--max-old-space-size={memory - new_space}",
                 *disabled, "--require", str(JS / "rapid-client.cjs"), str(JS / "index.mjs")]
 
     def _process_env(self, files: install.NodeRuntimeFiles, address: str, endpoint_env: dict[str, str]
