@@ -65,6 +65,17 @@ def is_loopback(name: str) -> bool:
         return False
 
 
+def _runtime_context(environ):
+    """The context of the invocation a runtime process's request belongs to (its ``X-Lambda-Local-Runtime``
+    header), or None for any other request."""
+    token = environ.pop("HTTP_X_LAMBDA_LOCAL_RUNTIME", None)
+    if token is None:
+        return None
+    from .runtime.nodejs.process import invocation_context
+
+    return invocation_context(token)
+
+
 class _Handler(WSGIRequestHandler):
     """Closes a connection that stays silent for ``timeout`` seconds (socket timeout), so an idle or half-open
     client holds one thread for a while and nothing else."""
@@ -116,6 +127,12 @@ class LocalEndpoint:
         except OSError:  # it went silent past the idle timeout, or went away
             return Response(json.dumps({"message": "the request body did not arrive"}), status=400,
                             mimetype="application/json")(environ, start_response)
+        context = _runtime_context(environ) if self._aws_hosts else None
+        if context is not None:
+            # A Node.js function's SDK call while its invocation runs: handled as a Python handler's boto3 call is,
+            # in that invocation's context (its recursion chain, its deferred triggers, the turn its caller holds),
+            # never queued behind the request that is waiting for this very invocation.
+            return context.run(self._dispatch, host, path, environ, start_response)
         with self._lock:  # the sandbox is not thread-safe (its invocation chain is shared): one request at a time
             return self._dispatch(host, path, environ, start_response)
 

@@ -156,13 +156,47 @@ def test_init_errors(aws, node, files, handler, error_type, message):
     node("broken", files, handler=handler)
     response, body = invoke("broken", {}, LogType="Tail")
     assert response["FunctionError"] == "Unhandled"
+    assert set(body) == {"errorType", "errorMessage", "trace"}  # Node.js's shape, never Python's
     assert body["errorType"] == error_type
     assert body["errorMessage"].startswith(message)
+    assert body["trace"][0].startswith(f"{error_type}: {message}")
     log = _log(response)
     assert f'\tundefined\tERROR\tUncaught Exception \t{{"errorType":"{error_type}"' in log
     assert f"Status: error\tError Type: {error_type}" in log
     assert aws.invocations[-1].cold_start and invoke("broken", {})[0]["FunctionError"] == "Unhandled"
     assert aws.invocations[-1].cold_start  # a failed INIT leaves no environment to reuse
+
+
+@node20
+@pytest.mark.parametrize("files, error_type, message, frame", [
+    ({"index.js": "const limit = 3;\nthrow new RangeError(`over ${limit}`);"}, "RangeError", "over 3",
+     "    at Object.<anonymous> (/var/task/index.js:2:7)"),
+    ({"index.mjs": "await Promise.resolve();\nthrow new TypeError('no config');\nexport const handler = 1;"},
+     "TypeError", "no config", "    at file:///var/task/index.mjs:2:7"),
+    ({"index.mjs": "import { x } from 'not-in-any-layer';\nexport const handler = async () => x;"}, "Error",
+     "Cannot find package 'not-in-any-layer' imported from /var/task/index.mjs",
+     "Error [ERR_MODULE_NOT_FOUND]: Cannot find package 'not-in-any-layer' imported from /var/task/index.mjs"),
+], ids=["commonjs-throw", "esm-throw", "esm-import"])
+def test_an_error_thrown_at_init_is_reported_as_the_runtime_reports_it(aws, node, files, error_type, message, frame):
+    node("throws", files)
+    response, body = invoke("throws", {}, LogType="Tail")
+    assert response["FunctionError"] == "Unhandled"
+    assert set(body) == {"errorType", "errorMessage", "trace"}
+    assert (body["errorType"], body["errorMessage"]) == (error_type, message)
+    assert frame in body["trace"]
+    assert f'\tundefined\tERROR\tUncaught Exception \t{{"errorType":"{error_type}"' in _log(response)
+    assert f"Status: error\tError Type: {error_type}" in _log(response)
+
+
+@node20
+def test_a_process_that_exits_during_init_gets_the_platforms_error_object(aws, node):
+    node("quits", {"index.js": "process.exit(2);"})
+    response, body = invoke("quits", {})
+    request_id = aws.invocations[-1].request_id
+    assert response["FunctionError"] == "Unhandled"
+    assert body == {"errorType": "Runtime.ExitError",
+                    "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status 2"}
+    assert aws.invocations[-1].error_type == "Runtime.ExitError"
 
 
 @node20
@@ -245,25 +279,36 @@ def test_max_memory_used_is_measured_from_the_process(aws, node):
     assert 20 < small < 150 and large >= small + 140
 
 
-@node20
-def test_layers_serve_require_and_import_in_both_layouts(aws, node):
+@pytest.mark.parametrize("runtime", [pytest.param(r, marks=needs(r))
+                                     for r in ("nodejs20.x", "nodejs22.x", "nodejs24.x")])
+def test_layers_serve_require_static_import_and_dynamic_import_in_both_layouts(aws, node, runtime):
+    major = runtime[len("nodejs"):-len(".x")]
     client = boto3.client("lambda")
     layer = client.publish_layer_version(LayerName="libs", Content={"ZipFile": zip_files({
         "nodejs/node_modules/greeter/package.json": '{"name": "greeter", "main": "index.js"}',
         "nodejs/node_modules/greeter/index.js": "exports.greet = (n) => `hello ${n}`;",
-        "nodejs/node20/node_modules/shouter/package.json":
+        f"nodejs/node{major}/node_modules/shouter/package.json":
             '{"name": "shouter", "type": "module", "exports": "./index.js"}',
-        "nodejs/node20/node_modules/shouter/index.js": "export const shout = (s) => s.toUpperCase();",
+        f"nodejs/node{major}/node_modules/shouter/index.js": "export const shout = (s) => s.toUpperCase();",
     })})["LayerVersionArn"]
     node("cjs-layer", {"index.js": """
         const { greet } = require("greeter");
-        exports.handler = async () => greet("cjs").toUpperCase();"""}, Layers=[layer])
+        exports.handler = async () => greet("cjs").toUpperCase();"""}, Layers=[layer], Runtime=runtime)
     node("esm-layer", {"index.mjs": """
         import { greet } from "greeter";
         import { shout } from "shouter";
-        export const handler = async () => shout(greet("esm"));"""}, Layers=[layer])
+        export const handler = async () => shout(greet("esm"));"""}, Layers=[layer], Runtime=runtime)
+    # import() from CommonJS resolves as an ES module import does (Node.js ignores NODE_PATH there): on Lambda it
+    # finds the layers' packages all the same
+    node("cjs-dynamic", {"src/app.js": """
+        exports.handler = async () => {
+          const { shout } = await import("shouter");
+          const { greet } = await import("greeter");
+          return shout(greet("dynamic"));
+        };"""}, handler="src/app.handler", Layers=[layer], Runtime=runtime)
     assert invoke("cjs-layer", {})[1] == "HELLO CJS"
     assert invoke("esm-layer", {})[1] == "HELLO ESM"
+    assert invoke("cjs-dynamic", {})[1] == "HELLO DYNAMIC"
 
 
 @node20
@@ -474,3 +519,113 @@ def test_a_function_url_and_an_eventbridge_rule_invoke_a_node_function(aws, node
     events.put_targets(Rule="orders", Targets=[{"Id": "web", "Arn": arn}])
     events.put_events(Entries=[{"Source": "shop", "DetailType": "OrderPlaced", "Detail": "{}"}])
     assert "\tINFO\tevent from shop OrderPlaced" in aws.invocations[-1].log
+
+
+# --- functions invoking functions ------------------------------------------------------------------------------
+CALLER = """
+import { LambdaClient, InvokeCommand } from "@aws-sdk/client-lambda";
+const lambda = new LambdaClient({});
+export const handler = async (event) => {
+  if (!event.next) return { from: "node", depth: event.depth ?? 0 };
+  const answer = await lambda.send(new InvokeCommand({
+    FunctionName: event.next, Payload: JSON.stringify({ ...event.rest, depth: (event.depth ?? 0) + 1 }) }));
+  return { via: "node", error: answer.FunctionError ?? null,
+           got: JSON.parse(Buffer.from(answer.Payload).toString()) };
+};
+"""
+PY_CALLER = """
+import json, boto3
+def handler(event, context):
+    if not event.get("next"):
+        return {"from": "python", "depth": event.get("depth", 0)}
+    payload = {**event.get("rest", {}), "depth": event.get("depth", 0) + 1}
+    answer = boto3.client("lambda").invoke(FunctionName=event["next"], Payload=json.dumps(payload))
+    return {"via": "python", "error": answer.get("FunctionError"), "got": json.loads(answer["Payload"].read())}
+"""
+
+
+@pytest.fixture
+def may_invoke(aws, role):
+    """The execution role may invoke functions and use SQS (functions here call functions)."""
+    boto3.client("iam").put_role_policy(RoleName="lambda-role", PolicyName="invoke", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["lambda:InvokeFunction", "sqs:*"],
+                                                "Resource": "*"}]}))
+
+
+needs_sdk = pytest.mark.skipif(not _sdk_available(),
+                               reason="the AWS SDK for JavaScript is not set up (lambda-local setup-nodejs)")
+
+
+@node20
+@needs_sdk
+def test_node_and_python_functions_invoke_each_other_synchronously(aws, node, create, may_invoke):
+    node("node-caller", {"index.mjs": CALLER}, Timeout=20)
+    node("node-leaf", {"index.mjs": CALLER}, Timeout=20)
+    create("py-caller", PY_CALLER, Timeout=20)
+    create("py-leaf", PY_CALLER, Timeout=20)
+    # Node -> Python, Python -> Node, Node -> Node, and Python -> Node -> Python -> Node
+    assert invoke("node-caller", {"next": "py-leaf"})[1] == {"via": "node", "error": None,
+                                                             "got": {"from": "python", "depth": 1}}
+    assert invoke("py-caller", {"next": "node-leaf"})[1] == {"via": "python", "error": None,
+                                                             "got": {"from": "node", "depth": 1}}
+    assert invoke("node-caller", {"next": "node-leaf"})[1]["got"] == {"from": "node", "depth": 1}
+    _, body = invoke("py-caller", {"next": "node-caller", "rest": {"next": "py-leaf"}})
+    assert body["got"]["got"] == {"from": "python", "depth": 2}
+    assert all(r.error_type is None and not r.timed_out for r in aws.invocations)
+    # every nested invocation finished within its caller, none waited for its caller's timeout
+    assert max(r.duration_ms for r in aws.invocations) < 20_000
+
+
+@node20
+@needs_sdk
+def test_a_node_function_that_triggers_itself_through_sqs_is_stopped_by_recursive_loop_detection(aws, node,
+                                                                                                  may_invoke):
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="loop")["QueueUrl"]
+    node("looper", {"index.mjs": f"""
+        import {{ SQSClient, SendMessageCommand }} from "@aws-sdk/client-sqs";
+        const sqs = new SQSClient({{}});
+        export const handler = async () => {{
+          await sqs.send(new SendMessageCommand({{ QueueUrl: "{url}", MessageBody: "again" }}));
+          return "sent";
+        }};"""})
+    boto3.client("lambda").create_event_source_mapping(FunctionName="looper",
+                                                       EventSourceArn="arn:aws:sqs:us-east-1:123456789012:loop")
+    sqs.send_message(QueueUrl=url, MessageBody="start")
+    aws.advance(hours=1)
+    assert len(aws.invocations) == 16 and all(r.error_type is None for r in aws.invocations)
+
+
+@node20
+def test_cloudformation_inline_code_of_a_node_function_is_index_js_with_cfn_response(aws):
+    from conftest import TRUST_POLICY
+
+    inline = """
+const response = require('cfn-response');  // CloudFormation adds this module to inline code
+exports.handler = async (event) => ({ file: require('path').basename(__filename), statuses: [response.SUCCESS,
+  response.FAILED], send: typeof response.send, commonjs: typeof module !== 'undefined', event });
+"""
+    cfn = boto3.client("cloudformation")
+    cfn.create_stack(StackName="app", TemplateBody=json.dumps({"Resources": {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": "stack-role", "AssumeRolePolicyDocument": json.loads(TRUST_POLICY)}},
+        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+            "FunctionName": "inline-node", "Runtime": "nodejs20.x", "Handler": "index.handler",
+            "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Code": {"ZipFile": inline}}}}}))
+    assert cfn.describe_stacks(StackName="app")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    name = boto3.client("lambda").list_functions()["Functions"][0]["FunctionName"]
+    response, body = invoke(name, {"k": 1})
+    assert "FunctionError" not in response, body
+    assert body == {"file": "index.js", "statuses": ["SUCCESS", "FAILED"], "send": "function", "commonjs": True,
+                    "event": {"k": 1}}
+
+
+
+@node20
+def test_node_starts_with_the_flags_of_lambdas_bootstrap_sized_from_the_memory(aws, node):
+    node("flags", {"index.js": "exports.handler = async () => process.execArgv;"}, MemorySize=1024)
+    flags = invoke("flags", {})[1]
+    # new space a tenth of the memory, half of it per semi-space, the rest old space
+    for flag in ("--expose-gc", "--max-http-header-size=81920", "--max-semi-space-size=51",
+                 "--max-old-space-size=922"):
+        assert flag in flags

@@ -146,3 +146,53 @@ def test_serve_keeps_the_tracing_config_a_function_is_created_with(endpoint, tmp
     assert configuration["TracingConfig"] == {"Mode": "PassThrough"}
     aws(endpoint, "lambda", "delete-function", "--function-name", "traced", parse=False)
     aws(endpoint, "iam", "delete-role", "--role-name", "traced-role", parse=False)
+
+
+NODE_CALLER = """
+import { LambdaClient, InvokeCommand } from "@aws-sdk/client-lambda";
+const lambda = new LambdaClient({});
+export const handler = async (event) => {
+  const answer = await lambda.send(new InvokeCommand({ FunctionName: event.next, Payload: JSON.stringify(event) }));
+  return { via: process.env.AWS_EXECUTION_ENV, got: JSON.parse(Buffer.from(answer.Payload).toString()) };
+};
+"""
+
+
+def _nodejs20_missing() -> str | None:
+    from lambda_local.runtime.nodejs import install
+
+    try:
+        files = install.find("nodejs20.x")
+    except install.NodeNotFound as exc:
+        return str(exc)
+    return None if files.sdk_node_modules else "the AWS SDK for JavaScript is not set up (lambda-local setup-nodejs)"
+
+
+@pytest.mark.skipif(_nodejs20_missing() is not None, reason=f"nodejs20.x: {_nodejs20_missing()}")
+def test_through_serve_a_node_function_invokes_a_python_function_with_the_sdk(endpoint, tmp_path):
+    import io
+
+    import boto3
+
+    def package(entry, source):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr(entry, source)
+        return buffer.getvalue()
+
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    iam, lam = session.client("iam", endpoint_url=endpoint), session.client("lambda", endpoint_url=endpoint)
+    role = iam.create_role(RoleName="node-caller-role", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="node-caller-role", PolicyName="invoke", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}]}))
+    lam.create_function(FunctionName="py-leaf", Runtime="python3.12", Handler="lambda_function.lambda_handler",
+                        Role=role, Code={"ZipFile": package("lambda_function.py", HANDLER)})
+    lam.create_function(FunctionName="node-caller", Runtime="nodejs20.x", Handler="index.handler", Role=role,
+                        Timeout=20, Code={"ZipFile": package("index.mjs", NODE_CALLER)})
+    # the Node.js function waits for the Python one it invokes, which runs while it waits (not at its timeout)
+    result = aws(endpoint, "lambda", "invoke", "--function-name", "node-caller", "--payload",
+                 json.dumps({"next": "py-leaf", "name": "Ada"}), str(tmp_path / "out.json"))  # (AWS CLI v1)
+    assert "FunctionError" not in result
+    assert json.loads((tmp_path / "out.json").read_text()) == {"via": "AWS_Lambda_nodejs20.x",
+                                                                "got": {"message": "Hello, Ada"}}

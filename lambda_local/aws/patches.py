@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import contextvars
 import functools
 import inspect
 import json
@@ -698,6 +699,28 @@ def _process_cfn_response(self):
     return 200, {"status": 200}, ""
 
 
+_inline_runtime: contextvars.ContextVar[str] = contextvars.ContextVar("lambda_local_inline_runtime", default="")
+
+
+def _function_from_cloudformation(resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    """LambdaFunction.create_from_cloudformation_json: the function's runtime, known while moto zips inline code."""
+    token = _inline_runtime.set(str((cloudformation_json.get("Properties") or {}).get("Runtime") or ""))
+    try:
+        return original("cfn-lambda-function")(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    finally:
+        _inline_runtime.reset(token)
+
+
+def _inline_code_package(code):
+    """LambdaFunction._create_zipfile_from_plaintext_code: a Node.js function's inline code is index.js beside
+    cfn-response, as CloudFormation packages it (moto writes index.py whatever the runtime)."""
+    if _current() is not None and _inline_runtime.get().startswith("nodejs"):
+        from ..runtime.nodejs.inline import inline_package
+
+        return inline_package(code)
+    return original("cfn-lambda-inline-code")(code)
+
+
 @functools.lru_cache(maxsize=1)
 def _aws_managed_policy_data() -> dict:
     from moto.iam.aws_managed_policies import aws_managed_policies_data
@@ -837,6 +860,11 @@ PATCHES = [
     Patch("cfn-process-response", "moto.cloudformation.responses:CloudFormationResponse.process_cfn_response",
           ("self",), _process_cfn_response, "a FAILED answer fails the resource and rolls the stack back",
           lazy=True),
+    Patch("cfn-lambda-function", "moto.awslambda.models:LambdaFunction.create_from_cloudformation_json",
+          ("resource_name", "cloudformation_json", "account_id", "region_name"), _function_from_cloudformation,
+          "inline code is packaged for the function's runtime (see cfn-lambda-inline-code)"),
+    Patch("cfn-lambda-inline-code", "moto.awslambda.models:LambdaFunction._create_zipfile_from_plaintext_code",
+          ("code",), _inline_code_package, "a Node.js function's inline code is index.js (moto: always index.py)"),
     Patch("botocore-shared-loader", "botocore.session:create_loader", ("search_path_string",), _create_loader,
           "environments' boto3 sessions share botocore's parsed service models"),
     Patch("iam-aws-managed-policies", "moto.iam.models:IAMBackend._init_aws_policies", ("self",),

@@ -36,6 +36,14 @@ def timeout_message(request_id: str, timeout_s: float) -> str:
     return f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds"
 
 
+def platform_error(error_type: str, message: str) -> bytes:
+    """The error object the platform answers with when a runtime process died or ran out of time (it sent none of
+    its own): two fields, as the Node.js runtimes' invocations answer a timeout or an exit."""
+    import json
+
+    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+
+
 def response_too_large_message(size: int) -> str:
     """AWS's message (the size of the response is not in it)."""
     return f"Response payload size exceeded maximum allowed payload size ({SYNC_RESPONSE_LIMIT} bytes)."

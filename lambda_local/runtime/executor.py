@@ -49,7 +49,9 @@ class PhaseResult:
     A runtime in a process of its own reports what it can measure itself: ``error_payload``, its own error object
     passed through as the response (Node.js's ``{errorType, errorMessage, trace}``, not Python's shape);
     ``runtime_start_measured``, INIT's ``duration_ms`` includes the runtime's start-up (so none is modelled);
-    ``absolute_peak_bytes``, the process's peak resident memory (Max Memory Used as it is, not baseline + allocated).
+    ``absolute_peak_bytes``, the process's peak resident memory (Max Memory Used as it is, not baseline + allocated);
+    ``platform_error``, a failure with no error object of the runtime's (its process died or ran out of time) is
+    answered with the platform's own two fields (``errors.platform_error``), also when INIT failed so.
     """
 
     payload: bytes = b""
@@ -63,6 +65,7 @@ class PhaseResult:
     error_payload: bytes | None = None
     runtime_start_measured: bool = False
     absolute_peak_bytes: int | None = None
+    platform_error: bool = False
 
     @property
     def failed(self) -> bool:
@@ -76,7 +79,14 @@ class PhaseResult:
 
 class RuntimeExecutor(Protocol):
     """A language runtime, as the Lambda service drives it. ``env`` is the execution environment (its id, config,
-    scratch folder, log stream); ``log`` receives what the runtime writes during the phase."""
+    scratch folder, log stream); ``log`` receives what the runtime writes during the phase.
+
+    ``exclusive``: the runtime runs code in this process, so its environment takes the process's turn
+    (``execution.ExecutionLock``) for the phase; a runtime in a process of its own takes none. (Not declared:
+    exclusive.)
+    """
+
+    exclusive: bool
 
     def init(self, env, log, timeout_s: float, stopper: Stopper) -> PhaseResult:
         """The INIT phase: start the runtime and run the function's static code (imports, module level)."""

@@ -28,6 +28,26 @@ INIT_TIMEOUT_S = quotas.INIT_TIMEOUT_S
 PYTHON = PythonExecutor()
 
 
+class _NoTurn:
+    """The turn of a runtime that does not run in this process: nothing to wait for."""
+
+    def acquire(self, holder) -> None:
+        pass
+
+    def release(self, holder) -> None:
+        pass
+
+
+_NO_TURN = _NoTurn()
+
+
+def _turn(service, executor: RuntimeExecutor):
+    """The process's turn (``ExecutionLock``) for a runtime that runs code in this process (``exclusive``, the
+    default); none for a runtime in a process of its own (Node.js), so the functions it invokes while it waits (and
+    which need the turn) can run."""
+    return service.execution if getattr(executor, "exclusive", True) else _NO_TURN
+
+
 def check_payload(payload: bytes, invocation_type: str):
     """The request's event, or the ServiceError AWS answers a payload too large or not JSON with."""
     import json
@@ -73,7 +93,7 @@ def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "Req
     event = check_payload(payload, invocation_type)
     with pool.lease(config, credentials or {}) as lease:
         env = lease.env
-        turn = service.execution
+        turn = _turn(service, executor_for(config))
         turn.acquire(env)  # (inline rather than `with service.turn(env)`: this is the warm path's hottest part)
         try:
             env.chain = chain
@@ -161,6 +181,9 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
         raw = result.payload
     elif failed.error_payload is not None:  # a process runtime's own error object, as it sent it
         raw = failed.error_payload
+    elif failed.platform_error:  # (INIT of a process runtime that died or timed out: known here with the request)
+        raw = errors.platform_error(error_type, error_message if failed.timed_out
+                                    else f"RequestId: {request_id} Error: {error_message}")
     else:
         raw = _error_payload(error_type, error_message or "", request_id, stack)
     init_ms = env.init_duration_ms if cold else None
@@ -243,8 +266,13 @@ def initialize(service, pool, config, credentials: dict[str, str]):
     env.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] = env.init_type
     log = logs.LogSink(service.clock_ms)
     try:
-        with service.turn(env):
-            result = _init(executor_for(config), env, log, stopper_for(service.stopper))
+        executor = executor_for(config)
+        turn = _turn(service, executor)
+        turn.acquire(env)
+        try:
+            result = _init(executor, env, log, stopper_for(service.stopper))
+        finally:
+            turn.release(env)
     except BaseException:  # the runtime could not start at all (no Node.js): no environment is left behind
         pool.environments.remove(env)
         env.discard()

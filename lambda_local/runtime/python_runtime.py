@@ -53,6 +53,8 @@ def error_log(error_type: str, message: str, stack: list[str] | None) -> str:
 class PythonExecutor:
     """A Python handler run in this process, its environment swapped in around each phase."""
 
+    exclusive = True  # one environment's code at a time in this interpreter
+
     def init(self, env, log, timeout_s: float, stopper: Stopper) -> PhaseResult:
         if env.config.handler_callable is not None:
             # A handler passed as a Python callable has no static code of its own to run (its module was imported

@@ -76,7 +76,7 @@ class RuntimeApi:
     # --- the process ------------------------------------------------------------------------------------------------
     def start(self, argv: list[str], env: dict[str, str], cwd: str) -> None:
         process = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, start_new_session=True)
+                                   stderr=subprocess.PIPE, process_group=0)
         self.process = process
         assert process.stdout is not None and process.stderr is not None  # both are PIPEs
         for pipe in (process.stdout, process.stderr):
@@ -136,7 +136,10 @@ class RuntimeApi:
                 f"Lambda-Runtime-Aws-Request-Id: {request_id}"]
         head += [f"{name}: {value}" for name, value in headers.items()]
         _send(held.sock, ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
-        return self._run(deadline)
+        outcome = self._run(deadline)
+        while outcome.kind == "ready":  # its next GET /next, read before the answer that came on its other connection
+            outcome = self._run(deadline)
+        return outcome
 
     # --- the loop ---------------------------------------------------------------------------------------------------
     def _run(self, deadline: float) -> Outcome:

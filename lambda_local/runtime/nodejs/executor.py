@@ -29,7 +29,12 @@ class NodeExecutor:
 
     ``service`` says where the process reaches the sandbox's AWS (``service.process_environment()``: a loopback
     endpoint its SDK calls). Stoppers are not used: a process is stopped by killing it at its deadline.
+
+    Not ``exclusive``: the code runs in the node process, so an invocation waits without the Python turn, and the
+    functions it invokes through the SDK (Python ones included) can have theirs while it waits.
     """
+
+    exclusive = False
 
     def __init__(self, service):
         self.service = service
@@ -115,11 +120,11 @@ def _fail(result: PhaseResult, outcome: Outcome, process: NodeProcess, request_i
         result.error_payload = body
         result.fatal = outcome.kind == "init_error"
         return
+    result.platform_error = True  # (INIT has no request id yet: the platform's object is made with the request's)
     if outcome.kind == "timed_out":
         result.timed_out = True
-        if request_id:  # (an INIT timeout's message is the platform's, made without a request)
-            message = errors.timeout_message(request_id, timeout_s)
-            result.error_payload = _platform_error(errors.TIMEOUT, message)
+        if request_id:
+            result.error_payload = errors.platform_error(errors.TIMEOUT, errors.timeout_message(request_id, timeout_s))
         return
     result.fatal = True
     if outcome.kind == "out_of_memory":
@@ -130,9 +135,5 @@ def _fail(result: PhaseResult, outcome: Outcome, process: NodeProcess, request_i
         reason = f"signal: {_SIGNALS.get(-code, -code)}" if code < 0 else f"exit status {code}"
     result.error_message = f"Runtime exited with error: {reason}"
     if request_id:
-        result.error_payload = _platform_error(result.error_type,
-                                               f"RequestId: {request_id} Error: {result.error_message}")
-
-
-def _platform_error(error_type: str, message: str) -> bytes:
-    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+        result.error_payload = errors.platform_error(result.error_type,
+                                                     f"RequestId: {request_id} Error: {result.error_message}")

@@ -7,9 +7,12 @@ warm start); a timeout or a crash kills it, and the environment is reset: the ne
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
+import secrets
 import time
+import weakref
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -17,7 +20,7 @@ from ... import logs
 from ..runtime_api import Outcome, RuntimeApi
 from . import install
 
-__all__ = ["NodeProcess", "iso_ms"]
+__all__ = ["NodeProcess", "invocation_context", "iso_ms"]
 
 JS = install.JS_DIR
 # Flags Lambda's Node.js runtimes start node with (AWS docs, "Building Lambda functions with Node.js": experimental
@@ -26,6 +29,18 @@ _DISABLED = {20: ["--no-experimental-require-module"],
              22: ["--no-experimental-require-module", "--no-experimental-detect-module"]}
 _RIC_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z(?=\t)")
 _JSON_TIMESTAMP = re.compile(r'^\{"timestamp":"[^"]*"')
+
+
+# The processes running now, by the token their requests to the sandbox's endpoint carry (X-Lambda-Local-Runtime).
+_RUNNING: weakref.WeakValueDictionary[str, NodeProcess] = weakref.WeakValueDictionary()
+
+
+def invocation_context(token: str) -> contextvars.Context | None:
+    """A copy of the context of the phase (INIT or an invocation) the process with ``token`` runs now: its SDK
+    calls are handled in it, as a Python handler's boto3 calls run in its invocation's. None when it runs none."""
+    process = _RUNNING.get(token)
+    context = process.context if process is not None else None
+    return context.copy() if context is not None else None
 
 
 def iso_ms(epoch_ms: int) -> str:
@@ -42,6 +57,8 @@ class NodeProcess:
         self.sink: logs.LogSink | None = None
         self.peak_kb = 0
         self.exit_code: int | None = None  # how the process ended, once it has
+        self.token = secrets.token_hex(16)
+        self.context: contextvars.Context | None = None  # the running phase's (see invocation_context)
         self._clock = clock or time.time
         self._path_map = [(config.task_root.rstrip(os.sep), "/var/task")] if config.task_root else []
         self._path_map += [(layer.rstrip(os.sep), "/opt") for layer in config.layer_dirs]
@@ -62,7 +79,12 @@ class NodeProcess:
         self.api = api = RuntimeApi(self._output)
         api.over_memory = self._over_memory
         api.start(self._argv(files), self._process_env(files, api.address, endpoint_env), self.config.task_root)
-        outcome = api.wait_ready(timeout_s)
+        _RUNNING[self.token] = self
+        self.context = contextvars.copy_context()
+        try:
+            outcome = api.wait_ready(timeout_s)
+        finally:
+            self.context = None
         self.peak_kb = max(self.peak_kb, self._vm_hwm_kb())
         return outcome
 
@@ -84,9 +106,12 @@ class NodeProcess:
         major = install.major_of(self.config.runtime)
         options = os.environ.get("NODE_OPTIONS", "") + " " + self.config.environment.get("NODE_OPTIONS", "")
         disabled = [flag for flag in _DISABLED.get(major, []) if flag.replace("--no-", "--") not in options]
-        # Lambda sizes V8's old space from the function's memory, so a heap that outgrows it fails as on AWS.
-        heap = max(int(self.config.memory_size * 0.9), 64)
-        return [files.node, "--expose-gc", "--max-http-header-size=81920", f"--max-old-space-size={heap}",
+        # Lambda's bootstrap sizes V8's heap from the function's memory (a tenth for the new space, half of that
+        # per semi-space, the rest old space), so a heap that outgrows it fails, and collects, as on AWS.
+        memory = self.config.memory_size
+        new_space = memory // 10
+        return [files.node, "--expose-gc", "--max-http-header-size=81920",
+                f"--max-semi-space-size={new_space // 2}", f"--max-old-space-size={memory - new_space}",
                 *disabled, "--require", str(JS / "rapid-client.cjs"), str(JS / "index.mjs")]
 
     def _process_env(self, files: install.NodeRuntimeFiles, address: str, endpoint_env: dict[str, str]
@@ -109,6 +134,7 @@ class NodeProcess:
             "NODE_PATH": os.pathsep.join(node_path),
             "PATH": os.path.dirname(files.node) + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
             "_LAMBDA_LOCAL_RIC": "file://" + files.ric,
+            "_LAMBDA_LOCAL_RUNTIME_TOKEN": self.token,
         })
         environ.update(endpoint_env)
         environ.update({k: v for k, v in config.environment.items()})
@@ -120,7 +146,11 @@ class NodeProcess:
         self.sink = sink
         api = self.api
         assert api is not None, "invoke() before start()"
-        outcome = api.invoke(request_id, payload, headers, timeout_s)
+        self.context = contextvars.copy_context()
+        try:
+            outcome = api.invoke(request_id, payload, headers, timeout_s)
+        finally:
+            self.context = None
         if outcome.kind == "exited":
             return outcome
         self.peak_kb = max(self.peak_kb, self._vm_hwm_kb())
@@ -128,6 +158,7 @@ class NodeProcess:
 
     def stop(self) -> None:
         """Kill the runtime process (a timeout, a crash, a reset, SHUTDOWN)."""
+        _RUNNING.pop(self.token, None)
         if self.api is not None:
             self.api.kill()
             self.api = None

@@ -16,9 +16,13 @@ const { pathToFileURL } = require('node:url');
 
 const ADDON = path.join(__dirname, 'rapid-client.node');  // never on disk: resolved and loaded here
 const [hostname, port] = (process.env.AWS_LAMBDA_RUNTIME_API || '127.0.0.1:9001').split(':');
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });  // one connection: requests keep their order
+// Two connections, each keeping its requests in order: answers (posts) on one, GET /next on the other, so the
+// client asks for the next event as soon as it has sent an answer, without waiting for the answer's 202.
+const nextAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const postAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 function call(method, route, body, headers) {
+  const agent = method === 'GET' ? nextAgent : postAgent;
   return new Promise((resolve, reject) => {
     const request = http.request({ hostname, port, method, agent, headers, path: '/2018-06-01/runtime/' + route },
       (response) => {
@@ -93,27 +97,55 @@ Module._extensions['.node'] = function (module, filename) {
   return loadAddon(module, filename);
 };
 
-// The handler is an ES module: an .mjs file, or a .js file under "type": "module".
-function handlerIsModule() {
-  const root = process.env.LAMBDA_TASK_ROOT || process.cwd();
-  const file = path.join(root, (process.env._HANDLER || '').replace(/\.[^./]*$/, ''));
+// The file AWS's client loads for _HANDLER ("dir/file.fn": the module is up to the first dot of the last path
+// segment), in its order: no extension, .js, .mjs, .cjs; and whether it is an ES module (.mjs, or .js under
+// "type": "module").
+function handlerFile() {
   const fs = require('node:fs');
-  if (fs.existsSync(file + '.mjs')) return true;
-  if (fs.existsSync(file + '.cjs')) return false;
-  for (let dir = path.dirname(file); dir.startsWith(root); dir = path.dirname(dir)) {
-    try {
-      return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).type === 'module';
-    } catch { /* no package.json here: look further up */ }
-    if (dir === root) break;
-  }
-  return false;
+  const root = process.env.LAMBDA_TASK_ROOT || process.cwd();
+  const handler = process.env._HANDLER || '';
+  const name = path.basename(handler);
+  const match = name.match(/^([^.]*)\.(.*)$/);
+  if (!match) return null;
+  const base = path.resolve(root, handler.slice(0, handler.length - name.length), match[1]);
+  const isFile = (file) => { try { return fs.statSync(file).isFile(); } catch { return false; } };
+  if (isFile(base)) return { file: base, module: false };
+  if (isFile(base + '.js')) return { file: base + '.js', module: typeModule(fs, path.dirname(base)) };
+  if (isFile(base + '.mjs')) return { file: base + '.mjs', module: true };
+  if (isFile(base + '.cjs')) return { file: base + '.cjs', module: false };
+  return null;
 }
 
-// ES module imports of bare package names fall back to the NODE_PATH folders (layers, the runtime's SDK).
-// Node.js 22.15+ runs the hook in-thread; Node.js 20 needs a loader thread (tens of ms at start-up), so there
-// it is only started for a handler that is an ES module (require() reads NODE_PATH by itself).
+function typeModule(fs, dir) {
+  for (; ; dir = path.dirname(dir)) {
+    if (!dir.endsWith('/node_modules')) {
+      try {
+        return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).type === 'module';
+      } catch { /* no package.json here (or not JSON): look further up */ }
+    }
+    if (dir === path.dirname(dir)) return false;
+  }
+}
+
+// Whether the handler resolves packages as ES modules do: it is one, or (CommonJS) it calls import(), which
+// resolves as an ES module import does, without NODE_PATH.
+function resolvesAsModule() {
+  const handler = handlerFile();
+  if (handler === null) return false;
+  if (handler.module) return true;
+  try {
+    return /\bimport\s*\(/.test(require('node:fs').readFileSync(handler.file, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+// ES module imports of bare package names fall back to the NODE_PATH folders (layers, the runtime's SDK), as on
+// Lambda. Node.js 22.15+ runs the hook in-thread; Node.js 20 needs a loader thread (about 100 ms at start-up), so
+// there it is only started for a handler that resolves as a module (require() reads NODE_PATH by itself). What it
+// misses there: a CommonJS dependency (not the handler's own file) that calls import() for a layer's package.
 const searchDirs = (process.env.NODE_PATH || '').split(path.delimiter).filter(Boolean);
-if (searchDirs.length && (typeof Module.registerHooks === 'function' || handlerIsModule())) {
+if (searchDirs.length && (typeof Module.registerHooks === 'function' || resolvesAsModule())) {
   const parents = searchDirs.map((dir) => pathToFileURL(path.join(dir, 'noop.js')).href);
   if (typeof Module.registerHooks === 'function') {  // Node.js 22.15+: in-thread hooks
     const bare = require('./layers-hook-shared.cjs');
@@ -124,9 +156,12 @@ if (searchDirs.length && (typeof Module.registerHooks === 'function' || handlerI
 }
 
 // Inside the sandbox, AWS is the sandbox: every request for an AWS host (the SDK's, a presigned URL's) goes to the
-// sandbox's endpoint, over plain HTTP on loopback, with its Host header kept so the endpoint routes it by service.
+// sandbox's endpoint, over plain HTTP on loopback, with its Host header kept so the endpoint routes it by service,
+// and with this process's token, so the endpoint handles it within the invocation that made it.
 const sandboxAws = process.env._LAMBDA_LOCAL_AWS_ENDPOINT;
+const runtimeToken = process.env._LAMBDA_LOCAL_RUNTIME_TOKEN || '';
 delete process.env._LAMBDA_LOCAL_AWS_ENDPOINT;
+delete process.env._LAMBDA_LOCAL_RUNTIME_TOKEN;
 if (sandboxAws) {
   const https = require('node:https');
   const target = new URL(sandboxAws);
@@ -148,7 +183,7 @@ if (sandboxAws) {
     const host = url ? url.hostname : (opts.hostname || opts.host || '').replace(/:\d+$/, '');
     if (!AWS_HOST.test(host)) return original.apply(this, arguments);
     const path = url ? url.pathname + url.search : (opts.path || '/');
-    const headers = { host, ...(opts.headers || {}) };
+    const headers = { host, ...(opts.headers || {}), 'x-lambda-local-runtime': runtimeToken };
     return http.request({ ...opts, protocol: 'http:', hostname: target.hostname, host: undefined,
       port: target.port, path, headers, agent: plainAgent }, callback);
   };
