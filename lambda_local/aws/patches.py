@@ -636,6 +636,16 @@ def _init_aws_policies(self):
             for name, data in _aws_managed_policy_data().items()]
 
 
+def _stubber_process_request(self, request):
+    """BotocoreStubber.process_request: moto answers a handler's call on the machine's wall clock, as it answers
+    every other call, so what it stamps (S3's LastModified, ...) comes from one clock; the handler's own
+    ``time.time()`` reads the virtual clock (``runtime/virtual_time.py``)."""
+    from ..runtime.virtual_time import machine_time
+
+    with machine_time():
+        return original("moto-machine-time")(self, request)
+
+
 _shared_loaders: dict = {}
 
 
@@ -737,6 +747,8 @@ PATCHES = [
           "a resource the service refuses fails that resource (moto lets the error break CreateStack)", lazy=True),
     Patch("cfn-stack-create-resources", "moto.cloudformation.models:Stack.create_resources", ("self",),
           _stack_create_resources, "a failed resource rolls the stack back, with AWS's events", lazy=True),
+    Patch("moto-machine-time", "moto.core.botocore_stubber:BotocoreStubber.process_request", ("self", "request"),
+          _stubber_process_request, "moto keeps the machine's time for calls a handler makes on the virtual clock"),
     Patch("botocore-shared-loader", "botocore.session:create_loader", ("search_path_string",), _create_loader,
           "environments' boto3 sessions share botocore's parsed service models"),
     Patch("iam-aws-managed-policies", "moto.iam.models:IAMBackend._init_aws_policies", ("self",),
