@@ -25,6 +25,7 @@ HELP = {
     "account_id": "AWS account id (12 digits)",
     "api_id": "API id (random if omitted)",
     "auth_type": "function URL auth type: NONE or AWS_IAM",
+    "authorizer": "JSON object of requestContext.authorizer, e.g. {\"lambda\": {...}} from a Lambda authorizer",
     "body": "message or request body",
     "bucket": "bucket name",
     "client_id": "user pool app client id (random if omitted)",
@@ -40,6 +41,7 @@ HELP = {
     "first_receive_time": "first receive time (defaults to the sent time)",
     "headers": "JSON object of request headers; values may be lists",
     "host_id": "x-amz-id-2 response element (random if omitted)",
+    "identity_source": "JSON list of the values of the authorizer's identity sources",
     "invoke_identity_arn": "ARN of the role the event source mapping reads with",
     "is_base64_encoded": "body is base64 text",
     "key": "object key, unencoded (it is URL-encoded into the event as S3 does)",
@@ -66,6 +68,7 @@ HELP = {
     "partition_key": "record partition key",
     "path": "request path",
     "path_parameters": "JSON object of path parameters (read off the path if omitted)",
+    "payload_format_version": "authorizer payload format: 2.0 or 1.0",
     "principal_id": "principal that made the request (random if omitted)",
     "query": "query string, e.g. 'a=1&b=2'",
     "receipt_handle": "receipt handle (random if omitted)",
@@ -216,6 +219,8 @@ _register("kinesis", "get-records", kinesis.kinesis_get_records_event, "Generate
           signature_of=kinesis.kinesis_record, flags={"sequence_number": "--sequence"})
 _register("apigateway", "aws-proxy", apigateway.rest_api_event, "Generates an Amazon API Gateway AWS Proxy Event")
 _register("apigateway", "http-api-proxy", apigateway.http_api_event, "Generates an Amazon API Gateway Http API Event")
+_register("apigateway", "http-api-authorizer", apigateway.http_api_authorizer_event,
+          "Generates an Amazon API Gateway HTTP API Lambda authorizer request (lambda-local's own name: SAM has none)")
 _register("lambda", "function-url", awslambda.function_url_event,
           "Generates an AWS Lambda Function URL Event (lambda-local's own name: SAM has none)")
 _register("alb", "request", alb.alb_event, "Generates an Application Load Balancer Event")
