@@ -78,6 +78,9 @@ class Sandbox:
         self.sqs = SqsPollers(self)
         self.streams = StreamPollers(self)
         self.eventbridge = EventBridgeTargets(self)
+        from .triggers.scheduler import SchedulerTargets
+
+        self.scheduler = SchedulerTargets(self)  # EventBridge Scheduler schedules on the virtual clock
         from .xray import XRay
 
         self.xray = XRay(service.clock, seed)  # trace ids and sampling, reproducible with the sandbox's seed

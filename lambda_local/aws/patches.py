@@ -409,6 +409,25 @@ def _put_rule(self, name, *args, **kwargs):
     return rule
 
 
+# --- EventBridge Scheduler ---------------------------------------------------------------------------------------
+def _scheduler_create_schedule(self, *args, **kwargs):
+    """EventBridgeSchedulerBackend.create_schedule: the schedule runs on the virtual clock (moto only stores it)."""
+    schedule = original("scheduler-create-schedule")(self, *args, **kwargs)
+    sandbox = _current()
+    if sandbox is not None:
+        sandbox.scheduler.schedule(self, schedule)
+    return schedule
+
+
+def _scheduler_update_schedule(self, *args, **kwargs):
+    """EventBridgeSchedulerBackend.update_schedule: the schedule's turns follow its new settings."""
+    schedule = original("scheduler-update-schedule")(self, *args, **kwargs)
+    sandbox = _current()
+    if sandbox is not None:
+        sandbox.scheduler.schedule(self, schedule)
+    return schedule
+
+
 # --- DynamoDB Streams and Kinesis -------------------------------------------------------------------------------
 @contextlib.contextmanager
 def _mappings_hidden(source):
@@ -721,6 +740,14 @@ PATCHES = [
     Patch("events-put-rule", "moto.events.models:EventsBackend.put_rule",
           ("self", "name", "description", "event_bus_arn", "event_pattern", "role_arn", "scheduled_expression"),
           _put_rule, "schedules validated and fired on the virtual clock"),
+    Patch("scheduler-create-schedule", "moto.scheduler.models:EventBridgeSchedulerBackend.create_schedule",
+          ("self", "description", "end_date", "flexible_time_window", "group_name", "kms_key_arn", "name",
+           "schedule_expression", "schedule_expression_timezone", "start_date", "state", "target"),
+          _scheduler_create_schedule, "EventBridge Scheduler schedules run on the virtual clock", lazy=True),
+    Patch("scheduler-update-schedule", "moto.scheduler.models:EventBridgeSchedulerBackend.update_schedule",
+          ("self", "description", "end_date", "flexible_time_window", "group_name", "kms_key_arn", "name",
+           "schedule_expression", "schedule_expression_timezone", "start_date", "state", "target"),
+          _scheduler_update_schedule, "EventBridge Scheduler schedules run on the virtual clock", lazy=True),
     Patch("dynamodb-stream-add", "moto.dynamodb.models.table:StreamShard.add", ("self", "old", "new"),
           _dynamodb_stream_add, "stream mappings served by our in-order pollers"),
     Patch("kinesis-put-record", "moto.kinesis.models:Stream.put_record",

@@ -23,7 +23,7 @@ from .awslambda import function_url_event, hello_world_event
 from .cloudwatch_logs import cloudwatch_logs_event, cloudwatch_logs_payload, decode_cloudwatch_logs
 from .cognito import cognito_post_confirmation_event, cognito_pre_signup_event
 from .dynamodb import dynamodb_event, dynamodb_record, dynamodb_update_event, to_dynamodb_json
-from .eventbridge import eventbridge_event, eventbridge_event_from_entry, scheduled_event
+from .eventbridge import eventbridge_event, eventbridge_event_from_entry, scheduled_event, scheduler_event
 from .kinesis import kinesis_event, kinesis_get_records_event, kinesis_record
 from .registry import GENERATORS, Generator, Option, generate, list_generators
 from .s3 import encode_s3_key, s3_delete_event, s3_event, s3_put_event, s3_record
@@ -67,6 +67,7 @@ __all__ = [
     "s3_put_event",
     "s3_record",
     "scheduled_event",
+    "scheduler_event",
     "sns_event",
     "sns_notification_event",
     "sns_record",

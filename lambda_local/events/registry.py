@@ -81,6 +81,8 @@ HELP = {
     "resources": "JSON list of resource ARNs",
     "route_key": "route key: $default or 'METHOD /route'",
     "rule": "rule name",
+    "schedule": "schedule name",
+    "group": "schedule group name",
     "sdk_version": "SDK version the caller used",
     "sender_id": "sender id (the account id if omitted)",
     "sent_time": "time the message was sent (now if omitted)",
@@ -213,6 +215,8 @@ _register("cloudwatch", "logs", cloudwatch_logs.cloudwatch_logs_event, "Generate
 _register("eventbridge", "custom", eventbridge.eventbridge_event,
           "Generates an Amazon EventBridge custom event, as a PutEvents entry delivers it "
           "(lambda-local's own name: SAM has no eventbridge service)")
+_register("scheduler", "scheduled-event", eventbridge.scheduler_event,
+          "Generates an Amazon EventBridge Scheduler default notification (lambda-local's own name: SAM has none)")
 _register("dynamodb", "update", dynamodb.dynamodb_update_event,
           "Generates an Amazon DynamoDB Update Event (INSERT, MODIFY and REMOVE records)")
 _register("kinesis", "get-records", kinesis.kinesis_get_records_event, "Generates an Amazon Kinesis Data Stream Event",
