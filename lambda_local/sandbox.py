@@ -81,6 +81,9 @@ class Sandbox:
         from .triggers.scheduler import SchedulerTargets
 
         self.scheduler = SchedulerTargets(self)  # EventBridge Scheduler schedules on the virtual clock
+        from .triggers.firehose import FirehoseStreams
+
+        self.firehose = FirehoseStreams(self)  # Firehose delivery streams with a Lambda transformation
         from .xray import XRay
 
         self.xray = XRay(service.clock, seed)  # trace ids and sampling, reproducible with the sandbox's seed

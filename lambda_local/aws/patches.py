@@ -428,6 +428,17 @@ def _scheduler_update_schedule(self, *args, **kwargs):
     return schedule
 
 
+# --- Data Firehose ----------------------------------------------------------------------------------------------
+def _firehose_put_record_batch(self, delivery_stream_name, records):
+    """FirehoseBackend.put_record_batch (PutRecord too): a stream with a Lambda processor buffers its records, runs
+    them through the function and delivers the result on the virtual clock (moto writes each put to S3 as it is)."""
+    sandbox = _current()
+    stream = self.delivery_streams.get(delivery_stream_name)
+    if sandbox is None or stream is None or not sandbox.firehose.transforms(stream):
+        return original("firehose-put-record-batch")(self, delivery_stream_name, records)
+    return {"FailedPutCount": 0, "Encrypted": False, "RequestResponses": sandbox.firehose.put(stream, records)}
+
+
 # --- DynamoDB Streams and Kinesis -------------------------------------------------------------------------------
 @contextlib.contextmanager
 def _mappings_hidden(source):
@@ -748,6 +759,9 @@ PATCHES = [
           ("self", "description", "end_date", "flexible_time_window", "group_name", "kms_key_arn", "name",
            "schedule_expression", "schedule_expression_timezone", "start_date", "state", "target"),
           _scheduler_update_schedule, "EventBridge Scheduler schedules run on the virtual clock", lazy=True),
+    Patch("firehose-put-record-batch", "moto.firehose.models:FirehoseBackend.put_record_batch",
+          ("self", "delivery_stream_name", "records"), _firehose_put_record_batch,
+          "Lambda transformation of a delivery stream's records, buffered on the virtual clock", lazy=True),
     Patch("dynamodb-stream-add", "moto.dynamodb.models.table:StreamShard.add", ("self", "old", "new"),
           _dynamodb_stream_add, "stream mappings served by our in-order pollers"),
     Patch("kinesis-put-record", "moto.kinesis.models:Stream.put_record",

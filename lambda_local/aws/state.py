@@ -331,6 +331,14 @@ def queue_from_arn(arn: str):
     return queue_or_none(parts[4], parts[3], parts[5]) if parts else None
 
 
+def put_s3_object(account_id: str, bucket: str, key: str, body: bytes) -> None:
+    """Write an object as a service writing on the account's behalf would (Firehose's S3 destination); S3 event
+    notifications follow, as for any write."""
+    from moto.s3.models import s3_backends
+
+    s3_backends[account_id][DEFAULT_PARTITION].put_object(bucket, key, body)
+
+
 def send_sqs_message(queue_arn: str, body: str, attributes: dict[str, str] | None = None) -> None:
     parts = queue_arn.split(":")
     message_attributes = {k: {"DataType": "String", "StringValue": v} for k, v in (attributes or {}).items()}

@@ -24,6 +24,7 @@ from .cloudwatch_logs import cloudwatch_logs_event, cloudwatch_logs_payload, dec
 from .cognito import cognito_post_confirmation_event, cognito_pre_signup_event
 from .dynamodb import dynamodb_event, dynamodb_record, dynamodb_update_event, to_dynamodb_json
 from .eventbridge import eventbridge_event, eventbridge_event_from_entry, scheduled_event, scheduler_event
+from .firehose import firehose_event, firehose_record, firehose_transformation_event
 from .kinesis import kinesis_event, kinesis_get_records_event, kinesis_record
 from .registry import GENERATORS, Generator, Option, generate, list_generators
 from .s3 import encode_s3_key, s3_delete_event, s3_event, s3_put_event, s3_record
@@ -50,6 +51,9 @@ __all__ = [
     "encode_s3_key",
     "eventbridge_event",
     "eventbridge_event_from_entry",
+    "firehose_event",
+    "firehose_record",
+    "firehose_transformation_event",
     "function_url_event",
     "generate",
     "hello_world_event",

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Union, get_args, get_origin, get_type_hints
 
-from . import alb, apigateway, awslambda, cloudwatch_logs, cognito, dynamodb, eventbridge, kinesis, s3, sns, sqs
+from . import (alb, apigateway, awslambda, cloudwatch_logs, cognito, dynamodb, eventbridge, firehose, kinesis, s3, sns,
+               sqs)
 from ._common import parse_json
 
 _TRUE = ("true", "yes", "on", "1")
@@ -32,6 +33,7 @@ HELP = {
     "client_metadata": "JSON object of client metadata passed to the trigger",
     "configuration_id": "id of the bucket's notification configuration",
     "data": "record payload (base64-encoded into the event)",
+    "delivery_stream": "Firehose delivery stream name",
     "detail": "event detail: JSON object text",
     "detail_type": "event detail-type",
     "domain_name": "domain name the request came in on (derived if omitted)",
@@ -217,6 +219,8 @@ _register("eventbridge", "custom", eventbridge.eventbridge_event,
           "(lambda-local's own name: SAM has no eventbridge service)")
 _register("scheduler", "scheduled-event", eventbridge.scheduler_event,
           "Generates an Amazon EventBridge Scheduler default notification (lambda-local's own name: SAM has none)")
+_register("firehose", "transformation", firehose.firehose_transformation_event,
+          "Generates an Amazon Data Firehose data transformation batch (lambda-local's own name: SAM has none)")
 _register("dynamodb", "update", dynamodb.dynamodb_update_event,
           "Generates an Amazon DynamoDB Update Event (INSERT, MODIFY and REMOVE records)")
 _register("kinesis", "get-records", kinesis.kinesis_get_records_event, "Generates an Amazon Kinesis Data Stream Event",
