@@ -123,6 +123,7 @@ def test_a_full_buffer_is_processed_at_once_and_streams_without_a_processor_are_
     assert len([r for r in aws.invocations if r.function_name == "processor"]) == 1
     firehose = boto3.client("firehose")
     firehose.create_delivery_stream(DeliveryStreamName="plain", ExtendedS3DestinationConfiguration={
-        "RoleARN": f"arn:aws:iam::{ACCOUNT}:role/firehose", "BucketARN": "arn:aws:s3:::log-archive", "Prefix": "plain/"})
+        "RoleARN": f"arn:aws:iam::{ACCOUNT}:role/firehose", "BucketARN": "arn:aws:s3:::log-archive",
+        "Prefix": "plain/"})
     firehose.put_record(DeliveryStreamName="plain", Record={"Data": b"as is"})
     assert list(_objects("plain/").values()) == ["as is"]
