@@ -734,7 +734,7 @@ EXPECTED_GENERATORS = {
     ("kinesis", "get-records"), ("apigateway", "aws-proxy"), ("apigateway", "http-api-proxy"),
     ("apigateway", "http-api-authorizer"), ("lambda", "function-url"), ("alb", "request"),
     ("cognito-idp", "pre-signup"), ("cognito-idp", "post-confirmation"), ("lambda", "hello-world"),
-    ("scheduler", "scheduled-event"), ("firehose", "transformation"),
+    ("scheduler", "scheduled-event"), ("firehose", "transformation"), ("apigateway", "websocket"),
 }
 
 # SAM's own option names (samcli/lib/generated_sample_events/event-mapping.json) that we mirror.

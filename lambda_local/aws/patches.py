@@ -439,6 +439,55 @@ def _firehose_put_record_batch(self, delivery_stream_name, records):
     return {"FailedPutCount": 0, "Encrypted": False, "RequestResponses": sandbox.firehose.put(stream, records)}
 
 
+# --- API Gateway @connections ----------------------------------------------------------------------------------
+def _gone():
+    from moto.core.exceptions import JsonRESTError
+
+    error = JsonRESTError("GoneException", "")
+    error.code = 410
+    return error
+
+
+def _post_to_connection(self, data, connection_id):
+    """ApiGatewayManagementApiBackend.post_to_connection: the data reaches the connected WebSocket client; a
+    connection that is gone is GoneException (410), as on AWS (moto accepts any id)."""
+    sandbox = _current()
+    if sandbox is None:
+        return original("apigw-post-to-connection")(self, data, connection_id)
+    if not sandbox.websockets.post(unquote(connection_id), data):  # ids end in '=', sent as %3D
+        raise _gone()
+
+
+def _get_connection(self, connection_id):
+    """ApiGatewayManagementApiBackend.get_connection: the client's connection, or GoneException."""
+    sandbox = _current()
+    if sandbox is None:
+        return original("apigw-get-connection")(self, connection_id)
+    described = sandbox.websockets.describe(unquote(connection_id))
+    if described is None:
+        raise _gone()
+    return _Connection(described)
+
+
+@dataclass(frozen=True)
+class _Connection:
+    """What moto's GetConnection response renders (``to_dict()``)."""
+
+    described: dict
+
+    def to_dict(self) -> dict:
+        return self.described
+
+
+def _delete_connection(self, connection_id):
+    """ApiGatewayManagementApiBackend.delete_connection: the server closes the connection ($disconnect runs)."""
+    sandbox = _current()
+    if sandbox is None:
+        return original("apigw-delete-connection")(self, connection_id)
+    if not sandbox.websockets.delete(unquote(connection_id)):
+        raise _gone()
+
+
 # --- DynamoDB Streams and Kinesis -------------------------------------------------------------------------------
 @contextlib.contextmanager
 def _mappings_hidden(source):
@@ -762,6 +811,14 @@ PATCHES = [
     Patch("firehose-put-record-batch", "moto.firehose.models:FirehoseBackend.put_record_batch",
           ("self", "delivery_stream_name", "records"), _firehose_put_record_batch,
           "Lambda transformation of a delivery stream's records, buffered on the virtual clock", lazy=True),
+    Patch("apigw-post-to-connection", "moto.apigatewaymanagementapi.models:ApiGatewayManagementApiBackend."
+          "post_to_connection", ("self", "data", "connection_id"), _post_to_connection,
+          "@connections posts reach the connected WebSocket client", lazy=True),
+    Patch("apigw-get-connection", "moto.apigatewaymanagementapi.models:ApiGatewayManagementApiBackend.get_connection",
+          ("self", "connection_id"), _get_connection, "@connections answers for real connections only", lazy=True),
+    Patch("apigw-delete-connection", "moto.apigatewaymanagementapi.models:ApiGatewayManagementApiBackend."
+          "delete_connection", ("self", "connection_id"), _delete_connection,
+          "DeleteConnection closes the WebSocket client's connection", lazy=True),
     Patch("dynamodb-stream-add", "moto.dynamodb.models.table:StreamShard.add", ("self", "old", "new"),
           _dynamodb_stream_add, "stream mappings served by our in-order pollers"),
     Patch("kinesis-put-record", "moto.kinesis.models:Stream.put_record",

@@ -18,7 +18,7 @@ Record builders (``s3_record``, ``sqs_record``, ``sns_record``, ``dynamodb_recor
 
 from ._common import DEFAULT_ACCOUNT_ID, DEFAULT_PARTITION, DEFAULT_REGION, TimeLike
 from .alb import alb_event
-from .apigateway import http_api_authorizer_event, http_api_event, rest_api_event
+from .apigateway import http_api_authorizer_event, http_api_event, rest_api_event, websocket_event
 from .awslambda import function_url_event, hello_world_event
 from .cloudwatch_logs import cloudwatch_logs_event, cloudwatch_logs_payload, decode_cloudwatch_logs
 from .cognito import cognito_post_confirmation_event, cognito_pre_signup_event
@@ -78,5 +78,6 @@ __all__ = [
     "sqs_event",
     "sqs_receive_message_event",
     "sqs_record",
+    "websocket_event",
     "to_dynamodb_json",
 ]

@@ -286,3 +286,77 @@ def http_api_authorizer_event(
     event: dict[str, Any] = {"version": "2.0", "type": "REQUEST", "routeArn": route_arn, "identitySource": identities}
     event.update((name, value) for name, value in request.items() if name not in ("version", "body", "isBase64Encoded"))
     return event
+
+
+def websocket_event(
+    *,
+    event_type: str = "MESSAGE",
+    route_key: str = "$default",
+    body: str | None = '{"action":"sendmessage","message":"hello"}',
+    connection_id: str | None = None,
+    stage: str = "production",
+    headers: HeaderInput | None = None,
+    query: QueryInput = None,
+    connected_at: TimeLike = None,
+    disconnect_status_code: int = 1005,
+    disconnect_reason: str = "Client-side close frame status not set",
+    api_id: str | None = None,
+    request_id: str | None = None,
+    source_ip: str = DEFAULT_SOURCE_IP,
+    user_agent: str = DEFAULT_USER_AGENT,
+    time: TimeLike = None,
+    region: str = DEFAULT_REGION,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+    partition: str = DEFAULT_PARTITION,
+    rng: random.Random | None = None,
+) -> dict[str, Any]:
+    """A WebSocket API Lambda proxy request: ``event_type`` CONNECT (``$connect``, with the handshake's headers and
+    query string), MESSAGE (a route, with the frame's ``body``) or DISCONNECT (``$disconnect``).
+
+    >>> event = websocket_event(route_key="sendmessage", body='{"action":"sendmessage"}', connection_id="c1=")
+    >>> event["requestContext"]["eventType"], event["requestContext"]["connectionId"], event["body"]
+    ('MESSAGE', 'c1=', '{"action":"sendmessage"}')
+    >>> sorted(websocket_event(event_type="CONNECT", route_key="$connect"))
+    ['headers', 'isBase64Encoded', 'multiValueHeaders', 'requestContext']
+    """
+    check_location(region, account_id, partition)
+    check_choice(event_type, ("CONNECT", "MESSAGE", "DISCONNECT"), "event_type")
+    when = to_datetime(time)
+    api_id = given(api_id, random_chars(10, rng))
+    domain_name = _execute_api_domain(api_id, region, partition)
+    identity: dict[str, Any] = {"sourceIp": source_ip} if event_type == "MESSAGE" else {
+        "userAgent": user_agent, "sourceIp": source_ip}
+    context: dict[str, Any] = {"routeKey": route_key}
+    if event_type == "MESSAGE":
+        context["messageId"] = random_base64(8, rng)
+    if event_type == "DISCONNECT":
+        context["disconnectStatusCode"] = disconnect_status_code
+    context.update({"eventType": event_type, "extendedRequestId": random_base64(11, rng),
+                    "requestTime": clf_time(when), "messageDirection": "IN"})
+    if event_type == "DISCONNECT":
+        context["disconnectReason"] = disconnect_reason
+    context.update({"stage": stage, "connectedAt": epoch_millis(to_datetime(connected_at if connected_at is not None
+                                                                             else when)),
+                    "requestTimeEpoch": epoch_millis(when), "identity": identity,
+                    "requestId": given(request_id, random_base64(11, rng)), "domainName": domain_name,
+                    "connectionId": given(connection_id, random_base64(8, rng)), "apiId": api_id})
+    event: dict[str, Any] = {}
+    if event_type == "CONNECT":
+        merged = merge_headers({"Host": domain_name, "Sec-WebSocket-Version": "13", "X-Forwarded-For": source_ip,
+                                "X-Forwarded-Port": "443", "X-Forwarded-Proto": "https"}, headers)
+        event["headers"] = {name: values[-1] for name, values in merged.items()}
+        event["multiValueHeaders"] = merged
+        _, pairs = parse_query(query)
+        if pairs:
+            queries = group(pairs)
+            event["queryStringParameters"] = {name: values[-1] for name, values in queries.items()}
+            event["multiValueQueryStringParameters"] = queries
+    elif event_type == "DISCONNECT":
+        merged = merge_headers({"Host": domain_name, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""}, None)
+        event["headers"] = {name: values[-1] for name, values in merged.items()}
+        event["multiValueHeaders"] = merged
+    event["requestContext"] = context
+    if event_type == "MESSAGE":
+        event["body"] = body
+    event["isBase64Encoded"] = False
+    return event

@@ -38,6 +38,11 @@ HELP = {
     "detail_type": "event detail-type",
     "domain_name": "domain name the request came in on (derived if omitted)",
     "etag": "object ETag (random if omitted)",
+    "event_type": "WebSocket event type: CONNECT, MESSAGE or DISCONNECT",
+    "connection_id": "WebSocket connection id (random if omitted)",
+    "connected_at": "when the WebSocket connection opened (the event time if omitted)",
+    "disconnect_status_code": "WebSocket close code the $disconnect event reports",
+    "disconnect_reason": "WebSocket close reason the $disconnect event reports",
     "event_bus": "event bus of the rule (default bus if omitted)",
     "event_id": "event id (random if omitted)",
     "first_receive_time": "first receive time (defaults to the sent time)",
@@ -229,6 +234,9 @@ _register("apigateway", "aws-proxy", apigateway.rest_api_event, "Generates an Am
 _register("apigateway", "http-api-proxy", apigateway.http_api_event, "Generates an Amazon API Gateway Http API Event")
 _register("apigateway", "http-api-authorizer", apigateway.http_api_authorizer_event,
           "Generates an Amazon API Gateway HTTP API Lambda authorizer request (lambda-local's own name: SAM has none)")
+_register("apigateway", "websocket", apigateway.websocket_event,
+          "Generates an Amazon API Gateway WebSocket API event: CONNECT, MESSAGE or DISCONNECT (lambda-local's own "
+          "name: SAM has none)")
 _register("lambda", "function-url", awslambda.function_url_event,
           "Generates an AWS Lambda Function URL Event (lambda-local's own name: SAM has none)")
 _register("alb", "request", alb.alb_event, "Generates an Application Load Balancer Event")
