@@ -68,7 +68,7 @@ def test_logger_writes_one_structured_line_per_call_with_cold_start(aws, deploy)
 
 
 def _metric_sum(aws, namespace, name, dimensions):
-    now = datetime.now(timezone.utc)
+    now = aws.clock.now()  # what a function stamps its metrics with: the virtual clock
     points = boto3.client("cloudwatch").get_metric_statistics(
         Namespace=namespace, MetricName=name, Dimensions=dimensions, StartTime=now - timedelta(days=1),
         EndTime=now + timedelta(days=1), Period=86400, Statistics=["Sum"])["Datapoints"]
@@ -159,17 +159,24 @@ def test_parameters_are_fetched_and_cached_per_environment(aws, deploy):
 
 
 # https://docs.powertools.aws.dev/lambda/python/latest/utilities/idempotency/ : the same payload returns the stored
-# result without running the handler again, from any execution environment (the record lives in DynamoDB).
-def test_idempotency_returns_the_first_result_in_every_environment(aws, deploy):
+# result without running the handler again, from any execution environment (the record lives in DynamoDB), until
+# the record expires (expires_after_seconds, an hour by default, on the function's clock: the virtual one).
+def test_idempotency_returns_the_first_result_in_every_environment_until_it_expires(aws, deploy):
     boto3.client("dynamodb").create_table(
         TableName="IdempotencyTable", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
     deploy("idempotency_dynamodb")
-    results, _ = _three_invocations(aws, "idempotency-dynamodb", {"amount": 10})
-    payloads = [payload for _, payload in results]
-    assert payloads[0]["amount"] == 10 and payloads == [payloads[0]] * 3
+    first = invoke("idempotency-dynamodb", {"amount": 10})[1]
+    aws.advance(minutes=20)  # the environment expires (10 idle minutes); the record (an hour) does not
+    again = invoke("idempotency-dynamodb", {"amount": 10})[1]
+    records = [r for r in aws.invocations if r.function_name == "idempotency-dynamodb"]
+    assert records[0].environment_id != records[1].environment_id and records[1].cold_start
+    assert first["amount"] == 10 and again == first
+    aws.advance(hours=1)
+    expired = invoke("idempotency-dynamodb", {"amount": 10})[1]
+    assert expired["payment_id"] != first["payment_id"]  # the handler ran again
     other = invoke("idempotency-dynamodb", {"amount": 11})[1]
-    assert other["payment_id"] != payloads[0]["payment_id"]
+    assert other["payment_id"] != first["payment_id"]
 
 
 # https://docs.powertools.aws.dev/lambda/python/latest/utilities/validation/ : an event that breaks the inbound

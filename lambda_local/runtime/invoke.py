@@ -96,7 +96,8 @@ def _run(service, lease, request: InvokeRequest, invocation_type: str) -> tuple[
     started_at = service.clock.time()
     init_log = logs.LogSink(service.clock_ms) if lease.cold else None
     log = logs.LogSink(service.clock_ms)
-    clock = virtual_time.enter(started_at)  # the function's time.time()/datetime.now() read the virtual clock
+    # The function's time.time()/datetime.now() read the virtual clock (a Python function's: it runs in this process)
+    clock = virtual_time.enter(started_at) if executor is PYTHON else None
     try:
         init = _init(executor, env, init_log, stopper) if init_log is not None else None  # INIT on a cold start
         trace = None
@@ -246,7 +247,7 @@ def initialize(service, pool, config, credentials: dict[str, str]):
     env.init_type = "provisioned-concurrency"
     env.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] = env.init_type
     log = logs.LogSink(service.clock_ms)
-    clock = virtual_time.enter(service.clock.time())
+    clock = virtual_time.enter(service.clock.time()) if executor_for(config) is PYTHON else None
     try:
         with service.turn(env):
             result = _init(executor_for(config), env, log, stopper_for(service.stopper))
