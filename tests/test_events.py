@@ -732,9 +732,8 @@ EXPECTED_GENERATORS = {
     ("s3", "put"), ("s3", "delete"), ("sqs", "receive-message"), ("sns", "notification"),
     ("cloudwatch", "scheduled-event"), ("cloudwatch", "logs"), ("eventbridge", "custom"), ("dynamodb", "update"),
     ("kinesis", "get-records"), ("apigateway", "aws-proxy"), ("apigateway", "http-api-proxy"),
-    ("apigateway", "http-api-authorizer"), ("lambda", "function-url"), ("alb", "request"),
-    ("cognito-idp", "pre-signup"), ("cognito-idp", "post-confirmation"), ("lambda", "hello-world"),
-    ("scheduler", "scheduled-event"), ("firehose", "transformation"), ("apigateway", "websocket"),
+    ("lambda", "function-url"), ("alb", "request"), ("cognito-idp", "pre-signup"),
+    ("cognito-idp", "post-confirmation"), ("lambda", "hello-world"),
 }
 
 # SAM's own option names (samcli/lib/generated_sample_events/event-mapping.json) that we mirror.

@@ -14,8 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Union, get_args, get_origin, get_type_hints
 
-from . import (alb, apigateway, awslambda, cloudwatch_logs, cognito, dynamodb, eventbridge, firehose, kinesis, s3, sns,
-               sqs)
+from . import alb, apigateway, awslambda, cloudwatch_logs, cognito, dynamodb, eventbridge, kinesis, s3, sns, sqs
 from ._common import parse_json
 
 _TRUE = ("true", "yes", "on", "1")
@@ -33,22 +32,15 @@ HELP = {
     "client_metadata": "JSON object of client metadata passed to the trigger",
     "configuration_id": "id of the bucket's notification configuration",
     "data": "record payload (base64-encoded into the event)",
-    "delivery_stream": "Firehose delivery stream name",
     "detail": "event detail: JSON object text",
     "detail_type": "event detail-type",
     "domain_name": "domain name the request came in on (derived if omitted)",
     "etag": "object ETag (random if omitted)",
-    "event_type": "WebSocket event type: CONNECT, MESSAGE or DISCONNECT",
-    "connection_id": "WebSocket connection id (random if omitted)",
-    "connected_at": "when the WebSocket connection opened (the event time if omitted)",
-    "disconnect_status_code": "WebSocket close code the $disconnect event reports",
-    "disconnect_reason": "WebSocket close reason the $disconnect event reports",
     "event_bus": "event bus of the rule (default bus if omitted)",
     "event_id": "event id (random if omitted)",
     "first_receive_time": "first receive time (defaults to the sent time)",
     "headers": "JSON object of request headers; values may be lists",
     "host_id": "x-amz-id-2 response element (random if omitted)",
-    "identity_source": "JSON list of the values of the authorizer's identity sources",
     "invoke_identity_arn": "ARN of the role the event source mapping reads with",
     "is_base64_encoded": "body is base64 text",
     "key": "object key, unencoded (it is URL-encoded into the event as S3 does)",
@@ -75,7 +67,6 @@ HELP = {
     "partition_key": "record partition key",
     "path": "request path",
     "path_parameters": "JSON object of path parameters (read off the path if omitted)",
-    "payload_format_version": "authorizer payload format: 2.0 or 1.0",
     "principal_id": "principal that made the request (random if omitted)",
     "query": "query string, e.g. 'a=1&b=2'",
     "receipt_handle": "receipt handle (random if omitted)",
@@ -88,8 +79,6 @@ HELP = {
     "resources": "JSON list of resource ARNs",
     "route_key": "route key: $default or 'METHOD /route'",
     "rule": "rule name",
-    "schedule": "schedule name",
-    "group": "schedule group name",
     "sdk_version": "SDK version the caller used",
     "sender_id": "sender id (the account id if omitted)",
     "sent_time": "time the message was sent (now if omitted)",
@@ -222,21 +211,12 @@ _register("cloudwatch", "logs", cloudwatch_logs.cloudwatch_logs_event, "Generate
 _register("eventbridge", "custom", eventbridge.eventbridge_event,
           "Generates an Amazon EventBridge custom event, as a PutEvents entry delivers it "
           "(lambda-local's own name: SAM has no eventbridge service)")
-_register("scheduler", "scheduled-event", eventbridge.scheduler_event,
-          "Generates an Amazon EventBridge Scheduler default notification (lambda-local's own name: SAM has none)")
-_register("firehose", "transformation", firehose.firehose_transformation_event,
-          "Generates an Amazon Data Firehose data transformation batch (lambda-local's own name: SAM has none)")
 _register("dynamodb", "update", dynamodb.dynamodb_update_event,
           "Generates an Amazon DynamoDB Update Event (INSERT, MODIFY and REMOVE records)")
 _register("kinesis", "get-records", kinesis.kinesis_get_records_event, "Generates an Amazon Kinesis Data Stream Event",
           signature_of=kinesis.kinesis_record, flags={"sequence_number": "--sequence"})
 _register("apigateway", "aws-proxy", apigateway.rest_api_event, "Generates an Amazon API Gateway AWS Proxy Event")
 _register("apigateway", "http-api-proxy", apigateway.http_api_event, "Generates an Amazon API Gateway Http API Event")
-_register("apigateway", "http-api-authorizer", apigateway.http_api_authorizer_event,
-          "Generates an Amazon API Gateway HTTP API Lambda authorizer request (lambda-local's own name: SAM has none)")
-_register("apigateway", "websocket", apigateway.websocket_event,
-          "Generates an Amazon API Gateway WebSocket API event: CONNECT, MESSAGE or DISCONNECT (lambda-local's own "
-          "name: SAM has none)")
 _register("lambda", "function-url", awslambda.function_url_event,
           "Generates an AWS Lambda Function URL Event (lambda-local's own name: SAM has none)")
 _register("alb", "request", alb.alb_event, "Generates an Application Load Balancer Event")
