@@ -23,7 +23,7 @@ from .aws import state
 from .iam_conditions import conditions_match, glob_matches
 from .iam_requests import Request, checks_for, iam_service, is_missing_object
 
-__all__ = ["credentials_for", "decision", "evaluate", "install", "is_allowed", "logging_requests"]
+__all__ = ["credentials_for", "decision", "document_decision", "evaluate", "install", "is_allowed", "logging_requests"]
 
 
 @dataclass(frozen=True)
@@ -170,6 +170,13 @@ def _evaluate(statements: list[dict], action: str, resource: str, context: Mappi
                 return "Deny"
             allowed = allowed or statement.get("Effect") == "Allow"
     return "Allow" if allowed else "ImplicitDeny"
+
+
+def document_decision(document: Mapping[str, Any], action: str, resource: str,
+                      context: Mapping[str, Any] | None = None) -> str:
+    """IAM's decision for one policy document on its own ("Deny", "Allow" or "ImplicitDeny"): the policy a Lambda
+    authorizer returns to API Gateway is judged this way."""
+    return _evaluate(_as_list(document.get("Statement", [])), action, resource, context or {})
 
 
 def is_allowed(role_arn: str, action: str, resource: str, context: Mapping[str, Any] | None = None) -> bool:

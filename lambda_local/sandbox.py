@@ -78,6 +78,15 @@ class Sandbox:
         self.sqs = SqsPollers(self)
         self.streams = StreamPollers(self)
         self.eventbridge = EventBridgeTargets(self)
+        from .triggers.scheduler import SchedulerTargets
+
+        self.scheduler = SchedulerTargets(self)  # EventBridge Scheduler schedules on the virtual clock
+        from .triggers.firehose import FirehoseStreams
+
+        self.firehose = FirehoseStreams(self)  # Firehose delivery streams with a Lambda transformation
+        from .triggers.websocket import WebSocketApis
+
+        self.websockets = WebSocketApis(self)  # WebSocket APIs' connections (aws.websocket(url))
         from .xray import XRay
 
         self.xray = XRay(service.clock, seed)  # trace ids and sampling, reproducible with the sandbox's seed
@@ -112,6 +121,15 @@ class Sandbox:
             body = json.dumps(json_body)
             headers = {"content-type": "application/json", **(headers or {})}
         return route(self, method, url, headers, body)
+
+    def websocket(self, url: str, *, headers: dict | None = None):
+        """Connect to a WebSocket API's stage URL (``wss://API.execute-api.REGION.amazonaws.com/STAGE``) as a client
+        would: ``$connect`` runs; ``send()``, ``received`` and ``close()`` on what it returns.
+
+        >>> ws = aws.websocket(f"wss://{api_id}.execute-api.us-east-1.amazonaws.com/production")   # doctest: +SKIP
+        >>> ws.send({"action": "sendmessage", "message": "hi"}); ws.received                       # doctest: +SKIP
+        """
+        return self.websockets.connect(url, headers)
 
     def environments(self, function_name: str, region: str | None = None, account_id: str | None = None) -> list:
         """The execution environments of a function that are alive now."""

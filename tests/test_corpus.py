@@ -227,19 +227,29 @@ def test_batch_sqs_reports_the_documented_partial_failure(aws, deploy):
 
 
 # docs/utilities/idempotency.md, "Getting started": the same payload returns the stored result without running the
-# handler again, from any execution environment (the record lives in DynamoDB).
-def test_idempotency_returns_the_first_result_in_every_environment(aws, deploy):
+# handler again, from any execution environment (the record lives in DynamoDB), until the record expires
+# (expires_after_seconds, an hour by default, on the function's clock: the virtual one).
+def test_idempotency_returns_the_first_result_in_every_environment_until_it_expires(aws, deploy):
     boto3.client("dynamodb").create_table(
         TableName="IdempotencyTable", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
     deploy("idempotency", "idempotency/src/getting_started_with_idempotency.py",
            environment={"IDEMPOTENCY_TABLE": "IdempotencyTable"})
     payload = _documented("idempotency/src/getting_started_with_idempotency_payload.json")
-    payloads, _ = _three_invocations(aws, "idempotency", payload)
-    assert payloads[0]["message"] == "success" and payloads[0]["statusCode"] == 200
-    assert payloads == [payloads[0]] * 3
+    first = invoke("idempotency", payload)[1]
+    warm = invoke("idempotency", payload)[1]
+    aws.advance(minutes=20)  # the environment expires (idle); the record (an hour) does not
+    second_environment = invoke("idempotency", payload)[1]
+    records = [r for r in aws.invocations if r.function_name == "idempotency"]
+    assert [r.cold_start for r in records] == [True, False, True]
+    assert records[0].environment_id == records[1].environment_id != records[2].environment_id
+    assert first["message"] == "success" and first["statusCode"] == 200
+    assert warm == second_environment == first
     other = invoke("idempotency", {**payload, "product_id": "987654321"})[1]
-    assert other["payment_id"] != payloads[0]["payment_id"]
+    assert other["payment_id"] != first["payment_id"]
+    aws.advance(hours=2)
+    expired = invoke("idempotency", payload)[1]
+    assert expired["payment_id"] != first["payment_id"]  # the record expired: the handler ran again
 
 
 # docs/utilities/parameters.md, "Fetching multiple parameters by name": values come back by name, the JSON one

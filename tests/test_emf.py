@@ -34,14 +34,15 @@ def _statistics(namespace, name, dimensions, statistic="Sum", now=None):
     return [p[statistic] for p in points], [p.get("Unit") for p in points]
 
 
-def test_powertools_metrics_become_cloudwatch_metrics_cold_and_warm(create):
+def test_powertools_metrics_become_cloudwatch_metrics_cold_and_warm(aws, create):
     create("booking", POWERTOOLS_HANDLER)
     invoke("booking", {"bookings": 2})  # cold
     invoke("booking", {"bookings": 3})  # warm: the same environment
     dims = [{"Name": "service", "Value": "booking"}, {"Name": "environment", "Value": "test"}]
-    sums, units = _statistics("ServerlessAirline", "SuccessfulBooking", dims)
+    # Powertools stamps each document with the function's clock: the virtual one
+    sums, units = _statistics("ServerlessAirline", "SuccessfulBooking", dims, now=aws.clock.now())
     assert sums == [5.0] and units == ["Count"]
-    latency, units = _statistics("ServerlessAirline", "BookingLatency", dims, "Maximum")
+    latency, units = _statistics("ServerlessAirline", "BookingLatency", dims, "Maximum", now=aws.clock.now())
     assert latency == [12.5] and units == ["Milliseconds"]
     listed = boto3.client("cloudwatch").list_metrics(Namespace="ServerlessAirline")["Metrics"]
     assert {m["MetricName"] for m in listed} == {"SuccessfulBooking", "BookingLatency"}

@@ -451,6 +451,85 @@ def _put_rule(self, name, *args, **kwargs):
     return rule
 
 
+# --- EventBridge Scheduler ---------------------------------------------------------------------------------------
+def _scheduler_create_schedule(self, *args, **kwargs):
+    """EventBridgeSchedulerBackend.create_schedule: the schedule runs on the virtual clock (moto only stores it)."""
+    schedule = original("scheduler-create-schedule")(self, *args, **kwargs)
+    sandbox = _current()
+    if sandbox is not None:
+        sandbox.scheduler.schedule(self, schedule)
+    return schedule
+
+
+def _scheduler_update_schedule(self, *args, **kwargs):
+    """EventBridgeSchedulerBackend.update_schedule: the schedule's turns follow its new settings."""
+    schedule = original("scheduler-update-schedule")(self, *args, **kwargs)
+    sandbox = _current()
+    if sandbox is not None:
+        sandbox.scheduler.schedule(self, schedule)
+    return schedule
+
+
+# --- Data Firehose ----------------------------------------------------------------------------------------------
+def _firehose_put_record_batch(self, delivery_stream_name, records):
+    """FirehoseBackend.put_record_batch (PutRecord too): a stream with a Lambda processor buffers its records, runs
+    them through the function and delivers the result on the virtual clock (moto writes each put to S3 as it is)."""
+    sandbox = _current()
+    stream = self.delivery_streams.get(delivery_stream_name)
+    if sandbox is None or stream is None or not sandbox.firehose.transforms(stream):
+        return original("firehose-put-record-batch")(self, delivery_stream_name, records)
+    return {"FailedPutCount": 0, "Encrypted": False, "RequestResponses": sandbox.firehose.put(stream, records)}
+
+
+# --- API Gateway @connections ----------------------------------------------------------------------------------
+def _gone():
+    from moto.core.exceptions import JsonRESTError
+
+    error = JsonRESTError("GoneException", "")
+    error.code = 410
+    return error
+
+
+def _post_to_connection(self, data, connection_id):
+    """ApiGatewayManagementApiBackend.post_to_connection: the data reaches the connected WebSocket client; a
+    connection that is gone is GoneException (410), as on AWS (moto accepts any id)."""
+    sandbox = _current()
+    if sandbox is None:
+        return original("apigw-post-to-connection")(self, data, connection_id)
+    if not sandbox.websockets.post(unquote(connection_id), data):  # ids end in '=', sent as %3D
+        raise _gone()
+
+
+def _get_connection(self, connection_id):
+    """ApiGatewayManagementApiBackend.get_connection: the client's connection, or GoneException."""
+    sandbox = _current()
+    if sandbox is None:
+        return original("apigw-get-connection")(self, connection_id)
+    described = sandbox.websockets.describe(unquote(connection_id))
+    if described is None:
+        raise _gone()
+    return _Connection(described)
+
+
+@dataclass(frozen=True)
+class _Connection:
+    """What moto's GetConnection response renders (``to_dict()``)."""
+
+    described: dict
+
+    def to_dict(self) -> dict:
+        return self.described
+
+
+def _delete_connection(self, connection_id):
+    """ApiGatewayManagementApiBackend.delete_connection: the server closes the connection ($disconnect runs)."""
+    sandbox = _current()
+    if sandbox is None:
+        return original("apigw-delete-connection")(self, connection_id)
+    if not sandbox.websockets.delete(unquote(connection_id)):
+        raise _gone()
+
+
 # --- DynamoDB Streams and Kinesis -------------------------------------------------------------------------------
 @contextlib.contextmanager
 def _mappings_hidden(source):
@@ -743,6 +822,16 @@ def _init_aws_policies(self):
             for name, data in _aws_managed_policy_data().items()]
 
 
+def _stubber_process_request(self, request):
+    """BotocoreStubber.process_request: moto answers a handler's call on the machine's wall clock, as it answers
+    every other call, so what it stamps (S3's LastModified, ...) comes from one clock; the handler's own
+    ``time.time()`` reads the virtual clock (``runtime/virtual_time.py``)."""
+    from ..runtime.virtual_time import machine_time
+
+    with machine_time():
+        return original("moto-machine-time")(self, request)
+
+
 _shared_loaders: dict = {}
 
 
@@ -824,6 +913,25 @@ PATCHES = [
     Patch("events-put-rule", "moto.events.models:EventsBackend.put_rule",
           ("self", "name", "description", "event_bus_arn", "event_pattern", "role_arn", "scheduled_expression"),
           _put_rule, "schedules validated and fired on the virtual clock"),
+    Patch("scheduler-create-schedule", "moto.scheduler.models:EventBridgeSchedulerBackend.create_schedule",
+          ("self", "description", "end_date", "flexible_time_window", "group_name", "kms_key_arn", "name",
+           "schedule_expression", "schedule_expression_timezone", "start_date", "state", "target"),
+          _scheduler_create_schedule, "EventBridge Scheduler schedules run on the virtual clock", lazy=True),
+    Patch("scheduler-update-schedule", "moto.scheduler.models:EventBridgeSchedulerBackend.update_schedule",
+          ("self", "description", "end_date", "flexible_time_window", "group_name", "kms_key_arn", "name",
+           "schedule_expression", "schedule_expression_timezone", "start_date", "state", "target"),
+          _scheduler_update_schedule, "EventBridge Scheduler schedules run on the virtual clock", lazy=True),
+    Patch("firehose-put-record-batch", "moto.firehose.models:FirehoseBackend.put_record_batch",
+          ("self", "delivery_stream_name", "records"), _firehose_put_record_batch,
+          "Lambda transformation of a delivery stream's records, buffered on the virtual clock", lazy=True),
+    Patch("apigw-post-to-connection", "moto.apigatewaymanagementapi.models:ApiGatewayManagementApiBackend."
+          "post_to_connection", ("self", "data", "connection_id"), _post_to_connection,
+          "@connections posts reach the connected WebSocket client", lazy=True),
+    Patch("apigw-get-connection", "moto.apigatewaymanagementapi.models:ApiGatewayManagementApiBackend.get_connection",
+          ("self", "connection_id"), _get_connection, "@connections answers for real connections only", lazy=True),
+    Patch("apigw-delete-connection", "moto.apigatewaymanagementapi.models:ApiGatewayManagementApiBackend."
+          "delete_connection", ("self", "connection_id"), _delete_connection,
+          "DeleteConnection closes the WebSocket client's connection", lazy=True),
     Patch("dynamodb-stream-add", "moto.dynamodb.models.table:StreamShard.add", ("self", "old", "new"),
           _dynamodb_stream_add, "stream mappings served by our in-order pollers"),
     Patch("kinesis-put-record", "moto.kinesis.models:Stream.put_record",
@@ -865,6 +973,8 @@ PATCHES = [
           "inline code is packaged for the function's runtime (see cfn-lambda-inline-code)"),
     Patch("cfn-lambda-inline-code", "moto.awslambda.models:LambdaFunction._create_zipfile_from_plaintext_code",
           ("code",), _inline_code_package, "a Node.js function's inline code is index.js (moto: always index.py)"),
+    Patch("moto-machine-time", "moto.core.botocore_stubber:BotocoreStubber.process_request", ("self", "request"),
+          _stubber_process_request, "moto keeps the machine's time for calls a handler makes on the virtual clock"),
     Patch("botocore-shared-loader", "botocore.session:create_loader", ("search_path_string",), _create_loader,
           "environments' boto3 sessions share botocore's parsed service models"),
     Patch("iam-aws-managed-policies", "moto.iam.models:IAMBackend._init_aws_policies", ("self",),

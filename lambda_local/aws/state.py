@@ -129,6 +129,20 @@ def _arn_parts(arn: str, service: str, minimum: int = 6) -> list[str] | None:
     return parts
 
 
+def function_from_uri(uri: str, region: str):
+    """``(function, qualifier)`` an integration or authorizer URI names (API Gateway's long form
+    ``arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/ARN/invocations`` or a plain function ARN), or
+    ``(None, None)``."""
+    import re
+
+    match = re.search(r"(arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:[^/:]+)(?::([^/]+))?", uri or "")
+    if not match:
+        return None, None
+    arn = match.group(1)
+    fn = get_function_or_none(lambda_backend(arn.split(":")[4], arn.split(":")[3]), arn)
+    return (fn, match.group(2)) if fn is not None else (None, None)
+
+
 def get_function_or_none(backend, name_or_arn: str, qualifier: str | None = None):
     """The function (at the version the qualifier names) or None when it, or the version or alias, does not exist."""
     from moto.awslambda.exceptions import LambdaClientError
@@ -315,6 +329,14 @@ def queue_from_arn(arn: str):
     """The queue an ``arn:aws:sqs:...`` ARN names, or None."""
     parts = _arn_parts(arn, "sqs")
     return queue_or_none(parts[4], parts[3], parts[5]) if parts else None
+
+
+def put_s3_object(account_id: str, bucket: str, key: str, body: bytes) -> None:
+    """Write an object as a service writing on the account's behalf would (Firehose's S3 destination); S3 event
+    notifications follow, as for any write."""
+    from moto.s3.models import s3_backends
+
+    s3_backends[account_id][DEFAULT_PARTITION].put_object(bucket, key, body)
 
 
 def send_sqs_message(queue_arn: str, body: str, attributes: dict[str, str] | None = None) -> None:

@@ -18,12 +18,19 @@ Record builders (``s3_record``, ``sqs_record``, ``sns_record``, ``dynamodb_recor
 
 from ._common import DEFAULT_ACCOUNT_ID, DEFAULT_PARTITION, DEFAULT_REGION, TimeLike
 from .alb import alb_event
-from .apigateway import http_api_event, rest_api_event
+from .apigateway import http_api_authorizer_event, http_api_event, rest_api_event, websocket_event
 from .awslambda import function_url_event, hello_world_event
 from .cloudwatch_logs import cloudwatch_logs_event, cloudwatch_logs_payload, decode_cloudwatch_logs
 from .cognito import cognito_post_confirmation_event, cognito_pre_signup_event
 from .dynamodb import dynamodb_event, dynamodb_record, dynamodb_update_event, to_dynamodb_json
-from .eventbridge import cloudtrail_api_call_event, eventbridge_event, eventbridge_event_from_entry, scheduled_event
+from .eventbridge import (
+    cloudtrail_api_call_event,
+    eventbridge_event,
+    eventbridge_event_from_entry,
+    scheduled_event,
+    scheduler_event,
+)
+from .firehose import firehose_event, firehose_record, firehose_transformation_event
 from .kinesis import kinesis_event, kinesis_get_records_event, kinesis_record
 from .registry import GENERATORS, Generator, Option, generate, list_generators
 from .s3 import encode_s3_key, s3_delete_event, s3_event, s3_eventbridge_event, s3_put_event, s3_record
@@ -51,9 +58,13 @@ __all__ = [
     "encode_s3_key",
     "eventbridge_event",
     "eventbridge_event_from_entry",
+    "firehose_event",
+    "firehose_record",
+    "firehose_transformation_event",
     "function_url_event",
     "generate",
     "hello_world_event",
+    "http_api_authorizer_event",
     "http_api_event",
     "kinesis_event",
     "kinesis_get_records_event",
@@ -68,11 +79,13 @@ __all__ = [
     "s3_put_event",
     "s3_record",
     "scheduled_event",
+    "scheduler_event",
     "sns_event",
     "sns_notification_event",
     "sns_record",
     "sqs_event",
     "sqs_receive_message_event",
     "sqs_record",
+    "websocket_event",
     "to_dynamodb_json",
 ]

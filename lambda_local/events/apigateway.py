@@ -1,9 +1,10 @@
-"""Amazon API Gateway proxy integrations: REST APIs (payload 1.0) and HTTP APIs (payload 2.0)."""
+"""Amazon API Gateway proxy integrations: REST APIs (payload 1.0) and HTTP APIs (payload 2.0), and the request an
+HTTP API sends its Lambda authorizer."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._common import (
@@ -11,6 +12,8 @@ from ._common import (
     DEFAULT_PARTITION,
     DEFAULT_REGION,
     TimeLike,
+    arn,
+    check_choice,
     check_location,
     clf_time,
     dns_suffix,
@@ -19,6 +22,7 @@ from ._common import (
     new_uuid,
     random_base64,
     random_chars,
+    str_list,
     str_map,
     to_datetime,
 )
@@ -168,9 +172,13 @@ def http_api_event(
     region: str = DEFAULT_REGION,
     account_id: str = DEFAULT_ACCOUNT_ID,
     partition: str = DEFAULT_PARTITION,
+    authorizer: Mapping[str, Any] | None = None,
     rng: random.Random | None = None,
 ) -> dict[str, Any]:
     """An HTTP API Lambda proxy request, payload format 2.0.
+
+    ``authorizer`` is ``requestContext.authorizer``: what the route's authorizer passed on (``{"lambda": context}``
+    for a Lambda authorizer).
 
     ``route_key`` is ``$default`` or ``"METHOD /route/{param}"``; with a route, ``pathParameters``
     are read off ``path``. A named stage prefixes the raw path, as on AWS.
@@ -210,4 +218,145 @@ def http_api_event(
         account_id=account_id,
         when=to_datetime(time),
         rng=rng,
+        authorizer=authorizer,
     )
+
+
+def http_api_authorizer_event(
+    *,
+    method: str = "GET",
+    path: str = "/path/to/resource",
+    route_key: str = "$default",
+    stage: str = "$default",
+    identity_source: Sequence[str] | None = ("secretToken",),
+    payload_format_version: str = "2.0",
+    headers: HeaderInput | None = None,
+    query: QueryInput = None,
+    path_parameters: Mapping[str, str] | None = None,
+    stage_variables: Mapping[str, str] | None = None,
+    api_id: str | None = None,
+    request_id: str | None = None,
+    source_ip: str = DEFAULT_SOURCE_IP,
+    user_agent: str = DEFAULT_USER_AGENT,
+    domain_name: str | None = None,
+    time: TimeLike = None,
+    region: str = DEFAULT_REGION,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+    partition: str = DEFAULT_PARTITION,
+    rng: random.Random | None = None,
+) -> dict[str, Any]:
+    """The request an HTTP API sends its Lambda authorizer (``AuthorizerType`` REQUEST), payload format 2.0 or 1.0.
+
+    ``identity_source`` holds the values of the authorizer's identity sources, in their order. Format 2.0 is the
+    integration's request without its body, with ``type``, ``routeArn`` and ``identitySource`` (a list); format 1.0
+    is the REST API's REQUEST authorizer shape, with ``methodArn`` and ``identitySource`` joined by commas.
+
+    >>> event = http_api_authorizer_event(method="GET", path="/pets/7", route_key="GET /pets/{id}",
+    ...                                   api_id="abcdef123", identity_source=["user1", "123"])
+    >>> event["type"], event["identitySource"], event["pathParameters"]
+    ('REQUEST', ['user1', '123'], {'id': '7'})
+    >>> event["routeArn"]
+    'arn:aws:execute-api:us-east-1:123456789012:abcdef123/$default/GET/pets/7'
+    >>> http_api_authorizer_event(payload_format_version="1.0", identity_source=["a", "b"])["authorizationToken"]
+    'a,b'
+    """
+    check_choice(payload_format_version, ("1.0", "2.0"), "payload_format_version")
+    identities = str_list(identity_source, "identity_source")
+    method, path = check_method(method), check_path(path)
+    api_id = given(api_id, random_chars(10, rng))
+    route_arn = arn("execute-api", f"{api_id}/{stage}/{method}{path}", region=region, account_id=account_id,
+                    partition=partition)
+    common = {"method": method, "path": path, "stage": stage, "headers": headers, "query": query,
+              "path_parameters": path_parameters, "stage_variables": stage_variables, "api_id": api_id,
+              "request_id": request_id, "source_ip": source_ip, "user_agent": user_agent,
+              "domain_name": domain_name, "time": time, "region": region, "account_id": account_id,
+              "partition": partition, "rng": rng}
+    if payload_format_version == "1.0":
+        route = route_key.split(" ", 1)[1] if " " in route_key else path
+        request = rest_api_event(resource=route, body=None, **common)
+        return {
+            "version": "1.0", "type": "REQUEST", "methodArn": route_arn,
+            "identitySource": ",".join(identities), "authorizationToken": ",".join(identities),
+            "resource": request["resource"], "path": request["path"], "httpMethod": method,
+            "headers": request["headers"], "queryStringParameters": request["queryStringParameters"],
+            "pathParameters": request["pathParameters"] or {}, "stageVariables": request["stageVariables"] or {},
+            "requestContext": request["requestContext"],
+        }
+    request = http_api_event(route_key=route_key, body=None, **common)
+    event: dict[str, Any] = {"version": "2.0", "type": "REQUEST", "routeArn": route_arn, "identitySource": identities}
+    event.update((name, value) for name, value in request.items() if name not in ("version", "body", "isBase64Encoded"))
+    return event
+
+
+def websocket_event(
+    *,
+    event_type: str = "MESSAGE",
+    route_key: str = "$default",
+    body: str | None = '{"action":"sendmessage","message":"hello"}',
+    connection_id: str | None = None,
+    stage: str = "production",
+    headers: HeaderInput | None = None,
+    query: QueryInput = None,
+    connected_at: TimeLike = None,
+    disconnect_status_code: int = 1005,
+    disconnect_reason: str = "Client-side close frame status not set",
+    api_id: str | None = None,
+    request_id: str | None = None,
+    source_ip: str = DEFAULT_SOURCE_IP,
+    user_agent: str = DEFAULT_USER_AGENT,
+    time: TimeLike = None,
+    region: str = DEFAULT_REGION,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+    partition: str = DEFAULT_PARTITION,
+    rng: random.Random | None = None,
+) -> dict[str, Any]:
+    """A WebSocket API Lambda proxy request: ``event_type`` CONNECT (``$connect``, with the handshake's headers and
+    query string), MESSAGE (a route, with the frame's ``body``) or DISCONNECT (``$disconnect``).
+
+    >>> event = websocket_event(route_key="sendmessage", body='{"action":"sendmessage"}', connection_id="c1=")
+    >>> event["requestContext"]["eventType"], event["requestContext"]["connectionId"], event["body"]
+    ('MESSAGE', 'c1=', '{"action":"sendmessage"}')
+    >>> sorted(websocket_event(event_type="CONNECT", route_key="$connect"))
+    ['headers', 'isBase64Encoded', 'multiValueHeaders', 'requestContext']
+    """
+    check_location(region, account_id, partition)
+    check_choice(event_type, ("CONNECT", "MESSAGE", "DISCONNECT"), "event_type")
+    when = to_datetime(time)
+    api_id = given(api_id, random_chars(10, rng))
+    domain_name = _execute_api_domain(api_id, region, partition)
+    identity: dict[str, Any] = {"sourceIp": source_ip} if event_type == "MESSAGE" else {
+        "userAgent": user_agent, "sourceIp": source_ip}
+    context: dict[str, Any] = {"routeKey": route_key}
+    if event_type == "MESSAGE":
+        context["messageId"] = random_base64(8, rng)
+    if event_type == "DISCONNECT":
+        context["disconnectStatusCode"] = disconnect_status_code
+    context.update({"eventType": event_type, "extendedRequestId": random_base64(11, rng),
+                    "requestTime": clf_time(when), "messageDirection": "IN"})
+    if event_type == "DISCONNECT":
+        context["disconnectReason"] = disconnect_reason
+    context.update({"stage": stage, "connectedAt": epoch_millis(to_datetime(connected_at if connected_at is not None
+                                                                             else when)),
+                    "requestTimeEpoch": epoch_millis(when), "identity": identity,
+                    "requestId": given(request_id, random_base64(11, rng)), "domainName": domain_name,
+                    "connectionId": given(connection_id, random_base64(8, rng)), "apiId": api_id})
+    event: dict[str, Any] = {}
+    if event_type == "CONNECT":
+        merged = merge_headers({"Host": domain_name, "Sec-WebSocket-Version": "13", "X-Forwarded-For": source_ip,
+                                "X-Forwarded-Port": "443", "X-Forwarded-Proto": "https"}, headers)
+        event["headers"] = {name: values[-1] for name, values in merged.items()}
+        event["multiValueHeaders"] = merged
+        _, pairs = parse_query(query)
+        if pairs:
+            queries = group(pairs)
+            event["queryStringParameters"] = {name: values[-1] for name, values in queries.items()}
+            event["multiValueQueryStringParameters"] = queries
+    elif event_type == "DISCONNECT":
+        merged = merge_headers({"Host": domain_name, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""}, None)
+        event["headers"] = {name: values[-1] for name, values in merged.items()}
+        event["multiValueHeaders"] = merged
+    event["requestContext"] = context
+    if event_type == "MESSAGE":
+        event["body"] = body
+    event["isBase64Encoded"] = False
+    return event

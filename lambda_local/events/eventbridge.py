@@ -173,3 +173,39 @@ def cloudtrail_api_call_event(
     return eventbridge_event(source="aws." + event_source.split(".")[0], detail_type="AWS API Call via CloudTrail",
                              detail=detail, resources=[], event_id=event_id, time=when, region=region,
                              account_id=account_id, rng=rng)
+
+
+def scheduler_event(
+    *,
+    schedule: str = "ExampleSchedule",
+    group: str = "default",
+    event_id: str | None = None,
+    time: TimeLike = None,
+    region: str = DEFAULT_REGION,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+    partition: str = DEFAULT_PARTITION,
+    rng: random.Random | None = None,
+) -> dict[str, Any]:
+    """The default notification EventBridge Scheduler sends a target whose ``Input`` is empty: a "Scheduled Event" from
+    ``aws.scheduler`` naming the schedule, its ``time`` the scheduled time, its ``detail`` the text ``"{}"``.
+
+    >>> event = scheduler_event(schedule="nightly", time=0)
+    >>> event["source"], event["detail"], event["time"]
+    ('aws.scheduler', '{}', '1970-01-01T00:00:00Z')
+    >>> event["resources"]
+    ['arn:aws:scheduler:us-east-1:123456789012:schedule/default/nightly']
+    """
+    check_location(region, account_id, partition)
+    event = eventbridge_event(
+        source="aws.scheduler",
+        detail_type="Scheduled Event",
+        resources=[arn("scheduler", f"schedule/{group}/{schedule}", region=region, account_id=account_id,
+                       partition=partition)],
+        event_id=event_id,
+        time=time,
+        region=region,
+        account_id=account_id,
+        rng=rng,
+    )
+    event["detail"] = "{}"  # Scheduler sends the detail as text, unlike a rule's object
+    return event

@@ -25,6 +25,7 @@ HELP = {
     "account_id": "AWS account id (12 digits)",
     "api_id": "API id (random if omitted)",
     "auth_type": "function URL auth type: NONE or AWS_IAM",
+    "authorizer": "JSON object of requestContext.authorizer, e.g. {\"lambda\": {...}} from a Lambda authorizer",
     "body": "message or request body",
     "bucket": "bucket name",
     "client_id": "user pool app client id (random if omitted)",

@@ -16,7 +16,7 @@ import math
 import time
 
 from .. import billing, coldstart, logs, quotas, xray
-from . import errors
+from . import errors, virtual_time
 from .executor import InvokeRequest, PhaseResult, RuntimeExecutor
 from .invocation import Invocation
 from .python_runtime import PythonExecutor, marshal
@@ -116,14 +116,19 @@ def _run(service, lease, request: InvokeRequest, invocation_type: str) -> tuple[
     started_at = service.clock.time()
     init_log = logs.LogSink(service.clock_ms) if lease.cold else None
     log = logs.LogSink(service.clock_ms)
-    init = _init(executor, env, init_log, stopper) if init_log is not None else None  # INIT runs on a cold start
-    trace = None
-    if init is not None and init.failed:
-        result = PhaseResult()  # the handler never ran: the invocation answers with INIT's error
-    else:
-        trace = xray.begin(env, started_at)  # _X_AMZN_TRACE_ID for this request (INIT never sees one)
-        result = executor.invoke(env, request, log, stopper)
-        _platform_checks(service, request, invocation_type, result, log)
+    # The function's time.time()/datetime.now() read the virtual clock (a Python function's: it runs in this process)
+    clock = virtual_time.enter(started_at) if executor is PYTHON else None
+    try:
+        init = _init(executor, env, init_log, stopper) if init_log is not None else None  # INIT on a cold start
+        trace = None
+        if init is not None and init.failed:
+            result = PhaseResult()  # the handler never ran: the invocation answers with INIT's error
+        else:
+            trace = xray.begin(env, started_at)  # _X_AMZN_TRACE_ID for this request (INIT never sees one)
+            result = executor.invoke(env, request, log, stopper)
+            _platform_checks(service, request, invocation_type, result, log)
+    finally:
+        virtual_time.leave(clock)
     if init_log is not None:
         init_log.close()
     log.close()
@@ -265,6 +270,7 @@ def initialize(service, pool, config, credentials: dict[str, str]):
     env.init_type = "provisioned-concurrency"
     env.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] = env.init_type
     log = logs.LogSink(service.clock_ms)
+    clock = virtual_time.enter(service.clock.time()) if executor_for(config) is PYTHON else None
     try:
         executor = executor_for(config)
         turn = _turn(service, executor)
@@ -278,6 +284,7 @@ def initialize(service, pool, config, credentials: dict[str, str]):
         env.discard()
         raise
     finally:
+        virtual_time.leave(clock)
         log.close()
     if result.failed:
         pool.environments.remove(env)

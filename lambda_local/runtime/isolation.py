@@ -35,7 +35,8 @@ _SDK = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "s
 # Test and notebook machinery that must never be swapped out from under the process that drives the runtime.
 _HOST_TOOLS = {"lambda_local", "pytest", "_pytest", "pluggy", "nbval", "xdist", "execnet", "hypothesis",
                "_hypothesis_pytestplugin", "_hypothesis_ftz_detector", "coverage", "iniconfig", "packaging",
-               "IPython", "ipykernel", "__main__", "__mp_main__", "awscli", "_distutils_hack"}
+               "IPython", "ipykernel", "__main__", "__mp_main__", "awscli", "_distutils_hack",
+               "time_machine"}  # its patched clocks find their traveller in this one module (virtual_time.py)
 _STDLIB_DIRS = tuple(
     os.path.realpath(p) + os.sep for p in {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]}
 )

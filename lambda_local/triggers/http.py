@@ -1,5 +1,6 @@
 """HTTP in front of functions: Function URLs, API Gateway REST APIs (Lambda proxy, payload 1.0) and HTTP APIs
-(payload 2.0), with the request events AWS builds and the response mapping AWS applies.
+(payload 2.0; Lambda authorizers in ``authorizers``, AWS service integrations in ``integrations``), with the request
+events AWS builds and the response mapping AWS applies.
 
 ``route(sandbox, method, url, headers, body)`` takes any URL a learner got from the API
 (``https://<id>.lambda-url.<region>.on.aws/...``, ``https://<api>.execute-api.<region>.amazonaws.com/<stage>/...``)
@@ -19,8 +20,10 @@ from urllib.parse import urlsplit
 from .. import events
 from ..aws import state
 from ..runtime.errors import ServiceError
-from .permissions import resource_policy_allows, service_context
+from .authorizers import authorize
 from .host import TriggerHost
+from .integrations import service_integration
+from .permissions import resource_policy_allows, service_context
 
 __all__ = ["HttpResponse", "route"]
 
@@ -150,16 +153,6 @@ def _api(sandbox, api_id: str, region: str, request: _Request) -> HttpResponse:
     return _error(404, "Not Found")
 
 
-def _lambda_from_uri(uri: str, region: str):
-    """The function an integration URI names (API Gateway's long form or a plain function ARN)."""
-    match = re.search(r"(arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:[^/:]+)(?::([^/]+))?", uri or "")
-    if not match:
-        return None, None
-    arn = match.group(1)
-    fn = state.get_function_or_none(state.lambda_backend(arn.split(":")[4], arn.split(":")[3]), arn)
-    return (fn, match.group(2)) if fn is not None else (None, None)
-
-
 def _match(template: str, path: str) -> dict[str, str] | None:
     """Path parameters if ``path`` fits the resource template (``/items/{id}``, ``/{proxy+}``)."""
     pattern = "^" + re.sub(r"\\{(\w+)\\\+\\}", r"(?P<\1>.+)", re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)",
@@ -193,7 +186,7 @@ def _rest_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
     integration = resource.get_integration(method)
     if integration is None or integration.integration_type != "AWS_PROXY":
         return _error(500, "Internal server error")
-    fn, qualifier = _lambda_from_uri(integration.uri, region)
+    fn, qualifier = state.function_from_uri(integration.uri, region)
     source = f"arn:aws:execute-api:{region}:{account}:{api.id}/{stage_name}/{request.method}{template}"
     if fn is None or (sandbox.enforce_iam and not resource_policy_allows(
             fn, "apigateway.amazonaws.com", "lambda:InvokeFunction", service_context(source, account))):
@@ -241,7 +234,14 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
     integration = api.integrations.get((found.target or "").split("/")[-1])
     if integration is None:
         return _error(500, "Internal Server Error")
-    fn, qualifier = _lambda_from_uri(integration.integration_uri, region)
+    authorization = authorize(sandbox, api, account, region, found, api.stages[stage_name], request, path, params)
+    if authorization.status:
+        return _error(authorization.status, authorization.message)
+    if integration.integration_subtype:  # an AWS service integration (SQS-SendMessage, ...): no function runs
+        status, answer = service_integration(sandbox, account, region, integration, request, params,
+                                             api.stages[stage_name])
+        return HttpResponse(status, {"content-type": "application/json"}, json.dumps(answer, default=str).encode())
+    fn, qualifier = state.function_from_uri(integration.integration_uri, region)
     # The ARN API Gateway invokes with: API/STAGE/METHOD/PATH of the route ($default: API/STAGE/$default).
     route_method, _, route_path = found.route_key.partition(" ")
     source = (f"arn:aws:execute-api:{region}:{account}:{api.api_id}/{stage_name}/"
@@ -262,7 +262,7 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
             method=request.method, path=path, route_key=found.route_key, stage=stage_name, body=text,
             is_base64_encoded=is_base64, headers=request.headers_lower() or None, query=request.query or None,
             path_parameters=params or None, api_id=api.api_id, source_ip=request.source_ip, time=_now(sandbox),
-            region=region, account_id=account, rng=sandbox.rng)
+            region=region, account_id=account, authorizer=authorization.authorizer, rng=sandbox.rng)
     try:
         result = _invoke(sandbox, fn, event, qualifier)
     except ServiceError:

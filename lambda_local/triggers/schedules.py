@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
 __all__ = ["Schedule", "parse_schedule", "InvalidSchedule"]
 
@@ -32,11 +32,12 @@ class Schedule:
     period_s: float | None = None  # rate()
     fields: tuple | None = None  # cron(): the six raw fields
 
-    def next_after(self, start: float, previous: float | None = None) -> float:
-        """Epoch seconds of the next firing strictly after ``previous`` (or after ``start`` for the first)."""
+    def next_after(self, start: float, previous: float | None = None, zone: tzinfo = timezone.utc) -> float:
+        """Epoch seconds of the next firing strictly after ``previous`` (or after ``start`` for the first); a cron
+        expression is read in ``zone`` (EventBridge Scheduler's ScheduleExpressionTimezone; rules use UTC)."""
         if self.period_s is not None:
             return (previous if previous is not None else start) + self.period_s
-        after = datetime.fromtimestamp(previous if previous is not None else start, timezone.utc)
+        after = datetime.fromtimestamp(previous if previous is not None else start, zone)
         assert self.fields is not None  # a cron expression (a rate has period_s)
         return _next_cron(self.fields, after).timestamp()
 

@@ -1,0 +1,162 @@
+"""Handlers see the virtual clock (issue 21 item 6): inside an invocation time.time(), datetime.now() and friends
+follow the sandbox's clock, which advance() moves; the caller's own clock, and moto's, stay the machine's."""
+
+import json
+import threading
+import time
+from datetime import datetime, timezone
+
+import _time_machine
+import boto3
+import pytest
+import time_machine
+
+from conftest import invoke
+
+START = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()  # the `aws` fixture's virtual start
+
+# A token cache with an expiry, as a published handler writes it: an item with a TTL attribute in DynamoDB.
+TOKEN_CACHE = """
+import os
+import time
+import uuid
+
+import boto3
+
+table = boto3.resource("dynamodb").Table(os.environ["TABLE"])
+LIFETIME_S = 3600
+
+
+def handler(event, context):
+    item = table.get_item(Key={"id": "token"}).get("Item")
+    if item is not None and int(item["expires_at"]) > time.time():
+        return {"source": "cache", "token": item["token"]}
+    token = uuid.uuid4().hex
+    table.put_item(Item={"id": "token", "token": token, "expires_at": int(time.time()) + LIFETIME_S})
+    return {"source": "new", "token": token}
+"""
+
+CLOCKS = """
+import datetime
+import threading
+import time
+from time import time as imported_time
+
+
+def handler(event, context):
+    seen = {}
+    thread = threading.Thread(target=lambda: seen.update(thread=time.time()))
+    thread.start()
+    thread.join()
+    t0 = time.time()
+    time.sleep(0.02)
+    return {
+        "time": t0, "later": time.time(), "imported": imported_time(), "time_ns": time.time_ns(),
+        "now_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "utcnow": datetime.datetime.utcnow().isoformat(),
+        "today": datetime.date.today().isoformat(),
+        "strftime": time.strftime("%Y-%m-%d", time.gmtime()),
+        "thread": seen["thread"], "monotonic": time.monotonic(),
+    }
+"""
+
+
+def _machine_time() -> float:
+    return _time_machine.original_time() if time_machine.escape_hatch.is_travelling() else time.time()
+
+
+def test_a_handler_with_expiry_logic_sees_the_clock_advance(aws, create, role):
+    boto3.client("iam").put_role_policy(RoleName="lambda-role", PolicyName="table", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem"],
+                                                "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/tokens"}]}))
+    boto3.client("dynamodb").create_table(
+        TableName="tokens", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    create("tokens", TOKEN_CACHE, Environment={"Variables": {"TABLE": "tokens"}})
+    first = invoke("tokens")[1]
+    assert first["source"] == "new"
+    assert invoke("tokens")[1] == {"source": "cache", "token": first["token"]}
+    aws.advance(minutes=50)
+    assert invoke("tokens")[1]["token"] == first["token"]  # 50 minutes old: still valid
+    aws.advance(hours=2)
+    renewed = invoke("tokens")[1]
+    assert renewed["source"] == "new" and renewed["token"] != first["token"]
+    stored = boto3.client("dynamodb").get_item(TableName="tokens", Key={"id": {"S": "token"}})["Item"]
+    assert abs(int(stored["expires_at"]["N"]) - (START + 170 * 60 + 3600)) < 60  # written on the virtual clock
+
+
+def test_every_wall_clock_a_handler_reads_is_the_virtual_one_and_ticks(aws, create):
+    create("clocks", CLOCKS)
+    aws.advance(hours=5)
+    before = time.monotonic()
+    seen = invoke("clocks")[1]
+    after = time.monotonic()
+    virtual = START + 5 * 3600
+    for name in ("time", "imported", "thread"):
+        assert virtual <= seen[name] < virtual + 30, name
+    assert seen["later"] - seen["time"] >= 0.02  # real time passes inside the handler
+    assert virtual <= seen["time_ns"] / 1e9 < virtual + 30
+    assert seen["now_utc"].startswith("2026-01-01T05:")
+    assert seen["utcnow"].startswith("2026-01-01T05:")
+    assert seen["today"] == "2026-01-01" and seen["strftime"] == "2026-01-01"
+    assert before <= seen["monotonic"] <= after  # monotonic clocks are never moved
+    # The caller's clock is the machine's, during and after the invocation.
+    assert abs(time.time() - _machine_time()) < 1 and abs(time.time() - virtual) > 3600
+    aws.advance(hours=24)
+    assert invoke("clocks")[1]["today"] == "2026-01-02"
+
+
+def test_threads_that_are_not_the_functions_keep_the_machine_time(aws, create):
+    create("sleeper", "import time\n\ndef handler(event, context):\n    time.sleep(0.2)\n    return time.time()\n")
+    samples, stop = [], threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            samples.append(time.time())
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=sample)
+    watcher.start()
+    try:
+        inside = invoke("sleeper")[1]
+    finally:
+        stop.set()
+        watcher.join()
+    assert START <= inside < START + 30
+    assert len(samples) > 5 and all(abs(sample - _machine_time()) < 30 for sample in samples)
+
+
+def test_moto_answers_a_handlers_calls_on_the_machine_clock(aws, create):
+    boto3.client("iam").put_role_policy(RoleName="lambda-role", PolicyName="s3", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
+                                                "Resource": "arn:aws:s3:::notes/*"}]}))
+    boto3.client("s3").create_bucket(Bucket="notes")
+    create("writer", "import boto3\n\ns3 = boto3.client('s3')\n\ndef handler(event, context):\n"
+                     "    s3.put_object(Bucket='notes', Key='a', Body=b'x')\n"
+                     "    return s3.head_object(Bucket='notes', Key='a')['LastModified'].timestamp()\n")
+    stamped = invoke("writer")[1]
+    assert abs(stamped - _machine_time()) < 60  # one clock for everything moto keeps
+
+
+def test_a_learners_own_time_machine_travel_decides_the_time(aws, create):
+    create("now", "import time\n\ndef handler(event, context):\n    return time.time()\n")
+    invoke("now")  # the virtual clock's patch is in
+    with time_machine.travel(datetime(2030, 6, 1, tzinfo=timezone.utc), tick=False):
+        assert time.time() == datetime(2030, 6, 1, tzinfo=timezone.utc).timestamp()
+        assert invoke("now")[1] == time.time()
+    assert START <= invoke("now")[1] < START + 30
+    assert abs(time.time() - _time_machine.original_time()) < 1
+
+
+@pytest.mark.parametrize("when", ["init", "provisioned"])
+def test_module_level_code_runs_on_the_virtual_clock_too(aws, create, when):
+    create("loaded", "import time\nLOADED = time.time()\n\ndef handler(event, context):\n    return LOADED\n")
+    aws.advance(hours=3)
+    if when == "provisioned":
+        version = boto3.client("lambda").publish_version(FunctionName="loaded")["Version"]
+        boto3.client("lambda").put_provisioned_concurrency_config(
+            FunctionName="loaded", Qualifier=version, ProvisionedConcurrentExecutions=1)
+        loaded = invoke("loaded", Qualifier=version)[1]
+    else:
+        loaded = invoke("loaded")[1]
+    assert START + 3 * 3600 <= loaded < START + 3 * 3600 + 30
