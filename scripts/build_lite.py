@@ -2,7 +2,8 @@
 
 Everything the page loads comes from the site itself, so it works offline and from any static host:
 
-* JupyterLab in the browser (jupyterlite-core) and the Pyodide kernel (jupyterlite-pyodide-kernel), pinned below;
+* JupyterLab in the browser (jupyterlite-core) and the Pyodide kernel (jupyterlite-pyodide-kernel), as installed
+  here (pinned in pyproject.toml's ``lite`` extra);
 * Pyodide's core (the interpreter and standard library) from npm's ``pyodide`` package;
 * every Python package the course imports, as wheels from PyPI: pure-Python ones, PyPI's ``pyemscripten`` builds
   where a package has one, pure builds from the source distribution where a package has a pure fallback (PyYAML,
@@ -23,6 +24,7 @@ import base64
 import csv
 import email.parser
 import hashlib
+import importlib.metadata
 import io
 import json
 import re
@@ -260,10 +262,10 @@ def _jupyter_lite_build(stage: Path, output: Path, cache: Path) -> None:
     if extensions.exists():
         shutil.rmtree(extensions)
     extensions.mkdir()
-    # The kernel's own extension and the widgets' one, as their wheels (same pins as the installed packages).
-    _pip("download", "--no-deps", "--only-binary", ":all:", "--dest", str(extensions),
-         *[line for line in (LITE / "build-requirements.txt").read_text().splitlines()
-           if line and not line.startswith("#")])
+    # The kernel's own extension and the widgets' one, as the wheels of the versions installed here (pyproject.toml's
+    # `lite` extra pins JupyterLite; ipywidgets pins its front-end).
+    pins = [f"{name}=={importlib.metadata.version(name)}" for name in ("jupyterlite-pyodide-kernel", "jupyterlab_widgets")]
+    _pip("download", "--no-deps", "--only-binary", ":all:", "--dest", str(extensions), *pins)
     # The lessons and labs keep their folders (notebooks/, labs/), as in the desktop edition.
     content = cache / "content"
     if content.exists():
