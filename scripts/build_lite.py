@@ -35,6 +35,7 @@ import tarfile
 import time
 import zipfile
 from pathlib import Path
+from typing import Callable
 
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
@@ -70,7 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--output", type=Path, default=ROOT / "build" / "lite")
     parser.add_argument("--cache", type=Path, default=ROOT / "build" / "lite-cache")
+    parser.add_argument("--requirements", action="store_true",
+                        help="print what the build needs installed (pyproject.toml's `lite` extra) and stop")
     args = parser.parse_args(argv)
+    if args.requirements:
+        print(" ".join(_lite_extra()))
+        return 0
     cache, output = args.cache.resolve(), args.output.resolve()
     stage = cache / "stage"
     if stage.exists():
@@ -102,6 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"build_lite: site in {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}, "
           f"{size / 1e6:.1f} MB, {len(lock['packages'])} packages")
     return 0
+
+
+def _lite_extra() -> list[str]:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["lite"]
 
 
 # --- wheels --------------------------------------------------------------------------------------------------------
@@ -143,7 +155,8 @@ def _write_wheel(folder: Path, name: str, version: str, files: dict[str, bytes],
     dist = f"{re.sub(r'[-_.]+', '_', name)}-{version}"
     info = f"{dist}.dist-info"
     files = {**files,
-             f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: {summary}\n".encode(),
+             f"{info}/METADATA": (f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+                                  f"Summary: {summary}\n").encode(),
              f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: lambda-local build_lite\nRoot-Is-Purelib: true\n"
                               b"Tag: py3-none-any\n",
              f"{info}/top_level.txt": "\n".join(sorted({n.split("/")[0] for n in files})).encode() + b"\n"}
@@ -162,25 +175,36 @@ def _download_wheels(wheels: Path, local: Path) -> None:
     for wheel in local.glob("*.whl"):
         shutil.copy2(wheel, wheels / wheel.name)
     _slim_botocore(next(wheels.glob("botocore-*.whl")))
+    _slim_jedi(next(wheels.glob("jedi-*.whl")))
 
 
 def _slim_botocore(wheel: Path) -> None:
     """botocore with only the API models of lite/botocore-services.txt (the rest is most of the site's size)."""
     keep = {line.strip() for line in (LITE / "botocore-services.txt").read_text().splitlines()
             if line.strip() and not line.startswith("#")}
+    kept = _slim(wheel, lambda parts: parts[:2] == ["botocore", "data"] and len(parts) > 3 and parts[2] not in keep)
+    missing = keep - {n.split("/")[2] for n in kept if n.startswith("botocore/data/") and n.count("/") > 2}
+    if missing:
+        raise SystemExit(f"build_lite: botocore has no model for {sorted(missing)}")
+
+
+def _slim_jedi(wheel: Path) -> None:
+    """jedi without the type stubs of third-party libraries (2.5 MB): completion of the standard library keeps its
+    stubs; a third-party library is completed from its own source, as jedi does for libraries without stubs."""
+    _slim(wheel, lambda parts: parts[:4] == ["jedi", "third_party", "typeshed", "stubs"]
+          or parts[:3] == ["jedi", "third_party", "django-stubs"])
+
+
+def _slim(wheel: Path, drop: Callable[[list[str]], bool]) -> list[str]:
+    """Rewrite ``wheel`` without the files whose path parts ``drop`` accepts; returns the names kept."""
     files = {}
     with zipfile.ZipFile(wheel) as archive:
         for name in archive.namelist():
-            parts = name.split("/")
-            if parts[:2] == ["botocore", "data"] and len(parts) > 3 and parts[2] not in keep:
-                continue
-            if name.endswith(".dist-info/RECORD"):
+            if drop(name.split("/")) or name.endswith(".dist-info/RECORD"):
                 continue
             files[name] = archive.read(name)
-    missing = keep - {n.split("/")[2] for n in files if n.startswith("botocore/data/") and n.count("/") > 2}
-    if missing:
-        raise SystemExit(f"build_lite: botocore has no model for {sorted(missing)}")
     _rewrite_wheel(wheel, files)
+    return list(files)
 
 
 def _rewrite_wheel(target: Path, files: dict[str, bytes]) -> None:
@@ -264,7 +288,8 @@ def _jupyter_lite_build(stage: Path, output: Path, cache: Path) -> None:
     extensions.mkdir()
     # The kernel's own extension and the widgets' one, as the wheels of the versions installed here (pyproject.toml's
     # `lite` extra pins JupyterLite; ipywidgets pins its front-end).
-    pins = [f"{name}=={importlib.metadata.version(name)}" for name in ("jupyterlite-pyodide-kernel", "jupyterlab_widgets")]
+    pins = [f"{name}=={importlib.metadata.version(name)}"
+            for name in ("jupyterlite-pyodide-kernel", "jupyterlab_widgets")]
     _pip("download", "--no-deps", "--only-binary", ":all:", "--dest", str(extensions), *pins)
     # The lessons and labs keep their folders (notebooks/, labs/), as in the desktop edition.
     content = cache / "content"

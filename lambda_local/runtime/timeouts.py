@@ -339,7 +339,7 @@ class MonitoringStopper:
             self._install()
         armed.append(entry)
         outer_sleep = time.sleep
-        time.sleep = _make_sleep(outer_sleep, armed)
+        time.sleep = _make_sleep(outer_sleep, armed)  # type: ignore[assignment]  # swapped for the run on purpose
         outcome = Outcome()
         try:
             try:
