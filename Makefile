@@ -8,7 +8,7 @@ ARGS   ?=
 # JupyterLab refuses to run as root without --allow-root (CI and containers run as root).
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: lab test test-fast lint nbval bench soak conformance clean
+.PHONY: lab test test-fast lint nbval bench soak conformance clean lite test-lite
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11")'
@@ -53,6 +53,16 @@ soak: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The browser edition (docs/lite.md): a static JupyterLite site in build/lite, everything served from its own origin.
+lite: $(STAMP)
+	$(BIN)/python -m pip install --quiet $$($(BIN)/python scripts/build_lite.py --requirements)
+	$(BIN)/python scripts/build_lite.py
+
+# Lesson 01 in headless Chromium against that site, on loopback; fails on any request to another origin (minutes).
+test-lite: lite
+	bash scripts/install_browser.sh
+	LAMBDA_LOCAL_LITE_SITE=$(CURDIR)/build/lite $(BIN)/python -m pytest tests/test_lite.py -q -p no:cacheprovider
 
 # moto's own Lambda tests, run against moto and against lambda_local.mock_aws (downloads moto's sdist once).
 conformance: $(STAMP)

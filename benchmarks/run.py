@@ -4,6 +4,7 @@
     python benchmarks/run.py --quick            # fewer runs, smaller sizes
     python benchmarks/run.py --only warm,boto3  # some rows
     python benchmarks/run.py --with-notebooks   # also the lesson suite under nbval (slow)
+    python benchmarks/run.py --only lite        # the browser edition (skipped unless `make lite` built it)
     python benchmarks/run.py --json out.json    # the table as JSON somewhere else
 
 The table goes to stdout, progress to stderr, the JSON to benchmarks/results/latest.json unless --json says
@@ -24,6 +25,7 @@ import harness  # noqa: E402
 import nbsuite  # noqa: E402
 import peers  # noqa: E402
 import rows_aws  # noqa: E402
+import rows_lite  # noqa: E402
 import rows_nodejs  # noqa: E402
 import rows_runtime  # noqa: E402
 
@@ -39,6 +41,7 @@ ROWS = {
     "plocal": peers.python_lambda_local,
     "rie": peers.runtime_interface_emulator,
     "notebooks": nbsuite.notebooks,
+    "lite": rows_lite.lite,
 }
 ALIASES = {"peers": ["plocal", "rie"]}
 DEFAULT_JSON = HERE / "results" / "latest.json"

@@ -97,7 +97,9 @@ class LocalEndpoint:
     def __init__(self, sandbox, host: str = "127.0.0.1", port: int = 4566, *, allow_origins=(), allow_hosts=(),
                  idle_timeout: float = IDLE_TIMEOUT_S, announce: bool = True, aws_hosts: bool = False):
         from .aws.state import server_app
+        from .browser import require_desktop
 
+        require_desktop("Serving the AWS API on a port (lambda-local serve, the AWS CLI, curl)")
         self.sandbox = sandbox
         self.moto_app = server_app()
         self.allow_origins = {o.rstrip("/").lower() for o in allow_origins}

@@ -195,7 +195,7 @@ def test_triggers_use_only_the_trigger_host_protocol_of_the_sandbox(module):
 # The floors of docs/architecture.md: a module imports only from its own floor or the floors below.
 FLOORS = {
     "lambda_local.quotas": 0, "lambda_local.clock": 0, "lambda_local.billing": 0, "lambda_local.packaging": 0,
-    "lambda_local.events": 0,
+    "lambda_local.events": 0, "lambda_local.browser": 0,
     "lambda_local.aws": 1, "lambda_local.aws.state": 1, "lambda_local.policy": 1, "lambda_local.coldstart": 1,
     "lambda_local.iam": 2, "lambda_local.iam_reference": 2, "lambda_local.iam_requests": 2,
     "lambda_local.iam_conditions": 2, "lambda_local.outside": 2, "lambda_local.iam_http": 2,

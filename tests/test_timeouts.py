@@ -143,6 +143,32 @@ def test_the_monitoring_stopper_needs_no_threads_or_signals():
         fn._service.stopper = None
 
 
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring is Python 3.12+")
+def test_the_monitoring_stopper_cuts_time_sleep_at_the_deadline_and_restores_it():
+    stopper = timeouts.stopper_for("monitoring")
+    real_sleep = time.sleep
+    started = time.monotonic()
+    assert stopper.run(lambda: time.sleep(5), 0.2).timed_out
+    assert time.monotonic() - started < 2  # it slept to its deadline, not its 5 seconds
+    assert time.sleep is real_sleep
+    assert stopper.run(lambda: (time.sleep(0.01), "slept")[1], 1).value == "slept"
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring is Python 3.12+")
+def test_monitoring_stopper_runs_nest_and_the_outermost_expired_deadline_wins():
+    stopper = timeouts.stopper_for("monitoring")
+
+    def spin():
+        while True:
+            pass
+
+    inner_first = stopper.run(lambda: stopper.run(spin, 0.1).timed_out, 5)
+    assert inner_first.value is True and not inner_first.timed_out
+    outer_first = stopper.run(lambda: stopper.run(spin, 5), 0.2)
+    assert outer_first.timed_out
+    assert sys.monitoring.get_tool(timeouts.MonitoringStopper._TOOL) is None  # nothing left armed
+
+
 def test_the_monitoring_stopper_is_refused_plainly_where_it_cannot_run():
     if sys.version_info >= (3, 12):
         pytest.skip("available here")

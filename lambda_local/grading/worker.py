@@ -109,6 +109,9 @@ class LearnerProcess:
     """
 
     def __init__(self, deadline: float, limit: float):
+        from ..browser import require_desktop
+
+        require_desktop("Grading a lab in a process of its own")
         self.deadline, self.limit = deadline, limit
         self.lost: LearnerProcessLost | None = None
         self._scratch = tempfile.TemporaryDirectory(prefix="lambda-local-grade-")

@@ -75,6 +75,9 @@ class RuntimeApi:
 
     # --- the process ------------------------------------------------------------------------------------------------
     def start(self, argv: list[str], env: dict[str, str], cwd: str) -> None:
+        from ..browser import require_desktop
+
+        require_desktop("A Node.js function (its runtime is a process)")
         process = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, process_group=0)
         self.process = process

@@ -14,7 +14,9 @@ memory size). Which one runs depends on what the platform offers; :func:`stopper
   Lambda abandons a runtime that overruns: the caller gets its answer at the timeout whatever the code is doing, and
   the worker, detached, can never write into anyone's log again (its invocation is marked abandoned).
 * :class:`MonitoringStopper`, where there are neither threads nor signals (Pyodide; Python 3.12+): a
-  ``sys.monitoring`` callback on every jump and call checks the deadline and raises there.
+  ``sys.monitoring`` callback on every jump and call checks the deadline and raises there, and ``time.sleep`` sleeps
+  no further than the deadline. A C call that does not return (``hashlib.scrypt``, a huge regular expression) runs
+  to its end: nothing can interrupt it there.
 
 Whatever a stopper does, a deadline belongs to one run: once ``run`` returns, nothing it armed can raise anywhere.
 """
@@ -316,59 +318,119 @@ def _async_raise(thread_id: int | None, exc_type: type) -> None:
 class MonitoringStopper:
     """A ``sys.monitoring`` callback (Python 3.12+) on every jump and call checks the deadline and raises there.
 
-    For platforms with neither threads nor signals (Pyodide). Blocking calls (``time.sleep``) cannot be cut short.
+    For platforms with neither threads nor signals (Pyodide). ``time.sleep`` is replaced while the code runs by one
+    that stops at the deadline (code that bound ``from time import sleep`` before keeps the original, which sleeps its
+    whole time); other blocking C calls cannot be cut short. Runs nest (a handler that invokes another function):
+    one callback watches every armed deadline, and the outermost expired one wins, as with signals.
     """
 
     name = "monitoring"
     _TOOL = 4  # one of the ids sys.monitoring leaves free for tools (0-5); 4 is not used by debuggers or coverage
+    _armed: list[_Deadline] = []  # every run in progress, outermost first (one interpreter, one list)
 
     @staticmethod
     def usable() -> bool:
         return hasattr(sys, "monitoring")
 
     def run(self, fn: Callable[[], Any], timeout_s: float, watchdog: Watchdog | None = None) -> Outcome:
-        monitoring = sys.monitoring  # type: ignore[attr-defined]  # Python 3.12+; mypy checks as 3.11
-        events = monitoring.events
-        deadline = time.monotonic() + timeout_s
-        state = {"done": False, "count": 0}
-
-        def check(*_args):
-            if state["done"]:
-                return None
-            if time.monotonic() >= deadline:
-                raise FunctionTimeout(state)
-            if watchdog is not None:
-                state["count"] += 1
-                if state["count"] % 1000 == 0:
-                    problem = watchdog()
-                    if problem is not None:
-                        raise problem
-            return None
-
-        tool = self._TOOL
-        monitoring.use_tool_id(tool, "lambda-local deadline")
-        wanted = events.JUMP | events.PY_START
-        for event in (events.JUMP, events.PY_START):
-            monitoring.register_callback(tool, event, check)
-        monitoring.set_events(tool, wanted)
+        entry = _Deadline(time.monotonic() + timeout_s, watchdog)
+        armed = MonitoringStopper._armed
+        if not armed:
+            self._install()
+        armed.append(entry)
+        outer_sleep = time.sleep
+        time.sleep = _make_sleep(outer_sleep, armed)  # type: ignore[assignment]  # swapped for the run on purpose
         outcome = Outcome()
         try:
             try:
-                outcome.value = fn()
-            finally:
-                state["done"] = True
-        except FunctionTimeout as exc:
-            if exc.token is not state:
-                raise
-            outcome.timed_out = True
-        except BaseException as exc:  # noqa: BLE001
-            outcome.error = exc
+                try:
+                    outcome.value = fn()
+                finally:
+                    entry.done = True
+            except FunctionTimeout as exc:
+                if exc.token is not entry and exc.token in armed:
+                    raise  # an outer invocation's deadline: unwind to it
+                outcome.timed_out = True
+            except BaseException as exc:  # noqa: BLE001 - the code's own failure, reported as AWS reports it
+                outcome.error = exc
         finally:
-            monitoring.set_events(tool, 0)
-            for event in (events.JUMP, events.PY_START):
-                monitoring.register_callback(tool, event, None)
-            monitoring.free_tool_id(tool)
+            entry.done = True
+            time.sleep = outer_sleep
+            armed.remove(entry)
+            if not armed:
+                self._uninstall()
         return outcome
+
+    def _install(self) -> None:
+        monitoring = sys.monitoring  # type: ignore[attr-defined]  # Python 3.12+; mypy checks as 3.11
+        events = monitoring.events
+        monitoring.use_tool_id(self._TOOL, "lambda-local deadline")
+        for event in (events.JUMP, events.PY_START):
+            monitoring.register_callback(self._TOOL, event, _check_deadlines)
+        monitoring.set_events(self._TOOL, events.JUMP | events.PY_START)
+
+    def _uninstall(self) -> None:
+        monitoring = sys.monitoring  # type: ignore[attr-defined]
+        monitoring.set_events(self._TOOL, 0)
+        for event in (monitoring.events.JUMP, monitoring.events.PY_START):
+            monitoring.register_callback(self._TOOL, event, None)
+        monitoring.free_tool_id(self._TOOL)
+
+
+_checks = [0]
+
+
+def _check_deadlines(*_args: Any) -> None:
+    """The monitoring callback: raise in the running code when an armed run is past its deadline (the outermost
+    first) or its watchdog (checked every 1000 events) reports a problem."""
+    armed = MonitoringStopper._armed
+    if not armed:
+        return None
+    now = time.monotonic()
+    for entry in armed:
+        if not entry.done and entry.at <= now:
+            if not _inside_a_run(sys._getframe(1)):
+                # Code the event loop runs while the function waits (Pyodide's time.sleep switches stacks and runs
+                # the kernel's own tasks): the deadline is not theirs, raising there would break the kernel.
+                return None
+            entry.fired = True
+            raise FunctionTimeout(entry)
+    _checks[0] += 1
+    if _checks[0] % 1000 == 0:
+        for entry in armed:
+            if not entry.done and entry.watchdog is not None:
+                problem = entry.watchdog()
+                if problem is not None:
+                    raise problem
+    return None
+
+
+def _inside_a_run(frame: Any) -> bool:
+    """Whether ``frame`` was called, however deeply, from :meth:`MonitoringStopper.run` (walked only once a
+    deadline has passed)."""
+    run = MonitoringStopper.run.__code__
+    while frame is not None:
+        if frame.f_code is run:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _make_sleep(real_sleep: Callable[[float], None], armed: list[_Deadline]) -> Callable[[float], None]:
+    def sleep(seconds: float) -> None:
+        """``time.sleep`` under a deadline: sleeps until the earliest armed deadline at most, then raises there."""
+        pending = [e for e in armed if not e.done]
+        if not pending:
+            return real_sleep(seconds)
+        first = min(pending, key=lambda e: e.at)
+        left = first.at - time.monotonic()
+        if seconds >= left:
+            real_sleep(max(left, 0.0))
+            first.fired = True
+            raise FunctionTimeout(first)
+        return real_sleep(seconds)
+
+    return sleep
 
 
 # --- choosing ---------------------------------------------------------------------------------------------------------

@@ -1,0 +1,181 @@
+"""Driving the browser edition's site (``make lite``) in headless Chromium: tests/test_lite.py and the bench's
+``lite`` row share it.
+
+The site is served from loopback by Python's http.server; Playwright drives Debian's Chromium
+(``scripts/install_browser.sh``, never ``playwright install``). Every request the page, its workers or its service
+worker make to another origin is refused and recorded in :attr:`Page.foreign`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "build" / "lite"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+KERNEL_TIMEOUT_S = 240  # Pyodide and the course's packages load in 15-90 s on a loaded 2-core machine
+CELL_TIMEOUT_S = 120
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".wasm": "application/wasm", ".mjs": "text/javascript", ".whl": "application/zip"}
+
+    def log_message(self, format, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve(site: Path = SITE) -> Iterator[str]:
+    """Serve ``site`` on a free loopback port; yields its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's Chromium under Playwright, headless."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Page:
+    """One JupyterLite page, with every request to another origin refused and recorded."""
+
+    def __init__(self, browser, base: str, screenshots: Path | None = None):
+        # Service workers allowed, as for a learner: JupyterLite's keeps the kernel's files in the browser's storage.
+        # Chromium routes their requests through the context too; every request is also recorded as it is made.
+        self.context = browser.new_context()
+        self.base = base
+        self.screenshots = screenshots
+        self.foreign: list[str] = []
+        self.console: list[str] = []
+        self.context.route("**/*", self._route)
+        self.context.on("request", self._seen)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda message: self.console.append(f"{message.type}: {message.text}"))
+
+    def _own(self, url: str) -> bool:
+        return url.startswith((self.base + "/", "data:", "blob:"))
+
+    def _route(self, route) -> None:
+        if self._own(route.request.url):
+            route.continue_()
+        else:
+            self._seen(route.request)
+            route.abort()
+
+    def _seen(self, request) -> None:
+        if not self._own(request.url) and request.url not in self.foreign:
+            self.foreign.append(request.url)
+
+    def open(self, path: str) -> float:
+        """Open notebook ``path`` in JupyterLab; returns the seconds until its kernel is idle."""
+        started = time.monotonic()
+        self.page.goto(f"{self.base}/lab/index.html?path={path}")
+        self.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=KERNEL_TIMEOUT_S * 1000)
+        self.wait(lambda state: state["kernel"] == "idle", KERNEL_TIMEOUT_S, path, "the kernel did not start")
+        return time.monotonic() - started
+
+    def state(self, path: str) -> dict | None:
+        """The open notebook's kernel status and code cells (index among all cells, source, count, outputs)."""
+        return self.page.evaluate(_NOTEBOOK_STATE, path)
+
+    def wait(self, predicate: Callable[[dict], bool], timeout_s: float, path: str, what: str) -> dict:
+        deadline = time.monotonic() + timeout_s
+        state = None
+        while time.monotonic() < deadline:
+            state = self.state(path)
+            if state is not None and predicate(state):
+                return state
+            self.page.wait_for_timeout(100)
+        if self.screenshots is not None:
+            self.screenshots.mkdir(exist_ok=True)
+            self.page.screenshot(path=str(self.screenshots / f"FAILED-lite-{Path(path).stem}.png"))
+        raise TimeoutError(f"{path}: {what} within {timeout_s:.0f} s; console: {self.console[-15:]}; "
+                           f"state: {json.dumps(state)[:1500]}")
+
+    def clear_outputs(self, path: str) -> dict:
+        self.page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+        return self.wait(lambda s: all(not c["outputs"] for c in s["cells"]), 30, path, "outputs were not cleared")
+
+    def run_cell(self, path: str, index: int) -> dict:
+        """Run cell ``index`` (a position among all cells); returns it once it has run and the kernel is idle."""
+        self.page.evaluate(_RUN_CELL, index)
+        state = self.wait(lambda s: s["kernel"] == "idle" and cell(s, index)["count"] is not None,
+                          CELL_TIMEOUT_S, path, f"cell {index} did not run")
+        return cell(state, index)
+
+    def run_code(self, path: str, code: str) -> dict:
+        """Add a cell with ``code`` at the top of the notebook, run it, return it (index 0)."""
+        self.page.evaluate(_INSERT_CELL, code)
+        self.wait(lambda s: bool(s["cells"]) and s["cells"][0]["index"] == 0 and s["cells"][0]["source"] == code,
+                  30, path, "the cell was not added")
+        return self.run_cell(path, 0)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def cell(state: dict, index: int) -> dict:
+    return next(c for c in state["cells"] if c["index"] == index)
+
+
+def printed(cell_state: dict) -> str:
+    """What a cell printed (its stream outputs)."""
+    return "".join(o["text"] for o in cell_state["outputs"] if o["type"] == "stream")
+
+
+_NOTEBOOK_STATE = """(path) => {
+    const app = window.jupyterapp;
+    const panel = app && app.shell.currentWidget;
+    if (!panel || !panel.context || panel.context.path !== path || !panel.content || !panel.sessionContext) {
+        return null;
+    }
+    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+    const cells = [];
+    panel.content.widgets.forEach((cell, index) => {
+        const model = cell.model;
+        if (model.type !== "code") return;
+        const outputs = model.outputs.toJSON().map(o => ({type: o.output_type, name: o.name,
+            text: Array.isArray(o.text) ? o.text.join("") : (o.text || ""), ename: o.ename, evalue: o.evalue}));
+        cells.push({index, source: model.sharedModel.getSource(), count: model.executionCount, outputs});
+    });
+    return {kernel: kernel ? kernel.status : null, cells};
+}"""
+
+_RUN_CELL = """(index) => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    panel.content.activeCellIndex = index;
+    window.jupyterapp.commands.execute("notebook:run-cell");  // not awaited: the caller polls with its own timeout
+}"""
+
+_INSERT_CELL = """(code) => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    panel.content.activeCellIndex = 0;
+    window.jupyterapp.commands.execute("notebook:insert-cell-above").then(() => {
+        panel.content.activeCell.model.sharedModel.setSource(code);
+    });
+}"""

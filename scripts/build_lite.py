@@ -1,0 +1,316 @@
+"""Build the browser edition of the course: a static JupyterLite site (``make lite``; docs/lite.md).
+
+Everything the page loads comes from the site itself, so it works offline and from any static host:
+
+* JupyterLab in the browser (jupyterlite-core) and the Pyodide kernel (jupyterlite-pyodide-kernel), as installed
+  here (pinned in pyproject.toml's ``lite`` extra);
+* Pyodide's core (the interpreter and standard library) from npm's ``pyodide`` package;
+* every Python package the course imports, as wheels from PyPI: pure-Python ones, PyPI's ``pyemscripten`` builds
+  where a package has one, pure builds from the source distribution where a package has a pure fallback (PyYAML,
+  MarkupSafe), and ``lite/replacements/`` for the three that have neither (cryptography, orjson, rpds-py);
+* ``lambda_local`` itself, built as a wheel from this checkout.
+
+The wheels are listed in the site's own ``pyodide-lock.json`` (Pyodide's package index, rewritten to hold only
+them), and the kernel loads the course's packages as it starts (``loadPyodideOptions.packages``), so the lessons
+run unchanged: no install cell. Downloads are kept in ``build/lite-cache/`` between builds.
+
+    python scripts/build_lite.py [--output build/lite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import email.parser
+import hashlib
+import importlib.metadata
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parent.parent
+LITE = ROOT / "lite"
+
+PYODIDE_NPM = "pyodide@314.0.7"  # Python 3.14; jupyterlite-pyodide-kernel 0.8.6 is built for Pyodide 314
+PLATFORM = "pyemscripten_2026_0_wasm32"  # Pyodide 314's ABI (its pyodide-lock.json "abi_version": "2026_0")
+PYTHON = "3.14"
+# Pyodide's own pins for what the kernel loads before anything else (from the npm package's pyodide-lock.json).
+KERNEL_BOOT = ["micropip==0.11.1", "packaging==26.1"]
+# Built from the source distribution without the C speed-ups their pure-Python fallback replaces.
+PURE_FROM_SDIST = {"pyyaml": ("PyYAML==6.0.3", "lib/yaml", "yaml"),
+                   "markupsafe": ("MarkupSafe==3.0.3", "src/markupsafe", "markupsafe")}
+# lite/replacements/<folder>: (distribution name, version, top-level module)
+REPLACEMENTS = {"cryptography": ("cryptography", "47.0.0+lite"),
+                "orjson": ("orjson", "3.11.0+lite"),
+                "rpds": ("rpds-py", "0.30.0+lite")}
+# What the kernel loads as it starts (with everything they depend on): the course needs no install cell.
+PRELOAD = ["lambda-local", "ipython", "jedi", "comm", "ipywidgets"]
+CORE_FILES = ["pyodide.mjs", "pyodide.js", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
+              "package.json"]
+KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
+# The environment Pyodide's Python reports, for dependency markers (Requires-Dist: x; sys_platform != "emscripten").
+MARKERS = {**default_environment(), "sys_platform": "emscripten", "platform_system": "Emscripten",
+           "platform_machine": "wasm32", "python_version": PYTHON, "python_full_version": PYTHON + ".2",
+           "implementation_name": "cpython", "os_name": "posix"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output", type=Path, default=ROOT / "build" / "lite")
+    parser.add_argument("--cache", type=Path, default=ROOT / "build" / "lite-cache")
+    parser.add_argument("--requirements", action="store_true",
+                        help="print what the build needs installed (pyproject.toml's `lite` extra) and stop")
+    args = parser.parse_args(argv)
+    if args.requirements:
+        print(" ".join(_lite_extra()))
+        return 0
+    cache, output = args.cache.resolve(), args.output.resolve()
+    stage = cache / "stage"
+    if stage.exists():
+        shutil.rmtree(stage)
+    pyodide_dir = stage / "static" / "pyodide"
+    pyodide_dir.mkdir(parents=True)
+
+    wheels = cache / "wheels"
+    local = cache / "local-wheels"  # built here: lambda_local, pure builds, replacements
+    for folder in (wheels, local):
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+    _build_local_wheels(local, cache)
+    _download_wheels(wheels, local)
+    for wheel in wheels.glob("*.whl"):
+        shutil.copy2(wheel, pyodide_dir / wheel.name)
+
+    core_lock = _pyodide_core(cache, pyodide_dir)
+    lock = _lockfile(core_lock, sorted(pyodide_dir.glob("*.whl")))
+    (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
+    missing = [name for name in PRELOAD if name not in lock["packages"]]
+    if missing:
+        raise SystemExit(f"build_lite: no wheel for {missing}")
+
+    _write_config(stage)
+    _jupyter_lite_build(stage, output, cache)
+    size = sum(p.stat().st_size for p in output.rglob("*") if p.is_file())
+    print(f"build_lite: site in {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}, "
+          f"{size / 1e6:.1f} MB, {len(lock['packages'])} packages")
+    return 0
+
+
+def _lite_extra() -> list[str]:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["lite"]
+
+
+# --- wheels --------------------------------------------------------------------------------------------------------
+def _pip(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "pip", *args, "--quiet", "--disable-pip-version-check"], check=True)
+
+
+def _build_local_wheels(local: Path, cache: Path) -> None:
+    """lambda_local from this checkout; pure PyYAML and MarkupSafe from their sdists; the replacements."""
+    started = time.monotonic()
+    _pip("wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", str(local), str(ROOT))
+    print(f"build_lite: lambda_local wheel in {time.monotonic() - started:.0f} s")
+    shutil.rmtree(ROOT / "build" / "lib", ignore_errors=True)  # setuptools' leftovers, not part of the site
+    sdists = cache / "sdists"
+    sdists.mkdir(exist_ok=True)
+    for requirement, source, module in PURE_FROM_SDIST.values():
+        name, version = requirement.split("==")
+        archive = next(iter(sorted(sdists.glob(f"{name.lower()}-{version}.tar.gz") or
+                                   sdists.glob(f"{name}-{version}.tar.gz"))), None)
+        if archive is None:
+            _pip("download", "--no-deps", "--no-binary", ":all:", "--dest", str(sdists), requirement)
+            archive = next(p for p in sdists.iterdir() if p.name.lower().startswith(f"{name.lower()}-{version}"))
+        files = {}
+        with tarfile.open(archive) as tar:
+            prefix = tar.getnames()[0].split("/")[0] + "/" + source + "/"
+            for member in tar.getmembers():
+                if member.isfile() and member.name.startswith(prefix) and member.name.endswith((".py", ".typed")):
+                    files[module + "/" + member.name[len(prefix):]] = tar.extractfile(member).read()
+        _write_wheel(local, name, version, files, f"{name}: pure-Python build (no C speed-ups) for the browser")
+    for folder, (name, version) in REPLACEMENTS.items():
+        package = LITE / "replacements" / folder
+        files = {f"{folder}/{p.relative_to(package).as_posix()}": p.read_bytes()
+                 for p in sorted(package.rglob("*.py"))}
+        _write_wheel(local, name, version, files, f"lambda-local's browser edition stand-in for {name}")
+
+
+def _write_wheel(folder: Path, name: str, version: str, files: dict[str, bytes], summary: str) -> Path:
+    """A py3-none-any wheel of ``files``, as a build backend would write it (reproducible: fixed timestamps)."""
+    dist = f"{re.sub(r'[-_.]+', '_', name)}-{version}"
+    info = f"{dist}.dist-info"
+    files = {**files,
+             f"{info}/METADATA": (f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+                                  f"Summary: {summary}\n").encode(),
+             f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: lambda-local build_lite\nRoot-Is-Purelib: true\n"
+                              b"Tag: py3-none-any\n",
+             f"{info}/top_level.txt": "\n".join(sorted({n.split("/")[0] for n in files})).encode() + b"\n"}
+    target = folder / f"{dist}-py3-none-any.whl"
+    _rewrite_wheel(target, files)
+    return target
+
+
+def _download_wheels(wheels: Path, local: Path) -> None:
+    """lite/requirements.txt (every package pinned) and Pyodide's boot packages, each a wheel that runs there
+    (``py3-none-any`` or ``pyemscripten``). No resolution: pip would judge dependency markers by this machine's
+    ``sys_platform``, not Pyodide's; the lock file's ``depends`` are computed for Pyodide instead (``MARKERS``)."""
+    _pip("download", "--no-deps", "--dest", str(wheels), "--only-binary", ":all:", "--platform", PLATFORM,
+         "--python-version", PYTHON, "--implementation", "cp", "--requirement", str(LITE / "requirements.txt"),
+         *KERNEL_BOOT)
+    for wheel in local.glob("*.whl"):
+        shutil.copy2(wheel, wheels / wheel.name)
+    _slim_botocore(next(wheels.glob("botocore-*.whl")))
+    _slim_jedi(next(wheels.glob("jedi-*.whl")))
+
+
+def _slim_botocore(wheel: Path) -> None:
+    """botocore with only the API models of lite/botocore-services.txt (the rest is most of the site's size)."""
+    keep = {line.strip() for line in (LITE / "botocore-services.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#")}
+    kept = _slim(wheel, lambda parts: parts[:2] == ["botocore", "data"] and len(parts) > 3 and parts[2] not in keep)
+    missing = keep - {n.split("/")[2] for n in kept if n.startswith("botocore/data/") and n.count("/") > 2}
+    if missing:
+        raise SystemExit(f"build_lite: botocore has no model for {sorted(missing)}")
+
+
+def _slim_jedi(wheel: Path) -> None:
+    """jedi without the type stubs of third-party libraries (2.5 MB): completion of the standard library keeps its
+    stubs; a third-party library is completed from its own source, as jedi does for libraries without stubs."""
+    _slim(wheel, lambda parts: parts[:4] == ["jedi", "third_party", "typeshed", "stubs"]
+          or parts[:3] == ["jedi", "third_party", "django-stubs"])
+
+
+def _slim(wheel: Path, drop: Callable[[list[str]], bool]) -> list[str]:
+    """Rewrite ``wheel`` without the files whose path parts ``drop`` accepts; returns the names kept."""
+    files = {}
+    with zipfile.ZipFile(wheel) as archive:
+        for name in archive.namelist():
+            if drop(name.split("/")) or name.endswith(".dist-info/RECORD"):
+                continue
+            files[name] = archive.read(name)
+    _rewrite_wheel(wheel, files)
+    return list(files)
+
+
+def _rewrite_wheel(target: Path, files: dict[str, bytes]) -> None:
+    info = next(n.split("/")[0] for n in files if n.endswith(".dist-info/METADATA"))
+    record = io.StringIO()
+    writer = csv.writer(record, lineterminator="\n")
+    for path, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        writer.writerow([path, f"sha256={digest}", len(data)])
+    writer.writerow([f"{info}/RECORD", "", ""])
+    files = {**files, f"{info}/RECORD": record.getvalue().encode()}
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, data in files.items():
+            archive.writestr(zipfile.ZipInfo(path, date_time=(2020, 1, 1, 0, 0, 0)), data)
+
+
+# --- Pyodide -------------------------------------------------------------------------------------------------------
+def _pyodide_core(cache: Path, target: Path) -> dict:
+    """Pyodide's interpreter and standard library from npm; returns its pyodide-lock.json."""
+    npm = cache / "npm"
+    npm.mkdir(exist_ok=True)
+    name, version = PYODIDE_NPM.split("@")
+    tarball = npm / f"{name}-{version}.tgz"
+    if not tarball.exists():
+        subprocess.run(["npm", "pack", PYODIDE_NPM, "--silent", "--pack-destination", str(npm)], check=True,
+                       stdout=subprocess.DEVNULL)
+    with tarfile.open(tarball) as tar:
+        for file in CORE_FILES:
+            (target / file).write_bytes(tar.extractfile(f"package/{file}").read())
+        return json.load(tar.extractfile("package/pyodide-lock.json"))
+
+
+def _lockfile(core_lock: dict, wheels: list[Path]) -> dict:
+    """Pyodide's pyodide-lock.json listing only the wheels this site serves (Pyodide's own distribution is not
+    here: a package the lock named but the site lacked would fail to load)."""
+    metas = {}
+    for wheel in wheels:
+        with zipfile.ZipFile(wheel) as archive:
+            names = archive.namelist()
+            meta_name = next(n for n in names if n.endswith(".dist-info/METADATA"))
+            meta = email.parser.BytesParser().parsebytes(archive.read(meta_name))
+        imports = sorted({n.split("/")[0].removesuffix(".py") for n in names
+                          if not n.split("/")[0].endswith((".dist-info", ".data"))
+                          and (n.endswith("/__init__.py") and n.count("/") == 1 or "/" not in n and n.endswith(".py"))})
+        metas[canonicalize_name(meta["Name"])] = (wheel, meta, imports)
+    packages = {}
+    for name, (wheel, meta, imports) in metas.items():
+        depends = set()
+        for line in meta.get_all("Requires-Dist") or []:
+            requirement = Requirement(line)
+            if requirement.marker is not None and not requirement.marker.evaluate({**MARKERS, "extra": ""}):
+                continue
+            dep = canonicalize_name(requirement.name)
+            if dep in metas and dep != name:
+                depends.add(dep)
+        packages[name] = {
+            "name": name, "version": meta["Version"], "file_name": wheel.name, "install_dir": "site",
+            "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(), "package_type": "package",
+            "imports": imports, "depends": sorted(depends), "unvendored_tests": False, "shared_library": False,
+        }
+    return {"info": core_lock["info"], "packages": packages}
+
+
+# --- the site ------------------------------------------------------------------------------------------------------
+def _write_config(stage: Path) -> None:
+    config = json.loads((LITE / "jupyter-lite.json").read_text())
+    settings = config["jupyter-config-data"]["litePluginSettings"][KERNEL_SETTINGS]
+    settings["loadPyodideOptions"] = {"packages": PRELOAD}
+    (stage / "jupyter-lite.json").write_text(json.dumps(config, indent=2))
+    shutil.copy2(LITE / "jupyter_lite_config.json", stage / "jupyter_lite_config.json")
+    for extra in (LITE / "overrides.json",):
+        if extra.exists():
+            shutil.copy2(extra, stage / extra.name)
+
+
+def _jupyter_lite_build(stage: Path, output: Path, cache: Path) -> None:
+    """jupyter lite build, with only the extensions the course uses (not whatever this machine has installed)."""
+    extensions = cache / "extensions"
+    if extensions.exists():
+        shutil.rmtree(extensions)
+    extensions.mkdir()
+    # The kernel's own extension and the widgets' one, as the wheels of the versions installed here (pyproject.toml's
+    # `lite` extra pins JupyterLite; ipywidgets pins its front-end).
+    pins = [f"{name}=={importlib.metadata.version(name)}"
+            for name in ("jupyterlite-pyodide-kernel", "jupyterlab_widgets")]
+    _pip("download", "--no-deps", "--only-binary", ":all:", "--dest", str(extensions), *pins)
+    # The lessons and labs keep their folders (notebooks/, labs/), as in the desktop edition.
+    content = cache / "content"
+    if content.exists():
+        shutil.rmtree(content)
+    for folder in ("notebooks", "labs"):
+        shutil.copytree(ROOT / folder, content / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    contents = [content]
+    if output.exists():
+        shutil.rmtree(output)
+    command = [sys.executable, "-m", "jupyterlite_core", "build", "--lite-dir", str(stage),
+               "--output-dir", str(output), "--ignore-sys-prefix", "--no-sourcemaps", "--no-unused-shared-packages",
+               "--apps", "lab"]
+    for wheel in sorted(extensions.glob("*.whl")):
+        if wheel.name.startswith(("jupyterlite_pyodide_kernel", "jupyterlab_widgets")):
+            command += ["--LiteBuildConfig.federated_extensions", str(wheel)]
+    for folder in contents:
+        command += ["--contents", str(folder)]
+    subprocess.run(command, check=True, cwd=stage)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""The browser edition (``make lite``): lesson 01 runs in JupyterLite, in headless Chromium, with nothing fetched
+from another origin.
+
+The site built by ``scripts/build_lite.py`` is served from loopback and driven through
+``benchmarks/lite_browser.py`` (Debian's Chromium under Playwright; every request to another origin is refused and
+recorded). The lesson's outputs are cleared, its cells run one by one, and what each prints is compared with the
+outputs committed in the notebook (the desktop edition's), through the same sanitizers as nbval (tests/sanitize.cfg).
+
+Slow (Pyodide starts, then loads moto and botocore; minutes on a loaded machine): not part of ``make test``.
+``make test-lite`` builds the site and runs it, with ``LAMBDA_LOCAL_LITE_SITE`` naming the site.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import lite_browser  # noqa: E402
+
+LESSON = "notebooks/01_handlers.ipynb"
+# Cells that need what a browser tab has not: a process (lambda-local serve and the AWS CLI) or Node.js, and the
+# cells that use a name one of those defines. They are run (they must end, not hang) but not compared.
+DESKTOP_ONLY = re.compile(r"subprocess\.|lambda_local\.runtime\.nodejs")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.environ.get("LAMBDA_LOCAL_LITE_SITE"),
+                       reason="the browser edition's test runs with `make test-lite` (it builds the site first)"),
+]
+
+
+@pytest.fixture(scope="module")
+def site_url():
+    site = Path(os.environ["LAMBDA_LOCAL_LITE_SITE"])
+    if not (site / "jupyter-lite.json").exists():
+        pytest.fail(f"no site in {site}: run `make lite` first")
+    with lite_browser.serve(site) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not lite_browser.CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {lite_browser.CHROMIUM}: run `bash scripts/install_browser.sh` as root")
+    with lite_browser.chromium() as chromium:
+        yield chromium
+
+
+def _sanitizers() -> list[tuple[re.Pattern, str]]:
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(ROOT / "tests" / "sanitize.cfg")
+    return [(re.compile(config[section]["regex"]), config[section]["replace"]) for section in config.sections()]
+
+
+def _sanitized(text: str, sanitizers) -> str:
+    for pattern, replacement in sanitizers:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _committed_prints(path: str) -> dict[int, str]:
+    notebook = json.loads((ROOT / path).read_text())
+    return {index: "".join("".join(o["text"]) if isinstance(o["text"], list) else o["text"]
+                           for o in cell.get("outputs", []) if o["output_type"] == "stream")
+            for index, cell in enumerate(notebook["cells"]) if cell["cell_type"] == "code"}
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """(names a cell binds, names it reads)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # an IPython magic: nothing to learn from it
+        return set(), set()
+    bound, read = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (bound if isinstance(node.ctx, ast.Store) else read).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+    return bound, read
+
+
+def test_desktop_only_cells_and_the_cells_using_their_names_are_recognised():
+    desktop = set()
+    for source, expected in [("server = subprocess.Popen([])\ndef aws(c): pass", True), ("aws('x')", True),
+                             ("print(1)", False), ("from lambda_local.runtime.nodejs import available", True)]:
+        bound, read = _names(source)
+        only = bool(DESKTOP_ONLY.search(source)) or bool(read & desktop)
+        if only:
+            desktop |= bound
+        assert only is expected, source
+
+
+def test_lesson_01_runs_in_the_browser_as_on_the_desktop(browser, site_url):
+    """Every cell of lesson 01 prints what it prints on the desktop (timeouts included: the monitoring stopper);
+    the cells that need a process end with an error instead of hanging; nothing comes from another origin."""
+    page = lite_browser.Page(browser, site_url, screenshots=ROOT / "test-artifacts")
+    try:
+        page.open(LESSON)
+        state = page.clear_outputs(LESSON)
+        expected, sanitizers = _committed_prints(LESSON), _sanitizers()
+        compared, desktop_only, differences, desktop_names = 0, 0, [], set()
+        for code in state["cells"]:
+            if not code["source"].strip():
+                continue
+            ran = page.run_cell(LESSON, code["index"])
+            bound, read = _names(code["source"])
+            if DESKTOP_ONLY.search(code["source"]) or read & desktop_names:
+                desktop_names |= bound
+                desktop_only += 1
+                continue
+            errors = [o for o in ran["outputs"] if o["type"] == "error"]
+            if errors:
+                differences.append(f"cell {code['index']}: {errors[0]['ename']}: {errors[0]['evalue']}")
+                continue
+            got = _sanitized(lite_browser.printed(ran), sanitizers)
+            want = _sanitized(expected[code["index"]], sanitizers)
+            compared += 1
+            if got != want:
+                differences.append(f"cell {code['index']} printed:\n{got}\ninstead of:\n{want}")
+        assert not page.foreign, f"the page fetched from other origins: {page.foreign}"
+        assert compared >= 20, f"only {compared} cells compared ({desktop_only} need the desktop edition)"
+        assert not differences, "\n\n".join(differences)
+    finally:
+        page.close()
