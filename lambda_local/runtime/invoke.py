@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 
@@ -28,16 +29,19 @@ INIT_TIMEOUT_S = quotas.INIT_TIMEOUT_S
 PYTHON = PythonExecutor()
 
 
+_DECODE = json.JSONDecoder().decode  # json.loads's own decoder for text
+
+
 def check_payload(payload: bytes, invocation_type: str):
     """The request's event, or the ServiceError AWS answers a payload too large or not JSON with."""
-    import json
-
     limit = errors.ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else errors.SYNC_PAYLOAD_LIMIT
     if len(payload) > limit:
         raise errors.request_too_large(len(payload), limit)
-    if not payload.strip():
-        return {}
     try:
+        if payload[:1] == b"{" and payload[1:2] != b"\x00":  # UTF-8 JSON (what json.loads would detect), decoded once
+            return _DECODE(payload.decode("utf-8", "surrogatepass"))
+        if not payload.strip():
+            return {}
         return json.loads(payload)
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.invalid_request_content(f"Could not parse payload into json: {exc}") from None
@@ -183,7 +187,7 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
         cost_usd=billing.invocation_cost_usd(billed, config.memory_size, config.architecture,
                                              ephemeral_storage_mb=config.ephemeral_storage),
         raw_payload=raw,
-        log="\n".join(e.message for e in events) + "\n",
+        log="\n".join([e.message for e in events]) + "\n",
         function_version=config.version, error_message=error_message,
         function_error="Unhandled" if error_type else None, invocation_type=invocation_type,
         status_code=202 if invocation_type == "Event" else 200, architecture=config.architecture,
@@ -223,8 +227,6 @@ def _frame(env, cold: bool, start_ms: int, now_ms: int, request_id: str,
 
 
 def _error_payload(error_type: str, message: str, request_id: str, stack: list[str] | None) -> bytes:
-    import json
-
     if error_type == errors.RESPONSE_TOO_LARGE:  # the platform's error, not the function's: two fields only
         return json.dumps({"errorMessage": message, "errorType": error_type}).encode("utf-8")
     return json.dumps({"errorMessage": message, "errorType": error_type, "requestId": request_id,
