@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import tracemalloc
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
@@ -96,8 +97,6 @@ def memory_watchdog(memory_size_mb: int, already_used_mb: int, traced: bool = Tr
     """A check run every few milliseconds while a handler runs: past its memory size, the invocation ends, as the
     platform kills a runtime that runs out of memory. Counts what tracemalloc sees the function allocate, or, when
     the invocation is not traced, how much the process's resident memory grew since it started."""
-    import tracemalloc
-
     limit = max(memory_size_mb - already_used_mb, 1) * 1024 * 1024
     if traced:
         def check() -> BaseException | None:
