@@ -1,6 +1,8 @@
 """Where the time of one invocation goes: the numbers behind benchmarks/README.md's breakdown.
 
-    python benchmarks/breakdown.py            # all three parts below
+    python benchmarks/breakdown.py            # the per-step budget of a warm direct invoke (no profiler needed)
+    python benchmarks/breakdown.py --json     # the same figures as JSON
+    python benchmarks/breakdown.py all        # the three parts below
     python benchmarks/breakdown.py warm       # py-spy profile of warm direct invokes, in µs per part
     python benchmarks/breakdown.py boto3      # py-spy profile of boto3 invokes inside mock_aws()
     python benchmarks/breakdown.py ablation   # each costly piece switched off in turn (no profiler needed)
@@ -24,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
@@ -347,15 +350,159 @@ def ablation(rounds: int = 15) -> None:
           f"the timeout timer: {timer:.1f} µs")
 
 
+# --- the per-step budget: each step of a warm invoke timed on its own -------------------------------------------------
+
+
+def _fastest_us(step: Callable[[], object], calls: int, rounds: int, after: Callable[[], object] = lambda: None
+                ) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter_ns()
+        for _ in range(calls):
+            step()
+        best = min(best, (time.perf_counter_ns() - start) / 1e3 / calls)
+        after()
+    return best
+
+
+def budget(calls: int = 20_000, rounds: int = 5) -> dict:
+    """µs per step of one warm direct invoke (``Function(handler).invoke(EVENT)``, trivial handler), each step called
+    on its own with the objects a warm invoke uses, fastest of ``rounds`` runs of ``calls``; then the whole invoke
+    timed the same way, and the rest (the glue between the steps: calls, locals, branches)."""
+    import json
+
+    from lambda_local import Function, billing, logs
+    from lambda_local.runtime import invoke as invoke_module
+    from lambda_local.runtime.context import LambdaContext
+    from lambda_local.runtime.environment import TRACE_EVERY, measure
+    from lambda_local.runtime.invocation import Invocation
+    from lambda_local.runtime.python_runtime import marshal
+    from lambda_local.runtime.timeouts import memory_watchdog, stopper_for
+
+    fn = Function(handler, name="budget")
+    fn.invoke(EVENT)
+    record = fn.invoke(EVENT)
+    service, pool, config = fn._service, fn._pool, fn.config
+    env = pool.environments[0]
+    payload = json.dumps(EVENT).encode("utf-8")
+    result = handler(EVENT, None)
+    stopper = stopper_for(service.stopper)
+    watchdog = memory_watchdog(config.memory_size, env.memory_used_mb(0), False)
+    sink = logs.LogSink(service.clock_ms)
+    fields = {name: getattr(record, name) for name in Invocation.__dataclass_fields__}
+    report = (record.request_id, record.duration_ms, 1, config.memory_size, record.max_memory_used_mb, None)
+
+    def lease():
+        with pool.lease(config, {}):
+            pass
+
+    def turn():
+        service.execution.acquire(env)
+        service.execution.release(env)
+
+    def context():
+        return LambdaContext(
+            aws_request_id=record.request_id, function_name=config.function_name, function_version=config.version,
+            invoked_function_arn=config.function_arn, memory_limit_in_mb=config.memory_size,
+            log_group_name=config.log_group_name, log_stream_name=env.log_stream_name, deadline=time.monotonic() + 3,
+            log_sink=sink.write_text)
+
+    def switch():
+        env.enter(sink)
+        env.exit()
+
+    def capture():
+        log = logs.LogSink(service.clock_ms)
+        log.close()
+
+    def memory():
+        env.should_trace()
+        memory_watchdog(config.memory_size, env.memory_used_mb(0), False)
+        env.memory_used_mb(0)
+
+    def frame():
+        _, start, end = invoke_module._frame(env, False, 0, 0, record.request_id, report, None, None)
+        return "\n".join([e.message for e in start + end]) + "\n"
+
+    def bill():
+        billing.invocation_cost_usd(billing.billed_duration_ms(record.duration_ms), config.memory_size,
+                                    config.architecture, ephemeral_storage_mb=config.ephemeral_storage)
+
+    def keep():
+        service.record(Invocation(**fields), config, env, [])
+        service.invocations.clear()
+
+    steps = {
+        "event to JSON (the direct API takes Python objects)": lambda: json.dumps(EVENT).encode("utf-8"),
+        "request check: size, JSON parse": lambda: invoke_module.check_payload(payload, "RequestResponse"),
+        "lease: environment pool, concurrency books": lease,
+        "execution turn (one environment at a time)": turn,
+        "request id": service.ids.request_id,
+        "context object": context,
+        "environment switch: enter + exit": switch,
+        "timer: deadline armed and disarmed (setitimer)": lambda: stopper.run(_nothing, 3.0, watchdog),
+        "memory: watchdog limit, process size, Max Memory Used": memory,
+        f"memory tracing (tracemalloc, 1 warm invoke in {TRACE_EVERY}), per invoke": lambda: measure(_nothing),
+        "capture: the invocation's log sink": capture,
+        "response to JSON": lambda: marshal(result),
+        "logs: START, END, REPORT lines and the log text": frame,
+        "bill: billed duration, cost": bill,
+        "record: Invocation, service's list": keep,
+    }
+    figures: dict[str, float] = {}
+    for name, step in steps.items():
+        if name.startswith("memory tracing"):
+            figures[name] = _fastest_us(step, max(calls // 10, 1), rounds) / TRACE_EVERY
+        else:
+            figures[name] = _fastest_us(step, calls, rounds)
+
+    def forget():  # a long run must not time a growing list of records (and the collector walking it)
+        fn.invocations.clear()
+        service.invocations.clear()
+
+    whole = _fastest_us(lambda: fn.invoke(EVENT), max(calls // 20, 1), rounds * 4, forget)
+    parts = sum(figures.values())
+    return {"warm_invoke_us": whole, "steps_us": figures, "steps_total_us": parts, "glue_us": whole - parts,
+            "plain_call_us": _fastest_us(lambda: handler(EVENT, None), calls, rounds),
+            "calls": calls, "rounds": rounds}
+
+
+def _nothing():
+    return None
+
+
+def print_budget(figures: dict) -> None:
+    whole = figures["warm_invoke_us"]
+    print(f"\nbudget of one warm direct invoke: {whole:.1f} µs (each step alone, fastest of {figures['rounds']} runs "
+          f"of {figures['calls']:,} calls)")
+    print(f"  {'step':72} {'µs':>6} {'share':>6}")
+    for name, us in figures["steps_us"].items():
+        print(f"  {name:72} {us:6.2f} {us / whole:6.1%}")
+    print(f"  {'the rest: the glue between the steps (calls, locals, branches)':72} {figures['glue_us']:6.2f} "
+          f"{figures['glue_us'] / whole:6.1%}")
+    print(f"  {'the handler as a plain call, for scale':72} {figures['plain_call_us']:6.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", nargs="?", choices=["warm", "boto3", "ablation", "all"], default="all")
+    parser.add_argument("part", nargs="?", choices=["budget", "warm", "boto3", "ablation", "all"], default="budget")
+    parser.add_argument("--json", action="store_true", help="budget: print the figures as JSON")
+    parser.add_argument("--calls", type=int, default=20_000, help="budget: calls per run of each step")
     parser.add_argument("--seconds", type=float, default=8.0, help="how long py-spy samples each workload")
     parser.add_argument("--keep", type=Path, help="keep py-spy's raw output in this folder")
     parser.add_argument("--workload", choices=sorted(WORKLOADS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.workload:
         _workload(args.workload, args.seconds)
+        return
+    if args.part == "budget":
+        import json
+
+        figures = budget(calls=max(args.calls, 10))
+        if args.json:
+            print(json.dumps(figures, indent=2, ensure_ascii=False))
+        else:
+            print_budget(figures)
         return
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
