@@ -39,7 +39,7 @@ def _version_reader(namespace: dict):
     try:
         import ctypes
 
-        if sys.implementation.name != "cpython" or sys.version_info >= (3, 14) or ctypes.sizeof(ctypes.c_void_p) != 8:
+        if sys.implementation.name != "cpython" or sys.version_info >= (3, 13) or ctypes.sizeof(ctypes.c_void_p) != 8:
             return None
         offset = object.__basicsize__ + 8  # PyDictObject: PyObject_HEAD, Py_ssize_t ma_used, uint64_t ma_version_tag
         probe: dict = {"a": 1}
