@@ -287,38 +287,29 @@ def ablation(rounds: int = 15) -> None:
     fastest round of each is reported (the least disturbed: what the code itself costs)."""
     from lambda_local import Function
     from lambda_local.runtime import invoke as invoke_module
+    from lambda_local.runtime import python_runtime
 
-    shipped = (invoke_module.measure, invoke_module.call_with_timeout)
-    peaks = [0]
+    class Untimed:  # a stopper that arms nothing
+        name = "none"
+        run = staticmethod(_untimed)
 
-    def traced_inside(fn, timeout_s, *args):  # tracemalloc around the handler only, inside the timer
-        import tracemalloc
+    untimed = Untimed()
+    shipped = (python_runtime.measure, invoke_module.stopper_for)
 
-        def traced():
-            tracemalloc.start()
-            try:
-                return fn()
-            finally:
-                peaks[0] = tracemalloc.get_traced_memory()[1]
-                tracemalloc.stop()
-
-        return shipped[1](traced, timeout_s, *args)
-
-    def peak_of_inside(fn):
-        return fn(), peaks[0]
+    def no_stopper(name=None):
+        return untimed
 
     variants = {"as shipped": shipped,
-                "tracemalloc around the handler only (inside the timer)": (peak_of_inside, traced_inside),
                 "no tracemalloc (measure() only calls)": (_untraced, shipped[1]),
-                "no timeout timer (call_with_timeout() only calls)": (shipped[0], _untimed),
-                "neither": (_untraced, _untimed)}
+                "no timeout timer (the stopper only calls)": (shipped[0], no_stopper),
+                "neither": (_untraced, no_stopper)}
     handlers = ((handler, 500), (allocating_handler, 50))
     functions = {(label, target): Function(target, name=f"ablation-{i}-{target.__name__}")
                  for i, label in enumerate(variants) for target, _ in handlers}
     times = collections.defaultdict(list)
     for round_ in range(rounds + 1):  # the first round warms up and is dropped
         for label, (measure, timeout) in variants.items():
-            invoke_module.measure, invoke_module.call_with_timeout = measure, timeout
+            python_runtime.measure, invoke_module.stopper_for = measure, timeout
             try:
                 for target, size in handlers:
                     fn = functions[label, target]
@@ -330,7 +321,7 @@ def ablation(rounds: int = 15) -> None:
                     fn.invocations.clear()
                     getattr(fn._service, "invocations", []).clear()
             finally:
-                invoke_module.measure, invoke_module.call_with_timeout = shipped
+                python_runtime.measure, invoke_module.stopper_for = shipped
         for target, size in handlers:
             start = time.perf_counter_ns()
             repeat(target, EVENT, None)(size)
@@ -344,7 +335,7 @@ def ablation(rounds: int = 15) -> None:
         name = "the handler called as a plain function" if label == "plain" else label
         print(f"  {name:60} {median[label, handler]:16.2f} {median[label, allocating_handler]:12.1f}")
     cost = [median["as shipped", t] - median["no tracemalloc (measure() only calls)", t] for t, _ in handlers]
-    timer = median["as shipped", handler] - median["no timeout timer (call_with_timeout() only calls)", handler]
+    timer = median["as shipped", handler] - median["no timeout timer (the stopper only calls)", handler]
     print(f"  => tracemalloc: {cost[0]:.1f} µs per warm invoke of the trivial handler, {cost[1]:.0f} µs for one "
           f"that builds 1,000 dicts ({cost[1] / median['plain', allocating_handler]:.1f}x that handler's own time); "
           f"the timeout timer: {timer:.1f} µs")

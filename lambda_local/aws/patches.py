@@ -497,6 +497,36 @@ def _sqs_receive_message(self, queue_name, count, wait_seconds_timeout, visibili
 _receiving = threading.local()
 
 
+_ATOMIC = (str, int, float, bool, type(None), bytes)
+
+
+def _sqs_deepcopy(x, memo=None, _nil=None):
+    """copy.deepcopy as moto.sqs.models uses it: a received message is copied before its attributes are filtered.
+    For a Message, the same copy (a new object whose every field is deep-copied, aliasing kept through one memo)
+    without sending its strings and numbers through deepcopy's dispatch one by one: that was a third of a drain."""
+    deepcopy = original("sqs-deepcopy")
+    cls = type(x)
+    if _current() is None or cls.__name__ != "Message" or not _plain_state(cls):
+        return deepcopy(x, memo) if memo is not None else deepcopy(x)
+    memo = {} if memo is None else memo
+    copied = memo.get(id(x))
+    if copied is not None:
+        return copied
+    new = cls.__new__(cls)
+    memo[id(x)] = new
+    new.__dict__.update({key: value if type(value) in _ATOMIC else deepcopy(value, memo)
+                         for key, value in x.__dict__.items()})
+    return new
+
+
+@functools.lru_cache(maxsize=8)
+def _plain_state(cls) -> bool:
+    """Whether deepcopy copies ``cls`` as its ``__dict__`` (no copy hooks of its own, no slots)."""
+    hooks = ("__deepcopy__", "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__", "__copy__")
+    return not hasattr(cls, "__slots__") and all(getattr(cls, name, None) is getattr(object, name, None)
+                                                 for name in hooks)
+
+
 _underscored: dict[str, str] = {}
 
 
@@ -808,6 +838,8 @@ PATCHES = [
           ("self", "queue_name", "message"), _sqs_retention_check, "O(1) instead of O(queue) per message"),
     Patch("sqs-queue-messages", "moto.sqs.models:Queue.messages", ("self",), property(_sqs_visible_messages),
           "a receive reads one batch, not the whole queue (O(batch) instead of O(queue) per receive)"),
+    Patch("sqs-deepcopy", "moto.sqs.models:deepcopy", ("x",), _sqs_deepcopy,
+          "a received message copied field by field (the same copy, without deepcopy's per-string dispatch)"),
     Patch("sqs-camelcase", "moto.sqs.models:camelcase_to_underscores", ("argument",), _sqs_camelcase_to_underscores,
           "attribute names converted once, not on every SendMessage"),
     Patch("sqs-count-delayed", "moto.sqs.models:Queue.approximate_number_of_messages_delayed", ("self",),
