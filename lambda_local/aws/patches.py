@@ -29,7 +29,7 @@ class Patch:
     name: str
     target: str  # "module:Class.attribute"
     signature: tuple[str, ...]  # the parameters we rely on
-    replacement: Callable
+    replacement: Callable | property  # a property replaces a property (its getter's signature is checked)
     why: str
     # Applied when moto imports the module (not at install): importing it costs seconds (moto.cloudformation loads
     # nearly every service), and a sandbox that never uses it should not pay.
@@ -981,7 +981,8 @@ class _AfterImport:
 
 def _check_and_set(patch: Patch, owner, attribute: str) -> None:
     existing = getattr(owner, attribute)
-    params = tuple(inspect.signature(existing.fget if isinstance(existing, property) else existing).parameters)
+    checked = existing.fget if isinstance(existing, property) else existing
+    params = tuple(inspect.signature(checked).parameters)  # type: ignore[arg-type]  # a property has a getter
     if params[: len(patch.signature)] != patch.signature:
         raise RuntimeError(f"moto changed {patch.target}: expected parameters {patch.signature}, got {params}")
     _originals[patch.name] = existing

@@ -159,7 +159,7 @@ def _own_chdir(path):
 
 def _own_fchdir(fd):
     _note_caller_cwd()
-    return _real_fchdir(fd)  # type: ignore[misc]
+    return _real_fchdir(fd)
 
 
 def real_chdir(path) -> None:
