@@ -1,6 +1,8 @@
 """Where the time of one invocation goes: the numbers behind benchmarks/README.md's breakdown.
 
-    python benchmarks/breakdown.py            # all three parts below
+    python benchmarks/breakdown.py            # the per-step budget of a warm direct invoke (no profiler needed)
+    python benchmarks/breakdown.py --json     # the same figures as JSON
+    python benchmarks/breakdown.py all        # the three parts below
     python benchmarks/breakdown.py warm       # py-spy profile of warm direct invokes, in µs per part
     python benchmarks/breakdown.py boto3      # py-spy profile of boto3 invokes inside mock_aws()
     python benchmarks/breakdown.py ablation   # each costly piece switched off in turn (no profiler needed)
@@ -24,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
@@ -284,38 +287,29 @@ def ablation(rounds: int = 15) -> None:
     fastest round of each is reported (the least disturbed: what the code itself costs)."""
     from lambda_local import Function
     from lambda_local.runtime import invoke as invoke_module
+    from lambda_local.runtime import python_runtime
 
-    shipped = (invoke_module.measure, invoke_module.call_with_timeout)
-    peaks = [0]
+    class Untimed:  # a stopper that arms nothing
+        name = "none"
+        run = staticmethod(_untimed)
 
-    def traced_inside(fn, timeout_s, *args):  # tracemalloc around the handler only, inside the timer
-        import tracemalloc
+    untimed = Untimed()
+    shipped = (python_runtime.measure, invoke_module.stopper_for)
 
-        def traced():
-            tracemalloc.start()
-            try:
-                return fn()
-            finally:
-                peaks[0] = tracemalloc.get_traced_memory()[1]
-                tracemalloc.stop()
-
-        return shipped[1](traced, timeout_s, *args)
-
-    def peak_of_inside(fn):
-        return fn(), peaks[0]
+    def no_stopper(name=None):
+        return untimed
 
     variants = {"as shipped": shipped,
-                "tracemalloc around the handler only (inside the timer)": (peak_of_inside, traced_inside),
                 "no tracemalloc (measure() only calls)": (_untraced, shipped[1]),
-                "no timeout timer (call_with_timeout() only calls)": (shipped[0], _untimed),
-                "neither": (_untraced, _untimed)}
+                "no timeout timer (the stopper only calls)": (shipped[0], no_stopper),
+                "neither": (_untraced, no_stopper)}
     handlers = ((handler, 500), (allocating_handler, 50))
     functions = {(label, target): Function(target, name=f"ablation-{i}-{target.__name__}")
                  for i, label in enumerate(variants) for target, _ in handlers}
     times = collections.defaultdict(list)
     for round_ in range(rounds + 1):  # the first round warms up and is dropped
         for label, (measure, timeout) in variants.items():
-            invoke_module.measure, invoke_module.call_with_timeout = measure, timeout
+            python_runtime.measure, invoke_module.stopper_for = measure, timeout
             try:
                 for target, size in handlers:
                     fn = functions[label, target]
@@ -327,7 +321,7 @@ def ablation(rounds: int = 15) -> None:
                     fn.invocations.clear()
                     getattr(fn._service, "invocations", []).clear()
             finally:
-                invoke_module.measure, invoke_module.call_with_timeout = shipped
+                python_runtime.measure, invoke_module.stopper_for = shipped
         for target, size in handlers:
             start = time.perf_counter_ns()
             repeat(target, EVENT, None)(size)
@@ -341,21 +335,170 @@ def ablation(rounds: int = 15) -> None:
         name = "the handler called as a plain function" if label == "plain" else label
         print(f"  {name:60} {median[label, handler]:16.2f} {median[label, allocating_handler]:12.1f}")
     cost = [median["as shipped", t] - median["no tracemalloc (measure() only calls)", t] for t, _ in handlers]
-    timer = median["as shipped", handler] - median["no timeout timer (call_with_timeout() only calls)", handler]
+    timer = median["as shipped", handler] - median["no timeout timer (the stopper only calls)", handler]
     print(f"  => tracemalloc: {cost[0]:.1f} µs per warm invoke of the trivial handler, {cost[1]:.0f} µs for one "
           f"that builds 1,000 dicts ({cost[1] / median['plain', allocating_handler]:.1f}x that handler's own time); "
           f"the timeout timer: {timer:.1f} µs")
 
 
+# --- the per-step budget: each step of a warm invoke timed on its own -------------------------------------------------
+
+
+def _fastest_us(step: Callable[[], object], calls: int, rounds: int, after: Callable[[], object] = lambda: None
+                ) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter_ns()
+        for _ in range(calls):
+            step()
+        best = min(best, (time.perf_counter_ns() - start) / 1e3 / calls)
+        after()
+    return best
+
+
+def budget(calls: int = 20_000, rounds: int = 5) -> dict:
+    """µs per step of one warm direct invoke (``Function(handler).invoke(EVENT)``, trivial handler), each step called
+    on its own with the objects a warm invoke uses, fastest of ``rounds`` runs of ``calls``; then the whole invoke
+    timed the same way, and the rest (the glue between the steps: calls, locals, branches)."""
+    import json
+
+    from lambda_local import Function, billing, logs
+    from lambda_local.runtime import invoke as invoke_module
+    from lambda_local.runtime.context import LambdaContext
+    from lambda_local.runtime.environment import TRACE_EVERY, measure
+    from lambda_local.runtime.invocation import Invocation
+    from lambda_local.runtime.python_runtime import marshal
+    from lambda_local.runtime.timeouts import memory_watchdog, stopper_for
+
+    fn = Function(handler, name="budget")
+    fn.invoke(EVENT)
+    record = fn.invoke(EVENT)
+    service, pool, config = fn._service, fn._pool, fn.config
+    env = pool.environments[0]
+    payload = json.dumps(EVENT).encode("utf-8")
+    result = handler(EVENT, None)
+    stopper = stopper_for(service.stopper)
+    watchdog = memory_watchdog(config.memory_size, env.memory_used_mb(0), False)
+    sink = logs.LogSink(service.clock_ms)
+    fields = {name: getattr(record, name) for name in Invocation.__dataclass_fields__}
+    report = (record.request_id, record.duration_ms, 1, config.memory_size, record.max_memory_used_mb, None)
+
+    def lease():
+        with pool.lease(config, {}):
+            pass
+
+    def turn():
+        service.execution.acquire(env)
+        service.execution.release(env)
+
+    def context():
+        return LambdaContext(
+            aws_request_id=record.request_id, function_name=config.function_name, function_version=config.version,
+            invoked_function_arn=config.function_arn, memory_limit_in_mb=config.memory_size,
+            log_group_name=config.log_group_name, log_stream_name=env.log_stream_name, deadline=time.monotonic() + 3,
+            log_sink=sink.write_text)
+
+    def switch():
+        env.enter(sink)
+        env.exit()
+
+    def capture():
+        log = logs.LogSink(service.clock_ms)
+        log.close()
+
+    def memory():
+        env.should_trace()
+        memory_watchdog(config.memory_size, env.memory_used_mb(0), False)
+        env.memory_used_mb(0)
+
+    def frame():
+        _, start, end = invoke_module._frame(env, False, 0, 0, record.request_id, report, None, None)
+        return "\n".join([e.message for e in start + end]) + "\n"
+
+    def bill():
+        billing.invocation_cost_usd(billing.billed_duration_ms(record.duration_ms), config.memory_size,
+                                    config.architecture, ephemeral_storage_mb=config.ephemeral_storage)
+
+    def keep():
+        service.record(Invocation(**fields), config, env, [])
+        service.invocations.clear()
+
+    steps = {
+        "event to JSON (the direct API takes Python objects)": lambda: json.dumps(EVENT).encode("utf-8"),
+        "request check: size, JSON parse": lambda: invoke_module.check_payload(payload, "RequestResponse"),
+        "lease: environment pool, concurrency books": lease,
+        "execution turn (one environment at a time)": turn,
+        "request id": service.ids.request_id,
+        "context object": context,
+        "environment switch: enter + exit": switch,
+        "timer: deadline armed and disarmed (setitimer)": lambda: stopper.run(_nothing, 3.0, watchdog),
+        "memory: watchdog limit, process size, Max Memory Used": memory,
+        f"memory tracing (tracemalloc, 1 warm invoke in {TRACE_EVERY}), per invoke": lambda: measure(_nothing),
+        "capture: the invocation's log sink": capture,
+        "response to JSON": lambda: marshal(result),
+        "logs: START, END, REPORT lines and the log text": frame,
+        "bill: billed duration, cost": bill,
+        "record: Invocation, service's list": keep,
+    }
+    def forget():  # a long run must not time a growing list of records (and the collector walking it)
+        fn.invocations.clear()
+        service.invocations.clear()
+
+    # Round by round, every step and the whole invoke take turns (a busy moment slows all of them alike); each
+    # figure is the fastest of its rounds.
+    figures = {name: float("inf") for name in steps}
+    whole = float("inf")
+    for _ in range(rounds):
+        for name, step in steps.items():
+            if name.startswith("memory tracing"):
+                us = _fastest_us(step, max(calls // 10, 1), 1) / TRACE_EVERY
+            else:
+                us = _fastest_us(step, calls, 1)
+            figures[name] = min(figures[name], us)
+        for _ in range(4):
+            whole = min(whole, _fastest_us(lambda: fn.invoke(EVENT), max(calls // 20, 1), 1, forget))
+    parts = sum(figures.values())
+    return {"warm_invoke_us": whole, "steps_us": figures, "steps_total_us": parts, "glue_us": whole - parts,
+            "plain_call_us": _fastest_us(lambda: handler(EVENT, None), calls, rounds),
+            "calls": calls, "rounds": rounds}
+
+
+def _nothing():
+    return None
+
+
+def print_budget(figures: dict) -> None:
+    whole = figures["warm_invoke_us"]
+    print(f"\nbudget of one warm direct invoke: {whole:.1f} µs (each step alone, fastest of {figures['rounds']} runs "
+          f"of {figures['calls']:,} calls)")
+    print(f"  {'step':72} {'µs':>6} {'share':>6}")
+    for name, us in figures["steps_us"].items():
+        print(f"  {name:72} {us:6.2f} {us / whole:6.1%}")
+    print(f"  {'the rest: the glue between the steps (calls, locals, branches)':72} {figures['glue_us']:6.2f} "
+          f"{figures['glue_us'] / whole:6.1%}")
+    print(f"  {'the handler as a plain call, for scale':72} {figures['plain_call_us']:6.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", nargs="?", choices=["warm", "boto3", "ablation", "all"], default="all")
+    parser.add_argument("part", nargs="?", choices=["budget", "warm", "boto3", "ablation", "all"], default="budget")
+    parser.add_argument("--json", action="store_true", help="budget: print the figures as JSON")
+    parser.add_argument("--calls", type=int, default=20_000, help="budget: calls per run of each step")
     parser.add_argument("--seconds", type=float, default=8.0, help="how long py-spy samples each workload")
     parser.add_argument("--keep", type=Path, help="keep py-spy's raw output in this folder")
     parser.add_argument("--workload", choices=sorted(WORKLOADS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.workload:
         _workload(args.workload, args.seconds)
+        return
+    if args.part == "budget":
+        import json
+
+        figures = budget(calls=max(args.calls, 10))
+        if args.json:
+            print(json.dumps(figures, indent=2, ensure_ascii=False))
+        else:
+            print_budget(figures)
         return
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)

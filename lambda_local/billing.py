@@ -10,6 +10,7 @@ Nothing here touches the network.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,7 +19,7 @@ from typing import Mapping
 
 __all__ = [
     "PRICES", "PriceSheet", "Tier", "ArchitecturePrices", "BillLine", "Bill",
-    "billed_duration_ms", "gb_seconds", "invocation_cost", "async_request_units",
+    "billed_duration_ms", "gb_seconds", "invocation_cost", "invocation_cost_usd", "async_request_units",
     "compute_tiers", "monthly_bill",
 ]
 
@@ -131,6 +132,10 @@ def billed_duration_ms(duration_ms: float, init_duration_ms: float | None = None
     """
     if duration_ms < 0 or (init_duration_ms is not None and init_duration_ms < 0):
         raise ValueError("durations cannot be negative")
+    if init_duration_ms is None or not bill_init:
+        # One figure: the ceiling of a float is the ceiling of its shortest decimal form (no integer lies between a
+        # float and the shortest string that reads back as it), so this is the Decimal path's answer, ~1 µs sooner.
+        return max(1, math.ceil(duration_ms))
     total = _dec(duration_ms)
     if init_duration_ms is not None and bill_init:
         total += _dec(init_duration_ms)  # add as decimals: no float error at the ceiling
@@ -166,6 +171,15 @@ def invocation_cost(billed_ms: int, memory_mb: int, architecture: str = "x86_64"
     seconds = _dec(billed_ms) / 1000
     return (PRICES.request + gb_seconds(memory_mb, billed_ms) * first_tier
             + _ephemeral_gb(ephemeral_storage_mb) * seconds * PRICES.ephemeral_storage)
+
+
+@functools.lru_cache(maxsize=4096)
+def invocation_cost_usd(billed_ms: int, memory_mb: int, architecture: str = "x86_64", *,
+                        ephemeral_storage_mb: int = 512) -> float:
+    """:func:`invocation_cost` as the float a record carries (``Invocation.cost_usd``), remembered per argument set:
+    warm invocations repeat a few billed durations, and the Decimal arithmetic costs more than the rest of the bill.
+    Exactly the same figure (the same Decimal, converted once)."""
+    return float(invocation_cost(billed_ms, memory_mb, architecture, ephemeral_storage_mb=ephemeral_storage_mb))
 
 
 def async_request_units(payload_bytes: int) -> int:

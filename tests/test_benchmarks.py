@@ -46,3 +46,15 @@ def test_rows_that_cannot_run_say_why_in_the_table():
     row = harness.Row.unavailable("simulate", "traffic simulation", "not available yet", "no lambda_local.simulate")
     table = harness.render([row])
     assert "traffic simulation  not available yet" in table and "[1] no lambda_local.simulate" in table
+
+
+def test_breakdown_prints_the_budget_of_a_warm_invoke_as_json(tmp_path):
+    done = subprocess.run([sys.executable, str(BENCH.parent / "breakdown.py"), "--json", "--calls", "50"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    steps = " ".join(figures["steps_us"])
+    for part in ("JSON", "timer", "environment switch", "capture", "logs", "bill", "memory", "record", "lease"):
+        assert part in steps
+    assert figures["warm_invoke_us"] > 0 and all(us > 0 for us in figures["steps_us"].values())
+    assert abs(figures["steps_total_us"] + figures["glue_us"] - figures["warm_invoke_us"]) < 1e-6

@@ -286,3 +286,22 @@ def test_sheet_matches_the_reference():
     assert (arm.provisioned_configured, arm.provisioned_duration) == (D("0.0000033334"), D("0.0000077778"))
     with pytest.raises(ValueError):
         monthly_bill(1, 128, 1, architecture="riscv")
+
+
+def _decimal_billed_ms(duration_ms: float) -> int:
+    # The rule written out in Decimal, as billed_duration_ms computed every bill before issue 20's fast path.
+    import math
+
+    return max(1, math.ceil(D(str(duration_ms))))
+
+
+@pytest.mark.parametrize("duration_ms", [0.0, 1e-9, 0.01, 0.999999999, 1.0, 1.0000000000000002, 2.5, 26.73, 99.99999999,
+                                         100.0, 899_999.9999999, 3.0000000000000004, 0.30000000000000004])
+def test_the_warm_bill_without_decimal_is_the_decimal_bill(duration_ms):
+    from lambda_local.billing import billed_duration_ms, invocation_cost, invocation_cost_usd
+
+    billed = billed_duration_ms(duration_ms)
+    assert billed == _decimal_billed_ms(duration_ms)
+    for memory, arch, storage in ((128, "x86_64", 512), (1769, "arm64", 10_240)):
+        assert invocation_cost_usd(billed, memory, arch, ephemeral_storage_mb=storage) == float(
+            invocation_cost(billed, memory, arch, ephemeral_storage_mb=storage))

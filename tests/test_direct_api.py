@@ -271,3 +271,14 @@ def test_configuration_is_validated():
                    {"environment": {"BIG": "x" * 5000}}):
         with pytest.raises(ValueError):
             Function(lambda e, c: None, **kwargs)
+
+
+def test_request_ids_are_the_uuid4_text_of_the_seeded_draws():
+    import random
+    import uuid
+
+    from lambda_local.runtime.service import Ids
+
+    ids, draws = Ids(seed=7), random.Random(7)
+    for _ in range(1000):
+        assert ids.request_id() == str(uuid.UUID(int=draws.getrandbits(128), version=4))

@@ -128,6 +128,33 @@ def test_process_state_changes_stay_inside_the_environment(tmp_path):
     assert callable(boto3.client)
 
 
+@pytest.mark.parametrize("version_tags", [True, False], ids=["version-tags", "copy-and-compare"])
+def test_the_callers_own_change_to_builtins_between_invocations_is_seen_and_kept(monkeypatch, version_tags):
+    from lambda_local.runtime import guard
+
+    if not version_tags:  # the path for interpreters whose dicts show no version tag (PyPy, Pyodide, 3.13+)
+        monkeypatch.setattr(guard, "_version_reader", lambda namespace: None)
+    fn = Function(lambda e, c: getattr(builtins, "CALLER_FLAG", None))
+    assert fn.invoke({}).payload is None
+    builtins.CALLER_FLAG = "set by the caller"  # between two warm invocations of the same environment
+    try:
+        assert fn.invoke({}).payload == "set by the caller"
+        assert builtins.CALLER_FLAG == "set by the caller"  # not taken for the function's change and undone
+    finally:
+        del builtins.CALLER_FLAG
+    assert fn.invoke({}).payload is None
+
+
+def test_a_function_that_moves_the_working_folder_of_a_code_folder_is_put_back(tmp_path):
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "app.py").write_text(
+        "import os\ndef handler(e, c):\n    here = os.getcwd()\n    os.chdir('..')\n    return here\n")
+    cwd = os.getcwd()
+    fn = Function("app.handler", code=tmp_path / "code")
+    assert [fn.invoke({}).payload for _ in range(2)] == [str(tmp_path / "code")] * 2  # each starts in its task root
+    assert os.getcwd() == cwd
+
+
 def test_a_monkeypatch_made_at_init_stays_with_its_environment(tmp_path):
     (tmp_path / "app.py").write_text(
         "import builtins\nbuiltins.LAMBDA_FLAG = 'set at init'\n"

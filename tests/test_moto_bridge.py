@@ -17,6 +17,7 @@ def test_each_patched_attribute_still_exists_with_the_signature_we_rely_on(patch
     owner, attribute = patch.resolve()
     current = getattr(owner, attribute)
     original = patches._originals.get(patch.name, current)
+    original = original.fget if isinstance(original, property) else original  # a property: its getter's
     params = tuple(inspect.signature(original).parameters)
     assert params[: len(patch.signature)] == patch.signature, f"moto changed {patch.target}"
 
@@ -82,3 +83,15 @@ def test_the_queue_internals_delete_messages_relies_on_still_exist(aws):
     left = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert (left["ApproximateNumberOfMessages"], left["ApproximateNumberOfMessagesNotVisible"]) == ("1", "0")
     sqs.delete_message(QueueUrl=url, ReceiptHandle=received[0]["ReceiptHandle"])  # deleting again is harmless
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_receipt_handles_are_motos_own_from_the_same_random_draws(seed):
+    from moto.moto_api._internal import mock_random
+    from moto.sqs.utils import generate_receipt_handle  # moto's own (the patch replaces the name in moto.sqs.models)
+
+    mock_random.seed(seed)
+    theirs = [generate_receipt_handle() for _ in range(3)], mock_random.getrandbits(64)
+    mock_random.seed(seed)
+    ours = [patches._sqs_receipt_handle() for _ in range(3)], mock_random.getrandbits(64)
+    assert ours == theirs  # the same handles, and the generator left in the same state for every later id

@@ -14,6 +14,7 @@ import contextvars
 import functools
 import inspect
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import unquote
@@ -29,7 +30,7 @@ class Patch:
     name: str
     target: str  # "module:Class.attribute"
     signature: tuple[str, ...]  # the parameters we rely on
-    replacement: Callable
+    replacement: Callable | property  # a property replaces a property (its getter's signature is checked)
     why: str
     # Applied when moto imports the module (not at install): importing it costs seconds (moto.cloudformation loads
     # nearly every service), and a sandbox that never uses it should not pay.
@@ -598,14 +599,95 @@ def _sqs_receive_message(self, queue_name, count, wait_seconds_timeout, visibili
     group is skipped while a later one of the same group still counts as in flight, and that later one is delivered
     first. Releasing every timed-out message before the loop restores SQS's order.
     """
-    if _current() is not None:
-        wait_seconds_timeout = 0
-        queue = self.get_queue(queue_name)
-        if queue.fifo_queue:
-            for message in [m for m in queue.pending_messages if m.visible]:
-                queue.pending_messages.discard(message)
-    return original("sqs-receive-message")(self, queue_name, count, wait_seconds_timeout, visibility_timeout,
-                                          message_attribute_names)
+    if _current() is None:
+        return original("sqs-receive-message")(self, queue_name, count, wait_seconds_timeout, visibility_timeout,
+                                              message_attribute_names)
+    wait_seconds_timeout = 0
+    queue = self.get_queue(queue_name)
+    if queue.fifo_queue:
+        for message in [m for m in queue.pending_messages if m.visible]:
+            queue.pending_messages.discard(message)
+    _receiving.active = True  # Queue.messages hands moto's loop a lazy sequence (see _sqs_visible_messages)
+    try:
+        return original("sqs-receive-message")(self, queue_name, count, wait_seconds_timeout, visibility_timeout,
+                                              message_attribute_names)
+    finally:
+        _receiving.active = False
+
+
+_receiving = threading.local()
+
+
+_ATOMIC = (str, int, float, bool, type(None), bytes)
+
+
+def _sqs_deepcopy(x, memo=None, _nil=None):
+    """copy.deepcopy as moto.sqs.models uses it: a received message is copied before its attributes are filtered.
+    For a Message, the same copy (a new object whose every field is deep-copied, aliasing kept through one memo)
+    without sending its strings and numbers through deepcopy's dispatch one by one: that was a third of a drain."""
+    deepcopy = original("sqs-deepcopy")
+    cls = type(x)
+    if _current() is None or cls.__name__ != "Message" or not _plain_state(cls):
+        return deepcopy(x, memo) if memo is not None else deepcopy(x)
+    memo = {} if memo is None else memo
+    copied = memo.get(id(x))
+    if copied is not None:
+        return copied
+    new = cls.__new__(cls)
+    memo[id(x)] = new
+    new.__dict__.update({key: value if type(value) in _ATOMIC else deepcopy(value, memo)
+                         for key, value in x.__dict__.items()})
+    return new
+
+
+@functools.lru_cache(maxsize=8)
+def _plain_state(cls) -> bool:
+    """Whether deepcopy copies ``cls`` as its ``__dict__`` (no copy hooks of its own, no slots)."""
+    hooks = ("__deepcopy__", "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__", "__copy__")
+    return not hasattr(cls, "__slots__") and all(getattr(cls, name, None) is getattr(object, name, None)
+                                                 for name in hooks)
+
+
+_underscored: dict[str, str] = {}
+
+
+def _sqs_camelcase_to_underscores(argument):
+    """moto.core.utils.camelcase_to_underscores as moto.sqs.models uses it, remembered per name: Queue.attributes
+    converts its 14 attribute names character by character on every SendMessage (a pure function of the name)."""
+    if not isinstance(argument, str) or len(_underscored) > 4096:
+        return original("sqs-camelcase")(argument)
+    result = _underscored.get(argument)
+    if result is None:
+        result = _underscored[argument] = original("sqs-camelcase")(argument)
+    return result
+
+
+def _sqs_count_delayed(self):
+    """Queue.approximate_number_of_messages_delayed, the virtual clock read once (moto: once per message; SendMessage
+    builds every queue attribute, so filling a queue of 10,000 took minutes)."""
+    if _current() is None:
+        return original("sqs-count-delayed").fget(self)
+    now = moto_sqs_models().unix_time_millis()
+    return sum(1 for m in self._messages if now < m.delayed_until)
+
+
+def _sqs_count_not_visible(self):
+    """Queue.approximate_number_of_messages_not_visible, the virtual clock read once (see _sqs_count_delayed)."""
+    if _current() is None:
+        return original("sqs-count-not-visible").fget(self)
+    now = moto_sqs_models().unix_time_millis()
+    return sum(1 for m in self._messages if not now > m.visible_at)
+
+
+def _sqs_visible_messages(self):
+    """Queue.messages (a property): the visible messages that are not delayed, the virtual clock read once (it does
+    not move while the list is made; moto reads it twice per message). Inside a receive, a lazy sequence: moto's
+    loop stops after one batch, and building the whole list first made every receive cost O(queue)."""
+    if _current() is None:
+        return original("sqs-queue-messages").fget(self)
+    now = moto_sqs_models().unix_time_millis()
+    visible = (m for m in self._messages if now > m.visible_at and not now < m.delayed_until)
+    return visible if getattr(_receiving, "active", False) else list(visible)
 
 
 def _sqs_send_message_batch(self, queue_name, entries):
@@ -629,6 +711,30 @@ def _sqs_retention_check(self, queue_name, message):
     queue = self.get_queue(queue_name)
     retain_until = int(queue.message_retention_period) + message.sent_timestamp / 1000
     return retain_until > moto_sqs_models().unix_time()
+
+
+_RECEIPT_LENGTH = 185
+# A word's top 5 bits are its most significant byte >> 3: that byte maps to its letter; bytes >= 26 << 3 are skipped.
+_RECEIPT_TABLE = bytes(ord("abcdefghijklmnopqrstuvwxyz"[b >> 3]) if b < 208 else 0 for b in range(256))
+_RECEIPT_SKIPPED = bytes(range(208, 256))
+
+
+def _sqs_receipt_handle() -> str:
+    """moto.sqs.utils.generate_receipt_handle, the same letters from the same draws of moto's seeded generator, many
+    times sooner (it made 185 ``random.choice`` calls per message received: most of a mapping's drain time).
+
+    ``choice`` of 26 letters draws a 32-bit word, keeps its top 5 bits and draws again for values of 26 and above;
+    here the words are drawn in bulk (``getrandbits(32 * n)``: word i in bits 32i..32i+31, little-endian), never
+    more than the letters still missing, so the generator ends in the same state and every id moto makes afterwards
+    stays the same."""
+    from moto.moto_api._internal import mock_random
+
+    handle = b""
+    while len(handle) < _RECEIPT_LENGTH:
+        missing = _RECEIPT_LENGTH - len(handle)
+        top_bytes = mock_random.getrandbits(32 * missing).to_bytes(4 * missing, "little")[3::4]
+        handle += top_bytes.translate(_RECEIPT_TABLE, _RECEIPT_SKIPPED)
+    return handle.decode("ascii")
 
 
 def moto_sqs_models():
@@ -951,6 +1057,18 @@ PATCHES = [
           ("self", "queue_name", "entries"), _sqs_send_message_batch, "a batch is polled as one batch"),
     Patch("sqs-retention-check", "moto.sqs.models:SQSBackend.is_message_valid_based_on_retention_period",
           ("self", "queue_name", "message"), _sqs_retention_check, "O(1) instead of O(queue) per message"),
+    Patch("sqs-queue-messages", "moto.sqs.models:Queue.messages", ("self",), property(_sqs_visible_messages),
+          "a receive reads one batch, not the whole queue (O(batch) instead of O(queue) per receive)"),
+    Patch("sqs-deepcopy", "moto.sqs.models:deepcopy", ("x",), _sqs_deepcopy,
+          "a received message copied field by field (the same copy, without deepcopy's per-string dispatch)"),
+    Patch("sqs-camelcase", "moto.sqs.models:camelcase_to_underscores", ("argument",), _sqs_camelcase_to_underscores,
+          "attribute names converted once, not on every SendMessage"),
+    Patch("sqs-count-delayed", "moto.sqs.models:Queue.approximate_number_of_messages_delayed", ("self",),
+          property(_sqs_count_delayed), "the clock read once per count, not twice per message"),
+    Patch("sqs-count-not-visible", "moto.sqs.models:Queue.approximate_number_of_messages_not_visible", ("self",),
+          property(_sqs_count_not_visible), "the clock read once per count, not twice per message"),
+    Patch("sqs-receipt-handle", "moto.sqs.models:generate_receipt_handle", (), _sqs_receipt_handle,
+          "the same receipt handles from the same random draws, ~10x sooner (most of a mapping's drain time)"),
     Patch("sqs-add-message", "moto.sqs.models:Queue.add_message", ("self", "message"), _sqs_add_message,
           "event source mappings served by our pollers"),
     Patch("secretsmanager-rotate-secret", "moto.secretsmanager.models:SecretsManagerBackend.rotate_secret",
@@ -1101,7 +1219,8 @@ class _AfterImport:
 
 def _check_and_set(patch: Patch, owner, attribute: str) -> None:
     existing = getattr(owner, attribute)
-    params = tuple(inspect.signature(existing).parameters)
+    checked = existing.fget if isinstance(existing, property) else existing
+    params = tuple(inspect.signature(checked).parameters)  # type: ignore[arg-type]  # a property has a getter
     if params[: len(patch.signature)] != patch.signature:
         raise RuntimeError(f"moto changed {patch.target}: expected parameters {patch.signature}, got {params}")
     _originals[patch.name] = existing

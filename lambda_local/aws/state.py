@@ -348,10 +348,16 @@ def send_sqs_message(queue_arn: str, body: str, attributes: dict[str, str] | Non
 def delete_messages(queue, message_ids: set[str]) -> None:
     """Delete several messages from a moto queue in one pass (moto's delete scans the queue twice per message)."""
     kept = []
-    for message in queue._messages:
-        if message.id in message_ids:
+    left = set(message_ids)
+    messages = queue._messages
+    for index, message in enumerate(messages):
+        if message.id in left:
             queue.pending_messages.discard(message)
             queue.deleted_messages.update(message.all_receipt_handles)
+            left.discard(message.id)
+            if not left:  # all found (a batch is near the front): the rest is copied as it is, in C
+                kept += messages[index + 1:]
+                break
         else:
             kept.append(message)
     queue._messages = kept

@@ -86,11 +86,16 @@ class LambdaContext:
         self.function_version = function_version
         self.invoked_function_arn = invoked_function_arn
         self.tenant_id = tenant_id
-        self._w3c_fields = _extract_w3c(client_context)
-        self.client_context = _from_dict(ClientContext, client_context)
-        if self.client_context is not None:
-            self.client_context.client = _from_dict(Client, self.client_context.client)
-        self.identity = _from_dict(CognitoIdentity, {})
+        if client_context is None:  # most invocations: skip the copying below
+            self._w3c_fields = {}
+            self.client_context = None
+        else:
+            self._w3c_fields = _extract_w3c(client_context)
+            self.client_context = _from_dict(ClientContext, client_context)
+            if self.client_context is not None:
+                self.client_context.client = _from_dict(Client, self.client_context.client)
+        self.identity = identity = CognitoIdentity()
+        identity.cognito_identity_id = identity.cognito_identity_pool_id = None
         if cognito_identity is not None:
             self.identity.cognito_identity_id = cognito_identity.get("cognitoIdentityId")
             self.identity.cognito_identity_pool_id = cognito_identity.get("cognitoIdentityPoolId")

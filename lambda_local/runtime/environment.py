@@ -20,7 +20,7 @@ from .. import logs
 from ..xray import TracerPatches
 from . import errors
 from .execution import ENVIRON, _environment, enter_views, exit_views
-from .guard import NamespaceView, ProcessGuard
+from .guard import _UNSET, NamespaceView, ProcessGuard, real_chdir
 from .isolation import ModuleSpace
 
 __all__ = ["ExecutionEnvironment", "InitError"]
@@ -158,23 +158,27 @@ class ExecutionEnvironment:
         self.started_threads.clear()
         if threads_left:
             self.threads += threads_left
+        if cwd is None and self.guard.caller_cwd is not _UNSET:
+            cwd = self.guard.caller_cwd  # the function moved the working folder: the caller's comes back
+        self.guard.caller_cwd = _UNSET
         if cwd is not None:
-            try:
-                if os.getcwd() != cwd:
-                    os.chdir(cwd)
-            except OSError:
-                os.chdir(cwd)
+            real_chdir(cwd)
         _environment.reset(token)
         exit_views(keep=bool(threads_left))
 
     def _chdir_in(self) -> str | None:
-        """The caller's working directory; the function runs in its task root (/var/task on AWS)."""
+        """The function runs in its task root (/var/task on AWS): the caller's working folder, to come back to, when
+        it has one (None: the folder stays until the function itself moves it, see ``guard.caller_cwd``)."""
+        self.guard.caller_cwd = _UNSET
+        if not self.config.task_root:
+            return None
         try:
             cwd = os.getcwd()
         except OSError:  # the caller's folder was deleted under it
             cwd = None
-        if self.config.task_root:
-            os.chdir(self.config.task_root)
+        real_chdir(self.config.task_root)
+        if cwd is None:
+            self.guard.caller_cwd = None  # nothing to go back to, and nothing to note
         return cwd
 
     # --- the INIT phase ----------------------------------------------------------------------------------------------

@@ -32,18 +32,57 @@ def _exit_instead(status: int = 0) -> NoReturn:  # os._exit's parameter name: a 
     raise ProcessExit(status)
 
 
-class NamespaceView:
-    """An environment's own changes to a shared namespace (a module's ``__dict__``), applied only while it runs."""
+def _version_reader(namespace: dict):
+    """A function returning ``namespace``'s version tag (CPython bumps it on every change to a dict: PEP 509), or
+    None where it cannot be read (another interpreter, a layout this check does not recognise). Reading it costs a
+    few hundredths of a µs; copying and comparing ``builtins`` to see whether a function changed it costs ~5 µs."""
+    try:
+        import ctypes
 
-    __slots__ = ("namespace", "changes", "_snapshot")
+        if sys.implementation.name != "cpython" or sys.version_info >= (3, 13) or ctypes.sizeof(ctypes.c_void_p) != 8:
+            return None
+        offset = object.__basicsize__ + 8  # PyDictObject: PyObject_HEAD, Py_ssize_t ma_used, uint64_t ma_version_tag
+        probe: dict = {"a": 1}
+        tag = ctypes.c_uint64.from_address(id(probe) + offset)
+        before = tag.value
+        probe["a"] = 2
+        changed = tag.value
+        probe.pop("a")
+        probe["a"] = 2
+        if not (before != changed != tag.value and len(probe) == 1 and tag.value == tag.value):
+            return None
+        cell = ctypes.c_uint64.from_address(id(namespace) + offset)  # the view holds the dict: its address stays
+        return lambda: cell.value
+    except Exception:  # noqa: BLE001 - no ctypes (some WebAssembly builds): the copy-and-compare path
+        return None
+
+
+class NamespaceView:
+    """An environment's own changes to a shared namespace (a module's ``__dict__``), applied only while it runs.
+
+    Whether the namespace changed is read from its version tag where CPython exposes one: while it has not changed
+    since the snapshot was taken, the snapshot is reused (no copy on entering) and an unchanged namespace is seen
+    without comparing (on leaving); the same decisions as copying and comparing every time."""
+
+    __slots__ = ("namespace", "changes", "_snapshot", "_version", "_kept", "_kept_version")
 
     def __init__(self, namespace: dict):
         self.namespace = namespace
         self.changes: dict = {}
         self._snapshot: dict | None = None
+        self._version = _version_reader(namespace)
+        self._kept: dict | None = None  # a snapshot of the namespace as it was at _kept_version
+        self._kept_version = -1
 
     def enter(self) -> None:
-        self._snapshot = dict(self.namespace)
+        version = self._version
+        if version is None:
+            self._snapshot = dict(self.namespace)
+        else:
+            now = version()
+            if self._kept is None or now != self._kept_version:
+                self._kept, self._kept_version = dict(self.namespace), now
+            self._snapshot = self._kept
         for key, value in self.changes.items():
             if value is _MISSING:
                 self.namespace.pop(key, None)
@@ -55,8 +94,12 @@ class NamespaceView:
         if snapshot is None:
             return
         namespace = self.namespace
-        if not self.changes and namespace == snapshot:
-            return  # untouched: the common case (a C-level comparison, identity first)
+        if not self.changes:
+            version = self._version
+            if version is not None and version() == self._kept_version and snapshot is self._kept:
+                return  # untouched, by its version tag: the common case
+            if namespace == snapshot:
+                return  # untouched (a C-level comparison, identity first)
         current = dict(namespace)
         changes = {k: v for k, v in current.items() if snapshot.get(k, _MISSING) is not v}
         changes.update({k: _MISSING for k in snapshot if k not in current})
@@ -93,6 +136,37 @@ def _own_setitimer(which, seconds, interval=0.0):
     return _real["setitimer"](which, seconds, interval)
 
 
+_real_chdir, _real_fchdir = os.chdir, getattr(os, "fchdir", None)
+_UNSET = object()
+
+
+def _note_caller_cwd() -> None:
+    # The working folder is the process's: the first time a function moves it (no task root moved it before), the
+    # caller's folder is noted, and put back when the invocation ends. A function that never moves it costs nothing.
+    guard = _current_guard()
+    if guard is not None and guard.caller_cwd is _UNSET:
+        try:
+            guard.caller_cwd = os.getcwd()
+        except OSError:  # the caller's folder was deleted under it: nothing to go back to
+            guard.caller_cwd = None
+
+
+def _own_chdir(path):
+    """``os.chdir``: as before, and noted when a function moves the process's working folder."""
+    _note_caller_cwd()
+    return _real_chdir(path)
+
+
+def _own_fchdir(fd):
+    _note_caller_cwd()
+    return _real_fchdir(fd)
+
+
+def real_chdir(path) -> None:
+    """``os.chdir`` itself (for the runtime's own moves into a task root and back)."""
+    _real_chdir(path)
+
+
 def _current_guard():
     from .execution import current_environment
 
@@ -105,17 +179,22 @@ _installed = False
 
 def _install_signal_views() -> None:
     """Once: ``signal.signal``, ``signal.alarm`` and ``signal.setitimer`` become views that behave as before for
-    the caller's code and keep SIGALRM from a function's code (cheaper than swapping them at every invocation)."""
+    the caller's code and keep SIGALRM from a function's code (cheaper than swapping them at every invocation);
+    ``os.chdir``/``os.fchdir`` note the caller's folder before a function first moves away from it."""
     global _installed
-    if not _installed and _real["setitimer"] is not None:
-        signal.signal, signal.alarm, signal.setitimer = _own_signal, _own_alarm, _own_setitimer
+    if not _installed:
+        if _real["setitimer"] is not None:
+            signal.signal, signal.alarm, signal.setitimer = _own_signal, _own_alarm, _own_setitimer
+        os.chdir = _own_chdir
+        if _real_fchdir is not None:
+            os.fchdir = _own_fchdir
     _installed = True
 
 
 class ProcessGuard:
     """Entered and exited around every invocation of one environment."""
 
-    __slots__ = ("builtins_view", "_os_exit", "alarm_handler")
+    __slots__ = ("builtins_view", "_os_exit", "alarm_handler", "caller_cwd")
 
     _modules_snapshot: dict = {}
 
@@ -124,6 +203,8 @@ class ProcessGuard:
         # What os._exit was when this guard was last entered (set again by every enter()).
         self._os_exit = os._exit
         self.alarm_handler: object = signal.SIG_DFL
+        # The caller's working folder, noted when the function first moved away from it (_UNSET: it has not).
+        self.caller_cwd: object = _UNSET
         _install_signal_views()
 
     def enter(self) -> None:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 
@@ -48,16 +49,19 @@ def _turn(service, executor: RuntimeExecutor):
     return service.execution if getattr(executor, "exclusive", True) else _NO_TURN
 
 
+_DECODE = json.JSONDecoder().decode  # json.loads's own decoder for text
+
+
 def check_payload(payload: bytes, invocation_type: str):
     """The request's event, or the ServiceError AWS answers a payload too large or not JSON with."""
-    import json
-
     limit = errors.ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else errors.SYNC_PAYLOAD_LIMIT
     if len(payload) > limit:
         raise errors.request_too_large(len(payload), limit)
-    if not payload.strip():
-        return {}
     try:
+        if payload[:1] == b"{" and payload[1:2] != b"\x00":  # UTF-8 JSON (what json.loads would detect), decoded once
+            return _DECODE(payload.decode("utf-8", "surrogatepass"))
+        if not payload.strip():
+            return {}
         return json.loads(payload)
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.invalid_request_content(f"Could not parse payload into json: {exc}") from None
@@ -208,10 +212,10 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
         function_name=config.function_name, request_id=request_id, cold_start=cold,
         init_duration_ms=init_ms, duration_ms=result.duration_ms, billed_duration_ms=billed,
         memory_size_mb=config.memory_size, max_memory_used_mb=max_used, error_type=error_type,
-        cost_usd=float(billing.invocation_cost(billed, config.memory_size, config.architecture,
-                                               ephemeral_storage_mb=config.ephemeral_storage)),
+        cost_usd=billing.invocation_cost_usd(billed, config.memory_size, config.architecture,
+                                             ephemeral_storage_mb=config.ephemeral_storage),
         raw_payload=raw,
-        log="\n".join(e.message for e in events) + "\n",
+        log="\n".join([e.message for e in events]) + "\n",
         function_version=config.version, error_message=error_message,
         function_error="Unhandled" if error_type else None, invocation_type=invocation_type,
         status_code=202 if invocation_type == "Event" else 200, architecture=config.architecture,
@@ -251,8 +255,6 @@ def _frame(env, cold: bool, start_ms: int, now_ms: int, request_id: str,
 
 
 def _error_payload(error_type: str, message: str, request_id: str, stack: list[str] | None) -> bytes:
-    import json
-
     if error_type == errors.RESPONSE_TOO_LARGE:  # the platform's error, not the function's: two fields only
         return json.dumps({"errorMessage": message, "errorType": error_type}).encode("utf-8")
     return json.dumps({"errorMessage": message, "errorType": error_type, "requestId": request_id,

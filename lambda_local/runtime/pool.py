@@ -78,7 +78,11 @@ class EnvironmentPool:
         """
         service = self.service
         now = service.clock.time()
-        self.expire(now)
+        timeout = service.idle_timeout
+        for env in self.environments:
+            if not env.busy and not env.provisioned and policy.idle_expired(env.last_used, now, timeout):
+                self.expire(now)  # (the check alone is the common case: nothing has been idle that long)
+                break
         reserved = self.reserved_concurrency
         if reserved is not None and self.busy() >= reserved:
             # reserved concurrency caps running requests, warm environments or not (0 throttles every call)

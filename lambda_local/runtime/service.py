@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import random
 import threading
-import uuid
 from typing import Callable
 
 from .. import quotas
@@ -19,6 +18,10 @@ DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_IDLE_TIMEOUT_S = quotas.IDLE_TIMEOUT_S
 DEFAULT_CONCURRENCY_LIMIT = quotas.ACCOUNT_CONCURRENCY
+
+
+_UUID4_KEEP = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)  # the variant and version bits cleared
+_UUID4_SET = (0x8000 << 48) | (4 << 76)  # RFC 4122 variant, version 4
 
 
 class Ids:
@@ -35,7 +38,10 @@ class Ids:
         return self._rng
 
     def request_id(self) -> str:
-        return str(uuid.UUID(int=(self._rng or self._fresh).getrandbits(128), version=4))
+        # uuid.UUID(int=n, version=4) as text, without building the UUID object (a third of the cost of an id)
+        n = ((self._rng or self._fresh).getrandbits(128) & _UUID4_KEEP) | _UUID4_SET
+        h = f"{n:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def hex32(self) -> str:
         return f"{(self._rng or self._fresh).getrandbits(128):032x}"

@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import tracemalloc
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
@@ -98,8 +99,6 @@ def memory_watchdog(memory_size_mb: int, already_used_mb: int, traced: bool = Tr
     """A check run every few milliseconds while a handler runs: past its memory size, the invocation ends, as the
     platform kills a runtime that runs out of memory. Counts what tracemalloc sees the function allocate, or, when
     the invocation is not traced, how much the process's resident memory grew since it started."""
-    import tracemalloc
-
     limit = max(memory_size_mb - already_used_mb, 1) * 1024 * 1024
     if traced:
         def check() -> BaseException | None:
@@ -189,8 +188,12 @@ class SignalStopper:
 
     def _disarm(self, entry: _Deadline) -> None:
         entry.done = True
-        if entry in self._armed:
-            self._armed.remove(entry)
+        armed = self._armed
+        if len(armed) == 1 and armed[0] is entry:  # the common case: the only run ends, the timer stops
+            armed.clear()
+            self._signal.setitimer(self._signal.ITIMER_REAL, 0)
+        elif entry in armed:
+            armed.remove(entry)
             self._arm()
         if self._tracing and not any(e.fired for e in self._armed):
             self._tracing = False
@@ -198,6 +201,14 @@ class SignalStopper:
 
     def _arm(self) -> None:
         armed = self._armed
+        if len(armed) == 1 and not armed[0].done:  # the common case: one run, no generator expressions
+            only = armed[0]
+            first = max(only.at - time.monotonic(), 0.0005)
+            watching = only.watchdog is not None
+            if watching:
+                first = min(first, _WATCH_S)
+            self._signal.setitimer(self._signal.ITIMER_REAL, first, _WATCH_S if watching else _REFIRE_S)
+            return
         if len(armed) > 1 or (armed and armed[0].done):
             armed = [e for e in armed if not e.done]
         if armed:

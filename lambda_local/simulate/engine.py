@@ -35,6 +35,7 @@ hours, and Lambda slowing its async queue down when it is very long.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import time
 from collections import deque
@@ -141,6 +142,8 @@ class _Sampler:
         self.runs_cold = self.runs_warm = 0
         self.timeout_ms = fn.config.timeout * 1000
         self.runtime = fn.config.runtime
+        # A constant duration_ms, once checked by modelled(): (duration, whether it reaches the timeout)
+        self.constant: tuple[float, bool] | None = None
 
     def _event(self, index: int) -> Any:
         return self.event(index) if callable(self.event) else self.event
@@ -196,6 +199,8 @@ class _Sampler:
             duration = float(model(Request(self.name, index, arrival, attempt, self._event(index))))
         else:
             duration = float(model)
+            if duration >= 0:
+                self.constant = (duration, duration >= self.timeout_ms)
         if duration < 0:
             raise ValueError(f"duration_ms gave a negative duration ({duration})")
         if duration >= self.timeout_ms:
@@ -383,17 +388,29 @@ class _Simulation:
             s.busy_od += 1
             if s.reserved is None:
                 self.unreserved_busy += 1
-            s.expire(t, self.timeout)
+            if idle and policy.idle_expired(idle[0].last_used, t, self.timeout):
+                s.expire(t, self.timeout)
 
         sampler = s.sampler
         if cold:
             function_init, duration, error, discard = sampler.cold_start(index)
             init = s.platform.platform_ms + function_init
         else:
-            duration, error, discard = sampler.warm_start(index)
+            warm = sampler.warm
+            if len(warm) < sampler.warm_limit:
+                duration, error, discard = sampler.warm_start(index)
+            else:  # (warm_start's replay, inline: this runs for nearly every request)
+                duration, error, discard = warm[sampler.wi % len(warm)]
+                sampler.wi += 1
             init = 0.0
         if sampler.model is not None:
-            duration, error, discard = sampler.modelled(duration, error, discard, index, t, attempt)
+            constant = sampler.constant
+            if constant is None:
+                duration, error, discard = sampler.modelled(duration, error, discard, index, t, attempt)
+            elif constant[1]:  # (modelled()'s answer for a constant duration, remembered)
+                duration, error, discard = sampler.timeout_ms, "Sandbox.Timedout", True
+            else:
+                duration = constant[0]
 
         end = t + (init + duration) / 1000.0
         self.seq += 1
@@ -517,8 +534,10 @@ class _Simulation:
     # --- the loop -------------------------------------------------------------------------------------------------
     def _arrivals(self):
         horizon = self.arrival_horizon
+        if len(self.patterns) == 1:  # (t, 0) pairs made in C, not by a generator frame per request
+            return zip(self.patterns[0].times(horizon), itertools.repeat(0))
         streams = [_tagged(p.times(horizon), i) for i, p in enumerate(self.patterns)]
-        return streams[0] if len(streams) == 1 else heapq.merge(*streams)
+        return heapq.merge(*streams)
 
     def run(self) -> SimulationResult:
         started = time.perf_counter()

@@ -38,9 +38,17 @@ class Histogram:
         self.total = 0.0
         self.max = 0.0
         self.min = math.inf
+        # value -> bucket for values seen lately: a simulation replays a few measured durations millions of times,
+        # and the logarithm is most of what adding one costs (bounded: a continuous model cannot grow it)
+        self._keys: dict[float, int] = {}
 
     def add(self, value_ms: float) -> None:
-        self.buckets[int(math.log(max(value_ms, self._FLOOR_MS)) * self._K)] += 1
+        key = self._keys.get(value_ms)
+        if key is None:
+            if len(self._keys) >= 4096:
+                self._keys.clear()
+            key = self._keys[value_ms] = int(math.log(max(value_ms, self._FLOOR_MS)) * self._K)
+        self.buckets[key] += 1
         self.count += 1
         self.total += value_ms
         if value_ms > self.max:
