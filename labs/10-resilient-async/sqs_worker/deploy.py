@@ -54,7 +54,7 @@ def create_queues(sqs) -> str:
     dlq_url = sqs.create_queue(QueueName=DLQ)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     attributes = {"VisibilityTimeout": str(VISIBILITY_TIMEOUT)}
-    # TODO 2: give the queue a redrive policy, so that SQS moves a message to the DLQ once it has been received
+    # TODO 5: give the queue a redrive policy, so that SQS moves a message to the DLQ once it has been received
     #         MAX_RECEIVES times without being deleted. Queue attributes are strings (a JSON string here).
     url = sqs.create_queue(QueueName=QUEUE, Attributes=attributes)["QueueUrl"]
     return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -62,7 +62,7 @@ def create_queues(sqs) -> str:
 
 def connect(lambda_client, queue_arn: str) -> str:
     """The event source mapping from the queue to the function; returns its UUID."""
-    # TODO 3: ask for batches of up to 10 messages, gathered for at most 5 seconds, and let the function report
+    # TODO 6: ask for batches of up to 10 messages, gathered for at most 5 seconds, and let the function report
     #         the messages that failed (the mapping ignores a batchItemFailures answer unless it is told to read it).
     return lambda_client.create_event_source_mapping(FunctionName=FUNCTION_NAME, EventSourceArn=queue_arn)["UUID"]
 

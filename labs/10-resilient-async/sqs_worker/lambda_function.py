@@ -39,7 +39,7 @@ def reserve(order: dict) -> None:
 
 
 def lambda_handler(event, context):
-    # TODO 1: when one message of the batch fails, the whole batch goes back to the queue, and the good orders
+    # TODO 4: when one message of the batch fails, the whole batch goes back to the queue, and the good orders
     #         in it are reserved again when it comes back. Handle each message on its own: when one fails, note
     #         its record["messageId"] and go on with the next, and return them all as
     #         {"batchItemFailures": [{"itemIdentifier": <messageId>}, ...]}.

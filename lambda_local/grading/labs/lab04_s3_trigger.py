@@ -1,4 +1,4 @@
-"""Lab 02: the guides' challenge. A greeting function, an S3 trigger on one prefix, proof in the logs, a
+"""Lab 04: the guides' challenge. A greeting function, an S3 trigger on one prefix, proof in the logs, a
 GREETING_PREFIX environment variable, and a clean-up verified by listing functions and roles.
 
 The learner's deploy.py and cleanup.py run against the check's mocked AWS, as they would run against an account.
@@ -12,7 +12,7 @@ import random
 from ..checks import (BASIC_EXECUTION, LAMBDA_TRUST_POLICY, Failure, check, describe_invocation_error,
                       function_output, show)
 
-LAB = "02-s3-trigger-challenge"
+LAB = "04-s3-trigger"
 TITLE = "The challenge: an S3 trigger, proof in the logs, clean-up"
 
 FUNCTION, ROLE, BUCKET, PREFIX = "s3-greeter", "s3-greeter-role", "greeter-uploads", "incoming/"

@@ -1,4 +1,4 @@
-"""Lab 04: a least-privilege execution role. The function must work with policy.json, and nothing else may."""
+"""Lab 05: a least-privilege execution role. The function must work with policy.json, and nothing else may."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from ..checks import Failure, check, describe_invocation_error
 
-LAB = "04-least-privilege"
+LAB = "05-least-privilege"
 TITLE = "A least-privilege execution role"
 
 FUNCTION, PROBE = "report-indexer", "permission-probe"

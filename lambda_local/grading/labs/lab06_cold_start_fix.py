@@ -1,4 +1,4 @@
-"""Lab 05: move the SDK clients and the configuration out of the handler, so warm calls reuse them.
+"""Lab 06: move the SDK clients and the configuration out of the handler, so warm calls reuse them.
 
 Checked by counting work, not by timing it: the grader records every boto3 client the function creates and every
 AWS call it makes, per invocation, over one cold start and four warm calls on the virtual clock.
@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from ..checks import Failure, check, describe_invocation_error
 
-LAB = "05-cold-start-fix"
+LAB = "06-cold-start-fix"
 TITLE = "Fix the cold-start work done on every call"
 
 FUNCTION, TABLE, PARAMETER = "price-quote", "prices", "/shop/config"

@@ -1,4 +1,4 @@
-"""Lab 06: share a library through a layer: build the zip in the python/ layout, publish it, attach it, import it."""
+"""Lab 07: share a library through a layer: build the zip in the python/ layout, publish it, attach it, import it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import zipfile
 
 from ..checks import Failure, check, describe_invocation_error, show
 
-LAB = "06-layer"
+LAB = "07-layer"
 TITLE = "Share a library with a layer"
 
 LAYER, FUNCTION = "textkit", "word-stats"

@@ -1,4 +1,4 @@
-"""Lab 08: a monthly cost model that matches the course's bill (lambda_local.billing) and picks the cheapest memory."""
+"""Lab 09: a monthly cost model that matches the course's bill (lambda_local.billing) and picks the cheapest memory."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 from ..checks import Failure, check, show
 
-LAB = "08-cost-model"
+LAB = "09-cost-model"
 TITLE = "A cost model that matches the bill"
 
 WHOLE_MS = [(1_000_000, 256, 200), (30_000_000, 512, 200), (100_000_000, 1024, 1000), (5_000, 128, 40)]

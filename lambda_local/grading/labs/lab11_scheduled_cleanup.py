@@ -1,4 +1,4 @@
-"""Lab 10: a scheduled clean-up job. An EventBridge rate(...)/cron(...) rule runs a function that deletes the
+"""Lab 11: a scheduled clean-up job. An EventBridge rate(...)/cron(...) rule runs a function that deletes the
 DynamoDB items older than 30 days; checked with items whose timestamps are relative to the virtual clock, and by
 moving the clock forward.
 """
@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 from ..checks import Failure, check, describe_invocation_error, function_output, show
 
-LAB = "10-scheduled-cleanup"
+LAB = "11-scheduled-cleanup"
 TITLE = "A scheduled clean-up job"
 
 FUNCTION, TABLE, RULE = "session-cleanup", "sessions", "session-cleanup-daily"

@@ -1,4 +1,4 @@
-"""Lab 11, the capstone: the guides' CRUD users API on DynamoDB behind API Gateway (a REST API, Lambda proxy
+"""Lab 15, the capstone: the guides' CRUD users API on DynamoDB behind API Gateway (a REST API, Lambda proxy
 integration), checked with HTTP requests through ``aws.http(...)``, as a client would send them.
 """
 
@@ -8,7 +8,7 @@ import json
 
 from ..checks import Failure, check, describe_invocation_error, show
 
-LAB = "11-rest-api-capstone"
+LAB = "15-rest-api-capstone"
 TITLE = "The capstone: a users API on DynamoDB behind API Gateway"
 
 FUNCTION, TABLE = "users-api", "users"

@@ -54,7 +54,7 @@ def create_queues(sqs) -> str:
     dlq_url = sqs.create_queue(QueueName=DLQ)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     attributes = {"VisibilityTimeout": str(VISIBILITY_TIMEOUT)}
-    # TODO 2: the queue, not Lambda, moves a message that keeps failing; without this it would come back forever.
+    # TODO 5: the queue, not Lambda, moves a message that keeps failing; without this it would come back forever.
     attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVES})
     url = sqs.create_queue(QueueName=QUEUE, Attributes=attributes)["QueueUrl"]
     return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -62,7 +62,7 @@ def create_queues(sqs) -> str:
 
 def connect(lambda_client, queue_arn: str) -> str:
     """The event source mapping from the queue to the function; returns its UUID."""
-    # TODO 3: a batching window trades a little latency for fewer, fuller invocations; ReportBatchItemFailures
+    # TODO 6: a batching window trades a little latency for fewer, fuller invocations; ReportBatchItemFailures
     #         makes the mapping read batchItemFailures instead of treating any answer as "all done".
     return lambda_client.create_event_source_mapping(
         FunctionName=FUNCTION_NAME, EventSourceArn=queue_arn, BatchSize=10, MaximumBatchingWindowInSeconds=5,

@@ -39,7 +39,7 @@ def reserve(order: dict) -> None:
 
 
 def lambda_handler(event, context):
-    # TODO 1: with ReportBatchItemFailures on the mapping, only the messages listed here go back to the queue;
+    # TODO 4: with ReportBatchItemFailures on the mapping, only the messages listed here go back to the queue;
     #         the rest of the batch is deleted. Any error (a bad order, DynamoDB throttling) is reported the same
     #         way: the message is retried, and after maxReceiveCount receives the queue moves it to its DLQ.
     failures = []
