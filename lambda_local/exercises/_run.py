@@ -6,6 +6,9 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import tempfile
+import textwrap
+from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from ..runtime import Function, Invocation
@@ -73,3 +76,34 @@ def returns(handler: Any, cases: Sequence[tuple[Any, Any]], **config: Any) -> It
             yield right(f"event {show(event)} → {show(expected)}")
         else:
             yield wrong(f"event {show(event)} → {outcome(result)}; expected {show(expected)}")
+
+
+
+def invoke_source(source: Any, events: Sequence[Any], **config: Any) -> list[Invocation] | str:
+    """Deploy ``source`` as ``lambda_function.py`` (handler ``lambda_function.lambda_handler``) and invoke it once per
+    event, warm after the first; or say why ``source`` is not a module's source."""
+    if not isinstance(source, str):
+        return f"the function's code is a string holding lambda_function.py, not {type(source).__name__}"
+    return invoke_package({"lambda_function.py": textwrap.dedent(source)}, "lambda_function.lambda_handler", events,
+                          **config)
+
+
+def invoke_package(files: dict[str, str], handler: str, events: Sequence[Any], *,
+                   layers: Sequence[dict[str, str]] = (), **config: Any) -> list[Invocation]:
+    """Deploy ``files`` (path in the zip → text) with ``handler`` and ``layers`` (each a layer zip's files), as AWS
+    unzips them, and invoke the function once per event."""
+    with tempfile.TemporaryDirectory(prefix="lambda-local-exercise-") as folder:
+        code = _unzipped(Path(folder, "task"), files)
+        layer_dirs = [_unzipped(Path(folder, f"layer-{n}"), layer) for n, layer in enumerate(layers)]
+        return invoke(handler, events, code=code, layers=layer_dirs, **config)
+
+
+def _unzipped(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True)
+    for name, text in files.items():
+        path = (folder / name).resolve()
+        if folder.resolve() not in path.parents:
+            raise ValueError(f"{name!r} is not a path inside a zip archive")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return folder
