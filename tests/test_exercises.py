@@ -19,8 +19,7 @@ CHECK_CALL = re.compile(r"""check\(\s*["'](\d{2}\.\d+)["']""")
 DECLARED = exercises()
 # Lessons whose exercises are not written yet (strict xfail: a lesson that gets them turns this red until it is
 # taken out). Today's file names; the ids follow the lesson numbers of the renumbered course (COURSE.md).
-PENDING = {"07_limits",
-           "08_pricing", "09_async_failures", "10_patterns"}
+PENDING = {"08_limits", "09_pricing", "10_async_failures", "11_patterns"}  # file names after issue 18's renumbering
 
 
 @pytest.mark.parametrize("exercise_id", sorted(DECLARED))

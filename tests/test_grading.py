@@ -50,6 +50,18 @@ def _greeting_shape(lab: Path) -> None:
          '"body": json.dumps({"message": message})}\n')
 
 
+def _tip_from_the_environment(lab: Path) -> None:
+    edit(lab / "lambda_function.py", "    percent = 15\n", '    percent = float(os.environ.get("TIP_PERCENT", "15"))\n')
+
+
+def _report_to_s3(lab: Path) -> None:
+    edit(lab / "lambda_function.py", '        exported.append({"region": region["name"], "report": report})\n',
+         "        import boto3\n"
+         "        key = f\"reports/{region['name']}.csv\"\n"
+         '        boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=report)\n'
+         '        exported.append({"region": region["name"], "bucket": BUCKET, "key": key, "bytes": len(report)})\n')
+
+
 def _policy_reads(lab: Path) -> None:
     policy = json.loads((lab / "policy.json").read_text())
     policy["Statement"][0].update(Action="s3:GetObject", Resource="arn:aws:s3:::acme-reports/incoming/*")
@@ -111,12 +123,14 @@ def _read_users(lab: Path) -> None:
 
 ONE_TODO = {
     "01-greeting": (_greeting_shape, "answers in API Gateway's response shape"),
+    "02-first-function": (_tip_from_the_environment, "answers with the tip of TIP_PERCENT (15 when it is not set)"),
     "04-s3-trigger": (_log_each_key, "proof in the logs: each upload's key appears in the function's "
                                                "log group"),
     "03-s3-processor": (_decode_the_key, "decodes the object key from the event (spaces, accents)"),
     "05-least-privilege": (_policy_reads, "reads reports under incoming/ in acme-reports"),
     "06-cold-start-fix": (_clients_at_module_level, "creates its AWS clients once per execution environment"),
     "07-layer": (_function_imports_textkit, "the function uses textkit from the layer"),
+    "08-limits": (_report_to_s3, "a report above 6 MB goes to S3, and the response says where"),
     "09-cost-model": (_compute_charge, "prices requests and compute as AWS does"),
     "10-resilient-async": (_conditional_write, "credits a payment delivered twice only once"),
     "11-scheduled-cleanup": (_cutoff_from_the_event, "computes the cutoff: 30 days before the schedule fired"),
