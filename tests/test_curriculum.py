@@ -300,7 +300,8 @@ def test_each_lesson_ends_with_now_do_its_lab(number):
     sections = [text for text in markdown if re.search(r"^#{1,3} ", text, re.MULTILINE)]
     last = sections[-1] if sections else ""
     last_section = re.split(r"^(?=#{1,3} )", last, flags=re.MULTILINE)[-1]
-    assert re.match(r"#{1,3} Lab\b", last_section), f"{lesson.name}'s last section is not its lab: {last_section[:80]!r}"
+    assert re.match(r"#{1,3} Lab\b", last_section), \
+        f"{lesson.name}'s last section is not its lab: {last_section[:80]!r}"
     assert f"Now do lab {number}" in last_section, f"{lesson.name} must end with \"Now do lab {number}\""
     assert target in _LINK.findall(last_section), f"{lesson.name}'s lab section must link {target}"
 

@@ -103,7 +103,8 @@ def deploy_a_configured_function(answer: Callable) -> Iterator[Mark]:
     if problem:
         yield wrong(problem)
         return
-    from .. import mock_aws, zip_package
+    from ..packaging import zip_package
+    from ..sandbox import mock_aws
 
     with mock_aws(seed=0):
         lambda_client, iam = _clients("lambda", "iam")
@@ -152,7 +153,8 @@ def clean_up_everything(answer: Callable) -> Iterator[Mark]:
     if problem:
         yield wrong(problem)
         return
-    from .. import mock_aws, zip_package
+    from ..packaging import zip_package
+    from ..sandbox import mock_aws
 
     with mock_aws(seed=0):
         lambda_client, iam, logs = _clients("lambda", "iam", "logs")
@@ -164,10 +166,11 @@ def clean_up_everything(answer: Callable) -> Iterator[Mark]:
         except Exception as error:  # noqa: BLE001 - AWS refused a call: that is the feedback
             stopped = _refused(error)
             yield wrong(f"clean_up(...) stopped: {stopped}")
-        left = {("functions", "list_functions"): [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]],
-                ("roles", "list_roles"): [r["RoleName"] for r in iam.list_roles()["Roles"]],
-                ("log groups", "describe_log_groups"): [g["logGroupName"]
-                                                        for g in logs.describe_log_groups()["logGroups"]]}
+        functions = [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]]
+        roles = [r["RoleName"] for r in iam.list_roles()["Roles"]]
+        groups = [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]]
+        left = {("functions", "list_functions"): functions, ("roles", "list_roles"): roles,
+                ("log groups", "describe_log_groups"): groups}
         for (kind, listing), names in left.items():
             if names:
                 yield wrong(f"{listing} still shows {show(names)}")
