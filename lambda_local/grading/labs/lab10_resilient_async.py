@@ -16,7 +16,7 @@ from decimal import Decimal
 from ..checks import Failure, check, describe_invocation_error, function_output, show
 
 LAB = "10-resilient-async"
-TITLE = "A resilient asynchronous consumer"
+TITLE = "Resilient asynchronous processing: an idempotent consumer and an SQS worker"
 
 FUNCTION, ACCOUNTS, PROCESSED, FAILURES = "credit-payment", "accounts", "processed-payments", "payments-failed"
 ACCOUNT, REGION = "123456789012", "us-east-1"
