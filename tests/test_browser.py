@@ -39,7 +39,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
                   "--disable-dev-shm-usage"]
 START_PAGE = "notebooks/00_start_here.ipynb"
 FIRST_LESSON = "notebooks/01_handlers.ipynb" if (ROOT / "notebooks/01_handlers.ipynb").exists() else START_PAGE
-PRICING_LESSON = "notebooks/08_pricing.ipynb"
+PRICING_LESSON = "notebooks/09_pricing.ipynb"
 # A lesson runs in under 20 s; these only stop a hung run from hanging the suite.
 RUN_TIMEOUT_MS = 60_000
 RENDER_TIMEOUT_MS = 15_000
@@ -371,7 +371,7 @@ def _wait_for_change(page, output, before: str) -> None:
         if _result_fingerprint(output) != before:
             return
         page.wait_for_timeout(200)
-    _screenshot(page, "FAILED-08_pricing-calculator", output)
+    _screenshot(page, "FAILED-09_pricing-calculator", output)
     pytest.fail("the calculator's result did not change after moving its slider")
 
 
@@ -430,11 +430,11 @@ def test_pricing_lesson_plots_and_its_calculator_reacts(page, lab):
         pytest.skip(f"{PRICING_LESSON} is not written yet: its calculator and plots are checked once it exists")
     _open_notebook(page, lab, PRICING_LESSON)
     state = _run_all_cells(page, PRICING_LESSON)
-    _screenshot_whole_notebook(page, "08_pricing-page")
+    _screenshot_whole_notebook(page, "09_pricing-page")
     assert not _errors(state), f"{PRICING_LESSON} shows errors: {_errors(state)}"
     assert _check_plots(page, state) >= 1, f"{PRICING_LESSON} draws no plot"
     for number, diagram in enumerate(_check_mermaid(page, lab, PRICING_LESSON), 1):
-        _screenshot(page, f"08_pricing-diagram-{number}", diagram)
+        _screenshot(page, f"09_pricing-diagram-{number}", diagram)
 
     widget_cells = [cell["index"] for cell in state["cells"] if any(
         "application/vnd.jupyter.widget-view+json" in output["mimes"] for output in cell["outputs"])]
@@ -450,10 +450,10 @@ def test_pricing_lesson_plots_and_its_calculator_reacts(page, lab):
     calculator = _cell(page, sliders[0]).locator(".jp-OutputArea").first
     slider = calculator.locator(".widget-slider").first
     before = _result_fingerprint(calculator)
-    _screenshot(page, "08_pricing-calculator-before", calculator)
+    _screenshot(page, "09_pricing-calculator-before", calculator)
     handle = slider.locator(".noUi-handle").first
     handle.focus()
     for _ in range(5):
         handle.press("ArrowRight")
     _wait_for_change(page, calculator, before)
-    _screenshot(page, "08_pricing-calculator-after", calculator)
+    _screenshot(page, "09_pricing-calculator-after", calculator)

@@ -19,7 +19,7 @@ from lambda_local.grading import (Failure, GradingError, check_lab, grade, load_
                                   reset_lab)
 from lambda_local.grading.cli import check_command, grade_command, progress_command, reset_command
 from lambda_local.grading.reset import STARTING_FILES
-from lambda_local.grading.runner import lab_definitions, lab_folders
+from lambda_local.grading.runner import RENAMED_LABS, lab_definitions, lab_folders
 
 ROOT = Path(__file__).resolve().parent.parent
 LABS = sorted(lab_definitions())
@@ -50,6 +50,18 @@ def _greeting_shape(lab: Path) -> None:
          '"body": json.dumps({"message": message})}\n')
 
 
+def _tip_from_the_environment(lab: Path) -> None:
+    edit(lab / "lambda_function.py", "    percent = 15\n", '    percent = float(os.environ.get("TIP_PERCENT", "15"))\n')
+
+
+def _report_to_s3(lab: Path) -> None:
+    edit(lab / "lambda_function.py", '        exported.append({"region": region["name"], "report": report})\n',
+         "        import boto3\n"
+         "        key = f\"reports/{region['name']}.csv\"\n"
+         '        boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=report)\n'
+         '        exported.append({"region": region["name"], "bucket": BUCKET, "key": key, "bytes": len(report)})\n')
+
+
 def _policy_reads(lab: Path) -> None:
     policy = json.loads((lab / "policy.json").read_text())
     policy["Statement"][0].update(Action="s3:GetObject", Resource="arn:aws:s3:::acme-reports/incoming/*")
@@ -64,7 +76,7 @@ def _clients_at_module_level(lab: Path) -> None:
 
 
 def _function_imports_textkit(lab: Path) -> None:
-    shutil.copy(ROOT / "solutions/06-layer/function/lambda_function.py", lab / "function/lambda_function.py")
+    shutil.copy(ROOT / "solutions/07-layer/function/lambda_function.py", lab / "function/lambda_function.py")
 
 
 def _compute_charge(lab: Path) -> None:
@@ -85,11 +97,12 @@ def _decode_the_key(lab: Path) -> None:
 
 
 def _report_batch_item_failures(lab: Path) -> None:
-    shutil.copy(ROOT / "solutions/07-sqs-worker/lambda_function.py", lab / "lambda_function.py")
+    shutil.copy(ROOT / "solutions/10-resilient-async/sqs_worker/lambda_function.py",
+                lab / "sqs_worker/lambda_function.py")
 
 
 def _conditional_write(lab: Path) -> None:
-    shutil.copy(ROOT / "solutions/09-resilient-async/lambda_function.py", lab / "lambda_function.py")
+    shutil.copy(ROOT / "solutions/10-resilient-async/lambda_function.py", lab / "lambda_function.py")
 
 
 def _cutoff_from_the_event(lab: Path) -> None:
@@ -110,18 +123,18 @@ def _read_users(lab: Path) -> None:
 
 ONE_TODO = {
     "01-greeting": (_greeting_shape, "answers in API Gateway's response shape"),
-    "02-s3-trigger-challenge": (_log_each_key, "proof in the logs: each upload's key appears in the function's "
+    "02-first-function": (_tip_from_the_environment, "answers with the tip of TIP_PERCENT (15 when it is not set)"),
+    "04-s3-trigger": (_log_each_key, "proof in the logs: each upload's key appears in the function's "
                                                "log group"),
     "03-s3-processor": (_decode_the_key, "decodes the object key from the event (spaces, accents)"),
-    "04-least-privilege": (_policy_reads, "reads reports under incoming/ in acme-reports"),
-    "05-cold-start-fix": (_clients_at_module_level, "creates its AWS clients once per execution environment"),
-    "06-layer": (_function_imports_textkit, "the function uses textkit from the layer"),
-    "07-sqs-worker": (_report_batch_item_failures, "reports bad messages in batchItemFailures, so good ones are "
-                                                   "processed once"),
-    "08-cost-model": (_compute_charge, "prices requests and compute as AWS does"),
-    "09-resilient-async": (_conditional_write, "credits a payment delivered twice only once"),
-    "10-scheduled-cleanup": (_cutoff_from_the_event, "computes the cutoff: 30 days before the schedule fired"),
-    "11-rest-api-capstone": (_read_users, "GET /users lists the users, GET /users/{id} returns one (404 when "
+    "05-least-privilege": (_policy_reads, "reads reports under incoming/ in acme-reports"),
+    "06-cold-start-fix": (_clients_at_module_level, "creates its AWS clients once per execution environment"),
+    "07-layer": (_function_imports_textkit, "the function uses textkit from the layer"),
+    "08-limits": (_report_to_s3, "a report above 6 MB goes to S3, and the response says where"),
+    "09-cost-model": (_compute_charge, "prices requests and compute as AWS does"),
+    "10-resilient-async": (_conditional_write, "credits a payment delivered twice only once"),
+    "11-scheduled-cleanup": (_cutoff_from_the_event, "computes the cutoff: 30 days before the schedule fired"),
+    "15-rest-api-capstone": (_read_users, "GET /users lists the users, GET /users/{id} returns one (404 when "
                                           "unknown)"),
 }
 
@@ -229,6 +242,15 @@ def test_one_todos_worth_of_work_scores_between(lab, tmp_path):
     assert [c.name for c in result.checks if c.passed] == [passing], result.format()
 
 
+def test_one_todos_worth_of_work_in_the_sqs_worker_part_scores_that_check_alone(tmp_path):
+    """Lab 10 has two parts; ONE_TODO above does part 1's first TODO, this does part 2's (sqs_worker/)."""
+    folder = copy_lab(ROOT / "labs/10-resilient-async", tmp_path)
+    _report_batch_item_failures(folder)
+    result = check_lab(folder)
+    assert [c.name for c in result.checks if c.passed] == [
+        "SQS worker: reports bad messages in batchItemFailures, so good ones are processed once"], result.format()
+
+
 # --- a learner's mistakes become failed checks, never exceptions ----------------------------------------------------
 def test_a_syntax_error_in_the_handler_fails_every_check_with_the_error_shown(tmp_path):
     folder = copy_lab(ROOT / "solutions/01-greeting", tmp_path)
@@ -239,7 +261,7 @@ def test_a_syntax_error_in_the_handler_fails_every_check_with_the_error_shown(tm
 
 
 def test_an_error_in_an_imported_module_names_the_file_and_line(tmp_path):
-    folder = copy_lab(ROOT / "solutions/08-cost-model", tmp_path)
+    folder = copy_lab(ROOT / "solutions/09-cost-model", tmp_path)
     source = folder / "cost_model.py"
     source.write_text(source.read_text() + "\nraise RuntimeError('half-finished')\n")
     line = source.read_text().count("\n")
@@ -249,7 +271,7 @@ def test_an_error_in_an_imported_module_names_the_file_and_line(tmp_path):
 
 
 def test_a_missing_or_broken_file_says_so(tmp_path):
-    folder = copy_lab(ROOT / "solutions/04-least-privilege", tmp_path)
+    folder = copy_lab(ROOT / "solutions/05-least-privilege", tmp_path)
     (folder / "policy.json").write_text('{"Version": "2012-10-17", "Statement": [}')
     assert all("JSON syntax error" in c.failure.got for c in check_lab(folder).checks)
     (folder / "policy.json").unlink()
@@ -257,7 +279,7 @@ def test_a_missing_or_broken_file_says_so(tmp_path):
 
 
 def test_a_policy_iam_refuses_is_reported_with_iams_message(tmp_path):
-    folder = copy_lab(ROOT / "solutions/04-least-privilege", tmp_path)
+    folder = copy_lab(ROOT / "solutions/05-least-privilege", tmp_path)
     policy = json.loads((folder / "policy.json").read_text())
     policy["Statement"][0]["Resource"] = "acme-reports/incoming/*"
     (folder / "policy.json").write_text(json.dumps(policy))
@@ -266,7 +288,7 @@ def test_a_policy_iam_refuses_is_reported_with_iams_message(tmp_path):
 
 
 def test_a_too_broad_policy_works_but_fails_least_privilege_naming_what_it_allows(tmp_path):
-    folder = copy_lab(ROOT / "solutions/04-least-privilege", tmp_path)
+    folder = copy_lab(ROOT / "solutions/05-least-privilege", tmp_path)
     policy = json.loads((folder / "policy.json").read_text())
     policy["Statement"][0].update(Action="s3:*", Resource="arn:aws:s3:::acme-reports/incoming*")
     (folder / "policy.json").write_text(json.dumps(policy))
@@ -279,7 +301,7 @@ def test_a_too_broad_policy_works_but_fails_least_privilege_naming_what_it_allow
 
 
 def test_config_loaded_lazily_on_the_first_call_also_counts_as_once_per_environment(tmp_path):
-    folder = copy_lab(ROOT / "solutions/05-cold-start-fix", tmp_path)
+    folder = copy_lab(ROOT / "solutions/06-cold-start-fix", tmp_path)
     edit(folder / "lambda_function.py", "config = load_config(ssm)\n", "config = None\n")
     edit(folder / "lambda_function.py", "def lambda_handler(event, context):\n",
          "def lambda_handler(event, context):\n    global config\n    config = config or load_config(ssm)\n")
@@ -287,7 +309,7 @@ def test_config_loaded_lazily_on_the_first_call_also_counts_as_once_per_environm
 
 
 def test_config_hard_coded_at_module_level_is_not_reloaded_by_a_new_environment(tmp_path):
-    folder = copy_lab(ROOT / "solutions/05-cold-start-fix", tmp_path)
+    folder = copy_lab(ROOT / "solutions/06-cold-start-fix", tmp_path)
     edit(folder / "lambda_function.py", "config = load_config(ssm)\n",
          'config = {"table": "prices", "tax_rate": "0.20", "currency": "EUR"}\n')
     failure = check_lab(folder).checks[1].failure
@@ -295,7 +317,7 @@ def test_config_hard_coded_at_module_level_is_not_reloaded_by_a_new_environment(
 
 
 def test_a_function_that_bundles_the_library_does_not_use_the_layer(tmp_path):
-    folder = copy_lab(ROOT / "solutions/06-layer", tmp_path)
+    folder = copy_lab(ROOT / "solutions/07-layer", tmp_path)
     shutil.copytree(folder / "textkit", folder / "function/textkit")
     result = check_lab(folder)
     assert [c.name for c in result.checks if not c.passed] == ["the function uses textkit from the layer"]
@@ -308,7 +330,7 @@ def failed(result) -> dict:
 
 
 def test_a_notification_before_its_permission_shows_s3s_refusal(tmp_path):
-    folder = copy_lab(ROOT / "solutions/02-s3-trigger-challenge", tmp_path)
+    folder = copy_lab(ROOT / "solutions/04-s3-trigger", tmp_path)
     edit(folder / "deploy.py", "    lambda_client.add_permission(", "    (lambda **_: None)(")
     failures = failed(check_lab(folder))
     assert sorted(failures) == ["S3 invokes the function for uploads under incoming/, and only those",
@@ -319,7 +341,7 @@ def test_a_notification_before_its_permission_shows_s3s_refusal(tmp_path):
 
 
 def test_a_permission_for_any_bucket_and_a_cleanup_that_keeps_policies_are_named(tmp_path):
-    folder = copy_lab(ROOT / "solutions/02-s3-trigger-challenge", tmp_path)
+    folder = copy_lab(ROOT / "solutions/04-s3-trigger", tmp_path)
     edit(folder / "deploy.py", '        SourceArn=f"arn:aws:s3:::{BUCKET}",\n', "")
     detach = '            iam.detach_role_policy(RoleName=ROLE_NAME, PolicyArn=policy["PolicyArn"])\n'
     edit(folder / "cleanup.py", detach, "            pass\n")
@@ -350,20 +372,21 @@ def test_an_s3_processor_that_reads_the_encoded_key_gets_nosuchkey(tmp_path):
     ('failures.append(record["messageId"])', '{"batchItemFailures": ["'),
 ])
 def test_an_sqs_worker_that_does_not_report_its_failed_messages_by_id_fails(tmp_path, change, got):
-    folder = copy_lab(ROOT / "solutions/07-sqs-worker", tmp_path)
-    edit(folder / "lambda_function.py", 'failures.append({"itemIdentifier": record["messageId"]})',
+    folder = copy_lab(ROOT / "solutions/10-resilient-async", tmp_path)
+    edit(folder / "sqs_worker/lambda_function.py", 'failures.append({"itemIdentifier": record["messageId"]})',
          "pass" if change == 'failures.append({"itemIdentifier": record["messageId"]})' else change)
     failures = failed(check_lab(folder))
-    first = failures["reports bad messages in batchItemFailures, so good ones are processed once"]
+    first = failures["SQS worker: reports bad messages in batchItemFailures, so good ones are processed once"]
     # Expected shows the objects the check compares: {"batchItemFailures": [{"itemIdentifier": "<id>"}, ...]}
     assert first.expected.startswith('the 2 bad messages reported by messageId: {"batchItemFailures": '
                                      '[{"itemIdentifier": "') and got in first.got
     assert ("not the id alone" in first.hint) == change.startswith('failures.append(record["messageId"])')
-    assert "end to end: good orders reserved once, bad ones in orders-dlq" in failures
+    assert "SQS worker: end to end: good orders reserved once, bad ones in orders-dlq" in failures
+    assert "credits a payment delivered twice only once" not in failures  # part 1 is graded on its own files
 
 
 def test_idempotency_keyed_on_the_account_loses_a_payment(tmp_path):
-    folder = copy_lab(ROOT / "solutions/09-resilient-async", tmp_path)
+    folder = copy_lab(ROOT / "solutions/10-resilient-async", tmp_path)
     edit(folder / "lambda_function.py", 'processed.put_item(Item={"payment_id": payment_id,',
          'processed.put_item(Item={"payment_id": account,')
     failures = failed(check_lab(folder))
@@ -371,12 +394,12 @@ def test_idempotency_keyed_on_the_account_loses_a_payment(tmp_path):
 
 
 def test_a_cleanup_job_on_the_computers_clock_or_one_scan_page_fails_with_the_reason(tmp_path):
-    now = copy_lab(ROOT / "solutions/10-scheduled-cleanup", tmp_path / "now")
+    now = copy_lab(ROOT / "solutions/11-scheduled-cleanup", tmp_path / "now")
     edit(now / "lambda_function.py", 'fired = datetime.fromisoformat(event["time"].replace("Z", "+00:00"))',
          "fired = datetime.now().astimezone()")
     cutoff = failed(check_lab(now))["computes the cutoff: 30 days before the schedule fired"]
     assert cutoff.expected.startswith("cutoff() of an event that fired at 2026-01-31T03:00:00Z to be 1767236400")
-    one_page = copy_lab(ROOT / "solutions/10-scheduled-cleanup", tmp_path / "page")
+    one_page = copy_lab(ROOT / "solutions/11-scheduled-cleanup", tmp_path / "page")
     edit(one_page / "lambda_function.py", '        if "LastEvaluatedKey" not in page:\n            return keys\n',
          "        return keys\n")
     failures = failed(check_lab(one_page))
@@ -385,7 +408,7 @@ def test_a_cleanup_job_on_the_computers_clock_or_one_scan_page_fails_with_the_re
 
 
 def test_a_users_api_that_crashes_on_bad_input_is_a_502_not_a_400(tmp_path):
-    folder = copy_lab(ROOT / "solutions/11-rest-api-capstone", tmp_path)
+    folder = copy_lab(ROOT / "solutions/15-rest-api-capstone", tmp_path)
     edit(folder / "lambda_function.py", '        data = json.loads(body or "")\n', "        data = json.loads(body)\n")
     failures = failed(check_lab(folder))
     assert sorted(failures) == ["POST /users creates a user (201) and answers 400 for invalid input"]
@@ -418,7 +441,7 @@ def buggy(lab):
 def test_checks_dir_adds_an_instructors_checks_to_their_lab_only(tmp_path):
     (tmp_path / "lab01_extra.py").write_text(HIDDEN)
     assert [c.name for c in load_checks(tmp_path)["01"]] == ["greets a name with an accent", "a check with a bug in it"]
-    report = grade([ROOT / "solutions/01-greeting", ROOT / "solutions/06-layer"], checks_dir=tmp_path)
+    report = grade([ROOT / "solutions/01-greeting", ROOT / "solutions/07-layer"], checks_dir=tmp_path)
     greeting, layer = report.submissions[0].labs
     assert [c.source for c in greeting.checks][-2:] == ["instructor", "instructor"]
     assert greeting.max_points == 8 + 3 + 1 and greeting.points == 8 + 3
@@ -494,9 +517,9 @@ def test_notebooks_show_the_table(mixed_report):
 # --- grade and check on the command line --------------------------------------------------------------------------
 def test_grade_exit_codes(tmp_path):
     runner = CliRunner()
-    solved = runner.invoke(grade_command, [str(ROOT / "solutions/01-greeting"), str(ROOT / "solutions/08-cost-model")])
+    solved = runner.invoke(grade_command, [str(ROOT / "solutions/01-greeting"), str(ROOT / "solutions/09-cost-model")])
     assert solved.exit_code == 0 and "== solutions" in solved.output and "20/20 points" in solved.output
-    untouched = runner.invoke(grade_command, [str(copy_lab(ROOT / "labs/08-cost-model", tmp_path))])
+    untouched = runner.invoke(grade_command, [str(copy_lab(ROOT / "labs/09-cost-model", tmp_path))])
     assert untouched.exit_code == 1 and "0/12 points" in untouched.output
     missing = runner.invoke(grade_command, [str(tmp_path / "nowhere")])
     assert missing.exit_code == 2 and "there is no such folder" in missing.output
@@ -507,22 +530,45 @@ def test_grade_exit_codes(tmp_path):
 
 def test_grade_finds_labs_in_a_learners_repository_and_notes_labs_without_checks(tmp_path):
     repo = tmp_path / "bob"
-    copy_lab(ROOT / "solutions/06-layer", repo / "labs")
-    (repo / "labs/12-step-functions").mkdir()
+    copy_lab(ROOT / "solutions/07-layer", repo / "labs")
+    (repo / "labs/98-step-functions").mkdir()
     report = grade([repo])
-    assert [lab.lab for lab in report.submissions[0].labs] == ["06-layer", "12-step-functions"]
-    assert report.submissions[0].labs[1].note.startswith("no checks for 12-step-functions yet")
+    assert [lab.lab for lab in report.submissions[0].labs] == ["07-layer", "98-step-functions"]
+    assert report.submissions[0].labs[1].note.startswith("no checks for 98-step-functions yet")
     assert report.passed and report.points == report.max_points == 8
 
 
 def test_check_command_runs_one_lab_by_number(tmp_path):
-    copy_lab(ROOT / "labs/06-layer", tmp_path / "labs")
-    result = CliRunner().invoke(check_command, ["06", "--path", str(tmp_path / "labs")])
-    assert result.exit_code == 1 and "Lab 06-layer" in result.output and "0/8" in result.output
-    result = CliRunner().invoke(check_command, ["6", "--path", str(ROOT / "solutions")])
+    copy_lab(ROOT / "labs/07-layer", tmp_path / "labs")
+    result = CliRunner().invoke(check_command, ["07", "--path", str(tmp_path / "labs")])
+    assert result.exit_code == 1 and "Lab 07-layer" in result.output and "0/8" in result.output
+    result = CliRunner().invoke(check_command, ["7", "--path", str(ROOT / "solutions")])
     assert result.exit_code == 0 and "every check passes" in result.output
-    result = CliRunner().invoke(check_command, ["12", "--path", str(ROOT / "solutions")])
-    assert result.exit_code == 2 and "no lab 12" in result.output
+    result = CliRunner().invoke(check_command, ["98", "--path", str(ROOT / "solutions")])
+    assert result.exit_code == 2 and "no lab 98" in result.output
+
+
+def test_grade_takes_a_lab_number_or_name_as_check_does(tmp_path, monkeypatch):
+    copy_lab(ROOT / "solutions/07-layer", tmp_path / "labs")
+    monkeypatch.chdir(tmp_path)
+    for lab in ("07", "7", "07-layer"):
+        result = CliRunner().invoke(grade_command, [lab])
+        assert result.exit_code == 0 and "Lab 07-layer" in result.output and "8/8 points" in result.output, lab
+
+
+def test_a_labs_old_name_gets_its_new_name_in_plain_words(tmp_path):
+    """Labs were renumbered to pair with their lessons (issue 18): 07-sqs-worker must not silently check 07-layer."""
+    result = CliRunner().invoke(check_command, ["07-sqs-worker", "--path", str(ROOT / "solutions")])
+    assert result.exit_code == 2 and "07-sqs-worker is an old name" in result.output
+    assert "part 2 of lab 10-resilient-async" in result.output and "lambda-local check 10" in result.output
+    assert "Traceback" not in result.output
+    old = tmp_path / "labs/08-cost-model"  # a learner's checkout from before the renumbering
+    old.mkdir(parents=True)
+    report = grade([old])
+    assert report.submissions[0].labs[0].note.startswith("not graded: 08-cost-model is an old name")
+    assert "now lab 09-cost-model" in report.submissions[0].labs[0].note
+    assert set(RENAMED_LABS.values()) <= {lab for lab in LABS} | {"10-resilient-async/sqs_worker"}
+    assert not set(RENAMED_LABS) & set(LABS)
 
 
 # --- reset ----------------------------------------------------------------------------------------------------------
@@ -553,13 +599,13 @@ def test_reset_of_an_untouched_lab_saves_nothing(tmp_path):
 
 
 def test_reset_command_prints_where_the_backup_is(tmp_path):
-    lab = copy_lab(ROOT / "labs/08-cost-model", tmp_path / "labs")
-    result = CliRunner().invoke(reset_command, ["08", "--path", str(tmp_path / "labs")])
-    assert result.exit_code == 0 and "08-cost-model already has its starting files" in result.output
+    lab = copy_lab(ROOT / "labs/09-cost-model", tmp_path / "labs")
+    result = CliRunner().invoke(reset_command, ["09", "--path", str(tmp_path / "labs")])
+    assert result.exit_code == 0 and "09-cost-model already has its starting files" in result.output
     assert not (tmp_path / "backups").exists()
     (lab / "notes.txt").write_text("my notes")
-    result = CliRunner().invoke(reset_command, ["08", "--path", str(tmp_path / "labs")])
-    assert result.exit_code == 0 and "Saved your version of 08-cost-model to " in result.output
+    result = CliRunner().invoke(reset_command, ["09", "--path", str(tmp_path / "labs")])
+    assert result.exit_code == 0 and "Saved your version of 09-cost-model to " in result.output
     assert len(list((tmp_path / "backups").iterdir())) == 1
     result = CliRunner().invoke(reset_command, ["99", "--path", str(tmp_path / "labs")])
     assert result.exit_code == 2 and "no lab 99" in result.output
@@ -570,19 +616,19 @@ def test_progress_lists_lessons_run_and_labs_passing(tmp_path, monkeypatch):
     for name in ("00_start_here", "01_handlers"):
         (tmp_path / "notebooks").mkdir(exist_ok=True)
         (tmp_path / "notebooks" / f"{name}.ipynb").write_text("{}")
-    copy_lab(ROOT / "solutions/08-cost-model", tmp_path / "labs")
-    copy_lab(ROOT / "labs/06-layer", tmp_path / "labs")
+    copy_lab(ROOT / "solutions/09-cost-model", tmp_path / "labs")
+    copy_lab(ROOT / "labs/07-layer", tmp_path / "labs")
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     assert mark_lesson_run() is None and not (tmp_path / ".lambda-local").exists()  # nbval, plain Python
     monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "notebooks/01_handlers.ipynb"))  # what JupyterLab sets
     assert mark_lesson_run() == tmp_path / ".lambda-local/progress.json"
     state = progress(tmp_path / "notebooks")
     assert [(l.name, l.ran) for l in state.lessons] == [("00_start_here", False), ("01_handlers", True)]
-    assert [(lab.lab, lab.passed) for lab in state.labs] == [("06-layer", False), ("08-cost-model", True)]
+    assert [(lab.lab, lab.passed) for lab in state.labs] == [("07-layer", False), ("09-cost-model", True)]
     output = CliRunner().invoke(progress_command, ["--path", str(tmp_path)]).output
     assert "[x] 01_handlers" in output and "[ ] 00_start_here" in output
-    assert "[x] 08-cost-model" in output and "[ ] 06-layer" in output and "0/8 points" in output
-    assert "Next: 00_start_here, then 06-layer" in output
+    assert "[x] 09-cost-model" in output and "[ ] 07-layer" in output and "0/8 points" in output
+    assert "Next: 00_start_here, then 07-layer" in output
 
 
 def test_failure_message_reads_expected_got_hint():
@@ -605,7 +651,7 @@ def test_the_ci_templates_classroom_scores_are_the_labs_points():
 def test_progress_keeps_results_until_a_labs_files_change(tmp_path, monkeypatch):
     module = sys.modules["lambda_local.grading.progress"]  # the package rebinds the name to the function
 
-    lab = copy_lab(ROOT / "solutions/08-cost-model", tmp_path / "labs")
+    lab = copy_lab(ROOT / "solutions/09-cost-model", tmp_path / "labs")
     first = progress(tmp_path)
     assert first.labs[0].passed
     monkeypatch.setattr(module, "run_lab", lambda *a, **k: pytest.fail("graded again although nothing changed"))
@@ -616,7 +662,7 @@ def test_progress_keeps_results_until_a_labs_files_change(tmp_path, monkeypatch)
     ran = []
     monkeypatch.setattr(module, "run_lab", lambda folder, **k: ran.append(folder.name) or first.labs[0])
     progress(tmp_path)
-    assert ran == ["08-cost-model"]
+    assert ran == ["09-cost-model"]
 
 
 def _own_logs_resource(folder, *resources):
@@ -626,16 +672,16 @@ def _own_logs_resource(folder, *resources):
     (folder / "policy.json").write_text(json.dumps(policy))
 
 
-def test_lab04_accepts_the_log_group_form_lesson_04_teaches(tmp_path):
+def test_lab05_accepts_the_log_group_form_lesson_05_teaches(tmp_path):
     # log-group:NAME:* alone covers the group (CreateLogGroup) and its streams, as IAM matches it on AWS.
-    folder = copy_lab(ROOT / "solutions/04-least-privilege", tmp_path)
+    folder = copy_lab(ROOT / "solutions/05-least-privilege", tmp_path)
     _own_logs_resource(folder, "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/report-indexer:*")
     result = check_lab(folder)
     assert [c.name for c in result.checks if not c.passed] == []
 
 
-def test_lab04_explains_a_create_log_group_on_every_group(tmp_path):
-    folder = copy_lab(ROOT / "solutions/04-least-privilege", tmp_path)
+def test_lab05_explains_a_create_log_group_on_every_group(tmp_path):
+    folder = copy_lab(ROOT / "solutions/05-least-privilege", tmp_path)
     policy = json.loads((folder / "policy.json").read_text())
     logs = next(s for s in policy["Statement"] if s["Sid"] == "WriteOwnLogs")
     logs.update(Action=["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -649,8 +695,8 @@ def test_lab04_explains_a_create_log_group_on_every_group(tmp_path):
         result.checks[-1].failure.got
 
 
-def test_lab04_names_the_missing_log_stream_permission(tmp_path):
-    folder = copy_lab(ROOT / "solutions/04-least-privilege", tmp_path)
+def test_lab05_names_the_missing_log_stream_permission(tmp_path):
+    folder = copy_lab(ROOT / "solutions/05-least-privilege", tmp_path)
     _own_logs_resource(folder, "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/report-indexer")
     failed = {c.name: c.failure for c in check_lab(folder).checks if not c.passed}
     assert "logs:CreateLogStream on" in failed["writes its logs to its own log group"].got

@@ -98,7 +98,7 @@ def test_an_attack_cannot_raise_an_untouched_labs_grade(tmp_path, attack):
 def test_ending_the_process_fails_with_a_plain_message(tmp_path):
     """A handler's os._exit is the runtime's Runtime.ExitError (lab 01 above); a module the checks import
     (lab 08's cost_model.py) ends the learner's process itself: exit status 0 and no answer is a fail."""
-    report = grade([submission(tmp_path, "mallory", EXIT_ZERO, solved=True, lab="08-cost-model",
+    report = grade([submission(tmp_path, "mallory", EXIT_ZERO, solved=True, lab="09-cost-model",
                                file="cost_model.py")])
     lab = report.submissions[0].labs[0]
     assert lab.points == 0 and lab.max_points == 12

@@ -26,10 +26,36 @@ from .checks import Check, Failure, LabRun, describe_exception
 from .results import CheckResult, GradeReport, LabResult, Submission
 from .worker import LearnerProcess, LearnerProcessLost
 
-__all__ = ["GradingError", "LabDefinition", "check_lab", "find_lab", "grade", "lab_definitions", "load_checks"]
+__all__ = ["RENAMED_LABS", "GradingError", "LabDefinition", "check_lab", "find_lab", "grade", "lab_definitions",
+           "load_checks"]
 
 START = "2026-01-01T09:00:00Z"
 _LAB_FOLDER = re.compile(r"^(\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+# The labs of the course's first edition that have another name now (issue 18 paired each lab with its lesson):
+# old folder name -> where its work goes now. A learner with an old checkout, or used to the old numbers, is told.
+RENAMED_LABS: dict[str, str] = {
+    "02-s3-trigger-challenge": "04-s3-trigger",
+    "04-least-privilege": "05-least-privilege",
+    "05-cold-start-fix": "06-cold-start-fix",
+    "06-layer": "07-layer",
+    "07-sqs-worker": "10-resilient-async/sqs_worker",  # part 2 of the resilient-async lab
+    "08-cost-model": "09-cost-model",
+    "09-resilient-async": "10-resilient-async",
+    "10-scheduled-cleanup": "11-scheduled-cleanup",
+    "11-rest-api-capstone": "15-rest-api-capstone",
+}
+
+
+def renamed_lab_message(old: str) -> str:
+    """Plain words for a learner who names a lab of the first edition (``07-sqs-worker``): where it is now."""
+    new = RENAMED_LABS[old]
+    lab, _, part = new.partition("/")
+    where = f"part 2 of lab {lab} (its folder {part}/)" if part else f"lab {lab}"
+    return (f"{old} is an old name: the course was renumbered so that lab NN goes with lesson NN, and this lab is "
+            f"now {where}. Run `lambda-local check {lab[:2]}`, after moving your files into labs/{new}/ if you want "
+            "them graded.")
 
 
 class GradingError(Exception):
@@ -116,7 +142,11 @@ def find_lab(lab: str | int | os.PathLike = ".", labs_dir: str | os.PathLike | N
         matches = [p for p in lab_folders(folder) if p.name[:2] == number]
         if matches:
             exact = [p for p in matches if p.name == text]
+            if not exact and text in RENAMED_LABS:  # "07-sqs-worker" must not silently check 07-layer
+                raise GradingError(renamed_lab_message(text))
             return (exact or matches)[0].resolve()
+    if text in RENAMED_LABS:
+        raise GradingError(renamed_lab_message(text))
     where = labs_dir or "labs/"
     raise GradingError(f"no lab {number} in {where}: lab folders are named like {number}-name")
 
@@ -203,7 +233,9 @@ def run_lab(folder: Path, extra: dict[str, tuple[Check, ...]] | None = None, *, 
         checks += [(c, "instructor") for c in (extra or {}).get(number, ())]
     title = definition.title if definition else ""
     if not checks or number is None:  # every lab with checks is named NN-name: number is None only without any
-        return LabResult(folder.name, title, _display(folder), note=f"no checks for {folder.name} yet: not graded")
+        note = (f"not graded: {renamed_lab_message(folder.name)}" if folder.name in RENAMED_LABS and not checks
+                else f"no checks for {folder.name} yet: not graded")
+        return LabResult(folder.name, title, _display(folder), note=note)
     own = learner is None
     learner = learner or _Learner(time_limit)
     deadline = time.monotonic() + time_limit
@@ -246,10 +278,17 @@ def check_lab(lab: str | int | os.PathLike = ".", *, labs_dir: str | os.PathLike
     return run_lab(folder, extra, time_limit=time_limit)
 
 
+def _names_a_lab(text: str) -> bool:
+    """Whether ``text`` is a lab's number (``7``, ``07``) or a lab folder's bare name (``07-layer``)."""
+    return (text.isdigit() and len(text) <= 2) or (lab_number(text) is not None and Path(text).name == text)
+
+
 def _submissions(paths) -> list[tuple[Path, list[Path]]]:
     groups: dict[Path, list[Path]] = {}
     for raw in paths:
         path = Path(raw).resolve()
+        if not path.is_dir() and _names_a_lab(str(raw)):
+            path = find_lab(str(raw))  # `grade 07` or `grade 07-layer`, looked up in labs/ as `check` does
         if not path.is_dir():
             raise GradingError(f"{raw}: there is no such folder")
         if lab_number(path):
