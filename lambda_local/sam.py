@@ -96,7 +96,7 @@ def deploy(stack_name: str, template: str | Path | dict, folder: str | Path | No
     cloudformation = cloudformation or boto3.client("cloudformation")
     if folder is None:
         is_path = isinstance(template, Path) or (isinstance(template, str) and "\n" not in template)
-        folder = Path(template).parent if is_path else Path(".")
+        folder = Path(str(template)).parent if is_path else Path(".")
     packaged = package(template, folder, bucket=bucket, s3=s3)
     body = json.dumps(translate(packaged, parameters, iam=iam))
     values = [{"ParameterKey": k, "ParameterValue": str(v)} for k, v in (parameters or {}).items()]
@@ -133,12 +133,12 @@ def _ensure_bucket(s3, bucket: str) -> None:
         s3.create_bucket(Bucket=bucket)
 
 
-def _code_files(folder: Path) -> dict[str, bytes]:
+def _code_files(folder: Path) -> dict[str, str | bytes]:
     """The files of a CodeUri folder, as sam build would copy them (no notebooks, caches or templates)."""
     if not folder.is_dir():
         raise FileNotFoundError(f"CodeUri {folder} is not a folder")
     skip = {"__pycache__", ".ipynb_checkpoints", ".aws-sam"}
-    files = {}
+    files: dict[str, str | bytes] = {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
         if path.is_file() and not skip & set(relative.parts) and path.suffix not in (".ipynb", ".yaml", ".yml"):
