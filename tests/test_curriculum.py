@@ -132,6 +132,15 @@ TOPICS: dict[str, list[tuple[str, str]]] = {
         ("an SQS worker", r"\bsqs\b.*worker|worker"),
         ("their metrics", r"metrics?"),
     ],
+    "12": [
+        ("a SAM template", r"\bsam template"),
+        ("the transform to CloudFormation", r"transform"),
+        ("policy templates", r"policy templates?"),
+        ("deploying a stack", r"deploy"),
+        ("invoking it", r"invok"),
+        ("template errors with cfn-lint", r"cfn-lint"),
+        ("updating the stack", r"updat"),
+    ],
 }
 
 # Every lesson closes with a recap; every lesson after 00 with its lab.
