@@ -141,6 +141,15 @@ TOPICS: dict[str, list[tuple[str, str]]] = {
         ("template errors with cfn-lint", r"cfn-lint"),
         ("updating the stack", r"updat"),
     ],
+    "13": [
+        ("Powertools Logger, Metrics and Tracer", r"powertools"),
+        ("structured logs", r"structured logs"),
+        ("querying logs", r"quer(y|ying) logs"),
+        ("metrics read back", r"\bmetrics\b"),
+        ("traces", r"\btraces?\b"),
+        ("an alarm on Errors or Throttles", r"\balarm\b"),
+        ("unit tests with pytest", r"unit tests?.*pytest|pytest"),
+    ],
 }
 
 # Every lesson closes with a recap; every lesson after 00 with its lab.
