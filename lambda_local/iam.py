@@ -23,7 +23,7 @@ from .aws import state
 from .iam_conditions import conditions_match, glob_matches
 from .iam_requests import Request, checks_for, iam_service, is_missing_object
 
-__all__ = ["credentials_for", "decision", "is_allowed", "install"]
+__all__ = ["credentials_for", "decision", "evaluate", "install", "is_allowed", "logging_requests"]
 
 
 @dataclass(frozen=True)
@@ -140,8 +140,7 @@ def decision(role_arn: str, action: str, resource: str, context: Mapping[str, An
                                                     for k, v in context.items())))
     verdict = _decisions.get(key)
     if verdict is None:
-        verdicts = [_evaluate(statements, action, spelling, context) for spelling in _spellings(action, resource)]
-        verdict = "Deny" if "Deny" in verdicts else "Allow" if "Allow" in verdicts else "ImplicitDeny"
+        verdict = evaluate(statements, action, resource, context)
         if len(_decisions) > 4096:
             _decisions.clear()
         _decisions[key] = verdict
@@ -158,6 +157,12 @@ def _spellings(action: str, resource: str) -> list[str]:
     if action == "logs:CreateLogGroup" and ":log-group:" in resource and not resource.endswith(":*"):
         return [resource, resource + ":*"]
     return [resource]
+
+
+def evaluate(statements: list[dict], action: str, resource: str, context: Mapping[str, Any] | None = None) -> str:
+    """IAM's decision for one request against identity-policy statements: "Deny", "Allow" or "ImplicitDeny"."""
+    verdicts = [_evaluate(statements, action, spelling, context or {}) for spelling in _spellings(action, resource)]
+    return "Deny" if "Deny" in verdicts else "Allow" if "Allow" in verdicts else "ImplicitDeny"
 
 
 def _evaluate(statements: list[dict], action: str, resource: str, context: Mapping[str, Any]) -> str:
@@ -193,13 +198,20 @@ def trusts_lambda(role_arn: str) -> bool:
     return False
 
 
+def logging_requests(region: str, account: str, group: str, stream: str) -> list[tuple[str, str]]:
+    """The calls Lambda makes with the function's role to write its logs, as (action, resource ARN): create the
+    group (the first time), create the environment's stream, put the lines."""
+    base = f"arn:aws:logs:{region}:{account}:log-group:{group}"
+    return [("logs:CreateLogGroup", base), ("logs:CreateLogStream", f"{base}:log-stream:{stream}"),
+            ("logs:PutLogEvents", f"{base}:log-stream:{stream}")]
+
+
 def allows_logging(role_arn: str, region: str, account: str, group: str, stream: str) -> bool:
     """Whether the Lambda service may write the function's logs with its role (AWSLambdaBasicExecutionRole's job)."""
-    base = f"arn:aws:logs:{region}:{account}:log-group:{group}"
-    if not state.log_group_exists(account, region, group) and not is_allowed(role_arn, "logs:CreateLogGroup", base):
+    (create_group, base), *writes = logging_requests(region, account, group, stream)
+    if not state.log_group_exists(account, region, group) and not is_allowed(role_arn, create_group, base):
         return False  # the group does not exist yet and the role may not create it
-    return (is_allowed(role_arn, "logs:CreateLogStream", f"{base}:log-stream:{stream}")
-            and is_allowed(role_arn, "logs:PutLogEvents", f"{base}:log-stream:{stream}"))
+    return all(is_allowed(role_arn, action, resource) for action, resource in writes)
 
 
 # --- the botocore hook -----------------------------------------------------------------------------------------------
