@@ -112,6 +112,10 @@ def _supported_runtime(lab: Path) -> None:
     edit(lab / "template.yaml", "    Runtime: python3.7", "    Runtime: python3.12")
 
 
+def _errors_alarm(lab: Path) -> None:
+    shutil.copy(ROOT / "solutions/13-observability/alarm.py", lab / "alarm.py")
+
+
 ONE_TODO = {
     "01-greeting": (_greeting_shape, "answers in API Gateway's response shape"),
     "02-s3-trigger-challenge": (_log_each_key, "proof in the logs: each upload's key appears in the function's "
@@ -128,6 +132,7 @@ ONE_TODO = {
     "11-rest-api-capstone": (_read_users, "GET /users lists the users, GET /users/{id} returns one (404 when "
                                           "unknown)"),
     "12-sam": (_supported_runtime, "cfn-lint finds no errors, and the template deploys as a stack"),
+    "13-observability": (_errors_alarm, "alarm.py: an Errors alarm that fires and notifies the topic"),
 }
 
 
