@@ -63,6 +63,7 @@ class PhaseResult:
     error_payload: bytes | None = None
     runtime_start_measured: bool = False
     absolute_peak_bytes: int | None = None
+    exception: BaseException | None = None  # what a handler in this process raised, for post-mortem debugging
 
     @property
     def failed(self) -> bool:
