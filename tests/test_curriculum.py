@@ -150,6 +150,13 @@ TOPICS: dict[str, list[tuple[str, str]]] = {
         ("an alarm on Errors or Throttles", r"\balarm\b"),
         ("unit tests with pytest", r"unit tests?.*pytest|pytest"),
     ],
+    "14": [
+        ("reading tracebacks", r"traceback"),
+        ("reading REPORT lines", r"report line"),
+        ("post-mortem inspection", r"post mortem|post-mortem"),
+        ("breakpoint() in a handler", r"breakpoint"),
+        ("JupyterLab's debugger", r"jupyterlab.*debugger"),
+    ],
 }
 
 # Every lesson closes with a recap; every lesson after 00 with its lab.
