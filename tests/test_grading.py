@@ -116,6 +116,10 @@ def _errors_alarm(lab: Path) -> None:
     shutil.copy(ROOT / "solutions/13-observability/alarm.py", lab / "alarm.py")
 
 
+def _coupon_optional(lab: Path) -> None:
+    edit(lab / "lambda_function.py", 'COUPONS[order["coupon"]]', 'COUPONS.get(order.get("coupon"), 0)')
+
+
 ONE_TODO = {
     "01-greeting": (_greeting_shape, "answers in API Gateway's response shape"),
     "02-s3-trigger-challenge": (_log_each_key, "proof in the logs: each upload's key appears in the function's "
@@ -133,6 +137,7 @@ ONE_TODO = {
                                           "unknown)"),
     "12-sam": (_supported_runtime, "cfn-lint finds no errors, and the template deploys as a stack"),
     "13-observability": (_errors_alarm, "alarm.py: an Errors alarm that fires and notifies the topic"),
+    "14-debugging": (_coupon_optional, "totals an order without a coupon"),
 }
 
 
