@@ -150,9 +150,9 @@ def errors_alarm(lab):
         return Failure(expected=f"the alarm's name {FUNCTION}-errors", got=name, hint='AlarmName=f"{function_name}-errors"')
 
 
-@check("test_lambda_function.py: an empty order is tested, and refused with 400", points=2)
+@check("unit_tests.py: an empty order is tested, and refused with 400", points=2)
 def unit_test(lab):
-    tests = lab.module("test_lambda_function.py")
+    tests = lab.module("unit_tests.py")
     lab.call(tests.test_an_empty_order_is_refused, what="test_an_empty_order_is_refused()", timeout=20,
              hint="Run `python -m pytest` in the lab folder (the lab's last cell does) to see why it fails.")
     lab.deploy(FUNCTION)
