@@ -12,10 +12,10 @@ proves the check accepts the first and explains the second) and the solution. A 
 its name; nothing else needs to list it. NN is the lesson's number in the renumbered course (COURSE.md: today's
 ``02_events`` is lesson 03), and ``LESSON`` in the module names the notebook (``"events"`` for ``NN_events.ipynb``).
 
-Blanks in a lesson: the cell tagged ``exercise`` holds the starting code the learner completes, and the committed
-output of the ``check(...)`` cell after it is that starter's feedback (✗ and a hint). The feedback names no request
-ids, times or durations, so it is the same on every run and strict nbval stays clean. The cell after it, collapsed,
-calls ``check.solution(...)``.
+Blanks in a lesson: the cell tagged ``exercise`` holds the starting code the learner completes (lessons 01 to 11
+do), and the committed output of the ``check(...)`` cell after it is that starter's feedback (✗ and a hint); a
+working answer there (✓) works too. The feedback names no request ids, times or durations, so it is the same on
+every run and strict nbval stays clean. The cell after it, collapsed, calls ``check.solution(...)``.
 """
 
 from ._core import Exercise, Mark, check, exercise, exercises, right, wrong

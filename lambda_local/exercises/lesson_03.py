@@ -15,15 +15,19 @@ LESSON = "events"
 _BUCKET, _KEY, _SIZE = "finance", "reports/2026 q1.csv", 2048
 
 
+def _child(parent: dict, name: str) -> dict:
+    value = parent.get(name)
+    return value if isinstance(value, dict) else {}
+
+
 def _s3_fields(event: Any) -> dict | None:
     """The fields the check looks at (None where missing), or None when ``event`` is not one record's event."""
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list) or len(records) != 1 or not isinstance(records[0], dict):
         return None
     record = records[0]
-    s3 = record.get("s3") if isinstance(record.get("s3"), dict) else {}
-    bucket = s3.get("bucket") if isinstance(s3.get("bucket"), dict) else {}
-    found = s3.get("object") if isinstance(s3.get("object"), dict) else {}
+    s3 = _child(record, "s3")
+    bucket, found = _child(s3, "bucket"), _child(s3, "object")
     return {"source": record.get("eventSource"), "name": record.get("eventName"), "bucket": bucket.get("name"),
             "key": found.get("key"), "size": found.get("size")}
 
