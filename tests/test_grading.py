@@ -536,8 +536,8 @@ def test_check_command_runs_one_lab_by_number(tmp_path):
     assert result.exit_code == 1 and "Lab 06-layer" in result.output and "0/8" in result.output
     result = CliRunner().invoke(check_command, ["6", "--path", str(ROOT / "solutions")])
     assert result.exit_code == 0 and "every check passes" in result.output
-    result = CliRunner().invoke(check_command, ["12", "--path", str(ROOT / "solutions")])
-    assert result.exit_code == 2 and "no lab 12" in result.output
+    result = CliRunner().invoke(check_command, ["98", "--path", str(ROOT / "solutions")])
+    assert result.exit_code == 2 and "no lab 98" in result.output
 
 
 # --- reset ----------------------------------------------------------------------------------------------------------
