@@ -101,7 +101,10 @@ def _role_statements(role_arn: str) -> tuple[tuple | None, list[dict]]:
         return None, []
     # Parsing the policy documents (AWS managed ones are long) is most of a check's cost; parse once per revision
     # of the role's policies: a changed inline policy or a new default version of a managed one makes a new key.
-    revision = (role_arn, id(role), tuple(role.policies.items()),
+    # (CloudFormation's Policies property leaves a document as a dict, the API as a JSON string.)
+    inline = tuple((name, doc if isinstance(doc, str) else json.dumps(doc, sort_keys=True))
+                   for name, doc in role.policies.items())
+    revision = (role_arn, id(role), inline,
                 tuple((arn, policy.default_version_id) for arn, policy in role.managed_policies.items()))
     statements = _statements_by_revision.get(revision)
     if statements is None:

@@ -103,7 +103,10 @@ class Sandbox:
         return self.service.invocations
 
     def advance(self, seconds: float = 0, minutes: float = 0, hours: float = 0) -> int:
-        """Move the virtual clock forward: idle environments expire, retries and schedules fire on the way."""
+        """Move the virtual clock forward: idle environments expire, retries, schedules and alarms fire on the way."""
+        from .alarms import watch_alarms
+
+        watch_alarms(self)  # CloudWatch evaluates metric alarms every minute, once there are any
         ran = self.clock.advance(seconds=seconds, minutes=minutes, hours=hours)
         self.functions.expire(self.clock.time())
         return ran

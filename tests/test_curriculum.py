@@ -155,6 +155,31 @@ TOPICS: dict[str, list[tuple[str, str]]] = {
         ("the proxy response shape", r"proxy"),
         ("routing requests", r"\brout"),
     ],
+    "12": [
+        ("a SAM template", r"\bsam template"),
+        ("the transform to CloudFormation", r"transform"),
+        ("policy templates", r"policy templates?"),
+        ("deploying a stack", r"deploy"),
+        ("invoking it", r"invok"),
+        ("template errors with cfn-lint", r"cfn-lint"),
+        ("updating the stack", r"updat"),
+    ],
+    "13": [
+        ("Powertools Logger, Metrics and Tracer", r"powertools"),
+        ("structured logs", r"structured logs"),
+        ("querying logs", r"quer(y|ying) logs"),
+        ("metrics read back", r"\bmetrics\b"),
+        ("traces", r"\btraces?\b"),
+        ("an alarm on Errors or Throttles", r"\balarm\b"),
+        ("unit tests with pytest", r"unit tests?.*pytest|pytest"),
+    ],
+    "14": [
+        ("reading tracebacks", r"traceback"),
+        ("reading REPORT lines", r"report line"),
+        ("post-mortem inspection", r"post mortem|post-mortem"),
+        ("breakpoint() in a handler", r"breakpoint"),
+        ("JupyterLab's debugger", r"jupyterlab.*debugger"),
+    ],
 }
 
 # Every lesson closes with a recap; every lesson after 00 with its lab.

@@ -121,6 +121,18 @@ def _read_users(lab: Path) -> None:
          '    return respond(200, item) if item else respond(404, {"error": "no such user"})\n')
 
 
+def _supported_runtime(lab: Path) -> None:
+    edit(lab / "template.yaml", "    Runtime: python3.7", "    Runtime: python3.12")
+
+
+def _errors_alarm(lab: Path) -> None:
+    shutil.copy(ROOT / "solutions/13-observability/alarm.py", lab / "alarm.py")
+
+
+def _coupon_optional(lab: Path) -> None:
+    edit(lab / "lambda_function.py", 'COUPONS[order["coupon"]]', 'COUPONS.get(order.get("coupon"), 0)')
+
+
 ONE_TODO = {
     "01-greeting": (_greeting_shape, "answers in API Gateway's response shape"),
     "02-first-function": (_tip_from_the_environment, "answers with the tip of TIP_PERCENT (15 when it is not set)"),
@@ -136,6 +148,9 @@ ONE_TODO = {
     "11-scheduled-cleanup": (_cutoff_from_the_event, "computes the cutoff: 30 days before the schedule fired"),
     "15-rest-api-capstone": (_read_users, "GET /users lists the users, GET /users/{id} returns one (404 when "
                                           "unknown)"),
+    "12-sam": (_supported_runtime, "cfn-lint finds no errors, and the template deploys as a stack"),
+    "13-observability": (_errors_alarm, "alarm.py: an Errors alarm that fires and notifies the topic"),
+    "14-debugging": (_coupon_optional, "totals an order without a coupon"),
 }
 
 

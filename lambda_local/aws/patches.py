@@ -830,6 +830,9 @@ def _parse_and_create_resource(logical_id, resource_json, resources_map, account
     if _current() is None:
         return original("cfn-create-resource")(logical_id, resource_json, resources_map, account_id, region_name)
     try:
+        made = _api_gateway_resource(logical_id, resource_json, resources_map, account_id, region_name)
+        if made is not None:
+            return made
         return original("cfn-create-resource")(logical_id, resource_json, resources_map, account_id, region_name)
     except _ResourceCreateFailed:
         raise
@@ -838,6 +841,58 @@ def _parse_and_create_resource(logical_id, resource_json, resources_map, account
             raise  # a template error (an undefined GetAtt target, ...): CreateStack itself answers ValidationError
         message = getattr(error, "message", None) or str(error) or type(error).__name__
         raise _ResourceCreateFailed(logical_id, resource_json.get("Type", ""), message) from error
+
+
+@dataclass
+class _CfnStage:
+    """An ``AWS::ApiGateway::Stage`` as a stack's resource: its Ref is the stage's name."""
+
+    rest_api_id: str
+    physical_resource_id: str
+
+    def is_created(self) -> bool:
+        return True
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.apigateway.models import apigateway_backends
+
+        with contextlib.suppress(Exception):  # the API went first: its stages went with it
+            apigateway_backends[account_id][region_name].delete_stage(self.rest_api_id, self.physical_resource_id)
+
+
+def _api_gateway_resource(logical_id, resource_json, resources_map, account_id, region_name):
+    """The two API Gateway resources SAM emits for an ``Api`` event that moto's CloudFormation cannot make: a
+    ``RestApi`` defined by its OpenAPI ``Body`` (moto reads only ``Name``) and an ``AWS::ApiGateway::Stage`` (moto has
+    no model for it). None for any other resource, which moto makes as usual."""
+    kind, properties = resource_json.get("Type"), resource_json.get("Properties") or {}
+    if not (kind == "AWS::ApiGateway::RestApi" and "Body" in properties) and kind != "AWS::ApiGateway::Stage":
+        return None
+    from moto.apigateway.models import apigateway_backends
+    from moto.cloudformation.parsing import clean_json
+
+    backend = apigateway_backends[account_id][region_name]
+    properties = clean_json(properties, resources_map)
+    if kind == "AWS::ApiGateway::Stage":
+        backend.create_stage(properties["RestApiId"], properties["StageName"], properties["DeploymentId"],
+                             variables=properties.get("Variables"), description=properties.get("Description", ""),
+                             tracing_enabled=properties.get("TracingEnabled"))
+        made = _CfnStage(properties["RestApiId"], properties["StageName"])
+    else:
+        body = json.loads(json.dumps(properties["Body"]))  # a copy: the integration types are rewritten
+        for path in body.get("paths", {}).values():
+            for method in path.values():
+                integration = method.get("x-amazon-apigateway-integration") if isinstance(method, dict) else None
+                if integration and "type" in integration:
+                    integration["type"] = integration["type"].upper()  # API Gateway's name: aws_proxy is AWS_PROXY
+        made = backend.create_rest_api(name=properties.get("Name") or body.get("info", {}).get("title", logical_id),
+                                       description=properties.get("Description", ""))
+        # moto imports OpenAPI 3 only; SAM writes Swagger 2.0 unless OpenApiVersion is set. The paths, methods and
+        # x-amazon-apigateway-integration that moto reads have the same shape in both.
+        body.pop("swagger", None)
+        body["openapi"] = "3.0.1"
+        backend.put_rest_api(made.id, body, fail_on_warnings=False, mode="overwrite")
+    made.cf_resource_type, made.logical_resource_id = kind, logical_id
+    return made
 
 
 def _stack_create_resources(self):

@@ -467,3 +467,35 @@ def _find_api(backends, api_id: str, region: str):
             return account, api
     return None
 
+
+
+def metric_alarms(account_id: str, region: str) -> list:
+    """CloudWatch's metric alarms (moto's objects: name, metric_name, period, threshold, state_value, ...)."""
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    return [a for a in cloudwatch_backends[account_id][region].alarms.values() if a.metric_name]
+
+
+def metric_statistic(account_id: str, region: str, alarm, start: float, end: float) -> float | None:
+    """The alarm's statistic of its metric over ``[start, end)`` (epoch seconds), or None when there is no data."""
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    def naive(t: float) -> datetime:
+        return datetime.fromtimestamp(t, timezone.utc).replace(tzinfo=None)  # moto keeps naive UTC
+
+    dimensions = [{"Name": d.name, "Value": d.value} for d in alarm.dimensions]
+    buckets = cloudwatch_backends[account_id][region].get_metric_statistics(
+        alarm.namespace, alarm.metric_name, naive(start), naive(end), int(end - start), [alarm.statistic],
+        dimensions, alarm.unit)
+    found = [b.get_statistics_for_type(alarm.statistic) for b in buckets]
+    values = [float(v) for v in found if v is not None]
+    if not values:
+        return None
+    return sum(values) if alarm.statistic in ("Sum", "SampleCount") else (
+        max(values) if alarm.statistic == "Maximum" else min(values) if alarm.statistic == "Minimum" else values[0])
+
+
+def set_alarm_state(alarm, state_value: str, reason: str, reason_data: str, when: float) -> None:
+    """Record an alarm's new state (its history keeps the old one), stamped with the virtual clock."""
+    alarm.update_state(reason, reason_data, state_value)
+    alarm.state_updated_timestamp = datetime.fromtimestamp(when, timezone.utc).replace(tzinfo=None)

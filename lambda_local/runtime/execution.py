@@ -159,6 +159,22 @@ class _EnvironView(MutableMapping):
 
 
 STDOUT, STDERR, ENVIRON = _StreamView("stdout"), _StreamView("stderr"), _EnvironView()
+
+
+def _breakpoint_in_caller(*args, **kwargs):
+    """``breakpoint()`` in a function's code: pdb talks to the caller (its notebook cell or terminal), not into the
+    function's log, which is where ``sys.stdout`` leads while the function runs. ``PYTHONBREAKPOINT=0`` in the
+    caller's environment turns it off, as it does for Python's own hook."""
+    import pdb
+
+    host_environ = ENVIRON.host if os.environ is ENVIRON else os.environ
+    if host_environ.get("PYTHONBREAKPOINT") == "0":
+        return None
+    # skip: the runtime's own frames (its timeout and memory alarms run as signal handlers) are not the learner's
+    debugger = pdb.Pdb(stdout=STDOUT.host if _environment.get() is not None and STDOUT.host else sys.stdout,
+                       skip=["lambda_local.*"])
+    debugger.set_trace(sys._getframe(1))
+    return None
 _depth = 0
 _kept = False
 
@@ -177,6 +193,8 @@ def enter_views() -> None:
             ENVIRON.host = os.environ
             # Swapping the mapping object itself, on purpose: a view where os._Environ was.
             os.environ = ENVIRON  # type: ignore[assignment]  # noqa: B003
+        if sys.breakpointhook is sys.__breakpointhook__:  # a hook of the caller's own (IPython's, ...) stays
+            sys.breakpointhook = _breakpoint_in_caller
         if threading.Thread.start is not _start_in_environment:
             # Once: it changes nothing for the caller's threads.
             threading.Thread.start = _start_in_environment  # type: ignore[method-assign]

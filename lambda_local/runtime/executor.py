@@ -66,6 +66,7 @@ class PhaseResult:
     runtime_start_measured: bool = False
     absolute_peak_bytes: int | None = None
     platform_error: bool = False
+    exception: BaseException | None = None  # what a handler in this process raised, for post-mortem debugging
 
     @property
     def failed(self) -> bool:

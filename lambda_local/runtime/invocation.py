@@ -41,6 +41,36 @@ class Invocation:
     timestamp: float = 0.0  # virtual epoch seconds at START
     timed_out: bool = False
     extra: dict = field(default_factory=dict)
+    # What a Python handler raised (it ran in this process): the exception with its traceback and every frame's
+    # variables, for post_mortem(). Kept on the latest failed invocation only; None on AWS's side of things.
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
+
+    def post_mortem(self, commands: str | None = None) -> None:
+        """Open Python's debugger (pdb) in the frame where the handler failed, as it was when it raised.
+
+        Without ``commands`` pdb reads what you type (``p name``, ``up``, ``ll``, ``q`` to leave). With
+        ``commands`` (lines of pdb commands) it runs them and prints what pdb answers, without waiting for input.
+
+        >>> record = aws.invocations[-1]                        # doctest: +SKIP
+        >>> record.post_mortem("p order\\nq")                    # doctest: +SKIP
+        """
+        import io
+        import pdb
+
+        if self.exception is None:
+            kept = "only the latest failed invocation keeps it" if self.error_type else "this invocation succeeded"
+            raise ValueError(f"no exception to inspect: {kept}")
+        traceback = self.exception.__traceback__
+        if commands is None:
+            pdb.post_mortem(traceback)
+            return
+        script = "\n".join(line.strip() for line in commands.strip().splitlines())
+        answers = io.StringIO()
+        debugger = pdb.Pdb(stdin=io.StringIO(script + "\nq\n"), stdout=answers, nosigint=True)
+        debugger.use_rawinput = False
+        debugger.reset()
+        debugger.interaction(None, traceback)
+        print(answers.getvalue().rstrip())
 
     @property
     def payload(self) -> Any:

@@ -220,7 +220,8 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
         function_error="Unhandled" if error_type else None, invocation_type=invocation_type,
         status_code=202 if invocation_type == "Event" else 200, architecture=config.architecture,
         environment_id=env.id, log_stream_name=env.log_stream_name, timestamp=started_at,
-        timed_out=result.timed_out, extra={"function_init_ms": init.duration_ms} if init is not None else {})
+        timed_out=result.timed_out, extra={"function_init_ms": init.duration_ms} if init is not None else {},
+        exception=failed.exception)
     return record, events
 
 

@@ -116,6 +116,7 @@ class PythonExecutor:
         if outcome.error is not None:
             result.error_type, result.error_message, result.stack_trace, result.fatal = _classify(
                 outcome.error, config)
+            result.exception = outcome.error
             if result.stack_trace is not None:
                 log.write_event(error_log(result.error_type, result.error_message, result.stack_trace))
             return result

@@ -63,6 +63,7 @@ class LambdaService:
         self.in_flight = 0
         self.invocations: list = []
         self.keep_records = keep_records
+        self._last_failed = None  # the record whose exception is kept (see record())
         self.listeners: list[Callable] = []
         # Variables that tell a runtime process (a Node.js function) where this service's AWS is; set by mock_aws().
         self.process_environment: Callable[[], dict[str, str]] = dict
@@ -88,6 +89,11 @@ class LambdaService:
         """After an invocation (its environment given back): keep the record, tell the listeners (CloudWatch Logs,
         metrics)."""
         with self.lock:
+            if invocation.exception is not None:
+                # Only the latest failed invocation keeps its exception: a traceback keeps every frame alive.
+                if self._last_failed is not None:
+                    self._last_failed.exception = None
+                self._last_failed = invocation
             if self.keep_records:
                 self.invocations.append(invocation)
             for listener in self.listeners:

@@ -1,0 +1,68 @@
+"""Debugging handlers that run in this process (lesson 14): a failed invocation keeps its exception for a
+post-mortem, only the latest one does, and breakpoint() in a handler talks to the caller, not into the function's
+log."""
+
+import io
+import json
+import sys
+
+import boto3
+import pytest
+
+from conftest import invoke
+
+AVERAGE = """
+import json
+
+def handler(event, context):
+    order = json.loads(event["body"])
+    total = sum(line["price"] * line["qty"] for line in order["lines"])
+    return {"average": total / len(order["lines"])}
+"""
+
+
+def test_a_failed_invocation_through_boto3_keeps_its_exception_for_a_post_mortem(aws, create, capsys):
+    create("average", AVERAGE)
+    invoke("average", {"body": json.dumps({"lines": []})})
+    record = aws.invocations[-1]
+    assert record.error_type == "ZeroDivisionError" and isinstance(record.exception, ZeroDivisionError)
+    record.post_mortem("p order\np total")
+    shown = capsys.readouterr().out
+    assert "{'lines': []}" in shown and "\n(Pdb) 0\n" in shown
+    assert 'return {"average": total / len(order["lines"])}' in shown  # pdb stops on the failing line
+
+
+def test_only_the_latest_failure_keeps_its_exception_and_a_success_has_none(aws, create):
+    create("average", AVERAGE)
+    invoke("average", {"body": json.dumps({"lines": []})})
+    invoke("average", {"body": "not json"})
+    first, second = aws.invocations[-2:]
+    assert first.exception is None and isinstance(second.exception, json.JSONDecodeError)
+    invoke("average", {"body": json.dumps({"lines": [{"price": 2, "qty": 3}]})})
+    with pytest.raises(ValueError, match="this invocation succeeded"):
+        aws.invocations[-1].post_mortem("q")
+    with pytest.raises(ValueError, match="only the latest failed invocation keeps it"):
+        first.post_mortem("q")
+
+
+def test_breakpoint_in_a_handler_talks_to_the_caller_not_the_functions_log(aws, create, capsys, monkeypatch):
+    create("average", AVERAGE.replace("    total =", "    breakpoint()\n    total ="))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("p order['lines']\nc\n"))
+    response, payload = invoke("average", {"body": json.dumps({"lines": [{"price": 2, "qty": 3}]})})
+    assert payload == {"average": 6.0}
+    shown = capsys.readouterr().out
+    assert "[{'price': 2, 'qty': 3}]" in shown and "lambda_function.py(7)handler()" in shown
+    assert "[{'price': 2, 'qty': 3}]" not in aws.invocations[-1].log
+
+
+def test_pythonbreakpoint_0_turns_breakpoints_in_handlers_off(aws, create, monkeypatch):
+    create("average", AVERAGE.replace("    total =", "    breakpoint()\n    total ="))
+    monkeypatch.setenv("PYTHONBREAKPOINT", "0")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # pdb would fail reading: it must not start
+    assert invoke("average", {"body": json.dumps({"lines": [{"price": 1, "qty": 1}]})})[1] == {"average": 1.0}
+
+
+def test_a_function_keeps_nothing_when_it_returns_an_error_object_itself(aws, create):
+    create("handled", "def handler(event, context):\n    return {'statusCode': 500}\n")
+    invoke("handled")
+    assert aws.invocations[-1].exception is None and boto3.client("lambda").list_functions()["Functions"]
