@@ -250,3 +250,16 @@ def test_a_rollback_asks_the_custom_resources_already_created_to_delete_themselv
     events = _events_of(cfn, "life")
     assert ("Thing", "DELETE_COMPLETE") in events and ("Broken", "CREATE_FAILED") in events
     assert boto3.client("lambda").list_functions()["Functions"] == []
+
+
+def test_a_custom_resource_removed_by_an_update_is_deleted_during_cleanup(aws):
+    cfn = boto3.client("cloudformation")
+    cfn.create_stack(StackName="life", TemplateBody=json.dumps(_lifecycle_template("big")))
+    template = _lifecycle_template("big")
+    del template["Resources"]["Thing"], template["Outputs"]
+    cfn.update_stack(StackName="life", TemplateBody=json.dumps(template))
+    assert _status(cfn, "life") == "UPDATE_COMPLETE"
+    assert _lifecycle_requests(aws)[1:] == [["Delete", "Thing", "thing-big", "big", None]]
+    assert ("Thing", "DELETE_COMPLETE") in _events_of(cfn, "life")
+    cfn.delete_stack(StackName="life")  # nothing left to ask
+    assert len(_lifecycle_requests(aws)) == 2

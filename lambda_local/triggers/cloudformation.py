@@ -78,8 +78,8 @@ def create_custom_resource(sandbox: TriggerHost, resource_name: str, cloudformat
                            region_name: str, logical_id: str, stack_id: str, resource_type: str):
     """The custom resource (moto's CustomModel, not yet created) whose function CloudFormation asks to create it."""
     properties = cloudformation_json["Properties"]
-    state.lambda_backend(account_id, region_name).get_function(properties["ServiceToken"])  # an unknown function
-    # fails the resource, as moto's own model does
+    # an unknown function fails the resource, as moto's own model does
+    state.lambda_backend(account_id, region_name).get_function(properties["ServiceToken"])
     resource = state.new_custom_resource(region_name, "", logical_id, resource_name)
     resource.lambda_local_sandbox, resource.lambda_local_type = sandbox, resource_type
     resource.lambda_local_properties = properties
@@ -113,10 +113,11 @@ def _cleanup(stack) -> list:
 def delete_stack(stack, delete: Callable[[], None]) -> None:
     """DeleteStack for a stack with custom resources: each created one's function is asked to delete it, and the
     stack's other resources go (``delete``, moto's DeleteStack) once all answered SUCCESS."""
+    if stack.status == "DELETE_IN_PROGRESS":
+        return  # a second DeleteStack while the first waits for answers changes nothing
     created = [r for r in stack.custom_resources.values() if r.is_created()]
-    if not created or stack.status == "DELETE_IN_PROGRESS":
-        if not created:
-            delete()
+    if not created:
+        delete()
         return
     stack._add_stack_event("DELETE_IN_PROGRESS", "User Initiated")
     stack.status = "DELETE_IN_PROGRESS"
