@@ -162,6 +162,8 @@ def handler(event, context):
     if props.get("Fail" + kind):
         cfnresponse.send(event, context, cfnresponse.FAILED, {}, reason="cannot " + kind.lower())
         return
+    if props.get("Silent" + kind):
+        return
     physical = event.get("PhysicalResourceId")
     if kind == "Create" or (kind == "Update" and props.get("Replace")):
         physical = "thing-" + props["Size"]
@@ -263,3 +265,17 @@ def test_a_custom_resource_removed_by_an_update_is_deleted_during_cleanup(aws):
     assert ("Thing", "DELETE_COMPLETE") in _events_of(cfn, "life")
     cfn.delete_stack(StackName="life")  # nothing left to ask
     assert len(_lifecycle_requests(aws)) == 2
+
+
+def test_a_delete_left_unanswered_fails_after_the_service_timeout(aws):
+    cfn = boto3.client("cloudformation")
+    template = _lifecycle_template("big", SilentDelete="yes", ServiceTimeout="60")
+    cfn.create_stack(StackName="life", TemplateBody=json.dumps(template))
+    cfn.delete_stack(StackName="life")
+    assert _status(cfn, "life") == "DELETE_IN_PROGRESS"  # waiting for the function's answer
+    cfn.delete_stack(StackName="life")  # a second DeleteStack changes nothing
+    aws.advance(seconds=60)
+    assert _status(cfn, "life") == "DELETE_FAILED"
+    assert _events_of(cfn, "life")[("Thing", "DELETE_FAILED")].startswith(
+        "CloudFormation did not receive a response from your Custom Resource.")
+    assert [r[0] for r in _lifecycle_requests(aws)] == ["Create", "Delete"]
