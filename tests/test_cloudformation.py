@@ -149,3 +149,133 @@ def test_no_answer_fails_the_resource_after_its_service_timeout(aws):
     assert _events_of(cfn, "custom")[("Thing", "CREATE_FAILED")].startswith(
         "CloudFormation did not receive a response from your Custom Resource.")
     assert cfn.list_exports()["Exports"] == []
+
+
+LIFECYCLE = """
+import json
+import cfnresponse
+
+def handler(event, context):
+    kind, props = event["RequestType"], event["ResourceProperties"]
+    print("REQUEST", json.dumps([kind, event["LogicalResourceId"], event.get("PhysicalResourceId"), props["Size"],
+                                 (event.get("OldResourceProperties") or {}).get("Size")]))
+    if props.get("Fail" + kind):
+        cfnresponse.send(event, context, cfnresponse.FAILED, {}, reason="cannot " + kind.lower())
+        return
+    if props.get("Silent" + kind):
+        return
+    physical = event.get("PhysicalResourceId")
+    if kind == "Create" or (kind == "Update" and props.get("Replace")):
+        physical = "thing-" + props["Size"]
+    cfnresponse.send(event, context, cfnresponse.SUCCESS, {"Answer": props["Size"]}, physicalResourceId=physical)
+"""
+
+
+def _lifecycle_template(size, **properties):
+    template = json.loads(_custom_template(size, **properties))
+    template["Resources"]["Fn"]["Properties"]["Code"]["ZipFile"] = LIFECYCLE
+    return template
+
+
+def _lifecycle_requests(aws):
+    return [json.loads(line[len("REQUEST "):]) for line in _requests(aws)]
+
+
+def _status(cfn, stack):
+    return cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
+
+
+def test_update_sends_the_old_properties_and_delete_the_physical_id_before_the_stack_goes(aws):
+    cfn = boto3.client("cloudformation")
+    stack_id = cfn.create_stack(StackName="life", TemplateBody=json.dumps(_lifecycle_template("big")))["StackId"]
+    cfn.update_stack(StackName="life", TemplateBody=json.dumps(_lifecycle_template("huge")))
+    stack = cfn.describe_stacks(StackName="life")["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    assert stack["Outputs"][0]["OutputValue"] == "huge"  # the Update answer's Data
+    template = _lifecycle_template("huge")
+    template["Description"] = "only the description changed"
+    cfn.update_stack(StackName="life", TemplateBody=json.dumps(template))  # no Update request for Thing
+    assert _status(cfn, "life") == "UPDATE_COMPLETE"
+    cfn.delete_stack(StackName="life")
+    assert _status(cfn, stack_id) == "DELETE_COMPLETE"
+    assert _lifecycle_requests(aws) == [["Create", "Thing", None, "big", None],
+                                        ["Update", "Thing", "thing-big", "huge", "big"],
+                                        ["Delete", "Thing", "thing-big", "huge", None]]
+    assert boto3.client("lambda").list_functions()["Functions"] == []  # the function went after its resource
+    events = [(e["LogicalResourceId"], e["ResourceStatus"])
+              for e in reversed(cfn.describe_stack_events(StackName=stack_id)["StackEvents"])]
+    assert events[-4:] == [("life", "DELETE_IN_PROGRESS"), ("Thing", "DELETE_IN_PROGRESS"),
+                           ("Thing", "DELETE_COMPLETE"), ("life", "DELETE_COMPLETE")]
+
+
+def test_a_new_physical_id_on_update_deletes_the_old_resource_during_cleanup(aws):
+    cfn = boto3.client("cloudformation")
+    cfn.create_stack(StackName="life", TemplateBody=json.dumps(_lifecycle_template("big")))
+    cfn.update_stack(StackName="life", TemplateBody=json.dumps(_lifecycle_template("huge", Replace="yes")))
+    assert _status(cfn, "life") == "UPDATE_COMPLETE"
+    assert _lifecycle_requests(aws)[1:] == [["Update", "Thing", "thing-big", "huge", "big"],
+                                            ["Delete", "Thing", "thing-big", "huge", None]]
+    resources = {r["LogicalResourceId"]: r for r in cfn.describe_stack_resources(StackName="life")["StackResources"]}
+    assert resources["Thing"]["PhysicalResourceId"] == "thing-huge"
+    events = [(e["LogicalResourceId"], e["PhysicalResourceId"], e["ResourceStatus"])
+              for e in reversed(cfn.describe_stack_events(StackName="life")["StackEvents"])]
+    stack_arn = cfn.describe_stacks(StackName="life")["Stacks"][0]["StackId"]
+    assert events[-5:] == [("Thing", "thing-huge", "UPDATE_COMPLETE"),
+                           ("life", stack_arn, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),
+                           ("Thing", "thing-big", "DELETE_IN_PROGRESS"), ("Thing", "thing-big", "DELETE_COMPLETE"),
+                           ("life", stack_arn, "UPDATE_COMPLETE")]
+
+
+def test_a_failed_delete_leaves_the_stack_delete_failed_with_the_reason(aws):
+    cfn = boto3.client("cloudformation")
+    cfn.create_stack(StackName="life", TemplateBody=json.dumps(_lifecycle_template("big", FailDelete="yes")))
+    cfn.delete_stack(StackName="life")
+    assert _status(cfn, "life") == "DELETE_FAILED"  # still found by name: the stack is not gone
+    events = _events_of(cfn, "life")
+    assert events[("Thing", "DELETE_FAILED")].startswith(
+        "Received response status [FAILED] from custom resource. Message returned: cannot delete (RequestId: ")
+    assert events[("life", "DELETE_FAILED")] == "The following resource(s) failed to delete: [Thing]. "
+    assert [f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]] == ["inline"]
+    assert _lifecycle_requests(aws)[-1] == ["Delete", "Thing", "thing-big", "big", None]
+
+
+def test_a_rollback_asks_the_custom_resources_already_created_to_delete_themselves(aws):
+    cfn = boto3.client("cloudformation")
+    template = _lifecycle_template("big")
+    template["Resources"]["Broken"] = {"Type": "Custom::Thing", "DependsOn": "Thing", "Properties": {
+        "ServiceToken": {"Fn::GetAtt": ["Fn", "Arn"]}, "Size": "small", "FailCreate": "yes"}}
+    cfn.create_stack(StackName="life", TemplateBody=json.dumps(template))
+    assert _status(cfn, "life") == "ROLLBACK_COMPLETE"
+    assert _lifecycle_requests(aws) == [["Create", "Thing", None, "big", None],
+                                        ["Create", "Broken", None, "small", None],
+                                        ["Delete", "Thing", "thing-big", "big", None]]
+    events = _events_of(cfn, "life")
+    assert ("Thing", "DELETE_COMPLETE") in events and ("Broken", "CREATE_FAILED") in events
+    assert boto3.client("lambda").list_functions()["Functions"] == []
+
+
+def test_a_custom_resource_removed_by_an_update_is_deleted_during_cleanup(aws):
+    cfn = boto3.client("cloudformation")
+    cfn.create_stack(StackName="life", TemplateBody=json.dumps(_lifecycle_template("big")))
+    template = _lifecycle_template("big")
+    del template["Resources"]["Thing"], template["Outputs"]
+    cfn.update_stack(StackName="life", TemplateBody=json.dumps(template))
+    assert _status(cfn, "life") == "UPDATE_COMPLETE"
+    assert _lifecycle_requests(aws)[1:] == [["Delete", "Thing", "thing-big", "big", None]]
+    assert ("Thing", "DELETE_COMPLETE") in _events_of(cfn, "life")
+    cfn.delete_stack(StackName="life")  # nothing left to ask
+    assert len(_lifecycle_requests(aws)) == 2
+
+
+def test_a_delete_left_unanswered_fails_after_the_service_timeout(aws):
+    cfn = boto3.client("cloudformation")
+    template = _lifecycle_template("big", SilentDelete="yes", ServiceTimeout="60")
+    cfn.create_stack(StackName="life", TemplateBody=json.dumps(template))
+    cfn.delete_stack(StackName="life")
+    assert _status(cfn, "life") == "DELETE_IN_PROGRESS"  # waiting for the function's answer
+    cfn.delete_stack(StackName="life")  # a second DeleteStack changes nothing
+    aws.advance(seconds=60)
+    assert _status(cfn, "life") == "DELETE_FAILED"
+    assert _events_of(cfn, "life")[("Thing", "DELETE_FAILED")].startswith(
+        "CloudFormation did not receive a response from your Custom Resource.")
+    assert [r[0] for r in _lifecycle_requests(aws)] == ["Create", "Delete"]

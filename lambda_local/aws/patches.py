@@ -910,6 +910,43 @@ def _stack_create_resources(self):
             return None
 
 
+def _stack_update(self, template, role_arn=None, parameters=None, tags=None):
+    """Stack.update: custom resources whose properties changed are asked to update once the update is under way,
+    and the stack completes when they answered (moto completes it at once)."""
+    if _current() is None:
+        return original("cfn-stack-update")(self, template, role_arn, parameters, tags)
+    from ..triggers.cloudformation import stack_operation
+
+    with stack_operation(self):
+        return original("cfn-stack-update")(self, template, role_arn, parameters, tags)
+
+
+def _parse_and_update_resource(logical_id, resource_json, resources_map, account_id, region_name):
+    """moto.cloudformation.parsing.parse_and_update_resource: a custom resource whose properties changed asks its
+    function to update it (moto's CustomModel cannot be updated and drops out of the stack)."""
+    resource = resources_map._parsed_resources.get(logical_id)
+    if _current() is None or not hasattr(resource, "lambda_local_properties"):
+        return original("cfn-update-resource")(logical_id, resource_json, resources_map, account_id, region_name)
+    from moto.cloudformation.parsing import clean_json
+
+    from ..triggers.cloudformation import update_custom_resource
+
+    update_custom_resource(resource, clean_json(resource_json, resources_map),
+                           state.cloudformation_stack(account_id, region_name, resources_map.stack_id))
+    return resource
+
+
+def _delete_stack(self, name_or_stack_id):
+    """CloudFormationBackend.delete_stack: custom resources' functions are asked to delete them first; the stack is
+    DELETE_COMPLETE once all answered SUCCESS, DELETE_FAILED otherwise (moto deletes at once, asking nobody)."""
+    stack = next((s for s in self.stacks.values() if name_or_stack_id in (s.stack_id, s.name)), None)
+    if _current() is None or stack is None:
+        return original("cfn-delete-stack")(self, name_or_stack_id)
+    from ..triggers.cloudformation import delete_stack
+
+    return delete_stack(stack, lambda: original("cfn-delete-stack")(self, stack.stack_id))
+
+
 def _custom_resource_create(resource_name, cloudformation_json, account_id, region_name, **kwargs):
     """CustomModel.create_from_cloudformation_json: the function runs in the runtime, invoked asynchronously through
     Lambda's queue once the stack's resources are under way (moto: a thread of its own), and its answer at the
@@ -1135,6 +1172,16 @@ PATCHES = [
           "a resource the service refuses fails that resource (moto lets the error break CreateStack)", lazy=True),
     Patch("cfn-stack-create-resources", "moto.cloudformation.models:Stack.create_resources", ("self",),
           _stack_create_resources, "a failed resource rolls the stack back, with AWS's events", lazy=True),
+    Patch("cfn-stack-update", "moto.cloudformation.models:Stack.update",
+          ("self", "template", "role_arn", "parameters", "tags"), _stack_update,
+          "custom resources' Update requests are sent once the update is under way; the stack waits for them",
+          lazy=True),
+    Patch("cfn-update-resource", "moto.cloudformation.parsing:parse_and_update_resource",
+          ("logical_id", "resource_json", "resources_map", "account_id", "region_name"), _parse_and_update_resource,
+          "a custom resource whose properties changed gets an Update request (moto drops it)", lazy=True),
+    Patch("cfn-delete-stack", "moto.cloudformation.models:CloudFormationBackend.delete_stack",
+          ("self", "name_or_stack_id"), _delete_stack,
+          "custom resources get Delete requests; the stack is deleted once they answered", lazy=True),
     Patch("cfn-custom-resource", "moto.cloudformation.custom_model:CustomModel.create_from_cloudformation_json",
           ("resource_name", "cloudformation_json", "account_id", "region_name"), _custom_resource_create,
           "custom resources' functions run in the runtime, through Lambda's asynchronous queue", lazy=True),
