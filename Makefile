@@ -16,7 +16,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,course]'
 	./postBuild $(VENV)
 	$(BIN)/lambda-local setup-nodejs --if-possible  # Node.js functions: a no-op without Node.js/npm
 	rm -f $(VENV)/.installed-* && touch $(STAMP)

@@ -209,3 +209,13 @@ def test_logging_config_log_group_through_the_api(aws, create):
     events = logs_client.get_log_events(logGroupName="/custom/orders",
                                         logStreamName=streams[0]["logStreamName"])["events"]
     assert any(e["message"] == "to my group" for e in events)
+
+
+def test_the_libraries_handlers_import_are_their_own_not_the_runtimes():
+    """The runtime's own dependencies are shared with every environment; Powertools and the X-Ray SDK must not be
+    among them (an extra, `course`), or one environment's Tracer and Logger state would leak into the next."""
+    from lambda_local.runtime.isolation import _shared_top_levels
+
+    shared = _shared_top_levels()
+    assert {"aws_lambda_powertools", "aws_xray_sdk"}.isdisjoint(shared)
+    assert {"boto3", "botocore", "moto"} <= shared
