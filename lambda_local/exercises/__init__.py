@@ -9,8 +9,8 @@ In a lesson::
 Each exercise is declared once, in ``lesson_NN.py`` of this package (``EXERCISES``, a list of :class:`Exercise`):
 its id ``"NN.K"``, a title, the check, a hint, a sample right answer and a sample wrong one (tests/test_exercises.py
 proves the check accepts the first and explains the second) and the solution. A new ``lesson_NN.py`` is found by
-its name; nothing else needs to list it. NN is the lesson's number in the renumbered course (COURSE.md: today's
-``02_events`` is lesson 03), and ``LESSON`` in the module names the notebook (``"events"`` for ``NN_events.ipynb``).
+its name; nothing else needs to list it. NN is the lesson's number (``lesson_03.py`` holds lesson 03's
+exercises), and ``LESSON`` in the module names the notebook (``"events"`` for ``03_events.ipynb``).
 
 Blanks in a lesson: the cell tagged ``exercise`` holds the starting code the learner completes (lessons 01 to 11
 do), and the committed output of the ``check(...)`` cell after it is that starter's feedback (✗ and a hint); a

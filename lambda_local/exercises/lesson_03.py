@@ -1,4 +1,4 @@
-"""Lesson 03, events (today's `notebooks/02_events.ipynb`): build a test event with the course's builders; read S3
+"""Lesson 03, events (`notebooks/03_events.ipynb`): build a test event with the course's builders; read S3
 keys safely."""
 
 from __future__ import annotations

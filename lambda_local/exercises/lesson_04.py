@@ -1,4 +1,4 @@
-"""Lesson 04, triggers (today's `notebooks/03_triggers.ipynb`): the permission S3 needs to invoke a function; a cron
+"""Lesson 04, triggers (`notebooks/04_triggers.ipynb`): the permission S3 needs to invoke a function; a cron
 schedule EventBridge accepts and that fires when asked."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Lesson 06, cold starts (today's `notebooks/05_cold_starts.ipynb`): keep one request's data out of module level;
+"""Lesson 06, cold starts (`notebooks/06_cold_starts.ipynb`): keep one request's data out of module level;
 do slow set-up once per environment, at module level."""
 
 from __future__ import annotations

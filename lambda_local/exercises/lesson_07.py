@@ -1,4 +1,4 @@
-"""Lesson 07, packaging (today's `notebooks/06_packaging.ipynb`): lay out a layer so Python finds its module; write
+"""Lesson 07, packaging (`notebooks/07_packaging.ipynb`): lay out a layer so Python finds its module; write
 the handler string of a package whose handler is not at the root."""
 
 from __future__ import annotations

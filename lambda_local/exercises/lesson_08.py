@@ -1,4 +1,4 @@
-"""Lesson 08, limits (today's `notebooks/07_limits.ipynb`): estimate concurrency; reserve concurrency so one function
+"""Lesson 08, limits (`notebooks/08_limits.ipynb`): estimate concurrency; reserve concurrency so one function
 is never throttled and another is capped, checked with the course's traffic simulator and Lambda's rules."""
 
 from __future__ import annotations

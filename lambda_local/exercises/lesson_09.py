@@ -1,4 +1,4 @@
-"""Lesson 09, pricing (today's `notebooks/08_pricing.ipynb`): a monthly bill from the price sheet; what billed INIT
+"""Lesson 09, pricing (`notebooks/09_pricing.ipynb`): a monthly bill from the price sheet; what billed INIT
 adds; both compared with ``billing.monthly_bill``."""
 
 from __future__ import annotations

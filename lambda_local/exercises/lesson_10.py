@@ -1,4 +1,4 @@
-"""Lesson 10, asynchronous invocation and failures (today's `notebooks/09_async_failures.ipynb`): a retry policy with
+"""Lesson 10, asynchronous invocation and failures (`notebooks/10_async_failures.ipynb`): a retry policy with
 an on-failure destination, read with Lambda's retry rules; partial batch responses for SQS."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Lesson 11, patterns (today's `notebooks/10_patterns.ipynb`): a REST API handler judged by what API Gateway makes
+"""Lesson 11, patterns (`notebooks/11_patterns.ipynb`): a REST API handler judged by what API Gateway makes
 of its answers; a scheduled job that takes "now" from its event."""
 
 from __future__ import annotations
