@@ -49,7 +49,7 @@ def _version_reader(namespace: dict):
         changed = tag.value
         probe.pop("a")
         probe["a"] = 2
-        if not (before != changed != tag.value and len(probe) == 1 and tag.value == tag.value):
+        if not (before != changed != tag.value and len(probe) == 1):
             return None
         cell = ctypes.c_uint64.from_address(id(namespace) + offset)  # the view holds the dict: its address stays
         return lambda: cell.value
