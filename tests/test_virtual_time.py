@@ -160,3 +160,59 @@ def test_module_level_code_runs_on_the_virtual_clock_too(aws, create, when):
     else:
         loaded = invoke("loaded")[1]
     assert START + 3 * 3600 <= loaded < START + 3 * 3600 + 30
+
+
+# freezegun caches, per module, which attributes hold a time function, keyed by the attribute *names*; a module that
+# kept the machine's clock in an attribute it later re-pointed had that attribute "restored" to the patched
+# time.time_ns when a freeze ended, and the next time.time() recursed forever (moto's Secrets Manager suite, which
+# freezes time between invocations, found it). Fresh interpreter: the order of the first freeze matters.
+FREEZE_AROUND_THE_PATCH = """
+import io
+import json
+import time
+import zipfile
+
+import boto3
+from freezegun import freeze_time
+
+import lambda_local
+
+HANDLER = "import time\\n\\ndef handler(event, context):\\n    return time.time()\\n"
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                             "Principal": {"Service": "lambda.amazonaws.com"}}]})
+
+
+def now():
+    return json.loads(boto3.client("lambda").invoke(FunctionName="now")["Payload"].read())
+
+
+with freeze_time("2020-01-01"):  # freezegun notes every module's time functions
+    pass
+with lambda_local.mock_aws(seed=7, start="2026-01-01T00:00:00Z"):
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("lambda_function.py", HANDLER)
+    role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    boto3.client("lambda").create_function(FunctionName="now", Runtime="python3.12", Role=role, Timeout=30,
+                                           Handler="lambda_function.handler", Code={"ZipFile": package.getvalue()})
+    first = now()
+    with freeze_time("2021-06-01"):
+        frozen = time.time()
+        during = now()
+    after = now()
+    print(first, frozen, during, after, abs(time.time() - time.time_ns() / 1e9) < 1)
+"""
+
+
+def test_a_learners_freezegun_before_and_after_the_first_invocation_leaves_both_clocks_working(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "freeze.py"
+    script.write_text(FREEZE_AROUND_THE_PATCH)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, frozen, during, after, machine_ok = done.stdout.split()
+    assert START <= float(first) < START + 30 and START <= float(after) < START + 30  # the virtual clock, still
+    assert float(frozen) == float(during) == datetime(2021, 6, 1, tzinfo=timezone.utc).timestamp()  # freeze wins
+    assert machine_ok == "True"

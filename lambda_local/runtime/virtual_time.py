@@ -30,13 +30,17 @@ from __future__ import annotations
 import contextvars
 import time
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Iterator
 
 __all__ = ["enter", "leave", "machine_time", "offset_ns"]
 
 # Nanoseconds the running invocation's wall clock is ahead of the machine's (None: the machine's time).
 _offset: contextvars.ContextVar[int | None] = contextvars.ContextVar("lambda_local_virtual_offset_ns", default=None)
-_machine_time_ns: Callable[[], int] = time.time_ns  # the machine's clock, never patched (replaced at install)
+# time-machine's compiled module, whose original_time_ns() reads the machine's clock past every patch. Held as a
+# module, never as the function itself: freezegun swaps module attributes that hold time functions at each freeze and
+# "restores" them by name afterwards, and a clock kept here as a function came back as the patched time.time_ns, whose
+# traveller (ours) asked it again, forever.
+_originals = None
 _patched = False  # time-machine's patch is in, answering from _offset
 _unavailable = False  # time-machine cannot be imported here: never try again
 
@@ -51,7 +55,7 @@ def enter(virtual_start: float) -> contextvars.Token | None:
     time. Returns the token :func:`leave` takes; None when the clock could not be patched (see the module's doc)."""
     if not (_patched or _install()):
         return None
-    return _offset.set(int(virtual_start * 1e9) - _machine_time_ns())
+    return _offset.set(int(virtual_start * 1e9) - _originals.original_time_ns())
 
 
 def leave(token: contextvars.Token | None) -> None:
@@ -75,7 +79,7 @@ def machine_time() -> Iterator[None]:
 
 def _install() -> bool:
     """Put time-machine's patch in, its clock answering from :data:`_offset`; False while another tool travels."""
-    global _patched, _unavailable, _machine_time_ns
+    global _patched, _unavailable, _originals
     if _unavailable:
         return False
     try:
@@ -92,7 +96,7 @@ def _install() -> bool:
         return False
     import _time_machine
 
-    _machine_time_ns = _time_machine.original_time_ns
+    _originals = _time_machine
     # The patched functions ask the traveller on top of time-machine's stack for the time: ours answers from the
     # context variable. (A learner's later travel() goes on top of it, and wins until it stops.)
     traveller.__class__ = type("VirtualTraveller", (type(traveller),), {"time_ns": _virtual_time_ns})
@@ -103,5 +107,5 @@ def _install() -> bool:
 def _virtual_time_ns(self) -> int:
     """time-machine's question "what time is it?", answered for the code asking."""
     offset = _offset.get()
-    now = _machine_time_ns()
+    now = _originals.original_time_ns()
     return now if offset is None else now + offset
