@@ -28,7 +28,6 @@ be imported (Pyodide has no build of it), handlers read the machine's time, as b
 from __future__ import annotations
 
 import contextvars
-import time
 from contextlib import contextmanager
 from typing import Iterator
 
