@@ -1,6 +1,7 @@
 """Handlers see the virtual clock (issue 21 item 6): inside an invocation time.time(), datetime.now() and friends
 follow the sandbox's clock, which advance() moves; the caller's own clock, and moto's, stay the machine's."""
 
+import base64
 import json
 import threading
 import time
@@ -168,6 +169,7 @@ def test_module_level_code_runs_on_the_virtual_clock_too(aws, create, when):
 # freezes time between invocations, found it). Fresh interpreter: the order of the first freeze matters.
 FREEZE_AROUND_THE_PATCH = """
 import io
+import base64
 import json
 import time
 import zipfile
@@ -216,3 +218,21 @@ def test_a_learners_freezegun_before_and_after_the_first_invocation_leaves_both_
     assert START <= float(first) < START + 30 and START <= float(after) < START + 30  # the virtual clock, still
     assert float(frozen) == float(during) == datetime(2021, 6, 1, tzinfo=timezone.utc).timestamp()  # freeze wins
     assert machine_ok == "True"
+
+
+def test_a_learners_freeze_leaves_the_runtimes_stopwatch_running(aws, create):
+    """freezegun freezes time.monotonic/perf_counter in the caller; on AWS that cannot reach the service, and here the
+    timeout, Duration and the remaining time still run on the machine's clocks (the handler's own clock is frozen)."""
+    from freezegun import freeze_time
+
+    create("sleeper", "import time\n\ndef handler(event, context):\n    before = context.get_remaining_time_in_millis()\n"
+                      "    time.sleep(event['s'])\n"
+                      "    return [time.time(), before - context.get_remaining_time_in_millis()]\n", Timeout=1)
+    with freeze_time("2021-06-01"):
+        response, (frozen, elapsed_ms) = invoke("sleeper", {"s": 0.05}, LogType="Tail")
+        report = base64.b64decode(response["LogResult"]).decode().strip().splitlines()[-1]
+        timed_out = invoke("sleeper", {"s": 3})
+    assert frozen == datetime(2021, 6, 1, tzinfo=timezone.utc).timestamp()  # the learner's freeze wins in the handler
+    assert elapsed_ms >= 45
+    assert float(report.split("Duration: ")[1].split(" ms")[0]) >= 45
+    assert timed_out[0]["FunctionError"] == "Unhandled" and timed_out[1]["errorType"] == "Sandbox.Timedout"

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any, Callable
+
+from .clocks import stopwatch
 
 __all__ = ["LambdaContext"]
 
@@ -105,7 +106,7 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the function times out (never negative)."""
-        remaining = int((self._deadline - time.monotonic()) * 1000)
+        remaining = int((self._deadline - stopwatch.monotonic()) * 1000)
         return remaining if remaining > 0 else 0
 
     def w3c(self) -> dict:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import decimal
 import json
 import re
-import time
 
+from .clocks import stopwatch
 from . import errors
 from .context import LambdaContext
 from .environment import InitError, measure
@@ -67,9 +67,9 @@ class PythonExecutor:
             return PhaseResult()
         env.enter(log)
         try:
-            t0 = time.perf_counter()
+            t0 = stopwatch.perf_counter()
             outcome, peak = measure(lambda: stopper.run(env.init, timeout_s))
-            took = (time.perf_counter() - t0) * 1000
+            took = (stopwatch.perf_counter() - t0) * 1000
         finally:
             env.exit()
         result = PhaseResult(duration_ms=min(took, timeout_s * 1000) if outcome.timed_out else took, peak_bytes=peak)
@@ -91,7 +91,7 @@ class PythonExecutor:
             aws_request_id=request.request_id, function_name=config.function_name,
             function_version=config.version, invoked_function_arn=request.invoked_function_arn,
             memory_limit_in_mb=config.memory_size, log_group_name=config.log_group_name,
-            log_stream_name=env.log_stream_name, deadline=time.monotonic() + request.timeout_s,
+            log_stream_name=env.log_stream_name, deadline=stopwatch.monotonic() + request.timeout_s,
             client_context=request.client_context, cognito_identity=request.cognito_identity,
             log_sink=log.write_text)
         handler, event = env.handler, request.event
@@ -100,13 +100,13 @@ class PythonExecutor:
         env.log_handler.ids.request_id = request.request_id
         env.enter(log)
         try:
-            t1 = time.perf_counter()
+            t1 = stopwatch.perf_counter()
             if traced:
                 outcome, peak = measure(lambda: stopper.run(lambda: handler(event, context), request.timeout_s,
                                                             watchdog))
             else:  # (measure(..., trace=False) without its two extra calls: this is the warm path)
                 outcome, peak = stopper.run(lambda: handler(event, context), request.timeout_s, watchdog), 0
-            took = (time.perf_counter() - t1) * 1000
+            took = (stopwatch.perf_counter() - t1) * 1000
         finally:
             env.exit()
         if outcome.timed_out:

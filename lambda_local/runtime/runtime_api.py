@@ -17,9 +17,10 @@ import os
 import selectors
 import socket
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from .clocks import stopwatch
 
 __all__ = ["Outcome", "RuntimeApi"]
 
@@ -127,12 +128,12 @@ class RuntimeApi:
 
     def wait_ready(self, timeout_s: float) -> Outcome:
         """Run until the process asks for its first invocation (INIT is done) or fails."""
-        return self._run(time.monotonic() + timeout_s)
+        return self._run(stopwatch.monotonic() + timeout_s)
 
     def invoke(self, request_id: str, body: bytes, headers: dict[str, str], timeout_s: float) -> Outcome:
         """Answer the held ``/next`` with this invocation and run until the process answers it (the runtime must
         be :attr:`waiting`)."""
-        deadline = time.monotonic() + timeout_s
+        deadline = stopwatch.monotonic() + timeout_s
         held, self._held = self._held, None
         assert held is not None, "invoke() before the runtime asked for the next invocation"
         head = ["HTTP/1.1 200 OK", "Content-Type: application/json", f"Content-Length: {len(body)}",
@@ -147,11 +148,11 @@ class RuntimeApi:
     # --- the loop ---------------------------------------------------------------------------------------------------
     def _run(self, deadline: float) -> Outcome:
         while True:
-            remaining = deadline - time.monotonic()
+            remaining = deadline - stopwatch.monotonic()
             if remaining <= 0:
                 return Outcome("timed_out")
             if self.over_memory is not None:
-                now = time.monotonic()
+                now = stopwatch.monotonic()
                 if now >= self._next_watch:
                     self._next_watch = now + _WATCH_EVERY_S
                     if self.over_memory():

@@ -30,6 +30,8 @@ import tracemalloc
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
+from .clocks import stopwatch
+
 __all__ = ["FunctionTimeout", "OutOfMemory", "Outcome", "Stopper", "SignalStopper", "ThreadStopper",
            "MonitoringStopper", "call_with_timeout", "memory_watchdog", "stopper_for"]
 
@@ -161,7 +163,7 @@ class SignalStopper:
             # Installed once and left in place while idle (it does nothing without deadlines); a handler the caller
             # had is called for alarms that are not ours.
             self._previous = _signal.signal(_signal.SIGALRM, self._handler)
-        entry = _Deadline(time.monotonic() + timeout_s, watchdog)
+        entry = _Deadline(stopwatch.monotonic() + timeout_s, watchdog)
         self._armed.append(entry)
         self._arm()
         outcome = Outcome()
@@ -203,7 +205,7 @@ class SignalStopper:
         armed = self._armed
         if len(armed) == 1 and not armed[0].done:  # the common case: one run, no generator expressions
             only = armed[0]
-            first = max(only.at - time.monotonic(), 0.0005)
+            first = max(only.at - stopwatch.monotonic(), 0.0005)
             watching = only.watchdog is not None
             if watching:
                 first = min(first, _WATCH_S)
@@ -212,7 +214,7 @@ class SignalStopper:
         if len(armed) > 1 or (armed and armed[0].done):
             armed = [e for e in armed if not e.done]
         if armed:
-            first = max(min(e.at for e in armed) - time.monotonic(), 0.0005)
+            first = max(min(e.at for e in armed) - stopwatch.monotonic(), 0.0005)
             watching = any(e.watchdog is not None for e in armed)
             if watching:
                 first = min(first, _WATCH_S)
@@ -226,7 +228,7 @@ class SignalStopper:
             if callable(self._previous) and not self._armed:
                 self._previous(signum, frame)  # the caller's own alarm
             return
-        now = time.monotonic()
+        now = stopwatch.monotonic()
         expired = [e for e in armed if e.at <= now]
         if expired:
             entry = expired[0]  # the outermost expired invocation wins
@@ -294,10 +296,10 @@ class ThreadStopper:
 
         worker = threading.Thread(target=runner, name="lambda-handler", daemon=True)
         worker.start()
-        deadline = time.monotonic() + timeout_s
+        deadline = stopwatch.monotonic() + timeout_s
         problem = None
         while not ended.is_set():
-            left = deadline - time.monotonic()
+            left = deadline - stopwatch.monotonic()
             if left <= 0:
                 break
             ended.wait(min(_WATCH_S, left) if watchdog is not None else left)
@@ -344,7 +346,7 @@ class MonitoringStopper:
         return hasattr(sys, "monitoring")
 
     def run(self, fn: Callable[[], Any], timeout_s: float, watchdog: Watchdog | None = None) -> Outcome:
-        entry = _Deadline(time.monotonic() + timeout_s, watchdog)
+        entry = _Deadline(stopwatch.monotonic() + timeout_s, watchdog)
         armed = MonitoringStopper._armed
         if not armed:
             self._install()
@@ -397,7 +399,7 @@ def _check_deadlines(*_args: Any) -> None:
     armed = MonitoringStopper._armed
     if not armed:
         return None
-    now = time.monotonic()
+    now = stopwatch.monotonic()
     for entry in armed:
         if not entry.done and entry.at <= now:
             if not _inside_a_run(sys._getframe(1)):
@@ -434,7 +436,7 @@ def _make_sleep(real_sleep: Callable[[float], None], armed: list[_Deadline]) -> 
         if not pending:
             return real_sleep(seconds)
         first = min(pending, key=lambda e: e.at)
-        left = first.at - time.monotonic()
+        left = first.at - stopwatch.monotonic()
         if seconds >= left:
             real_sleep(max(left, 0.0))
             first.fired = True

@@ -31,7 +31,7 @@ import contextvars
 from contextlib import contextmanager
 from typing import Iterator
 
-__all__ = ["enter", "leave", "machine_time", "offset_ns"]
+__all__ = ["enter", "leave", "machine_time", "machine_wall_time", "offset_ns", "patched"]
 
 # Nanoseconds the running invocation's wall clock is ahead of the machine's (None: the machine's time).
 _offset: contextvars.ContextVar[int | None] = contextvars.ContextVar("lambda_local_virtual_offset_ns", default=None)
@@ -47,6 +47,16 @@ _unavailable = False  # time-machine cannot be imported here: never try again
 def offset_ns() -> int | None:
     """How far the calling code's wall clock is ahead of the machine's, in nanoseconds; None outside invocations."""
     return _offset.get()
+
+
+def patched() -> bool:
+    """Whether the wall-clock functions are patched to answer from the invocations' offsets."""
+    return _patched
+
+
+def machine_wall_time() -> float:
+    """The machine's wall clock in epoch seconds, past the patch (call only when :func:`patched`)."""
+    return _originals.original_time()
 
 
 def enter(virtual_start: float) -> contextvars.Token | None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
+from ..clocks import stopwatch
 from .. import errors
 from ..executor import InvokeRequest, PhaseResult
 from ..runtime_api import Outcome
@@ -44,13 +44,13 @@ class NodeExecutor:
         if old is not None:  # a reset environment's process is gone for good
             old.stop()
         process = env.runtime_process = NodeProcess(env, self.service.clock.time)
-        t0 = time.perf_counter()
+        t0 = stopwatch.perf_counter()
         try:
             outcome = process.start(log, self.service.process_environment(), timeout_s)
         except NodeNotFound as exc:
             raise errors.ServiceError("InvalidRuntimeException", str(exc), 502) from None
         # node's start, the client's and the function's INIT, all measured (nothing modelled but a VPC)
-        result = PhaseResult(duration_ms=(time.perf_counter() - t0) * 1000, runtime_start_measured=True,
+        result = PhaseResult(duration_ms=(stopwatch.perf_counter() - t0) * 1000, runtime_start_measured=True,
                              absolute_peak_bytes=process.peak_bytes)
         if outcome.kind != "ready":
             _fail(result, outcome, process, "", timeout_s)
@@ -63,10 +63,10 @@ class NodeExecutor:
             result = PhaseResult(fatal=True)
             _fail(result, _exited(process), process, request.request_id, request.timeout_s)
             return result
-        t1 = time.perf_counter()
+        t1 = stopwatch.perf_counter()
         outcome = process.invoke(request.request_id, request.payload or b"{}", _headers(request), request.timeout_s,
                                  log)
-        took = (time.perf_counter() - t1) * 1000
+        took = (stopwatch.perf_counter() - t1) * 1000
         result = PhaseResult(duration_ms=took, absolute_peak_bytes=process.peak_bytes)
         if outcome.kind == "response":
             result.payload = outcome.body
@@ -85,7 +85,7 @@ class NodeExecutor:
 
 def _headers(request: InvokeRequest) -> dict[str, str]:
     """The Lambda-Runtime-* headers of GET /next (the runtime builds ``context`` from them)."""
-    now = time.time()  # node's Date.now() measures the deadline: wall-clock milliseconds
+    now = stopwatch.wall()  # node's Date.now() measures the deadline: the machine's wall-clock milliseconds
     headers = {
         "Lambda-Runtime-Deadline-Ms": str(int((now + request.timeout_s) * 1000)),
         "Lambda-Runtime-Invoked-Function-Arn": request.invoked_function_arn,
