@@ -16,9 +16,10 @@ The request context a call is checked with: the service's own keys and the tags 
 (the role's tags; Lambda passes no session tags), ``aws:TokenIssueTime``, ``aws:CurrentTime`` and ``aws:EpochTime``,
 ``aws:SecureTransport`` (true: an SDK talks TLS), ``aws:RequestedRegion``, ``aws:PrincipalIsAWSService`` and
 ``aws:ViaAWSService`` (false: the function's own call). ``aws:username`` is absent, as for every role session.
-The time keys read the sandbox's clock: inside a Python invocation the handler's own clock (the virtual start of the
-invocation, ticking in real time, ``runtime/virtual_time``), so a policy's ``DateLessThan`` and the handler's
-``datetime.now()`` agree; elsewhere (a Node.js function's SDK over HTTP) the sandbox's virtual clock.
+The time keys read the sandbox's virtual clock, the one schedules, retries and visibility timeouts follow: a policy's
+``DateLessThan`` on ``aws:CurrentTime`` turns after ``advance()``, and every run of a lesson sees the same times.
+(A handler's own ``datetime.now()`` reads the same clock from the start of its invocation, plus the real time the
+invocation has run: ``runtime/virtual_time``.)
 Not modelled: ``aws:SourceIp`` and the VPC keys (absent), permission boundaries, SCPs, session policies,
 resource-based policies on the target (S3 bucket policies, SQS queue policies).
 """
@@ -31,7 +32,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from . import iam_reference
 from .aws import state
@@ -79,13 +80,11 @@ def forget() -> None:
 
 
 # --- the global condition keys of the principal and of the moment -----------------------------------------------------
-def _now() -> float:
-    """The sandbox's time, as AWS's clock: the handler's own clock inside a Python invocation (virtual_time moves
-    ``time.time()`` there), the virtual clock elsewhere."""
-    from .runtime import virtual_time
-    from .runtime.service import current_service
+_clock: Callable[[], float] = time.time  # the sandbox's virtual clock once install() is given it
 
-    return time.time() if virtual_time.offset_ns() is not None else current_service().clock.time()
+
+def _now() -> float:
+    return _clock()
 
 
 def _iso(epoch: float) -> str:
@@ -377,9 +376,12 @@ def _remember_params(params=None, context=None, **kwargs):
 _installed = False
 
 
-def install() -> None:
-    """Register the hooks for every botocore client created from now on (moto registers its own the same way)."""
-    global _installed
+def install(clock: Callable[[], float] | None = None) -> None:
+    """Register the hooks for every botocore client created from now on (moto registers its own the same way);
+    ``clock`` (epoch seconds) is the sandbox's virtual clock, which the time condition keys read."""
+    global _installed, _clock
+    if clock is not None:
+        _clock = clock
     if _installed:
         return
     # Read the Service Authorization Reference now (about 0.3 s, once per process), so that it is never read inside

@@ -21,6 +21,8 @@ True
 True
 >>> substitute("${aws:PrincipalTag/team, 'none'}", {})
 'none'
+>>> substitute("${aws:PrincipalTag/team, 'it''s'}", {"aws:principaltag/team": "blue"}), substitute("${x, 'it''s'}", {})
+('blue', "it's")
 >>> plain(substitute("a${*}b${$}", {}))
 'a*b$'
 """
