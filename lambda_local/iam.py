@@ -155,7 +155,7 @@ def _statement_applies(statement: dict, action: str, resource: str, context: Map
             return False  # an ARN whose variable cannot be resolved matches no resource
     if "NotResource" in statement:
         patterns = _resource_patterns(statement["NotResource"], context, variables)
-        if None in patterns or any(glob_matches(p, resource) for p in patterns):
+        if None in patterns or any(p is not None and glob_matches(p, resource) for p in patterns):
             return False  # an unresolved variable leaves the statement unevaluable: it does not apply
     return conditions_match(statement.get("Condition"), context, variables)
 

@@ -231,8 +231,8 @@ def resource_tags(arn: str) -> dict[str, str] | None:
 def _dynamodb_tags(account: str, region: str, resource: str, arn: str):
     from moto.dynamodb.models import dynamodb_backends
 
-    table = resource.split("/")[1] if resource.startswith("table/") else None
-    return dynamodb_backends[account][region].get_table(table).tags
+    # table/NAME, or an index or stream of it (table/NAME/index/INDEX): the table's tags
+    return dynamodb_backends[account][region].get_table(resource.split("/")[1]).tags
 
 
 def _sqs_tags(account: str, region: str, resource: str, arn: str):
