@@ -216,6 +216,11 @@ def _role_statements(role_arn: str) -> tuple[tuple | None, Statements, frozenset
 _statements_by_revision: dict[tuple, tuple[Statements, frozenset[str]]] = {}
 
 
+def _reads_tags(role_arn: str) -> bool:
+    """Whether the role's policies read a resource or request tag key (else the look-ups in moto can be spared)."""
+    return any(("tag" in key) and not key.startswith("aws:principaltag/") for key in _role_statements(role_arn)[2])
+
+
 _NEVER_DENIED = {"sts:GetCallerIdentity"}  # IAM cannot deny it
 
 
@@ -345,7 +350,7 @@ def _before_call(model=None, params=None, request_signer=None, context=None, **k
                       request_signer._region_name or "us-east-1", session.account_id,
                       (params or {}).get("url", ""), (params or {}).get("method", model.http.get("method", "POST")))
     principal = principal_context(session)
-    for check in checks_for(request):
+    for check in checks_for(request, _reads_tags(session.role_arn)):
         verdict = decision(session.role_arn, check.action, check.resource, {**check.context, **principal})
         if verdict != "Allow":
             return _denied_response(service, model.service_model.protocol, session, check.action, check.resource,
@@ -415,7 +420,7 @@ def denial_for(access_key: str, service: str, protocol: str, operation: str, par
     service = iam_service(service)
     request = Request(service, operation, params, region, session.account_id, url, method)
     principal = principal_context(session)
-    for check in checks_for(request):
+    for check in checks_for(request, _reads_tags(session.role_arn)):
         verdict = decision(session.role_arn, check.action, check.resource, {**check.context, **principal})
         if verdict != "Allow":
             code, status = _access_denied(service, protocol)

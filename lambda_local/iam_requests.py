@@ -345,8 +345,9 @@ _TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "Delete
                      "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
 
 
-def checks_for(request: Request) -> list[Check]:
-    """The (action, resource) pairs IAM evaluates for one call; every one must be allowed."""
+def checks_for(request: Request, tags: bool = True) -> list[Check]:
+    """The (action, resource) pairs IAM evaluates for one call; every one must be allowed. ``tags=False`` leaves the
+    tag keys out of the context (reading them costs a look-up in moto; no policy of the caller reads them)."""
     if request.service == "dynamodb" and request.operation in ("TransactWriteItems", "TransactGetItems"):
         # Not IAM actions: a transaction is authorised item by item with the item-level actions.
         checks = []
@@ -354,11 +355,12 @@ def checks_for(request: Request) -> list[Check]:
             for kind, body in item.items():
                 sub = Request("dynamodb", _TRANSACT_ACTIONS.get(kind, kind), body, request.region, request.account,
                               request.url, request.method)
-                checks += checks_for(sub)
+                checks += checks_for(sub, tags)
         return checks
     action = _action(request.service, request.operation)
-    context = {**_context(action, request), **_request_tag_context(action, request)}
-    checks = [Check(action.qualified, resource, {**context, **_resource_tag_context(action, resource, request)})
+    context = {**_context(action, request), **(_request_tag_context(action, request) if tags else {})}
+    checks = [Check(action.qualified, resource,
+                    {**context, **_resource_tag_context(action, resource, request)} if tags else context)
               for resource in _resources(action, request)]
     if request.service == "s3" and request.operation in ("CopyObject", "UploadPartCopy"):
         # Copying reads the source object too (x-amz-copy-source: bucket/key[?versionId=]).

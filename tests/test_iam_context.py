@@ -133,6 +133,16 @@ def test_request_tags_and_tag_keys_of_a_create_call(world):
         "allowed", "AccessDenied", "AccessDenied", "AccessDenied"]
 
 
+def test_an_s3_upload_is_judged_by_the_tags_it_puts_on_the_object(world):
+    put_policy([{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::shared/*", "Condition": {
+        "StringEquals": {"s3:RequestObjectTag/classification": "public"},
+        "ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": ["classification"]}}}])
+    uploads = [("s3", "put_object", {**put_object("u.txt")[2], "Tagging": tagging})
+               for tagging in ("classification=public", "classification=secret", "classification=public&owner=ana")]
+    assert [r if r == "allowed" else r[0] for r in calls(*uploads, put_object("u.txt"))] == [
+        "allowed", "AccessDenied", "AccessDenied", "AccessDenied"]
+
+
 # --- the principal ----------------------------------------------------------------------------------------------------
 def test_the_principal_keys_of_a_functions_role_session(world):
     _, role = world
