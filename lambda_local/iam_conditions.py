@@ -6,7 +6,7 @@ may match (OR) — for a negated operator none may (NOR). Key names are case-ins
 ``IgnoreCase`` operators). A key absent from the request matches only a negated operator, ``...IfExists``,
 ``Null: true`` and ``ForAllValues:`` (an empty set: every member matches); ``ForAnyValue:`` over an absent key is
 false. Supported: the String, Numeric, Date, Bool, Binary, Arn, Null and IpAddress operators, with ``IfExists``,
-``ForAnyValue:`` and ``ForAllValues:``. In a policy of ``Version`` 2012-10-17 the values of the String and Arn
+``ForAnyValue:`` and ``ForAllValues:``. In a policy of ``Version`` 2012-10-17 the values of the String, Arn and Bool
 operators may hold policy variables (``iam_variables``); a value whose variable cannot be resolved matches nothing,
 and makes a negated operator fail (the statement cannot be evaluated, so it does not apply).
 """
@@ -131,8 +131,9 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-# The operators whose values may hold policy variables (IAM User Guide: "string operators or the ARN operators").
-_VARIABLE_OPERATORS = ("string", "arn")
+# The operators whose values may hold policy variables: String and Arn ("IAM policy elements: Variables and tags"),
+# and Bool ("Condition operators" says so in its Boolean section, though the variables page leaves it out).
+_VARIABLE_OPERATORS = ("string", "arn", "bool")
 
 
 def _key_matches(operator: str, actual, expected: list, variables: Context | None) -> bool:

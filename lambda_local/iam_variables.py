@@ -1,5 +1,6 @@
 """Policy variables: ``${aws:username}``, ``${aws:PrincipalTag/team, 'none'}``, ``${*}`` in a policy's ``Resource``
-and in the values of its string and ARN conditions, replaced by the request's context keys when IAM evaluates them.
+and in the values of its String, Arn and Bool conditions, replaced by the request's context keys when IAM evaluates
+them.
 
 Rules (IAM User Guide, "IAM policy elements: Variables and tags"):
 

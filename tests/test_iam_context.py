@@ -226,6 +226,11 @@ def test_a_variable_in_a_condition_value(world):
     ({"BinaryEquals": {"k": "QmluYXJ5"}}, {"k": b"Other"}, False),
     ({"ArnNotLike": {"aws:SourceArn": "arn:aws:s3:::photos*"}}, {"aws:sourcearn": "arn:aws:s3:::docs"}, True),
     ({"Bool": {"aws:SecureTransport": True}}, {"aws:securetransport": "true"}, True),
+    # the Condition operators page's example: ArnLike matches part by part, where StringLike runs across colons
+    ({"ArnLike": {"k": "arn:aws:someservice:*:111122223333:finance/*"}},
+     {"k": "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt"}, False),
+    ({"StringLike": {"k": "arn:aws:someservice:*:111122223333:finance/*"}},
+     {"k": "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt"}, True),
 ])
 def test_condition_operators(condition, context, expected):
     assert conditions_match(condition, context) is expected
@@ -242,10 +247,13 @@ def test_condition_operators(condition, context, expected):
     ({"StringEquals": {"aws:PrincipalTag/team": "${AWS:principaltag/TEAM}"}}, True),  # names are case-insensitive
     ({"StringEquals": {"s3:prefix": "${aws:PrincipalTag/none, 'blue''s'}/x"}}, False),  # the default is blue's
     ({"StringLike": {"s3:prefix": "${aws:PrincipalTag/none, 'blue'}/*"}}, True),
+    ({"Bool": {"aws:SecureTransport": "${aws:ViaAWSService}"}}, False),
+    ({"Bool": {"aws:ViaAWSService": "${aws:ViaAWSService}"}}, True),
 ])
 def test_policy_variables_in_condition_values(condition, expected):
     context = {"aws:principaltag/team": "blue", "s3:prefix": "blue/x", "aws:sourcearn": ROLE, "aws:principalarn": ROLE,
-               "aws:principalaccount": ACCOUNT, "aws:tagkeys": ["blue/x"], "s3:max-keys": "5", "aws:epochtime": "5"}
+               "aws:principalaccount": ACCOUNT, "aws:tagkeys": ["blue/x"], "s3:max-keys": "5", "aws:epochtime": "5",
+               "aws:securetransport": "true", "aws:viaawsservice": "false"}
     assert conditions_match(condition, context, variables=True) is expected
 
 
