@@ -6,8 +6,22 @@ handler, registered for every client, looks at the credentials a call is signed 
 evaluates the role's identity policies (inline and attached, AWS managed ones included) and answers a denied call
 with AWS's ``AccessDenied`` error before moto sees it. The learner's own calls carry other credentials and are never
 limited. Which action and resource a call is checked as comes from the Service Authorization Reference
-(``iam_requests``); ``Condition`` blocks are evaluated (``iam_conditions``). Not modelled: permission boundaries,
-SCPs, session policies, resource-based policies on the target (S3 bucket policies, SQS queue policies), tag keys.
+(``iam_requests``); ``Condition`` blocks are evaluated (``iam_conditions``), with policy variables in ``Resource``
+and condition values (``iam_variables``).
+
+The request context a call is checked with: the service's own keys and the tags of the resource and of the request
+(``iam_requests``), and the global keys of the principal and the moment (:func:`principal_context`):
+``aws:PrincipalArn`` (the role's ARN), ``aws:PrincipalAccount``, ``aws:PrincipalType`` (``AssumedRole``),
+``aws:userid`` (``ROLE-ID:FUNCTION-NAME``, Lambda names the session after the function), ``aws:PrincipalTag/<key>``
+(the role's tags; Lambda passes no session tags), ``aws:TokenIssueTime``, ``aws:CurrentTime`` and ``aws:EpochTime``,
+``aws:SecureTransport`` (true: an SDK talks TLS), ``aws:RequestedRegion``, ``aws:PrincipalIsAWSService`` and
+``aws:ViaAWSService`` (false: the function's own call). ``aws:username`` is absent, as for every role session.
+The time keys read the sandbox's virtual clock, the one schedules, retries and visibility timeouts follow: a policy's
+``DateLessThan`` on ``aws:CurrentTime`` turns after ``advance()``, and every run of a lesson sees the same times.
+(A handler's own ``datetime.now()`` reads the same clock from the start of its invocation, plus the real time the
+invocation has run: ``runtime/virtual_time``.)
+Not modelled: ``aws:SourceIp`` and the VPC keys (absent), permission boundaries, SCPs, session policies,
+resource-based policies on the target (S3 bucket policies, SQS queue policies).
 """
 
 from __future__ import annotations
@@ -15,15 +29,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from dataclasses import dataclass
-from typing import Any, Mapping
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
 
 from . import iam_reference
 from .aws import state
 from .iam_conditions import conditions_match, glob_matches
 from .iam_requests import Request, checks_for, iam_service, is_missing_object
+from .iam_variables import VARIABLES_VERSION, names, substitute, uses_variables
 
-__all__ = ["credentials_for", "decision", "document_decision", "evaluate", "install", "is_allowed", "logging_requests"]
+__all__ = ["credentials_for", "decision", "document_decision", "evaluate", "install", "is_allowed", "logging_requests",
+           "principal_context"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +49,7 @@ class RoleSession:
     role_arn: str
     session_name: str
     account_id: str
+    issued_at: float = 0.0  # when Lambda issued the credentials (aws:TokenIssueTime), epoch seconds
 
     @property
     def principal(self) -> str:
@@ -50,7 +69,7 @@ def credentials_for(role_arn: str | None, function_name: str, account_id: str, e
     seed = hashlib.sha256(f"{role_arn}|{function_name}".encode()).hexdigest().upper()
     key = "ASIA" + re.sub(r"[^A-Z0-9]", "", seed)[:16]
     if role_arn and enforce:
-        _sessions[key] = RoleSession(role_arn, function_name, account_id)
+        _sessions[key] = RoleSession(role_arn, function_name, account_id, _now())
     return {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": seed[16:56].lower(),
             "AWS_SESSION_TOKEN": "IQoJb3JpZ2luX2VjE" + seed[:48]}
 
@@ -58,6 +77,34 @@ def credentials_for(role_arn: str | None, function_name: str, account_id: str, e
 def forget() -> None:
     _sessions.clear()
     _decisions.clear()
+
+
+# --- the global condition keys of the principal and of the moment -----------------------------------------------------
+_clock: Callable[[], float] = time.time  # the sandbox's virtual clock once install() is given it
+
+
+def _now() -> float:
+    return _clock()
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(int(epoch), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def principal_context(session: RoleSession) -> dict[str, Any]:
+    """The global condition keys of a call signed with the role session's credentials, names lower-cased (see the
+    module's doc for what each one holds)."""
+    role = state.role_or_none(session.role_arn)
+    now = _now()
+    context: dict[str, Any] = {
+        "aws:principalarn": session.role_arn, "aws:principalaccount": session.account_id,
+        "aws:principaltype": "AssumedRole", "aws:principalisawsservice": "false", "aws:viaawsservice": "false",
+        "aws:currenttime": _iso(now), "aws:epochtime": str(int(now)), "aws:tokenissuetime": _iso(session.issued_at)}
+    if role is not None:
+        context["aws:userid"] = f"{role.id}:{session.session_name}"
+        for key, value in state.role_tags(session.role_arn).items():
+            context[f"aws:principaltag/{key.lower()}"] = value
+    return context
 
 
 # --- which action, which resource: iam_requests (from the Service Authorization Reference) ------------------------
@@ -82,23 +129,69 @@ def _matches(globs, value: str, case_sensitive: bool) -> bool:
     return any(glob_matches(g, value, not case_sensitive) for g in _as_list(globs))
 
 
-def _statement_applies(statement: dict, action: str, resource: str, context: Mapping[str, Any]) -> bool:
+def _resource_patterns(globs, context: Mapping[str, Any], variables: bool) -> list[str | None]:
+    """A Resource element's ARNs with their policy variables substituted (None: one that cannot be resolved).
+    IAM reads variables only in the resource part of an ARN, after the fifth colon."""
+    if not variables:
+        return list(_as_list(globs))
+    patterns: list[str | None] = []
+    for glob in _as_list(globs):
+        parts = glob.split(":", 5)
+        head, tail = (":".join(parts[:5]) + ":", parts[5]) if len(parts) == 6 else ("", glob)
+        resolved = substitute(tail, context)
+        patterns.append(None if resolved is None else head + resolved)
+    return patterns
+
+
+def _statement_applies(statement: dict, action: str, resource: str, context: Mapping[str, Any],
+                       variables: bool = False) -> bool:
     if "Action" in statement and not _matches(statement["Action"], action, False):
         return False
     if "NotAction" in statement and _matches(statement["NotAction"], action, False):
         return False
-    if "Resource" in statement and not _matches(statement["Resource"], resource, True):
-        return False
-    if "NotResource" in statement and _matches(statement["NotResource"], resource, True):
-        return False
-    return conditions_match(statement.get("Condition"), context)
+    if "Resource" in statement:
+        patterns = _resource_patterns(statement["Resource"], context, variables)
+        if not any(p is not None and glob_matches(p, resource) for p in patterns):
+            return False  # an ARN whose variable cannot be resolved matches no resource
+    if "NotResource" in statement:
+        patterns = _resource_patterns(statement["NotResource"], context, variables)
+        if None in patterns or any(p is not None and glob_matches(p, resource) for p in patterns):
+            return False  # an unresolved variable leaves the statement unevaluable: it does not apply
+    return conditions_match(statement.get("Condition"), context, variables)
 
 
-def _role_statements(role_arn: str) -> tuple[tuple | None, list[dict]]:
-    """The statements of the role's identity policies, and the revision of those policies they were parsed from."""
+Statements = list[tuple[dict, bool]]  # each statement with whether its policy's version has policy variables
+
+
+def _parse(document) -> Statements:
+    parsed = json.loads(document) if isinstance(document, str) else document
+    variables = uses_variables(parsed.get("Version"))
+    return [(statement, variables) for statement in _as_list(parsed.get("Statement", []))]
+
+
+def _referenced_keys(statements: Statements) -> frozenset[str]:
+    """The context keys (lower-cased) the statements read, in conditions or as policy variables: a verdict depends
+    on these keys only, so a remembered verdict is keyed by them (a clock that ticks does not defeat it)."""
+    keys: set[str] = set()
+    for statement, variables in statements:
+        for keys_of_operator in (statement.get("Condition") or {}).values():
+            if isinstance(keys_of_operator, Mapping):
+                keys.update(k.lower() for k in keys_of_operator)
+                if variables:
+                    keys.update(n for values in keys_of_operator.values() for v in _as_list(values)
+                                if isinstance(v, str) for n in names(v))
+        if variables:
+            for element in ("Resource", "NotResource"):
+                keys.update(n for v in _as_list(statement.get(element, [])) if isinstance(v, str) for n in names(v))
+    return frozenset(keys)
+
+
+def _role_statements(role_arn: str) -> tuple[tuple | None, Statements, frozenset[str]]:
+    """The statements of the role's identity policies, the revision of those policies they were parsed from, and the
+    context keys they read."""
     role = state.role_or_none(role_arn)
     if role is None:
-        return None, []
+        return None, [], frozenset()
     # Parsing the policy documents (AWS managed ones are long) is most of a check's cost; parse once per revision
     # of the role's policies: a changed inline policy or a new default version of a managed one makes a new key.
     # (CloudFormation's Policies property leaves a document as a dict, the API as a JSON string.)
@@ -106,22 +199,26 @@ def _role_statements(role_arn: str) -> tuple[tuple | None, list[dict]]:
                    for name, doc in role.policies.items())
     revision = (role_arn, id(role), inline,
                 tuple((arn, policy.default_version_id) for arn, policy in role.managed_policies.items()))
-    statements = _statements_by_revision.get(revision)
-    if statements is None:
+    parsed = _statements_by_revision.get(revision)
+    if parsed is None:
         documents = list(role.policies.values())
         for policy in role.managed_policies.values():
             documents += [v.document for v in policy.versions if v.is_default]
-        statements = []
+        statements: Statements = []
         for document in documents:
-            parsed = json.loads(document) if isinstance(document, str) else document
-            statements += _as_list(parsed.get("Statement", []))
+            statements += _parse(document)
         if len(_statements_by_revision) > 1024:
             _statements_by_revision.clear()
-        _statements_by_revision[revision] = statements
-    return revision, statements
+        parsed = _statements_by_revision[revision] = (statements, _referenced_keys(statements))
+    return revision, parsed[0], parsed[1]
 
 
-_statements_by_revision: dict[tuple, list[dict]] = {}
+_statements_by_revision: dict[tuple, tuple[Statements, frozenset[str]]] = {}
+
+
+def _reads_tags(role_arn: str) -> bool:
+    """Whether the role's policies read a resource or request tag key (else the look-ups in moto can be spared)."""
+    return any(("tag" in key) and not key.startswith("aws:principaltag/") for key in _role_statements(role_arn)[2])
 
 
 _NEVER_DENIED = {"sts:GetCallerIdentity"}  # IAM cannot deny it
@@ -133,14 +230,15 @@ def decision(role_arn: str, action: str, resource: str, context: Mapping[str, An
     ``context`` holds the request's condition keys, names lower-cased."""
     if action in _NEVER_DENIED:
         return "Allow"
-    revision, statements = _role_statements(role_arn)
+    revision, statements, referenced = _role_statements(role_arn)
     context = context or {}
-    # A warm handler makes the same calls again and again: remember the verdict per revision of the role's policies.
+    # A warm handler makes the same calls again and again: remember the verdict per revision of the role's policies
+    # and the values of the context keys those policies read.
     key = (revision, action, resource, tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
-                                                    for k, v in context.items())))
+                                                    for k, v in context.items() if k in referenced)))
     verdict = _decisions.get(key)
     if verdict is None:
-        verdict = evaluate(statements, action, resource, context)
+        verdict = _decide(statements, action, resource, context)
         if len(_decisions) > 4096:
             _decisions.clear()
         _decisions[key] = verdict
@@ -159,16 +257,22 @@ def _spellings(action: str, resource: str) -> list[str]:
     return [resource]
 
 
-def evaluate(statements: list[dict], action: str, resource: str, context: Mapping[str, Any] | None = None) -> str:
-    """IAM's decision for one request against identity-policy statements: "Deny", "Allow" or "ImplicitDeny"."""
-    verdicts = [_evaluate(statements, action, spelling, context or {}) for spelling in _spellings(action, resource)]
+def evaluate(statements: list[dict], action: str, resource: str, context: Mapping[str, Any] | None = None,
+             version: str | None = VARIABLES_VERSION) -> str:
+    """IAM's decision for one request against identity-policy statements: "Deny", "Allow" or "ImplicitDeny".
+    ``version`` is the Version element of the policy the statements come from (2012-10-17: policy variables)."""
+    return _decide([(s, uses_variables(version)) for s in statements], action, resource, context or {})
+
+
+def _decide(statements: Statements, action: str, resource: str, context: Mapping[str, Any]) -> str:
+    verdicts = [_evaluate(statements, action, spelling, context) for spelling in _spellings(action, resource)]
     return "Deny" if "Deny" in verdicts else "Allow" if "Allow" in verdicts else "ImplicitDeny"
 
 
-def _evaluate(statements: list[dict], action: str, resource: str, context: Mapping[str, Any]) -> str:
+def _evaluate(statements: Statements, action: str, resource: str, context: Mapping[str, Any]) -> str:
     allowed = False
-    for statement in statements:
-        if _statement_applies(statement, action, resource, context):
+    for statement, variables in statements:
+        if _statement_applies(statement, action, resource, context, variables):
             if statement.get("Effect") == "Deny":
                 return "Deny"
             allowed = allowed or statement.get("Effect") == "Allow"
@@ -179,7 +283,7 @@ def document_decision(document: Mapping[str, Any], action: str, resource: str,
                       context: Mapping[str, Any] | None = None) -> str:
     """IAM's decision for one policy document on its own ("Deny", "Allow" or "ImplicitDeny"): the policy a Lambda
     authorizer returns to API Gateway is judged this way."""
-    return _evaluate(_as_list(document.get("Statement", [])), action, resource, context or {})
+    return _evaluate(_parse(document), action, resource, context or {})
 
 
 def is_allowed(role_arn: str, action: str, resource: str, context: Mapping[str, Any] | None = None) -> bool:
@@ -245,8 +349,9 @@ def _before_call(model=None, params=None, request_signer=None, context=None, **k
     request = Request(service, model.name, (context or {}).get("lambda_local_params") or {},
                       request_signer._region_name or "us-east-1", session.account_id,
                       (params or {}).get("url", ""), (params or {}).get("method", model.http.get("method", "POST")))
-    for check in checks_for(request):
-        verdict = decision(session.role_arn, check.action, check.resource, check.context)
+    principal = principal_context(session)
+    for check in checks_for(request, _reads_tags(session.role_arn)):
+        verdict = decision(session.role_arn, check.action, check.resource, {**check.context, **principal})
         if verdict != "Allow":
             return _denied_response(service, model.service_model.protocol, session, check.action, check.resource,
                                     explicit=verdict == "Deny")
@@ -276,9 +381,12 @@ def _remember_params(params=None, context=None, **kwargs):
 _installed = False
 
 
-def install() -> None:
-    """Register the hooks for every botocore client created from now on (moto registers its own the same way)."""
-    global _installed
+def install(clock: Callable[[], float] | None = None) -> None:
+    """Register the hooks for every botocore client created from now on (moto registers its own the same way);
+    ``clock`` (epoch seconds) is the sandbox's virtual clock, which the time condition keys read."""
+    global _installed, _clock
+    if clock is not None:
+        _clock = clock
     if _installed:
         return
     # Read the Service Authorization Reference now (about 0.3 s, once per process), so that it is never read inside
@@ -311,8 +419,9 @@ def denial_for(access_key: str, service: str, protocol: str, operation: str, par
         return None
     service = iam_service(service)
     request = Request(service, operation, params, region, session.account_id, url, method)
-    for check in checks_for(request):
-        verdict = decision(session.role_arn, check.action, check.resource, check.context)
+    principal = principal_context(session)
+    for check in checks_for(request, _reads_tags(session.role_arn)):
+        verdict = decision(session.role_arn, check.action, check.resource, {**check.context, **principal})
         if verdict != "Allow":
             code, status = _access_denied(service, protocol)
             reason = ("with an explicit deny in an identity-based policy" if verdict == "Deny"

@@ -22,6 +22,7 @@ class ResourceType:
     name: str  # e.g. "object", "table", "Secret"
     arn: str  # the ARN template, e.g. "arn:${Partition}:s3:::${BucketName}/${ObjectName}"
     required: bool  # marked with * in the reference
+    condition_keys: frozenset[str] = frozenset()  # its own keys (aws:resourcetag/${tagkey}), lower-cased
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,9 @@ def _reference() -> dict[str, dict[str, Action]]:
             for type_name, use in privilege.get("resource_types", {}).items():
                 keys.update(k.lower() for k in use.get("condition_keys", []))
                 if type_name and type_name in resources:
-                    types.append(ResourceType(type_name.rstrip("*"), resources[type_name]["arn"],
-                                              bool(use.get("required"))))
+                    resource = resources[type_name]
+                    types.append(ResourceType(type_name.rstrip("*"), resource["arn"], bool(use.get("required")),
+                                              frozenset(k.lower() for k in resource.get("condition_keys", []))))
             actions[name.lower()] = Action(prefix, name, tuple(types), frozenset(keys))
         services[prefix] = actions
     return services

@@ -15,7 +15,7 @@ import itertools
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Any, Callable
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qsl, unquote, urlparse
 
 from . import iam_reference
 from .aws import state
@@ -255,8 +255,8 @@ def _resources(action: iam_reference.Action, request: Request) -> list[str]:
 
 # --- condition context keys ------------------------------------------------------------------------------------------
 def _context(action: iam_reference.Action, request: Request) -> dict[str, Any]:
-    context: dict[str, Any] = {"aws:requestedregion": request.region, "aws:securetransport":
-                               "true" if request.url.startswith("https") else "false"}
+    # An AWS SDK always talks TLS to AWS (a runtime's SDK reaches this sandbox over plain HTTP; on AWS it would not).
+    context: dict[str, Any] = {"aws:requestedregion": request.region, "aws:securetransport": "true"}
     p = request.params
     if action.service == "s3":
         if action.name == "ListBucket":
@@ -279,13 +279,75 @@ def _context(action: iam_reference.Action, request: Request) -> dict[str, Any]:
     return context
 
 
+# --- tags: of the resource (as moto stores them) and of the request --------------------------------------------------
+def _request_tags(request: Request) -> dict[str, str] | None:
+    """The tags a create or tag call puts on a resource, whichever shape the service writes them in (a map, a list of
+    Key/Value pairs, S3's TagSet or its URL-encoded ``Tagging`` header); None when the call carries none."""
+    lowered = request.lowered
+    tags = lowered.get("tags")
+    if tags is None and isinstance(lowered.get("tagging"), dict):
+        tags = lowered["tagging"].get("TagSet")
+    if tags is None and isinstance(lowered.get("tagging"), str):
+        tags = dict(parse_qsl(lowered["tagging"], keep_blank_values=True))
+    if isinstance(tags, dict):
+        return {str(k): str(v) for k, v in tags.items()}
+    if isinstance(tags, list):
+        return {str(t["Key"]): str(t.get("Value", "")) for t in tags if isinstance(t, dict) and "Key" in t}
+    return None
+
+
+def _tag_keys(prefix: str, tags: dict[str, str]) -> dict[str, str]:
+    return {f"{prefix}/{key.lower()}": value for key, value in tags.items()}
+
+
+def _request_tag_context(action: iam_reference.Action, request: Request) -> dict[str, Any]:
+    """aws:RequestTag/<key> and aws:TagKeys (S3 objects: s3:RequestObjectTag/<key>, s3:RequestObjectTagKeys), for
+    the actions whose reference entry lists them."""
+    keys = action.condition_keys
+    tags = _request_tags(request)
+    names = tags.keys() if tags is not None else _param(request, "TagKeys")
+    context: dict[str, Any] = {}
+    if tags and "aws:requesttag/${tagkey}" in keys:
+        context.update(_tag_keys("aws:requesttag", tags))
+    if tags and "s3:requestobjecttag/<key>" in keys:
+        context.update(_tag_keys("s3:requestobjecttag", tags))
+    if names and "aws:tagkeys" in keys:
+        context["aws:tagkeys"] = list(names)
+    if names and "s3:requestobjecttagkeys" in keys:
+        context["s3:requestobjecttagkeys"] = list(names)
+    return context
+
+
+def _resource_tag_context(action: iam_reference.Action, resource: str, request: Request) -> dict[str, Any]:
+    """aws:ResourceTag/<key> (and secretsmanager:ResourceTag/<key>) from the tags moto stores for the resource, for
+    the resource types whose reference entry lists the key; s3:ExistingObjectTag/<key> from an S3 object's tags.
+    S3 buckets have no aws:ResourceTag: S3 evaluates bucket tags only once ABAC is enabled on the bucket
+    (PutBucketAbac, off by default), which moto does not model."""
+    keys = set(action.condition_keys)
+    for resource_type in action.resource_types:
+        if iam_reference.arn_pattern(resource_type.arn).match(resource):
+            keys |= resource_type.condition_keys
+            break
+    context: dict[str, Any] = {}
+    if "s3:existingobjecttag/<key>" in keys and request.params.get("Bucket") and request.params.get("Key"):
+        tags = state.s3_object_tags(request.account, request.params["Bucket"], request.params["Key"])
+        context.update(_tag_keys("s3:existingobjecttag", tags or {}))
+    if action.service != "s3" and "aws:resourcetag/${tagkey}" in keys:
+        tags = state.resource_tags(resource) or {}
+        context.update(_tag_keys("aws:resourcetag", tags))
+        if "secretsmanager:resourcetag/tag-key" in keys:
+            context.update(_tag_keys("secretsmanager:resourcetag", tags))
+    return context
+
+
 # --- the checks of one call ------------------------------------------------------------------------------------------
 _TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                      "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
 
 
-def checks_for(request: Request) -> list[Check]:
-    """The (action, resource) pairs IAM evaluates for one call; every one must be allowed."""
+def checks_for(request: Request, tags: bool = True) -> list[Check]:
+    """The (action, resource) pairs IAM evaluates for one call; every one must be allowed. ``tags=False`` leaves the
+    tag keys out of the context (reading them costs a look-up in moto; no policy of the caller reads them)."""
     if request.service == "dynamodb" and request.operation in ("TransactWriteItems", "TransactGetItems"):
         # Not IAM actions: a transaction is authorised item by item with the item-level actions.
         checks = []
@@ -293,11 +355,13 @@ def checks_for(request: Request) -> list[Check]:
             for kind, body in item.items():
                 sub = Request("dynamodb", _TRANSACT_ACTIONS.get(kind, kind), body, request.region, request.account,
                               request.url, request.method)
-                checks += checks_for(sub)
+                checks += checks_for(sub, tags)
         return checks
     action = _action(request.service, request.operation)
-    context = _context(action, request)
-    checks = [Check(action.qualified, resource, context) for resource in _resources(action, request)]
+    context = {**_context(action, request), **(_request_tag_context(action, request) if tags else {})}
+    checks = [Check(action.qualified, resource,
+                    {**context, **_resource_tag_context(action, resource, request)} if tags else context)
+              for resource in _resources(action, request)]
     if request.service == "s3" and request.operation in ("CopyObject", "UploadPartCopy"):
         # Copying reads the source object too (x-amz-copy-source: bucket/key[?versionId=]).
         source = request.params.get("CopySource")

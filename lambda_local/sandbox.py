@@ -307,7 +307,7 @@ class mock_aws:
                                 concurrency_limit=options["concurrency_limit"])
         sandbox = Sandbox(service, enforce_iam=options["enforce_iam"], seed=options["seed"])
         patches.install(_current)
-        iam.install()
+        iam.install(clock=service.clock.time)
         _service.activate(service)
         _active.append(sandbox)
         self._stack.append((sandbox, moto_mock, saved_env, saved_session))

@@ -17,7 +17,8 @@ __all__ = [
     "MotoMock", "start", "moto_config", "decorate_class", "server_app",
     "lambda_backend", "get_function_or_none", "function_from_arn", "functions_with_url", "layer_version_or_none",
     "event_source_mappings", "mapping_is_active",
-    "role_or_none", "log_group_exists", "write_log_events", "put_metric_data", "put_metric_values",
+    "role_or_none", "role_tags", "resource_tags", "s3_object_tags", "log_group_exists", "write_log_events",
+    "put_metric_data", "put_metric_values",
     "put_trace_segments", "partition", "topic_or_none", "topic_policy",
     "sqs_backend", "queue_or_none", "queue_from_arn", "send_sqs_message", "delete_messages",
     "publish_to_topic", "put_events", "render_input_transformer",
@@ -198,6 +199,83 @@ def role_or_none(role_arn: str):
         return None
     backend = iam_backends[parts[4]][DEFAULT_PARTITION]
     return next((r for r in backend.roles.values() if r.arn == role_arn), None)
+
+
+def _tag_dict(tags) -> dict[str, str]:
+    """moto keeps tags as {key: value}, {key: {"Key", "Value"}} or [{"Key", "Value"}], by service; one shape out."""
+    if isinstance(tags, dict):
+        return {k: (v.get("Value", "") if isinstance(v, dict) else str(v)) for k, v in tags.items()}
+    return {t["Key"]: t.get("Value", "") for t in tags or [] if isinstance(t, dict) and "Key" in t}
+
+
+def role_tags(role_arn: str) -> dict[str, str]:
+    """The tags of the IAM role with this ARN ({} when there is none)."""
+    role = role_or_none(role_arn)
+    return _tag_dict(role.tags) if role is not None else {}
+
+
+def resource_tags(arn: str) -> dict[str, str] | None:
+    """The tags moto stores for the resource an ARN names (a DynamoDB table, SQS queue, SNS topic, Lambda function,
+    Secrets Manager secret or Kinesis stream); None when the resource does not exist or its service is not one of
+    those. (S3 objects: :func:`s3_object_tags`.)"""
+    parts = (arn or "").split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return None
+    service, region, account, resource = parts[2], parts[3], parts[4], parts[5]
+    try:
+        return _tag_dict(_TAG_READERS[service](account, region, resource, arn))
+    except Exception:  # noqa: BLE001 - unknown service (KeyError) or moto's not-found errors
+        return None
+
+
+def _dynamodb_tags(account: str, region: str, resource: str, arn: str):
+    from moto.dynamodb.models import dynamodb_backends
+
+    # table/NAME, or an index or stream of it (table/NAME/index/INDEX): the table's tags
+    return dynamodb_backends[account][region].get_table(resource.split("/")[1]).tags
+
+
+def _sqs_tags(account: str, region: str, resource: str, arn: str):
+    return sqs_backend(account, region).get_queue(resource).tags
+
+
+def _sns_tags(account: str, region: str, resource: str, arn: str):
+    from moto.sns.models import sns_backends
+
+    return sns_backends[account][region].list_tags_for_resource(arn)
+
+
+def _lambda_tags(account: str, region: str, resource: str, arn: str):
+    # Tags belong to the function, whichever version or alias the ARN names.
+    return lambda_backend(account, region).list_tags(":".join(arn.split(":")[:7]))
+
+
+def _secret_tags(account: str, region: str, resource: str, arn: str):
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    return secretsmanager_backends[account][region].describe_secret(arn).tags
+
+
+def _kinesis_tags(account: str, region: str, resource: str, arn: str):
+    from moto.kinesis.models import kinesis_backends
+
+    return kinesis_backends[account][region].describe_stream(stream_arn=arn, stream_name=None).tags
+
+
+_TAG_READERS = {"dynamodb": _dynamodb_tags, "sqs": _sqs_tags, "sns": _sns_tags, "lambda": _lambda_tags,
+                "secretsmanager": _secret_tags, "kinesis": _kinesis_tags}
+
+
+def s3_object_tags(account_id: str, bucket: str, key: str) -> dict[str, str] | None:
+    """The tags of an S3 object (its current version); None when there is no such bucket or key."""
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends[account_id][DEFAULT_PARTITION]
+    found = backend.buckets.get(bucket)
+    obj = found.keys.get(key) if found is not None else None
+    if obj is None:
+        return None
+    return _tag_dict(backend.get_object_tagging(obj).get("Tags", []))
 
 
 def secret_arn_or_none(account_id: str, region: str, secret_id: str) -> str | None:
