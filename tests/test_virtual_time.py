@@ -225,7 +225,8 @@ def test_a_learners_freeze_leaves_the_runtimes_stopwatch_running(aws, create):
     timeout, Duration and the remaining time still run on the machine's clocks (the handler's own clock is frozen)."""
     from freezegun import freeze_time
 
-    create("sleeper", "import time\n\ndef handler(event, context):\n    before = context.get_remaining_time_in_millis()\n"
+    create("sleeper", "import time\n\ndef handler(event, context):\n"
+                      "    before = context.get_remaining_time_in_millis()\n"
                       "    time.sleep(event['s'])\n"
                       "    return [time.time(), before - context.get_remaining_time_in_millis()]\n", Timeout=1)
     with freeze_time("2021-06-01"):
