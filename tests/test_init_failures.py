@@ -68,10 +68,11 @@ def test_python_init_error_is_the_runtimes_object_without_a_request_id(aws, crea
 
 
 def test_an_init_that_succeeds_when_retried_runs_the_handler_in_the_same_request(aws, create):
-    # The first INIT fails and leaves a mark in /tmp, which survives the runtime's restart; the retry succeeds.
+    # The first INIT fails and leaves a mark in /tmp (the environment's own: tempfile's folder here), which survives
+    # the runtime's restart; the retry succeeds.
     create("flaky", """
-import os, sys
-MARK = "/tmp/tried"
+import os, sys, tempfile
+MARK = os.path.join(tempfile.gettempdir(), "tried")
 if not os.path.exists(MARK):
     open(MARK, "w").close()
     sys.exit(1)

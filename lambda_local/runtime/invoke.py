@@ -128,8 +128,9 @@ def _run(service, lease, request: InvokeRequest, invocation_type: str) -> tuple[
         init = _init(executor, env, init_log, stopper) if init_log is not None else None  # INIT on a cold start
         retried = False
         if init is not None and init.failed:
-            init, env, retried = _suppressed_init(service, lease, executor, init, init_log, request, stopper), \
-                lease.env, True
+            assert init_log is not None  # (a cold start's)
+            init = _suppressed_init(service, lease, executor, init_log, request, stopper)
+            env, retried = lease.env, True
         trace = None
         if init is not None and init.failed:
             # the handler never ran: the invocation answers with INIT's error, after the retried INIT's time
@@ -176,8 +177,8 @@ def _init(executor: RuntimeExecutor, env, log: logs.LogSink, stopper, timeout_s:
     return result
 
 
-def _suppressed_init(service, lease, executor: RuntimeExecutor, failed: PhaseResult, log: logs.LogSink,
-                     request: InvokeRequest, stopper) -> PhaseResult:
+def _suppressed_init(service, lease, executor: RuntimeExecutor, log: logs.LogSink, request: InvokeRequest,
+                     stopper) -> PhaseResult:
     """INIT failed (an error, an exit, its 10 s): AWS starts a new runtime and runs INIT again with the request, in
     its invoke phase and bounded by the function's timeout (a "suppressed init"). Its output and a second
     ``INIT_REPORT ... Phase: invoke`` come before ``START``; its time is in Duration (no Init Duration). Returns the
