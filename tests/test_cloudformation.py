@@ -391,3 +391,20 @@ def test_a_failed_answer_on_a_retry_still_rolls_the_update_back(aws):
     aws.advance(minutes=3)
     assert _status(cfn, "life") == "UPDATE_ROLLBACK_COMPLETE"
     assert _lifecycle_requests(aws)[-1] == ["Update", "Thing", "thing-big", "big", "huge"]
+
+
+def test_a_custom_resource_an_update_adds_that_fails_to_create_rolls_the_update_back(aws):
+    cfn = boto3.client("cloudformation")
+    cfn.create_stack(StackName="life", TemplateBody=json.dumps(_lifecycle_template("big")))
+    template = _lifecycle_template("big")
+    template["Resources"]["Broken"] = {"Type": "Custom::Thing", "Properties": {
+        "ServiceToken": {"Fn::GetAtt": ["Fn", "Arn"]}, "Size": "small", "FailCreate": "yes"}}
+    cfn.update_stack(StackName="life", TemplateBody=json.dumps(template))
+    assert _status(cfn, "life") == "UPDATE_ROLLBACK_COMPLETE"
+    events = _stack_events(cfn, "life")
+    assert ("life", "UPDATE_ROLLBACK_IN_PROGRESS", "The following resource(s) failed to create: [Broken]. ") in events
+    assert [r[:2] for r in _lifecycle_requests(aws)] == [["Create", "Thing"], ["Create", "Broken"]]  # Thing: as it was
+    resources = {r["LogicalResourceId"] for r in cfn.describe_stack_resources(StackName="life")["StackResources"]}
+    assert "Broken" not in resources
+    cfn.delete_stack(StackName="life")
+    assert [r[:2] for r in _lifecycle_requests(aws)][-1] == ["Delete", "Thing"]

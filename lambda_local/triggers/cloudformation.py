@@ -126,8 +126,10 @@ def update_custom_resource(resource, cloudformation_json: dict, stack) -> None:
 
 def _removed(stack, resource) -> None:
     """UpdateStack removed a custom resource from the template: it is deleted during the update's cleanup."""
-    if stack.custom_resources.get(resource.logical_id) is resource and resource.is_created():
-        del stack.custom_resources[resource.logical_id]
+    if stack.custom_resources.get(resource.logical_id) is not resource:
+        return
+    del stack.custom_resources[resource.logical_id]
+    if resource.is_created():  # (one never created has nothing to delete)
         _cleanup(stack).append((resource, resource.physical_resource_id))
         if stack.status != "UPDATE_ROLLBACK_IN_PROGRESS":
             getattr(stack, "lambda_local_removed", []).append(resource)  # a rollback brings it back
