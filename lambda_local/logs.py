@@ -48,6 +48,10 @@ class LogSink:
         self.size = 0
         self.dropped = 0
 
+    def now_ms(self) -> int:
+        """The time a line written now is stamped with (epoch milliseconds)."""
+        return self._clock_ms()
+
     def write_text(self, text: str) -> None:
         """Text written to stdout/stderr: each complete line is one log event."""
         if self.closed or not text:
@@ -217,6 +221,24 @@ def platform_report(request_id: str, duration_ms: float, billed_ms: int, memory_
     record = {"requestId": request_id, "metrics": metrics, "status": status}
     if error_type:
         record["errorType"] = error_type
+    return record
+
+
+def init_report_line(duration_ms: float, phase: str, status: str, error_type: str | None = None) -> str:
+    """The platform's line for an INIT that failed or timed out (on demand, a successful INIT writes none: its time
+    is the REPORT line's Init Duration). ``phase`` is ``init``, or ``invoke`` for INIT retried with the first request
+    (a "suppressed init")."""
+    line = f"INIT_REPORT Init Duration: {duration_ms:.2f} ms\tPhase: {phase}\tStatus: {status}"
+    return line + f"\tError Type: {error_type}" if error_type else line
+
+
+def platform_init_report(initialization_type: str, phase: str, duration_ms: float, status: str,
+                         error_type: str | None) -> dict:
+    """The record of a platform.initReport event (the JSON format's INIT_REPORT)."""
+    record: dict = {"initializationType": initialization_type, "phase": phase, "status": status}
+    if error_type:
+        record["errorType"] = error_type
+    record["metrics"] = {"durationMs": round(duration_ms, 2)}
     return record
 
 

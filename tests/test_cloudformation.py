@@ -155,15 +155,20 @@ LIFECYCLE = """
 import json
 import cfnresponse
 
+ATTEMPTS = {}
+
 def handler(event, context):
     kind, props = event["RequestType"], event["ResourceProperties"]
     print("REQUEST", json.dumps([kind, event["LogicalResourceId"], event.get("PhysicalResourceId"), props["Size"],
                                  (event.get("OldResourceProperties") or {}).get("Size")]))
-    if props.get("Fail" + kind):
+    if props.get("Fail" + kind) or (event.get("OldResourceProperties") or {}).get("FailRollback"):
         cfnresponse.send(event, context, cfnresponse.FAILED, {}, reason="cannot " + kind.lower())
         return
     if props.get("Silent" + kind):
         return
+    if props.get("Flaky" + kind) and ATTEMPTS.setdefault(event["RequestId"], []).append(1) is None \
+            and len(ATTEMPTS[event["RequestId"]]) == 1:
+        raise RuntimeError("the first attempt fails")  # Lambda's queue retries the event
     physical = event.get("PhysicalResourceId")
     if kind == "Create" or (kind == "Update" and props.get("Replace")):
         physical = "thing-" + props["Size"]
@@ -279,3 +284,127 @@ def test_a_delete_left_unanswered_fails_after_the_service_timeout(aws):
     assert _events_of(cfn, "life")[("Thing", "DELETE_FAILED")].startswith(
         "CloudFormation did not receive a response from your Custom Resource.")
     assert [r[0] for r in _lifecycle_requests(aws)] == ["Create", "Delete"]
+
+
+def _stack_events(cfn, stack):
+    return [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason", ""))
+            for e in reversed(cfn.describe_stack_events(StackName=stack)["StackEvents"])]
+
+
+def test_a_failed_update_rolls_back_with_an_update_to_the_old_properties(aws):
+    cfn = boto3.client("cloudformation")
+    cfn.create_stack(StackName="life", TemplateBody=json.dumps(_lifecycle_template("big")))
+    cfn.update_stack(StackName="life", TemplateBody=json.dumps(_lifecycle_template("huge", FailUpdate="yes")))
+    stack = cfn.describe_stacks(StackName="life")["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert stack["Outputs"][0]["OutputValue"] == "big"  # the rollback Update's answer
+    assert _lifecycle_requests(aws) == [["Create", "Thing", None, "big", None],
+                                        ["Update", "Thing", "thing-big", "huge", "big"],
+                                        ["Update", "Thing", "thing-big", "big", "huge"]]
+    events = _stack_events(cfn, "life")
+    start = events.index(("life", "UPDATE_IN_PROGRESS", "User Initiated"))
+    assert [e[:2] for e in events[start:]] == [
+        ("life", "UPDATE_IN_PROGRESS"), ("Thing", "UPDATE_FAILED"), ("life", "UPDATE_ROLLBACK_IN_PROGRESS"),
+        ("Thing", "UPDATE_COMPLETE"), ("life", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"),
+        ("life", "UPDATE_ROLLBACK_COMPLETE")]
+    assert events[start + 1][2].startswith("Received response status [FAILED] from custom resource. Message "
+                                           "returned: cannot update (RequestId: ")
+    assert events[start + 2][2] == "The following resource(s) failed to update: [Thing]. "
+    assert "FailUpdate" not in cfn.get_template(StackName="life")["TemplateBody"]["Resources"]["Thing"][
+        "Properties"]  # the stack's template is the one before the update
+    cfn.update_stack(StackName="life", TemplateBody=json.dumps(_lifecycle_template("huge")))  # a stack to update
+    assert _status(cfn, "life") == "UPDATE_COMPLETE"
+    assert _lifecycle_requests(aws)[-1] == ["Update", "Thing", "thing-big", "huge", "big"]
+
+
+def test_a_rollback_reverts_moto_resources_and_deletes_what_the_update_added(aws):
+    cfn = boto3.client("cloudformation")
+    template = _lifecycle_template("big")
+    template["Resources"]["Queue"] = {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "work",
+                                                                                "VisibilityTimeout": 30}}
+    template["Resources"]["Gone"] = {"Type": "Custom::Thing", "Properties": {
+        "ServiceToken": {"Fn::GetAtt": ["Fn", "Arn"]}, "Size": "gone"}}
+    cfn.create_stack(StackName="life", TemplateBody=json.dumps(template))
+    updated = json.loads(json.dumps(template))
+    updated["Resources"]["Queue"]["Properties"]["VisibilityTimeout"] = 60
+    updated["Resources"]["Extra"] = {"Type": "Custom::Thing", "Properties": {
+        "ServiceToken": {"Fn::GetAtt": ["Fn", "Arn"]}, "Size": "extra"}}
+    updated["Resources"]["Thing"]["Properties"]["FailUpdate"] = "yes"
+    del updated["Resources"]["Gone"]
+    cfn.update_stack(StackName="life", TemplateBody=json.dumps(updated))
+    assert _status(cfn, "life") == "UPDATE_ROLLBACK_COMPLETE"
+    sqs = boto3.client("sqs")
+    attributes = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="work")["QueueUrl"],
+                                          AttributeNames=["VisibilityTimeout"])["Attributes"]
+    assert attributes["VisibilityTimeout"] == "30"
+    requests = _lifecycle_requests(aws)
+    # Gone was removed by the update but never deleted (that waits for the cleanup): it is back, untouched
+    assert [r[:2] for r in requests if r[1] == "Gone"] == [["Create", "Gone"]]
+    # Extra, created by the update, is deleted in the rollback's cleanup
+    assert [r[:3] for r in requests if r[1] == "Extra"] == [["Create", "Extra", None],
+                                                            ["Delete", "Extra", "thing-extra"]]
+    resources = {r["LogicalResourceId"] for r in cfn.describe_stack_resources(StackName="life")["StackResources"]}
+    assert {"Thing", "Gone", "Queue"} <= resources and "Extra" not in resources
+    events = _stack_events(cfn, "life")
+    cleanup = events.index(("life", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", ""))
+    assert [e[:2] for e in events[cleanup:]] == [
+        ("life", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"), ("Extra", "DELETE_IN_PROGRESS"),
+        ("Extra", "DELETE_COMPLETE"), ("life", "UPDATE_ROLLBACK_COMPLETE")]
+
+
+def test_a_rollback_update_that_fails_leaves_the_stack_update_rollback_failed(aws):
+    cfn = boto3.client("cloudformation")
+    cfn.create_stack(StackName="life", TemplateBody=json.dumps(_lifecycle_template("big")))
+    # the update fails, and the function refuses the rollback's Update too (its OldResourceProperties say so)
+    cfn.update_stack(StackName="life", TemplateBody=json.dumps(
+        _lifecycle_template("huge", FailUpdate="yes", FailRollback="yes")))
+    assert _status(cfn, "life") == "UPDATE_ROLLBACK_FAILED"
+    events = _stack_events(cfn, "life")
+    assert [e[:2] for e in events[-4:]] == [("Thing", "UPDATE_FAILED"), ("life", "UPDATE_ROLLBACK_IN_PROGRESS"),
+                                            ("Thing", "UPDATE_FAILED"), ("life", "UPDATE_ROLLBACK_FAILED")]
+    assert events[-1][2] == "The following resource(s) failed to update: [Thing]. "
+    assert _lifecycle_requests(aws)[-1] == ["Update", "Thing", "thing-big", "big", "huge"]
+
+
+def test_requests_that_follow_an_answer_given_on_a_retry_are_sent(aws):
+    cfn = boto3.client("cloudformation")
+    cfn.create_stack(StackName="life", TemplateBody=json.dumps(_lifecycle_template("big")))
+    # the Update's first attempt raises; Lambda's queue retries it a minute later, and that attempt answers with a
+    # new PhysicalResourceId: the old resource must then be deleted in the cleanup, and the update complete
+    cfn.update_stack(StackName="life", TemplateBody=json.dumps(
+        _lifecycle_template("huge", Replace="yes", FlakyUpdate="yes")))
+    assert _status(cfn, "life") == "UPDATE_IN_PROGRESS"
+    aws.advance(minutes=3)
+    assert _status(cfn, "life") == "UPDATE_COMPLETE"
+    assert _lifecycle_requests(aws)[1:] == [["Update", "Thing", "thing-big", "huge", "big"],
+                                            ["Update", "Thing", "thing-big", "huge", "big"],
+                                            ["Delete", "Thing", "thing-big", "huge", None]]
+    resources = {r["LogicalResourceId"]: r for r in cfn.describe_stack_resources(StackName="life")["StackResources"]}
+    assert resources["Thing"]["PhysicalResourceId"] == "thing-huge"
+
+
+def test_a_failed_answer_on_a_retry_still_rolls_the_update_back(aws):
+    cfn = boto3.client("cloudformation")
+    cfn.create_stack(StackName="life", TemplateBody=json.dumps(_lifecycle_template("big")))
+    cfn.update_stack(StackName="life", TemplateBody=json.dumps(
+        _lifecycle_template("huge", FlakyUpdate="yes", FailUpdate="yes")))
+    aws.advance(minutes=3)
+    assert _status(cfn, "life") == "UPDATE_ROLLBACK_COMPLETE"
+    assert _lifecycle_requests(aws)[-1] == ["Update", "Thing", "thing-big", "big", "huge"]
+
+
+def test_a_custom_resource_an_update_adds_that_fails_to_create_rolls_the_update_back(aws):
+    cfn = boto3.client("cloudformation")
+    cfn.create_stack(StackName="life", TemplateBody=json.dumps(_lifecycle_template("big")))
+    template = _lifecycle_template("big")
+    template["Resources"]["Broken"] = {"Type": "Custom::Thing", "Properties": {
+        "ServiceToken": {"Fn::GetAtt": ["Fn", "Arn"]}, "Size": "small", "FailCreate": "yes"}}
+    cfn.update_stack(StackName="life", TemplateBody=json.dumps(template))
+    assert _status(cfn, "life") == "UPDATE_ROLLBACK_COMPLETE"
+    events = _stack_events(cfn, "life")
+    assert ("life", "UPDATE_ROLLBACK_IN_PROGRESS", "The following resource(s) failed to create: [Broken]. ") in events
+    assert [r[:2] for r in _lifecycle_requests(aws)] == [["Create", "Thing"], ["Create", "Broken"]]  # Thing: as it was
+    resources = {r["LogicalResourceId"] for r in cfn.describe_stack_resources(StackName="life")["StackResources"]}
+    assert "Broken" not in resources
+    cfn.delete_stack(StackName="life")
+    assert [r[:2] for r in _lifecycle_requests(aws)][-1] == ["Delete", "Thing"]

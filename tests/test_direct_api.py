@@ -262,7 +262,8 @@ def test_sys_exit_is_an_exit_error_and_replaces_the_environment():
     fn = Function(lambda e, c: sys.exit(3))
     result = fn.invoke()
     assert result.error_type == "Runtime.ExitError"
-    assert result.payload["errorMessage"] == "Runtime exited with error: exit status 3"
+    assert result.payload["errorMessage"] == (
+        f"RequestId: {result.request_id} Error: Runtime exited with error: exit status 3")
     assert fn.invoke().cold_start
 
 

@@ -311,6 +311,41 @@ def test_layers_serve_require_static_import_and_dynamic_import_in_both_layouts(a
     assert invoke("cjs-dynamic", {})[1] == "HELLO DYNAMIC"
 
 
+@pytest.mark.parametrize("runtime", [pytest.param(r, marks=needs(r)) for r in ("nodejs20.x", "nodejs22.x")])
+def test_a_commonjs_dependency_that_calls_import_finds_a_layers_package(aws, node, runtime):
+    # Neither the handler nor anything it names calls import(): a dependency in the package does, for a package that
+    # only a layer has (Node.js 20 resolves it through a loader started when that dependency loads).
+    layer = boto3.client("lambda").publish_layer_version(LayerName="libs", Content={"ZipFile": zip_files({
+        "nodejs/node_modules/greeter/package.json": '{"name": "greeter", "main": "index.js"}',
+        "nodejs/node_modules/greeter/index.js": "exports.greet = (n) => `hello ${n}`;",
+    })})["LayerVersionArn"]
+    node("dep-dynamic", {
+        "index.js": "const dep = require('loader-dep');\n"
+                    "exports.handler = async () => (await dep.load()).greet('from a dependency');",
+        "node_modules/loader-dep/package.json": '{"name": "loader-dep", "main": "lib.js"}',
+        "node_modules/loader-dep/lib.js": "exports.load = () => import('greeter');",
+    }, Layers=[layer], Runtime=runtime)
+    assert invoke("dep-dynamic", {})[1] == "hello from a dependency"
+
+
+@node20
+def test_a_missing_package_reports_nodes_stack_without_the_runtimes_own_frames(aws, node):
+    node("esm-missing", {"index.mjs": "import { x } from 'not-in-any-layer';\nexport const handler = async () => x;"})
+    node("cjs-missing", {"index.js": "const x = require('not-in-any-layer');\nexports.handler = async () => x;"})
+    node("dep-missing", {
+        "index.js": "const dep = require('loader-dep');\nexports.handler = async () => dep.load();",
+        "node_modules/loader-dep/package.json": '{"name": "loader-dep", "main": "lib.js"}',
+        "node_modules/loader-dep/lib.js": "exports.load = () => import('not-in-any-layer');",
+    })
+    for name in ("esm-missing", "cjs-missing", "dep-missing"):
+        _, body = invoke(name, {})
+        assert "not-in-any-layer" in body["errorMessage"]
+        if name != "cjs-missing":  # (require()'s error is wrapped in the client's Runtime.ImportModuleError)
+            assert any("(node:internal/modules/esm/" in line for line in body["trace"]), (name, body["trace"])
+        ours = [line for line in body["trace"] if "layers-hook" in line or "rapid-client" in line]
+        assert ours == [], name
+
+
 @node20
 def test_an_s3_upload_and_an_sqs_message_trigger_a_node_function(aws, node):
     node("events", {"index.js": """

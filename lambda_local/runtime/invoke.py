@@ -4,7 +4,8 @@
 2. an environment is leased from the function's pool (warm, or new: a cold start; or a throttle) —
    ``EnvironmentPool.lease``, which gives it back exactly once however the invocation ends;
 3. the environment gets its turn in this process (``ExecutionLock``);
-4. on a cold start, the INIT phase runs (:func:`_init`, the same step provisioned concurrency uses);
+4. on a cold start, the INIT phase runs (:func:`_init`, the same step provisioned concurrency uses); if it fails,
+   INIT runs once more with the request (:func:`_suppressed_init`), as AWS retries it;
 5. the runtime runs the event (the executor: ``python_runtime.PythonExecutor``), under the stopper's deadline;
 6. the platform checks the response, frames the log (START/END/REPORT), bills (:func:`_finish`);
 7. the service records it (CloudWatch Logs, metrics), after the lease is given back.
@@ -107,6 +108,7 @@ def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "Req
                                     cognito_identity=cognito_identity)
             record, events = _run(service, lease, request, invocation_type)
         finally:
+            env = lease.env  # (a failed INIT's retry put a new runtime in its place)
             turn.release(env)
         env.invocations += 1
     service.record(record, config, env, events)
@@ -124,26 +126,37 @@ def _run(service, lease, request: InvokeRequest, invocation_type: str) -> tuple[
     clock = virtual_time.enter(started_at) if executor is PYTHON else None
     try:
         init = _init(executor, env, init_log, stopper) if init_log is not None else None  # INIT on a cold start
+        retried = False
+        if init is not None and init.failed:
+            assert init_log is not None  # (a cold start's)
+            init = _suppressed_init(service, lease, executor, init_log, request, stopper)
+            env, retried = lease.env, True
         trace = None
         if init is not None and init.failed:
-            result = PhaseResult()  # the handler never ran: the invocation answers with INIT's error
+            # the handler never ran: the invocation answers with INIT's error, after the retried INIT's time
+            result = PhaseResult(duration_ms=env.init_duration_ms or 0.0)
+            _platform_checks(service, request, invocation_type, init, log)
         else:
             trace = xray.begin(env, started_at)  # _X_AMZN_TRACE_ID for this request (INIT never sees one)
             result = executor.invoke(env, request, log, stopper)
             _platform_checks(service, request, invocation_type, result, log)
+            if retried:  # INIT ran again inside this request: its time is in Duration, not in Init Duration
+                result.duration_ms += env.init_duration_ms or 0.0
     finally:
         virtual_time.leave(clock)
     if init_log is not None:
         init_log.close()
     log.close()
     lease.reset = result.reset or (init is not None and init.failed)
-    record, events = _finish(service, lease, request, invocation_type, started_at, init, result, init_log, log)
+    record, events = _finish(service, lease, request, invocation_type, started_at, init, result, init_log, log,
+                             retried)
     xray.end(trace, env.config, request_id=record.request_id, duration_ms=record.duration_ms,
              init_ms=record.init_duration_ms, error_type=record.error_type)
     return record, events
 
 
-def _init(executor: RuntimeExecutor, env, log: logs.LogSink, stopper) -> PhaseResult:
+def _init(executor: RuntimeExecutor, env, log: logs.LogSink, stopper, timeout_s: float = INIT_TIMEOUT_S,
+          phase: str = "init") -> PhaseResult:
     """The INIT phase of a new environment (on demand, or ahead of requests for provisioned concurrency).
 
     Init Duration (``env.init_duration_ms``) is the runtime's start-up, modelled from published measurements
@@ -152,14 +165,44 @@ def _init(executor: RuntimeExecutor, env, log: logs.LogSink, stopper) -> PhaseRe
     before INIT, as on AWS, and are not in it.
     """
     config = env.config
-    result = executor.init(env, log, INIT_TIMEOUT_S, stopper)
+    result = executor.init(env, log, timeout_s, stopper)
     env.initialised = not result.failed
     env.init_memory_bytes = result.peak_bytes
     modelled = coldstart.runtime_init_ms(config.runtime, vpc=config.vpc)
     if result.runtime_start_measured:
         modelled -= coldstart.runtime_init_ms(config.runtime)
     env.init_duration_ms = result.duration_ms + modelled
+    if result.failed:
+        _init_report(env, log, phase, result)
     return result
+
+
+def _suppressed_init(service, lease, executor: RuntimeExecutor, log: logs.LogSink, request: InvokeRequest,
+                     stopper) -> PhaseResult:
+    """INIT failed (an error, an exit, its 10 s): AWS starts a new runtime and runs INIT again with the request, in
+    its invoke phase and bounded by the function's timeout (a "suppressed init"). Its output and a second
+    ``INIT_REPORT ... Phase: invoke`` come before ``START``; its time is in Duration (no Init Duration). Returns the
+    retry's result; the lease holds the new environment, which also takes the process's turn."""
+    old = lease.env
+    env = lease.restart()
+    turn = _turn(service, executor)
+    turn.release(old)
+    turn.acquire(env)
+    return _init(executor, env, log, stopper, request.timeout_s, "invoke")
+
+
+def _init_report(env, log: logs.LogSink, phase: str, result: PhaseResult) -> None:
+    """``INIT_REPORT`` for an INIT that failed or timed out (with LogFormat JSON: a platform.initReport record at
+    INFO)."""
+    config = env.config
+    status = "timeout" if result.timed_out else "error"
+    error_type = None if result.timed_out else result.error_type
+    duration = env.init_duration_ms or 0.0
+    if config.log_format != "JSON":
+        log.write_event(logs.init_report_line(duration, phase, status, error_type))
+    elif logs.SYSTEM_LEVELS.get((config.system_log_level or "INFO").upper(), 20) <= 20:
+        log.write_event(logs.platform_record(log.now_ms(), "platform.initReport", logs.platform_init_report(
+            env.init_type, phase, duration, status, error_type)))
 
 
 def _platform_checks(service, request: InvokeRequest, invocation_type: str, result: PhaseResult, log) -> None:
@@ -177,15 +220,18 @@ def _platform_checks(service, request: InvokeRequest, invocation_type: str, resu
 
 
 def _finish(service, lease, request: InvokeRequest, invocation_type: str, started_at: float,
-            init: PhaseResult | None, result: PhaseResult, init_log, log) -> tuple[Invocation, list[logs.LogEvent]]:
-    """The error object, the framed log, the bill and the record of one invocation."""
+            init: PhaseResult | None, result: PhaseResult, init_log, log,
+            retried: bool = False) -> tuple[Invocation, list[logs.LogEvent]]:
+    """The error object, the framed log, the bill and the record of one invocation. ``retried``: INIT failed and
+    ran again with the request (``init`` is that retry's result)."""
     env, config, cold = lease.env, lease.env.config, lease.cold
     request_id = request.request_id
     failed = init if init is not None and init.failed else result
     error_type, error_message, stack = failed.error_type, failed.error_message, failed.stack_trace
     if failed.timed_out:
         error_type, stack = errors.TIMEOUT, None
-        error_message = errors.timeout_message(request_id, INIT_TIMEOUT_S if failed is init else request.timeout_s)
+        error_message = errors.timeout_message(
+            request_id, INIT_TIMEOUT_S if failed is init and not retried else request.timeout_s)
     if error_type is None:
         raw = result.payload
     elif failed.error_payload is not None:  # a process runtime's own error object, as it sent it
@@ -193,15 +239,15 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
     elif failed.platform_error:  # (INIT of a process runtime that died or timed out: known here with the request)
         raw = errors.platform_error(error_type, error_message if failed.timed_out
                                     else f"RequestId: {request_id} Error: {error_message}")
-    else:
-        raw = _error_payload(error_type, error_message or "", request_id, stack)
-    init_ms = env.init_duration_ms if cold else None
+    else:  # the runtime's error object (awslambdaric's INIT errors have no request id: "requestId": "")
+        raw = _error_payload(error_type, error_message or "", "" if failed is init else request_id, stack)
+    init_ms = env.init_duration_ms if cold and not retried else None
     billed = billing.billed_duration_ms(result.duration_ms, init_ms)
     absolute = result.absolute_peak_bytes if result.absolute_peak_bytes is not None else (
-        init.absolute_peak_bytes if init is not None else None)
+        init.absolute_peak_bytes or None if init is not None else None)  # (0: it died before it was measured)
     max_used = env.memory_used_mb(result.peak_bytes) if absolute is None else min(
         -(-absolute // (1024 * 1024)), config.memory_size)
-    status = "timeout" if result.timed_out else ("error" if lease.reset else None)
+    status = "timeout" if failed.timed_out else ("error" if lease.reset else None)
     now_ms = service.clock_ms()
     start_ms = int(started_at * 1000)
     report = (request_id, result.duration_ms, billed, config.memory_size, max_used, init_ms)

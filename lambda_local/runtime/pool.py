@@ -34,6 +34,19 @@ class Lease:
             self.env, self.cold = pool.acquire(self.config, self.credentials)
         return self
 
+    def restart(self) -> ExecutionEnvironment:
+        """A new runtime in the leased environment, now, within this request: INIT failed and AWS runs it again
+        with the request (the same id, log stream and ``/tmp``; the old runtime stops for good)."""
+        pool, old = self.pool, self.env
+        assert old is not None  # only while leased
+        fresh = old.restarted()  # (busy: no other request takes the old one meanwhile)
+        fresh.busy = True
+        with pool.service.lock:
+            if old in pool.environments:
+                pool.environments[pool.environments.index(old)] = fresh
+            self.env = fresh
+        return fresh
+
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
             self.discard = True

@@ -81,8 +81,10 @@ class PythonExecutor:
             result.fatal = True
             log.write_event(error_log(error.error_type, error.message, error.stack))
         elif outcome.error is not None:
+            # sys.exit()/os._exit() in module code: awslambdaric catches only Exception, so the process ends and the
+            # platform answers for it (its two-field object, "RequestId: ... Error: Runtime exited with error: ...")
             result.error_type, result.error_message = _exit_error(outcome.error)
-            result.fatal = True
+            result.fatal = result.platform_error = True
         return result
 
     def invoke(self, env, request: InvokeRequest, log, stopper: Stopper) -> PhaseResult:
@@ -117,6 +119,9 @@ class PythonExecutor:
             result.error_type, result.error_message, result.stack_trace, result.fatal = _classify(
                 outcome.error, config)
             result.exception = outcome.error
+            # an exit ends the process: the platform answers for it, as for any runtime (not an out-of-memory kill
+            # yet: lesson 08 prints that payload's message; the same change belongs there)
+            result.platform_error = result.error_type == errors.EXIT_ERROR
             if result.stack_trace is not None:
                 log.write_event(error_log(result.error_type, result.error_message, result.stack_trace))
             return result

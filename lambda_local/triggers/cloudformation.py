@@ -12,6 +12,28 @@ The requests: ``Create`` while the stack is created; ``Update`` (with ``OldResou
 ``PhysicalResourceId``) on DeleteStack, which completes only once every custom resource answered (``DELETE_FAILED``
 otherwise), and on the rollback of a failed creation for those already created (``ROLLBACK_FAILED`` if one fails).
 
+A Create or Update that fails during an update (``FAILED``, no answer in time) rolls the update back, as
+CloudFormation does: the resource ``UPDATE_FAILED`` (``CREATE_FAILED``), the stack ``UPDATE_ROLLBACK_IN_PROGRESS``
+("The following resource(s) failed to update: [Thing]. "); each custom resource the update changed, the failed one
+included, gets an ``Update`` back to its earlier properties (``ResourceProperties`` the old ones,
+``OldResourceProperties`` the update's); custom resources the update removed are back untouched (their ``Delete``
+waited for the cleanup, which never came); then ``UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS`` deletes the custom
+resources the update created (and a physical id a rollback answer replaced), and the stack is
+``UPDATE_ROLLBACK_COMPLETE`` (``UPDATE_ROLLBACK_FAILED`` when a rollback ``Update`` fails). The stack's template,
+parameters and outputs are the earlier ones again.
+
+What cannot be reverted: moto applies an update to its own resources (queues, tables, functions, ...) at once,
+before any custom resource answers, and the rollback can only apply the earlier template to them through moto
+again. A property moto can update goes back; a resource the update removed is made again under its name but its
+data is gone (a queue's messages, a table's items, a bucket's objects); a property moto cannot update, or a
+resource moto cannot make, stays as the update left it (silently: moto has nothing to report). Resources whose
+update was still in progress are not shown as "Resource update cancelled", and a Create abandoned by the rollback
+gets no Delete. UpdateStack's own DisableRollback is not modelled (moto does not take it).
+
+An answer may come from a retry: a function that raised on its first attempt is invoked again by Lambda's queue
+when the clock reaches the retry, and the requests its answer leads to (the cleanup's Delete, a rollback's Update)
+are sent as soon as that invocation has ended.
+
 AWS's ResponseURL is a pre-signed S3 URL; here it is the sandbox's loopback endpoint, so the PUT a function makes
 with urllib3 reaches this sandbox's CloudFormation.
 """
@@ -54,6 +76,9 @@ def stack_operation(stack):
     only if the operation is still under way (a stack that rolled back has nothing left to ask them)."""
     outer = getattr(_operation, "pending", None)
     _operation.pending = pending = [] if outer is None else outer
+    if outer is None:  # what an update's rollback returns to (the stack's template as it is before the operation)
+        stack.lambda_local_previous = (stack.template, stack.parameters)
+        stack.lambda_local_removed = []
     try:
         yield
     finally:
@@ -91,17 +116,23 @@ def create_custom_resource(sandbox: TriggerHost, resource_name: str, cloudformat
 
 
 def update_custom_resource(resource, cloudformation_json: dict, stack) -> None:
-    """UpdateStack changed a custom resource's properties: its function is asked to update it."""
+    """UpdateStack changed a custom resource's properties: its function is asked to update it (during an update's
+    rollback: to update it back, the properties it had before as ``ResourceProperties``)."""
     old = resource.lambda_local_properties
     new = resource.lambda_local_properties = cloudformation_json["Properties"]
-    _later(lambda: _send(stack, resource, "Update", _updated, new, {"OldResourceProperties": old}))
+    finish = _rollback_updated if stack.status == "UPDATE_ROLLBACK_IN_PROGRESS" else _updated
+    _later(lambda: _send(stack, resource, "Update", finish, new, {"OldResourceProperties": old}))
 
 
 def _removed(stack, resource) -> None:
     """UpdateStack removed a custom resource from the template: it is deleted during the update's cleanup."""
-    if stack.custom_resources.get(resource.logical_id) is resource and resource.is_created():
-        del stack.custom_resources[resource.logical_id]
+    if stack.custom_resources.get(resource.logical_id) is not resource:
+        return
+    del stack.custom_resources[resource.logical_id]
+    if resource.is_created():  # (one never created has nothing to delete)
         _cleanup(stack).append((resource, resource.physical_resource_id))
+        if stack.status != "UPDATE_ROLLBACK_IN_PROGRESS":
+            getattr(stack, "lambda_local_removed", []).append(resource)  # a rollback brings it back
 
 
 def _cleanup(stack) -> list:
@@ -167,12 +198,6 @@ def _later(send: Callable[[], None]) -> None:
 
 def _send(stack, resource, request_type: str, finish, properties: dict, extra: dict | None = None, *,
           physical_id: str | None = None) -> None:
-    if getattr(_answering, "active", False):
-        # An answer arrives on the loopback endpoint's thread while the function that sent it still runs, and
-        # functions take turns: the request it leads to is sent once that invocation has ended.
-        _followups(stack).append(lambda: _send(stack, resource, request_type, finish, properties, extra,
-                                               physical_id=physical_id))
-        return
     sandbox = resource.lambda_local_sandbox
     rng = sandbox.rng
     request_id = str(uuid.UUID(int=rng.getrandbits(128), version=4) if rng else uuid.uuid4())
@@ -197,13 +222,26 @@ def _send(stack, resource, request_type: str, finish, properties: dict, extra: d
     parts = token.split(":")
 
     def attempt() -> None:  # the first attempt runs at once; then the requests its answer led to
-        sandbox.queue_event(state.lambda_backend(stack.account_id, region), ":".join(parts[:7]),
-                            json.dumps(event).encode("utf-8"), parts[7] if len(parts) == 8 else None)
-        followups, stack.lambda_local_followups = _followups(stack), []
-        for send in followups:
-            send()
+        stack.lambda_local_attempts = getattr(stack, "lambda_local_attempts", 0) + 1
+        try:
+            sandbox.queue_event(state.lambda_backend(stack.account_id, region), ":".join(parts[:7]),
+                                json.dumps(event).encode("utf-8"), parts[7] if len(parts) == 8 else None)
+        finally:
+            stack.lambda_local_attempts -= 1
+        _send_followups(stack)
 
+    if getattr(_answering, "active", False):
+        # An answer arrives on the loopback endpoint's thread while the function that sent it still runs, and
+        # functions take turns: the request it leads to (already awaited) is sent once that invocation has ended.
+        _followups(stack).append(attempt)
+        return
     sandbox.run_or_defer(attempt)
+
+
+def _send_followups(stack) -> None:
+    followups, stack.lambda_local_followups = _followups(stack), []
+    for send in followups:
+        send()
 
 
 def _followups(stack) -> list[Callable[[], None]]:
@@ -238,6 +276,11 @@ def answer(cloudformation_backend, body: dict[str, Any]) -> None:
                            f"returned: {body.get('Reason') or ''} (RequestId: {body['RequestId']})")
     finally:
         _answering.active = False
+    if _followups(stack) and not getattr(stack, "lambda_local_attempts", 0):
+        # The answer came from a retry (Lambda's queue ran it when the clock reached it), not from a first attempt
+        # that sends the requests its answer led to when it ends: they go as soon as this invocation has ended.
+        sandbox = request.resource.lambda_local_sandbox
+        sandbox.clock.call_later(0, lambda: sandbox.run_or_defer(lambda: _send_followups(stack)))
 
 
 def _time_out(stack, request_id: str) -> None:
@@ -276,40 +319,107 @@ def _updated(stack, request: _Request, body: dict | None, reason: str | None) ->
     if body is None:
         _update_failed(stack, resource, request.physical_id, "UPDATE_FAILED", reason)
         return
+    _updated_to(stack, resource, request, body)
+    _update_progress(stack)
+
+
+def _updated_to(stack, resource, request: _Request, body: dict) -> None:
     new_id = str(body.get("PhysicalResourceId") or request.physical_id)
     resource.resource_name = new_id
     resource.set_data(body.get("Data") or {})
     _resource_event(stack, resource, new_id, "UPDATE_COMPLETE", None)
     if new_id != request.physical_id:  # a new PhysicalResourceId replaced the resource: the old one goes in cleanup
         _cleanup(stack).append((resource, request.physical_id))
-    _update_progress(stack)
 
 
 def _update_failed(stack, resource, physical_id: str, status: str, reason: str | None) -> None:
-    # Not modelled: rolling the stack's other resources back (moto updated them at once); the update stops here.
+    """A Create or Update of an update failed: the resource shows it, and the stack rolls the update back."""
     _resource_event(stack, resource, physical_id, status, reason)
-    _requests(stack).clear()
-    _cleanup(stack).clear()
-    stack.status = "UPDATE_FAILED"
-    stack._add_stack_event("UPDATE_FAILED", f"The following resource(s) failed to update: [{resource.logical_id}]. ")
+    verb = "create" if status == "CREATE_FAILED" else "update"
+    _roll_back_update(stack, f"The following resource(s) failed to {verb}: [{resource.logical_id}]. ")
+
+
+def _roll_back_update(stack, reason: str) -> None:
+    """UPDATE_ROLLBACK_IN_PROGRESS: the stack goes back to its template before the update. Each custom resource
+    whose properties the update changed (the one that failed included) gets an Update with its earlier properties
+    (``OldResourceProperties``: the update's); the custom resources the update removed come back as they were (their
+    Delete waited for the cleanup); moto's own resources are updated back through moto; then the cleanup deletes
+    what the update created (custom resources it added, physical ids a rollback's answer replaced) and the stack is
+    UPDATE_ROLLBACK_COMPLETE (UPDATE_ROLLBACK_FAILED if a custom resource's rollback Update fails)."""
+    _requests(stack).clear()  # the update's answers still awaited no longer count
+    _cleanup(stack).clear()  # nothing the update replaced or removed is deleted: the stack goes back to it
+    stack.status = "UPDATE_ROLLBACK_IN_PROGRESS"
+    stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", reason)
+    template, parameters = stack.lambda_local_previous
+    resource_map = stack.resource_map
+    for resource in getattr(stack, "lambda_local_removed", []):
+        stack.custom_resources[resource.logical_id] = resource
+    current = set(resource_map._resource_json_map)
+    outer = getattr(_operation, "pending", None)
+    pending: list[Callable[[], None]] = []
+    _operation.pending = pending
+    try:
+        stack.template = template
+        stack._parse_template()
+        for logical_id in set(stack.template_dict.get("Resources") or {}) - current:
+            parsed = resource_map._parsed_resources.get(logical_id)
+            if parsed is not None and not hasattr(parsed, "lambda_local_properties"):
+                # moto deleted it when the update removed it: it is made again (its data does not come back)
+                del resource_map._parsed_resources[logical_id]
+        with contextlib.suppress(Exception):  # what moto cannot update back stays as the update left it
+            resource_map.update(stack.template_dict, parameters)
+        with contextlib.suppress(Exception):
+            stack.output_map = stack._create_output_map()
+        stack.parameters = parameters
+    finally:
+        _operation.pending = outer
+    stack.lambda_local_sending = True
+    try:
+        for send in pending:
+            if stack.status == "UPDATE_ROLLBACK_IN_PROGRESS":
+                send()
+    finally:
+        stack.lambda_local_sending = False
+    _update_progress(stack)
+
+
+def _rollback_updated(stack, request: _Request, body: dict | None, reason: str | None) -> None:
+    """The answer to an Update sent by an update's rollback."""
+    resource = request.resource
+    if stack.status != "UPDATE_ROLLBACK_IN_PROGRESS":
+        return
+    if body is None:
+        _resource_event(stack, resource, request.physical_id, "UPDATE_FAILED", reason)
+        _requests(stack).clear()
+        _cleanup(stack).clear()
+        stack.status = "UPDATE_ROLLBACK_FAILED"
+        stack._add_stack_event("UPDATE_ROLLBACK_FAILED",
+                               f"The following resource(s) failed to update: [{resource.logical_id}]. ")
+        return
+    _updated_to(stack, resource, request, body)
+    _update_progress(stack)
 
 
 def _update_progress(stack) -> None:
-    """Once every Create and Update of an update is answered: the cleanup (Delete of the resources it replaced or
-    removed; their answers do not change the stack's status), then UPDATE_COMPLETE."""
-    if stack.status != "UPDATE_IN_PROGRESS" or getattr(stack, "lambda_local_sending", False) \
+    """Once every Create and Update of an update (or of its rollback) is answered: the cleanup (Delete of the
+    resources it replaced or removed; their answers do not change the stack's status), then UPDATE_COMPLETE
+    (UPDATE_ROLLBACK_COMPLETE)."""
+    rolling_back = stack.status == "UPDATE_ROLLBACK_IN_PROGRESS"
+    if stack.status not in ("UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS") \
+            or getattr(stack, "lambda_local_sending", False) \
             or any(r.request_type != "Delete" for r in _requests(stack).values()):
         return
-    stack.status = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
-    stack._add_stack_event("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+    prefix = "UPDATE_ROLLBACK_COMPLETE" if rolling_back else "UPDATE_COMPLETE"
+    stack.status = f"{prefix}_CLEANUP_IN_PROGRESS"
+    stack._add_stack_event(stack.status)
     cleanup, stack.lambda_local_cleanup = _cleanup(stack), []
     waiting = [len(cleanup) + 1]  # + 1: the loop below, which may have no Delete to send
 
     def cleaned(_logical_id: str, _ok: bool) -> None:  # a failed cleanup leaves the update complete, as on AWS
         waiting[0] -= 1
         if not waiting[0]:
-            stack.status = "UPDATE_COMPLETE"
-            stack._add_stack_event("UPDATE_COMPLETE")
+            stack.status = prefix
+            stack._add_stack_event(prefix)
 
     for resource, physical_id in cleanup:
         _resource_event(stack, resource, physical_id, "DELETE_IN_PROGRESS", None)

@@ -11,14 +11,14 @@ export async function resolve(specifier, context, nextResolve) {
   try {
     return await nextResolve(specifier, context);
   } catch (error) {
-    if (!shared.notFound(error) || !shared.isBare(specifier)) throw error;
+    if (!shared.notFound(error) || !shared.isBare(specifier)) throw shared.withoutHookFrames(error);
     for (const parentURL of parents) {
       try {
         return await nextResolve(specifier, { ...context, parentURL });
       } catch (again) {
-        if (!shared.notFound(again)) throw again;
+        if (!shared.notFound(again)) throw shared.withoutHookFrames(again);
       }
     }
-    throw error;
+    throw shared.withoutHookFrames(error);
   }
 }

@@ -142,17 +142,54 @@ function resolvesAsModule() {
 
 // ES module imports of bare package names fall back to the NODE_PATH folders (layers, the runtime's SDK), as on
 // Lambda. Node.js 22.15+ runs the hook in-thread; Node.js 20 needs a loader thread (about 100 ms at start-up), so
-// there it is only started for a handler that resolves as a module (require() reads NODE_PATH by itself). What it
-// misses there: a CommonJS dependency (not the handler's own file) that calls import() for a layer's package.
+// there it is started for a handler that resolves as a module (require() reads NODE_PATH by itself), or else when
+// the first CommonJS file that calls import() is about to load (a dependency of the handler, say): the check runs
+// while require() resolves a file, before the file runs, so no frame of it is left in the stack of the file's code.
+// (Node.js 20 runs this preload again in the loader thread: the hook is registered from the main thread only.)
 const searchDirs = (process.env.NODE_PATH || '').split(path.delimiter).filter(Boolean);
-if (searchDirs.length && (typeof Module.registerHooks === 'function' || resolvesAsModule())) {
+const IMPORT_CALL = /\bimport\s*\(/;
+if (searchDirs.length && require('node:worker_threads').isMainThread) {
   const parents = searchDirs.map((dir) => pathToFileURL(path.join(dir, 'noop.js')).href);
   if (typeof Module.registerHooks === 'function') {  // Node.js 22.15+: in-thread hooks
     const bare = require('./layers-hook-shared.cjs');
     Module.registerHooks({ resolve: bare.resolveSync(parents) });
-  } else {  // Node.js 20: a loader thread
+  } else if (resolvesAsModule()) {  // Node.js 20: a loader thread
     Module.register(pathToFileURL(path.join(__dirname, 'layers-hook.mjs')).href, { data: { parents } });
+  } else {
+    registerOnFirstImportCall(parents);
   }
+}
+
+function registerOnFirstImportCall(parents) {
+  const fs = require('node:fs');
+  const resolveFilename = Module._resolveFilename;
+  const seen = new Set();
+  Module._resolveFilename = function (request, ...rest) {
+    let filename;
+    try {
+      filename = resolveFilename.call(this, request, ...rest);
+    } catch (error) {
+      throw withoutThisFrame(error);
+    }
+    if (!seen.has(filename) && /\.c?js$/.test(filename)) {
+      seen.add(filename);
+      let source = '';
+      try { source = fs.readFileSync(filename, 'utf8'); } catch { /* the loader reports it */ }
+      if (IMPORT_CALL.test(source)) {
+        Module._resolveFilename = resolveFilename;  // once registered, nothing more to watch
+        Module.register(pathToFileURL(path.join(__dirname, 'layers-hook.mjs')).href, { data: { parents } });
+      }
+    }
+    return filename;
+  };
+}
+
+// A require() that fails in this wrapper reports the stack it would have without it (as on Lambda).
+function withoutThisFrame(error) {
+  if (error && typeof error.stack === 'string') {
+    error.stack = error.stack.split('\n').filter((line) => !line.includes(__filename)).join('\n');
+  }
+  return error;
 }
 
 // Inside the sandbox, AWS is the sandbox: every request for an AWS host (the SDK's, a presigned URL's) goes to the
