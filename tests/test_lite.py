@@ -17,6 +17,7 @@ import configparser
 import json
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -130,5 +131,58 @@ def test_lesson_01_runs_in_the_browser_as_on_the_desktop(browser, site_url):
         assert not page.foreign, f"the page fetched from other origins: {page.foreign}"
         assert compared >= 20, f"only {compared} cells compared ({desktop_only} need the desktop edition)"
         assert not differences, "\n\n".join(differences)
+    finally:
+        page.close()
+
+
+# --- a lab, checked in the browser as feedback; the learner's work kept in the browser's storage -----------------
+LAB = "labs/01-greeting/lab.ipynb"
+
+
+def _write_file_cell(name: str, text: str) -> str:
+    return f"from pathlib import Path\nPath({name!r}).write_text({text!r})\nprint('saved', {name!r})"
+
+
+def _desktop_feedback(folder: Path, tmp_path: Path) -> str:
+    """The table check_lab prints on the desktop for the same files, checked in this process as the browser does."""
+    from lambda_local.grading import check_lab
+
+    copy = tmp_path / folder.parent.name / folder.name
+    shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.ipynb"))
+    return check_lab(copy, in_process=True).format() + "\n"
+
+
+def test_a_lab_is_checked_in_the_browser_and_the_work_is_kept_and_downloadable(browser, site_url, tmp_path):
+    """Lab 01's last cell, check_lab("."), prints in the browser what the same checks print on the desktop (the
+    feedback line included): zero for the starting files; full marks once the solution's file is saved. The saved
+    file is still there after the page is reloaded (the browser's storage), and the one-liner of docs/lite.md zips
+    the lab folder into the file browser."""
+    solution = (ROOT / "solutions/01-greeting/lambda_function.py").read_text()
+    check = 'from lambda_local.grading import check_lab\nprint(check_lab(".").format())'
+    page = lite_browser.Page(browser, site_url, screenshots=ROOT / "test-artifacts")
+    try:
+        page.open(LAB)
+        started = lite_browser.printed(page.run_code(LAB, check))
+        assert started == _desktop_feedback(ROOT / "labs/01-greeting", tmp_path), started
+        assert "Feedback, not a grade" in started and "score      0/8" in started
+
+        assert lite_browser.printed(page.run_code(LAB, _write_file_cell("lambda_function.py", solution))) \
+            == "saved lambda_function.py\n"
+        solved = lite_browser.printed(page.run_code(LAB, check))
+        assert "score      8/8  every check passes" in solved, solved
+        assert solved == _desktop_feedback(ROOT / "solutions/01-greeting", tmp_path), solved
+
+        page.page.close()  # the tab closed (its kernel with it) and the site opened again
+        page.page = page.context.new_page()
+        page.open(LAB)
+        kept = page.run_code(LAB, "from pathlib import Path\nprint(Path('lambda_function.py').read_text() == "
+                                  f"{solution!r}, Path.cwd())")
+        assert lite_browser.printed(kept) == "True /drive/labs/01-greeting\n", kept
+
+        zipped = page.run_code(LAB, 'import os, shutil; print(shutil.make_archive(f"../{os.path.basename('
+                                    'os.getcwd())}", "zip", "."))\nimport zipfile\nprint(sorted(zipfile.ZipFile('
+                                    '"../01-greeting.zip").namelist()))')
+        assert "'lambda_function.py'" in lite_browser.printed(zipped), zipped
+        assert not page.foreign, f"the page fetched from other origins: {page.foreign}"
     finally:
         page.close()
