@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -135,12 +136,19 @@ def test_lesson_01_runs_in_the_browser_as_on_the_desktop(browser, site_url):
         page.close()
 
 
-# --- a lab, checked in the browser as feedback; the learner's work kept in the browser's storage -----------------
+# --- labs, checked in the browser as feedback; the learner's work kept in the browser's storage ------------------
 LAB = "labs/01-greeting/lab.ipynb"
+CHECKED = {"01-greeting": ["lambda_function.py"], "04-s3-trigger": ["lambda_function.py", "deploy.py", "cleanup.py"]}
 
 
-def _write_file_cell(name: str, text: str) -> str:
-    return f"from pathlib import Path\nPath({name!r}).write_text({text!r})\nprint('saved', {name!r})"
+def _save_cell(folder: str, files: dict[str, str]) -> str:
+    """A cell that saves ``files`` into the lab folder ``folder``, as the browser's editor saves them."""
+    return (f"from pathlib import Path\nfor name, text in {files!r}.items():\n"
+            f"    Path('../{folder}', name).write_text(text)\nprint('saved', len({files!r}))")
+
+
+def _check_cell(folder: str) -> str:
+    return f'from lambda_local.grading import check_lab\nprint(check_lab("../{folder}").format())'
 
 
 def _desktop_feedback(folder: Path, tmp_path: Path) -> str:
@@ -152,29 +160,32 @@ def _desktop_feedback(folder: Path, tmp_path: Path) -> str:
     return check_lab(copy, in_process=True).format() + "\n"
 
 
-def test_a_lab_is_checked_in_the_browser_and_the_work_is_kept_and_downloadable(browser, site_url, tmp_path):
-    """Lab 01's last cell, check_lab("."), prints in the browser what the same checks print on the desktop (the
-    feedback line included): zero for the starting files; full marks once the solution's file is saved. The saved
-    file is still there after the page is reloaded (the browser's storage), and the one-liner of docs/lite.md zips
-    the lab folder into the file browser."""
-    solution = (ROOT / "solutions/01-greeting/lambda_function.py").read_text()
-    check = 'from lambda_local.grading import check_lab\nprint(check_lab(".").format())'
+def test_labs_are_checked_in_the_browser_and_the_work_is_kept_and_downloadable(browser, site_url, tmp_path):
+    """check_lab prints in the browser what the same checks print on the desktop (the feedback line included), for
+    labs 01 and 04: zero for the starting files, full marks once the solution's files are saved. A saved file is
+    still there in a new tab (the browser's storage), and the one-liner of docs/lite.md zips a lab folder into the
+    file browser."""
     page = lite_browser.Page(browser, site_url, screenshots=ROOT / "test-artifacts")
     try:
         page.open(LAB)
-        started = lite_browser.printed(page.run_code(LAB, check))
-        assert started == _desktop_feedback(ROOT / "labs/01-greeting", tmp_path), started
-        assert "Feedback, not a grade" in started and "score      0/8" in started
+        for folder, names in CHECKED.items():
+            started = time.monotonic()
+            untouched = lite_browser.printed(page.run_code(LAB, _check_cell(folder)))
+            print(f"{folder}: checked in the browser in {time.monotonic() - started:.1f} s")  # for the report
+            assert untouched == _desktop_feedback(ROOT / "labs" / folder, tmp_path), untouched
+            assert "Feedback, not a grade" in untouched and "  0/" in untouched.splitlines()[-1]
 
-        assert lite_browser.printed(page.run_code(LAB, _write_file_cell("lambda_function.py", solution))) \
-            == "saved lambda_function.py\n"
-        solved = lite_browser.printed(page.run_code(LAB, check))
-        assert "score      8/8  every check passes" in solved, solved
-        assert solved == _desktop_feedback(ROOT / "solutions/01-greeting", tmp_path), solved
+            solution = {name: (ROOT / "solutions" / folder / name).read_text() for name in names}
+            saved = page.run_code(LAB, _save_cell(folder, solution))
+            assert lite_browser.printed(saved) == f"saved {len(names)}\n", saved
+            solved = lite_browser.printed(page.run_code(LAB, _check_cell(folder)))
+            assert solved.endswith("every check passes\n"), solved
+            assert solved == _desktop_feedback(ROOT / "solutions" / folder, tmp_path), solved
 
         page.page.close()  # the tab closed (its kernel with it) and the site opened again
         page.page = page.context.new_page()
         page.open(LAB)
+        solution = (ROOT / "solutions/01-greeting/lambda_function.py").read_text()
         kept = page.run_code(LAB, "from pathlib import Path\nprint(Path('lambda_function.py').read_text() == "
                                   f"{solution!r}, Path.cwd())")
         assert lite_browser.printed(kept) == "True /drive/labs/01-greeting\n", kept
