@@ -5,6 +5,8 @@ The site built by ``scripts/build_lite.py`` is served from loopback and driven t
 ``benchmarks/lite_browser.py`` (Debian's Chromium under Playwright; every request to another origin is refused and
 recorded). The lesson's outputs are cleared, its cells run one by one, and what each prints is compared with the
 outputs committed in the notebook (the desktop edition's), through the same sanitizers as nbval (tests/sanitize.cfg).
+Labs 01 and 04 are checked there as a learner checks them (``check_lab``, as feedback) and compared with the same
+checks on the desktop; a saved file must survive a new tab (the browser's storage).
 
 Slow (Pyodide starts, then loads moto and botocore; minutes on a loaded machine): not part of ``make test``.
 ``make test-lite`` builds the site and runs it, with ``LAMBDA_LOCAL_LITE_SITE`` naming the site.
