@@ -5,6 +5,8 @@ The site built by ``scripts/build_lite.py`` is served from loopback and driven t
 ``benchmarks/lite_browser.py`` (Debian's Chromium under Playwright; every request to another origin is refused and
 recorded). The lesson's outputs are cleared, its cells run one by one, and what each prints is compared with the
 outputs committed in the notebook (the desktop edition's), through the same sanitizers as nbval (tests/sanitize.cfg).
+Labs 01 and 04 are checked there as a learner checks them (``check_lab``, as feedback) and compared with the same
+checks on the desktop; a saved file must survive a new tab (the browser's storage).
 
 Slow (Pyodide starts, then loads moto and botocore; minutes on a loaded machine): not part of ``make test``.
 ``make test-lite`` builds the site and runs it, with ``LAMBDA_LOCAL_LITE_SITE`` naming the site.
@@ -17,7 +19,9 @@ import configparser
 import json
 import os
 import re
+import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -130,5 +134,68 @@ def test_lesson_01_runs_in_the_browser_as_on_the_desktop(browser, site_url):
         assert not page.foreign, f"the page fetched from other origins: {page.foreign}"
         assert compared >= 20, f"only {compared} cells compared ({desktop_only} need the desktop edition)"
         assert not differences, "\n\n".join(differences)
+    finally:
+        page.close()
+
+
+# --- labs, checked in the browser as feedback; the learner's work kept in the browser's storage ------------------
+LAB = "labs/01-greeting/lab.ipynb"
+CHECKED = {"01-greeting": ["lambda_function.py"], "04-s3-trigger": ["lambda_function.py", "deploy.py", "cleanup.py"]}
+
+
+def _save_cell(folder: str, files: dict[str, str]) -> str:
+    """A cell that saves ``files`` into the lab folder ``folder``, as the browser's editor saves them."""
+    return (f"from pathlib import Path\nfor name, text in {files!r}.items():\n"
+            f"    Path('../{folder}', name).write_text(text)\nprint('saved', len({files!r}))")
+
+
+def _check_cell(folder: str) -> str:
+    return f'from lambda_local.grading import check_lab\nprint(check_lab("../{folder}").format())'
+
+
+def _desktop_feedback(folder: Path, tmp_path: Path) -> str:
+    """The table check_lab prints on the desktop for the same files, checked in this process as the browser does."""
+    from lambda_local.grading import check_lab
+
+    copy = tmp_path / folder.parent.name / folder.name
+    shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.ipynb"))
+    return check_lab(copy, in_process=True).format() + "\n"
+
+
+def test_labs_are_checked_in_the_browser_and_the_work_is_kept_and_downloadable(browser, site_url, tmp_path):
+    """check_lab prints in the browser what the same checks print on the desktop (the feedback line included), for
+    labs 01 and 04: zero for the starting files, full marks once the solution's files are saved. A saved file is
+    still there in a new tab (the browser's storage), and the one-liner of docs/lite.md zips a lab folder into the
+    file browser."""
+    page = lite_browser.Page(browser, site_url, screenshots=ROOT / "test-artifacts")
+    try:
+        page.open(LAB)
+        for folder, names in CHECKED.items():
+            started = time.monotonic()
+            untouched = lite_browser.printed(page.run_code(LAB, _check_cell(folder)))
+            print(f"{folder}: checked in the browser in {time.monotonic() - started:.1f} s")  # for the report
+            assert untouched == _desktop_feedback(ROOT / "labs" / folder, tmp_path), untouched
+            assert "Feedback, not a grade" in untouched and "  0/" in untouched.splitlines()[-1]
+
+            solution = {name: (ROOT / "solutions" / folder / name).read_text() for name in names}
+            saved = page.run_code(LAB, _save_cell(folder, solution))
+            assert lite_browser.printed(saved) == f"saved {len(names)}\n", saved
+            solved = lite_browser.printed(page.run_code(LAB, _check_cell(folder)))
+            assert solved.endswith("every check passes\n"), solved
+            assert solved == _desktop_feedback(ROOT / "solutions" / folder, tmp_path), solved
+
+        page.page.close()  # the tab closed (its kernel with it) and the site opened again
+        page.page = page.context.new_page()
+        page.open(LAB)
+        solution = (ROOT / "solutions/01-greeting/lambda_function.py").read_text()
+        kept = page.run_code(LAB, "from pathlib import Path\nprint(Path('lambda_function.py').read_text() == "
+                                  f"{solution!r}, Path.cwd())")
+        assert lite_browser.printed(kept) == "True /drive/labs/01-greeting\n", kept
+
+        zipped = page.run_code(LAB, 'import os, shutil; print(shutil.make_archive(f"../{os.path.basename('
+                                    'os.getcwd())}", "zip", "."))\nimport zipfile\nprint(sorted(zipfile.ZipFile('
+                                    '"../01-greeting.zip").namelist()))')
+        assert "'lambda_function.py'" in lite_browser.printed(zipped), zipped
+        assert not page.foreign, f"the page fetched from other origins: {page.foreign}"
     finally:
         page.close()

@@ -178,6 +178,7 @@ class LabRun:
         import boto3
         from botocore.config import Config
 
+        from ..aws.state import unhook_moto
         from ..outside import refuse_outside_sandbox
         from .worker import send_request
 
@@ -186,8 +187,10 @@ class LabRun:
                 self._session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                                               aws_session_token="testing", region_name="us-east-1")
             client = self._session.client(service, config=Config(ignore_configured_endpoint_urls=True))
-            # Answered by the sandbox in the learner's process, which is "the sandbox" for this client.
+            # Answered by the sandbox in the learner's process, which is "the sandbox" for this client (and only by
+            # it: when the checks run in the learner's own kernel, moto's handler would answer each request again).
             client.meta.events.unregister("before-send", refuse_outside_sandbox)
+            unhook_moto(client)
             client.meta.events.register("before-send", lambda request, **_: send_request(self._process, request))
             self._clients[service] = client
             self._services[id(client)] = service

@@ -132,6 +132,11 @@ class Learner:
                           "")
         loader = spec.loader
         module = importlib.util.module_from_spec(spec)
+        # The lab's modules this process imported itself (a learner's kernel that ran the lab notebook, when the
+        # checks run there as feedback) are hidden while the check imports: it gets the files as they are now.
+        hidden = {n: m for n, m in sys.modules.items() if _from_folder(m, folder)}
+        for added in hidden:
+            del sys.modules[added]
         before = set(sys.modules)
         saved_path, saved_bytecode = list(sys.path), sys.dont_write_bytecode
         sys.path.insert(0, str(path.parent))
@@ -142,8 +147,9 @@ class Learner:
         finally:
             sys.path[:], sys.dont_write_bytecode = saved_path, saved_bytecode
             for added in set(sys.modules) - before:  # the lab's sibling modules are re-imported next time
-                if str(getattr(sys.modules[added], "__file__", "") or "").startswith(str(folder)):
+                if _from_folder(sys.modules[added], folder):
                     del sys.modules[added]
+            sys.modules.update(hidden)
         self.modules[name] = module
         return {"handle": name}
 
@@ -184,6 +190,11 @@ class Learner:
         return outcome.value
 
 
+def _from_folder(module: Any, folder: Path) -> bool:
+    """Whether ``module`` was imported from a file of ``folder`` (the lab's own modules)."""
+    return str(getattr(module, "__file__", "") or "").startswith(str(folder) + os.sep)
+
+
 @contextlib.contextmanager
 def _watch_sdk(aws, function_name: str):
     """Record every boto3 client the function creates and every call it makes, as (invocation, kind, service,
@@ -219,6 +230,7 @@ _REQUESTS = ("begin", "end", "send", "invocations", "clock", "advance", "http", 
 
 
 def _answer(learner: Learner, request: dict) -> dict:
+    """The answer to one decoded request: ``{"ok": ...}``, ``{"failure": ...}`` or ``{"error": ...}``."""
     op = request.pop("op", None)
     if op not in _REQUESTS:
         return {"error": f"unknown request {op!r}"}

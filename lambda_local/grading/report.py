@@ -40,6 +40,10 @@ def _message_lines(message: str, width: int) -> list[str]:
 def format_lab(lab: LabResult, width: int = 100) -> str:
     """One lab as a table: result, points and name per check, failure messages under their row."""
     title = f"Lab {lab.lab}: {lab.title}" if lab.title else f"Lab {lab.lab}"
+    if lab.feedback:  # checked in the learner's own kernel: said before anything else
+        from .feedback import FEEDBACK_NOTE
+
+        title += "\n" + FEEDBACK_NOTE
     if not lab.checks:
         return f"{title}\n{lab.note or 'no checks'}"
     rows = [title, "result  points  check"]

@@ -40,6 +40,8 @@ class CheckResult:
 @dataclass(frozen=True)
 class LabResult:
     """The checks of one lab folder. ``note`` explains a lab that could not be graded (no checks for it yet).
+    ``feedback``: the checks ran in the learner's own process (``check_lab(..., in_process=True)``, the browser
+    edition), so this is feedback, not a grade; ``grade()`` never makes such a result.
 
     In a notebook, the last line ``check_lab(".")`` shows it as a table.
     """
@@ -50,6 +52,7 @@ class LabResult:
     checks: tuple[CheckResult, ...] = ()
     seconds: float = 0.0
     note: str = ""
+    feedback: bool = False
 
     @property
     def points(self) -> int:

@@ -5,7 +5,8 @@ A lab is a folder named ``NN-name`` (``01-greeting``) wherever it is; its checks
 Each check runs in its own fresh ``mock_aws()`` (seeded, on a fixed virtual clock), so checks cannot disturb one
 another and the same files always get the same result. The checks run in this process; the learner's code and the
 sandbox run in a separate process per submission (:mod:`lambda_local.grading.worker`), so the learner's code never
-reaches a check, a result or a report.
+reaches a check, a result or a report. Only ``check_lab`` can run them in this process instead, as feedback (in a
+browser tab, which cannot start processes: :mod:`lambda_local.grading.feedback`); ``grade`` never does.
 """
 
 from __future__ import annotations
@@ -166,15 +167,24 @@ _HIDDEN = Failure(expected="this hidden check to pass", got="it did not pass",
 
 
 class _Learner:
-    """The learner's process of one submission, started when a check needs it and again after it was lost."""
+    """The learner's process of one submission, started when a check needs it and again after it was lost.
 
-    def __init__(self, limit: float):
-        self.limit = limit
-        self.process: LearnerProcess | None = None
+    ``in_process``: the learner's side runs in this process instead (:class:`~.feedback.InProcessLearner`), for
+    feedback only; only :func:`check_lab` asks for it.
+    """
 
-    def for_lab(self, deadline: float) -> LearnerProcess:
+    def __init__(self, limit: float, *, in_process: bool = False):
+        self.limit, self.in_process = limit, in_process
+        self.process = None
+
+    def for_lab(self, deadline: float):
         if self.process is None or not self.process.alive:
-            self.process = LearnerProcess(deadline, self.limit)
+            if self.in_process:
+                from .feedback import InProcessLearner
+
+                self.process = InProcessLearner(deadline, self.limit)
+            else:
+                self.process = LearnerProcess(deadline, self.limit)
         self.process.deadline = deadline
         return self.process
 
@@ -184,7 +194,7 @@ class _Learner:
             self.process = None
 
 
-def _run_check(check: Check, folder: Path, seed: int, source: str, process: LearnerProcess) -> CheckResult:
+def _run_check(check: Check, folder: Path, seed: int, source: str, process) -> CheckResult:
     started = time.perf_counter()
     failure: Failure | None
     try:
@@ -223,7 +233,8 @@ def run_lab(folder: Path, extra: dict[str, tuple[Check, ...]] | None = None, *, 
     """Run the checks of the lab folder `folder` (the package's, then `extra` ones for its number).
 
     The checks run here; the learner's code runs in a separate process (``learner``'s, or one started for this
-    lab), killed with its whole process group when the lab's ``time_limit`` (seconds) is reached.
+    lab), killed with its whole process group when the lab's ``time_limit`` (seconds) is reached; or, when
+    ``learner`` is in-process, here too, and the result is marked as feedback.
     """
     started = time.perf_counter()
     number = lab_number(folder)
@@ -252,7 +263,8 @@ def run_lab(folder: Path, extra: dict[str, tuple[Check, ...]] | None = None, *, 
     finally:
         if own:
             learner.stop()
-    return LabResult(folder.name, title, _display(folder), tuple(results), time.perf_counter() - started)
+    return LabResult(folder.name, title, _display(folder), tuple(results), time.perf_counter() - started,
+                     feedback=learner.in_process)
 
 
 def _display(path: Path) -> str:
@@ -263,19 +275,36 @@ def _display(path: Path) -> str:
 
 
 def check_lab(lab: str | int | os.PathLike = ".", *, labs_dir: str | os.PathLike | None = None,
-              checks_dir: str | os.PathLike | None = None, time_limit: float = TIME_LIMIT) -> LabResult:
+              checks_dir: str | os.PathLike | None = None, time_limit: float = TIME_LIMIT,
+              in_process: bool | None = None) -> LabResult:
     """Run one lab's checks and return the result (a notebook shows it as a table). Never raises for what is in
     the learner's files: each problem is a failed check with its message.
 
     ``lab`` is the lab's folder (``"."`` in its notebook) or its number (``"01"``, looked up in ``labs/``).
+    ``in_process`` runs the learner's code in this process instead of a process of its own: the same checks and
+    messages, labelled as feedback, not a grade (see :mod:`lambda_local.grading.feedback`). By default it is on in
+    a browser tab (which cannot start processes) and off elsewhere.
 
     >>> result = check_lab("solutions/01-greeting")        # doctest: +SKIP
     >>> result.points == result.max_points                 # doctest: +SKIP
     True
     """
+    from .. import browser
+    from .feedback import kernel_is_mocked
+
     folder = find_lab(lab, labs_dir)
     extra = load_checks(checks_dir) if checks_dir else None
-    return run_lab(folder, extra, time_limit=time_limit)
+    if not (browser.IN_BROWSER if in_process is None else in_process):
+        return run_lab(folder, extra, time_limit=time_limit)
+    if kernel_is_mocked():
+        raise GradingError("the checks need a mocked account of their own, and this kernel has a mock_aws() "
+                           "started: stop it first (aws.stop(), or end its `with` block) or restart the kernel, "
+                           "then check again")
+    learner = _Learner(time_limit, in_process=True)
+    try:
+        return run_lab(folder, extra, learner=learner, time_limit=time_limit)
+    finally:
+        learner.stop()
 
 
 def _names_a_lab(text: str) -> bool:

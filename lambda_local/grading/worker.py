@@ -173,12 +173,7 @@ class LearnerProcess:
                        "Something in your code wrote to the grader's channel.")
         if not isinstance(answer, dict):
             self._lose("the learner's process answered something that is not the grader's protocol", "")
-        if "failure" in answer and isinstance(answer["failure"], dict):
-            return {"$failure": answer["failure"]}
-        if "error" in answer:
-            return {"$error": str(answer["error"])}
-        ok = answer.get("ok")
-        return ok if isinstance(ok, dict) else {}
+        return unwrap(answer)
 
     def exited(self) -> LearnerProcessLost:
         """Why the process is gone when it ended between requests (no request saw it go); recorded in ``lost``."""
@@ -228,6 +223,17 @@ class LearnerProcess:
         self._scratch.cleanup()
         if self.lost is None:
             self.lost = LearnerProcessLost("the learner's process was stopped", "")
+
+
+def unwrap(answer: dict) -> dict:
+    """A decoded answer of the learner's side as a request returns it: its ``ok`` data; a ``failure`` dict as
+    ``{"$failure": ...}`` and an ``error`` as ``{"$error": ...}``, for the caller to raise."""
+    if "failure" in answer and isinstance(answer["failure"], dict):
+        return {"$failure": answer["failure"]}
+    if "error" in answer:
+        return {"$error": str(answer["error"])}
+    ok = answer.get("ok")
+    return ok if isinstance(ok, dict) else {}
 
 
 # --- what a check sees ----------------------------------------------------------------------------------------------
