@@ -14,9 +14,14 @@ developer guide describes ("Working with routes for WebSocket APIs", "@connectio
 * ``@connections`` (``apigatewaymanagementapi``: PostToConnection, GetConnection, DeleteConnection) reaches the
   connected client; a connection that is gone answers ``GoneException`` (410).
 
+* a ``$connect`` route with a Lambda authorizer (``AuthorizationType`` CUSTOM, ``authorizers.authorize_connect``)
+  refuses a handshake that lacks an identity source (401), that the authorizer's policy denies (403) or whose
+  authorizer fails (500), without running ``$connect``; what it allows carries ``principalId`` and its ``context``
+  to every route of the connection as ``requestContext.authorizer``.
+
 Integrations are Lambda proxy (AWS_PROXY) integrations; API Gateway needs ``lambda:InvokeFunction`` on each function
-(source ARN ``arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/ROUTE``). Not modelled: Lambda authorizers on
-``$connect``, mock and HTTP integrations, route request/response models, idle and 2-hour connection limits.
+(source ARN ``arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/ROUTE``). Not modelled: IAM authorization of ``$connect``,
+mock and HTTP integrations, route request/response models, idle and 2-hour connection limits.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import string
 
 from ..events._common import random_base64, random_chars
 from ..runtime.errors import ServiceError
+from .authorizers import authorize_connect
 from .host import TriggerHost
 from .permissions import resource_policy_allows, service_context
 
@@ -53,6 +59,7 @@ class WebSocketConnection:
     source_ip: str = "127.0.0.1"
     user_agent: str = "lambda-local"
     last_active_at: float = 0.0
+    authorizer: dict | None = None  # what the $connect authorizer passed on: requestContext.authorizer of each route
     _apis: Any = field(default=None, repr=False)
 
     def send(self, message: str | dict | list) -> None:
@@ -101,6 +108,14 @@ class WebSocketApis:
                 headers=headers, query=parts.query or None, connected_at=connection.connected_at,
                 time=self.sandbox.now(), api_id=api_id, region=region, account_id=account, rng=self.sandbox.rng,
                 source_ip=connection.source_ip, user_agent=connection.user_agent)
+            authorization = authorize_connect(self.sandbox, api, account, region, route, api.stages[stage],
+                                              dict(headers or {}), parts.query, event)
+            if authorization.status:  # refused before the $connect integration runs: no connection
+                connection.status = authorization.status
+                return connection
+            connection.authorizer = authorization.authorizer
+            if connection.authorizer is not None:
+                event["requestContext"]["authorizer"] = connection.authorizer
             outcome = self._invoke(api, account, region, stage, route, event)
             status = outcome if isinstance(outcome, int) else _status(outcome)
             if not 200 <= status < 300:
@@ -128,7 +143,7 @@ class WebSocketApis:
             event_type="MESSAGE", route_key=route.route_key, body=text, connection_id=connection.connection_id,
             stage=connection.stage, connected_at=connection.connected_at, time=self.sandbox.now(),
             api_id=connection.api_id, request_id=request_id, region=region, account_id=account,
-            source_ip=connection.source_ip, rng=self.sandbox.rng)
+            source_ip=connection.source_ip, authorizer=connection.authorizer, rng=self.sandbox.rng)
         outcome = self._invoke(api, account, region, connection.stage, route, event)
         if isinstance(outcome, int):
             connection.received.append(json.dumps({"message": "Internal server error",
@@ -152,7 +167,7 @@ class WebSocketApis:
             stage=connection.stage, connected_at=connection.connected_at, time=self.sandbox.now(),
             disconnect_status_code=code, disconnect_reason=reason, api_id=connection.api_id, region=region,
             account_id=found[0], source_ip=connection.source_ip, user_agent=connection.user_agent,
-            rng=self.sandbox.rng)
+            authorizer=connection.authorizer, rng=self.sandbox.rng)
         self._invoke(found[1], found[0], region, connection.stage, route, event)
 
     # --- the @connections API ------------------------------------------------------------------------------------
