@@ -10,6 +10,7 @@ functions read.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -22,6 +23,7 @@ __all__ = [
     "sqs_backend", "queue_or_none", "queue_from_arn", "send_sqs_message", "delete_messages",
     "publish_to_topic", "put_events", "render_input_transformer",
     "event_pattern_matches", "kinesis_stream_or_none", "dynamodb_table_or_none", "rest_api_or_none", "http_api_or_none",
+    "cognito_jwks",
 ]
 
 DEFAULT_PARTITION = "aws"
@@ -458,6 +460,25 @@ def http_api_or_none(api_id: str, region: str):
     from moto.apigatewayv2.models import apigatewayv2_backends
 
     return _find_api(apigatewayv2_backends, api_id, region)
+
+
+def cognito_jwks(issuer: str) -> dict | None:
+    """The JSON Web Key Set that moto serves at ``ISSUER/.well-known/jwks.json`` when ``issuer`` names a user pool of
+    this sandbox (``https://cognito-idp.REGION.amazonaws.com/POOL_ID``), else None: the keys its tokens are signed
+    with, read without a network request."""
+    import re
+
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
+
+    match = re.fullmatch(r"https://cognito-idp\.([a-z0-9-]+)\.amazonaws\.com/([^/]+)", issuer or "")
+    if match is None:
+        return None
+    region, pool_id = match.groups()
+    for account in list(cognitoidp_backends.keys()):
+        if pool_id in cognitoidp_backends[account][region].user_pools:
+            return json.loads(CognitoIdpJsonWebKeyResponse.json_web_key)
+    return None
 
 
 def _find_api(backends, api_id: str, region: str):

@@ -14,14 +14,15 @@ API Gateway's developer guide describes them ("Control access to HTTP APIs with 
 * with ``AuthorizerResultTtlInSeconds`` > 0 the answer is cached per identity-source values, on the virtual clock;
 * what ``context`` held reaches the integration as ``requestContext.authorizer.lambda``.
 
-JWT and AWS_IAM authorization are not modelled (a route using them is served without a check).
+JWT authorizers are in ``jwt_authorizers``, IAM authorization (AWS_IAM) in ``iam_authorization``; ``authorize``
+dispatches on the route's ``AuthorizationType``. WebSocket APIs' ``$connect`` authorizer is ``authorize_connect``.
 """
 
 from __future__ import annotations
 
 import json
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -41,6 +42,8 @@ class Authorization:
     status: int = 0
     message: str = ""
     authorizer: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # of the refusal (a JWT authorizer's www-authenticate)
+    message_key: str = "message"  # IAM's refusals say "Message"
 
 
 _UNAUTHORIZED = Authorization(401, "Unauthorized")
@@ -60,7 +63,7 @@ def authorize(sandbox, api, account: str, region: str, route, stage, request, pa
     if kind == "JWT":
         from .jwt_authorizers import authorize_jwt
 
-        return authorize_jwt(sandbox, api, route, request, region)
+        return authorize_jwt(sandbox, api, route, request, stage)
     if kind == "AWS_IAM":
         from .iam_authorization import authorize_iam
 
@@ -73,7 +76,7 @@ def authorize(sandbox, api, account: str, region: str, route, stage, request, pa
     sources = _identity_sources(authorizer.identity_source)
     known = {"routeKey": route.route_key, "httpMethod": request.method, "path": request.path,
              "identity.sourceIp": request.source_ip, "stage": getattr(stage, "name", None)}
-    found = [_identity_value(source, request.headers_lower(), request.query, stage, known) for source in sources]
+    found = [identity_value(source, request.headers_lower(), request.query, stage, known) for source in sources]
     values = [value for value in found if value]
     if len(values) < len(sources):
         return _UNAUTHORIZED
@@ -101,7 +104,7 @@ def authorize_connect(sandbox, api, account: str, region: str, route, stage, hea
     lowered = {name.lower(): value for name, value in headers.items()}
     known = {"routeKey": "$connect", "identity.sourceIp": event["requestContext"]["identity"]["sourceIp"],
              "stage": getattr(stage, "name", None), "connectionId": event["requestContext"]["connectionId"]}
-    values = [value for value in (_identity_value(s, lowered, query, stage, known) for s in sources) if value]
+    values = [value for value in (identity_value(s, lowered, query, stage, known) for s in sources) if value]
     if len(values) < len(sources):
         return _UNAUTHORIZED
     method_arn = f"arn:aws:execute-api:{region}:{account}:{api.api_id}/{getattr(stage, 'name', '')}/$connect"
@@ -155,7 +158,7 @@ def _identity_sources(value) -> list[str]:
     return [item.strip() for item in items if item.strip()]
 
 
-def _identity_value(source: str, headers: dict[str, str], query: str, stage, known: dict) -> str | None:
+def identity_value(source: str, headers: dict[str, str], query: str, stage, known: dict) -> str | None:
     """The value of one identity source in this request (None when absent). HTTP APIs write ``$request.header.X``,
     WebSocket APIs ``route.request.header.X``; both name the same parts of the request."""
     if source.startswith("route.request."):

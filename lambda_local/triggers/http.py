@@ -51,8 +51,9 @@ class HttpResponse:
         return f"<HttpResponse {self.status} {self.text[:60]!r}>"
 
 
-def _error(status: int, message: str, key: str = "message") -> HttpResponse:
-    return HttpResponse(status, {"content-type": "application/json"}, json.dumps({key: message}).encode())
+def _error(status: int, message: str, key: str = "message", headers: dict[str, str] | None = None) -> HttpResponse:
+    return HttpResponse(status, {"content-type": "application/json", **(headers or {})},
+                        json.dumps({key: message}).encode())
 
 
 def route(sandbox: TriggerHost, method: str, url: str, headers: dict | None = None,
@@ -236,7 +237,8 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
         return _error(500, "Internal Server Error")
     authorization = authorize(sandbox, api, account, region, found, api.stages[stage_name], request, path, params)
     if authorization.status:
-        return _error(authorization.status, authorization.message)
+        return _error(authorization.status, authorization.message, authorization.message_key,
+                      authorization.headers)
     if integration.integration_subtype:  # an AWS service integration (SQS-SendMessage, ...): no function runs
         status, answer = service_integration(sandbox, account, region, integration, request, params,
                                              api.stages[stage_name])
