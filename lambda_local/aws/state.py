@@ -18,7 +18,7 @@ __all__ = [
     "MotoMock", "start", "moto_config", "decorate_class", "server_app",
     "lambda_backend", "get_function_or_none", "function_from_arn", "functions_with_url", "layer_version_or_none",
     "event_source_mappings", "mapping_is_active",
-    "role_or_none", "log_group_exists", "write_log_events", "put_metric_data", "put_metric_values",
+    "role_or_none", "credentials_owner", "log_group_exists", "write_log_events", "put_metric_data", "put_metric_values",
     "put_trace_segments", "partition", "topic_or_none", "topic_policy",
     "sqs_backend", "queue_or_none", "queue_from_arn", "send_sqs_message", "delete_messages",
     "publish_to_topic", "put_events", "render_input_transformer",
@@ -200,6 +200,35 @@ def role_or_none(role_arn: str):
         return None
     backend = iam_backends[parts[4]][DEFAULT_PARTITION]
     return next((r for r in backend.roles.values() if r.arn == role_arn), None)
+
+
+def credentials_owner(access_key: str) -> dict[str, Any] | None:
+    """Whom moto issued ``access_key`` to: an IAM user's access key (``iam.create_access_key``) or the temporary
+    credentials of ``sts.assume_role``. A dict with ``type`` ("user" or "assumed-role"), ``arn`` (the caller's
+    ARN), ``id`` (AIDA... for a user, AROA...:SESSION for a role), ``account``, ``secret`` (to check a signature),
+    ``role_arn`` (assumed roles) and ``documents`` (a user's identity policies, its groups' included); else None."""
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    for account in list(iam_backends.keys()):
+        backend = iam_backends[account][DEFAULT_PARTITION]
+        for user in list(backend.users.values()):
+            key = next((k for k in user.access_keys if k.access_key_id == access_key and k.status == "Active"), None)
+            if key is None:
+                continue
+            holders = [user, *[g for g in backend.groups.values() if user in getattr(g, "users", [])]]
+            documents = [doc for holder in holders for doc in holder.policies.values()]
+            documents += [v.document for holder in holders for policy in holder.managed_policies.values()
+                          for v in policy.versions if v.is_default]
+            return {"type": "user", "arn": user.arn, "id": user.id, "account": account,
+                    "secret": key.secret_access_key, "documents": documents}
+    for account in list(sts_backends.keys()):
+        assumed = sts_backends[account][DEFAULT_PARTITION].get_assumed_role_from_access_key(access_key)
+        if assumed is not None:
+            return {"type": "assumed-role", "arn": assumed.arn, "account": account,
+                    "id": assumed.user_id, "secret": assumed.secret_access_key,
+                    "role_arn": assumed.role_arn, "documents": []}
+    return None
 
 
 def secret_arn_or_none(account_id: str, region: str, secret_id: str) -> str | None:
