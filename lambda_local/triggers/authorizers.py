@@ -14,8 +14,8 @@ API Gateway's developer guide describes them ("Control access to HTTP APIs with 
 * with ``AuthorizerResultTtlInSeconds`` > 0 the answer is cached per identity-source values, on the virtual clock;
 * what ``context`` held reaches the integration as ``requestContext.authorizer.lambda``.
 
-JWT authorizers are in ``jwt_authorizers``, IAM authorization (AWS_IAM) in ``iam_authorization``; ``authorize``
-dispatches on the route's ``AuthorizationType``. WebSocket APIs' ``$connect`` authorizer is ``authorize_connect``.
+JWT authorizers are in ``jwt_authorizers``, IAM authorization (AWS_IAM) in ``iam_authorization``; ``triggers.http``
+picks one by the route's ``AuthorizationType``. WebSocket APIs' ``$connect`` authorizer is ``authorize_connect``.
 """
 
 from __future__ import annotations
@@ -57,18 +57,9 @@ _caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def authorize(sandbox, api, account: str, region: str, route, stage, request, path: str,
               params: dict[str, str]) -> Authorization:
-    """Check ``request`` (a ``triggers.http._Request``) against the route's authorization: a Lambda authorizer
-    (CUSTOM), a JWT authorizer (JWT) or IAM (AWS_IAM, the request must be SigV4-signed)."""
-    kind = route.authorization_type or "NONE"
-    if kind == "JWT":
-        from .jwt_authorizers import authorize_jwt
-
-        return authorize_jwt(sandbox, api, route, request, stage)
-    if kind == "AWS_IAM":
-        from .iam_authorization import authorize_iam
-
-        return authorize_iam(api, account, region, route, stage, request, path)
-    if kind != "CUSTOM":
+    """Run the route's Lambda authorizer (``AuthorizationType`` CUSTOM) for ``request`` (a
+    ``triggers.http._Request``), if it has one."""
+    if (route.authorization_type or "NONE") != "CUSTOM":
         return Authorization()
     authorizer = api.authorizers.get(route.authorizer_id or "")
     if authorizer is None or (authorizer.authorizer_type or "REQUEST") != "REQUEST":

@@ -1,6 +1,6 @@
 """HTTP in front of functions: Function URLs, API Gateway REST APIs (Lambda proxy, payload 1.0) and HTTP APIs
-(payload 2.0; Lambda authorizers in ``authorizers``, AWS service integrations in ``integrations``), with the request
-events AWS builds and the response mapping AWS applies.
+(payload 2.0; Lambda, JWT and IAM authorization in ``authorizers``, ``jwt_authorizers``, ``iam_authorization``; AWS
+service integrations in ``integrations``), with the request events AWS builds and the response mapping AWS applies.
 
 ``route(sandbox, method, url, headers, body)`` takes any URL a learner got from the API
 (``https://<id>.lambda-url.<region>.on.aws/...``, ``https://<api>.execute-api.<region>.amazonaws.com/<stage>/...``)
@@ -21,6 +21,8 @@ from .. import events
 from ..aws import state
 from ..runtime.errors import ServiceError
 from .authorizers import authorize
+from .iam_authorization import authorize_iam
+from .jwt_authorizers import authorize_jwt
 from .host import TriggerHost
 from .integrations import service_integration
 from .permissions import resource_policy_allows, service_context
@@ -235,7 +237,8 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
     integration = api.integrations.get((found.target or "").split("/")[-1])
     if integration is None:
         return _error(500, "Internal Server Error")
-    authorization = authorize(sandbox, api, account, region, found, api.stages[stage_name], request, path, params)
+    authorization = _authorization(sandbox, api, account, region, found, api.stages[stage_name], request, path,
+                                   params)
     if authorization.status:
         return _error(authorization.status, authorization.message, authorization.message_key,
                       authorization.headers)
@@ -274,6 +277,17 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
     if (integration.payload_format_version or "2.0") == "1.0":
         return _v1_response(result.payload)
     return _v2_response(result.payload)
+
+
+def _authorization(sandbox, api, account: str, region: str, found, stage, request: _Request, path: str,
+                   params: dict[str, str]):
+    """The route's check, by its ``AuthorizationType``: JWT, AWS_IAM, CUSTOM (a Lambda authorizer) or NONE."""
+    kind = found.authorization_type or "NONE"
+    if kind == "JWT":
+        return authorize_jwt(sandbox, api, found, request, stage)
+    if kind == "AWS_IAM":
+        return authorize_iam(api, account, region, found, stage, request, path)
+    return authorize(sandbox, api, account, region, found, stage, request, path, params)
 
 
 # --- response mapping ------------------------------------------------------------------------------------------------
