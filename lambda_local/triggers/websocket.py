@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from .. import events
@@ -60,7 +60,17 @@ class WebSocketConnection:
     user_agent: str = "lambda-local"
     last_active_at: float = 0.0
     authorizer: dict | None = None  # what the $connect authorizer passed on: requestContext.authorizer of each route
+    # A client on a real socket (lambda-local serve) takes what reaches it as frames, and is closed by the server:
+    on_message: Callable[[str | bytes], None] | None = field(default=None, repr=False)
+    on_close: Callable[[int, str], None] | None = field(default=None, repr=False)
     _apis: Any = field(default=None, repr=False)
+
+    def deliver(self, data: str | bytes) -> None:
+        """What reaches the client: a frame on its socket, or an entry of ``received``."""
+        if self.on_message is not None:
+            self.on_message(data)
+        else:
+            self.received.append(data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data)
 
     def send(self, message: str | dict | list) -> None:
         """Send one text frame (a dict or list is sent as JSON)."""
@@ -135,8 +145,8 @@ class WebSocketApis:
         route = (_route(api, key) if key is not None else None) or _route(api, "$default")
         request_id = random_base64(11, self.sandbox.rng)
         if route is None:
-            connection.received.append(json.dumps({"message": "Forbidden", "connectionId": connection.connection_id,
-                                                   "requestId": request_id}))
+            connection.deliver(json.dumps({"message": "Forbidden", "connectionId": connection.connection_id,
+                                           "requestId": request_id}))
             return
         region = connection.region
         event = events.websocket_event(
@@ -146,17 +156,19 @@ class WebSocketApis:
             source_ip=connection.source_ip, authorizer=connection.authorizer, rng=self.sandbox.rng)
         outcome = self._invoke(api, account, region, connection.stage, route, event)
         if isinstance(outcome, int):
-            connection.received.append(json.dumps({"message": "Internal server error",
-                                                   "connectionId": connection.connection_id,
-                                                   "requestId": request_id}))
+            connection.deliver(json.dumps({"message": "Internal server error",
+                                           "connectionId": connection.connection_id, "requestId": request_id}))
         elif route.route_responses and connection.connected:  # a two-way route: the answer goes back
             body = outcome.get("body") if isinstance(outcome, dict) and "statusCode" in outcome else outcome
             if body is not None:
-                connection.received.append(body if isinstance(body, str) else json.dumps(body))
+                connection.deliver(body if isinstance(body, str) else json.dumps(body))
 
     def disconnect(self, connection: WebSocketConnection, code: int, reason: str) -> None:
         connection.connected = False
         self.connections.pop(connection.connection_id, None)
+        if connection.on_close is not None:  # a real socket: the server's side closes it too
+            close, connection.on_close = connection.on_close, None
+            close(code, reason)
         region = connection.region
         found = state.http_api_or_none(connection.api_id, region)
         route = _route(found[1], "$disconnect") if found is not None else None
@@ -176,7 +188,7 @@ class WebSocketApis:
         connection = self.connections.get(connection_id)
         if connection is None:
             return False
-        connection.received.append(data.decode("utf-8", errors="replace") if isinstance(data, bytes) else str(data))
+        connection.deliver(data if isinstance(data, bytes) else str(data))
         return True
 
     def describe(self, connection_id: str) -> dict | None:
