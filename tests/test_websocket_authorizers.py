@@ -126,3 +126,35 @@ def test_answers_are_cached_per_identity_for_the_ttl(aws, create):
     aws.advance(seconds=301)
     assert aws.websocket(url + "?QueryString1=queryValue1", headers={"HeaderAuth1": "headerValue1"}).connected
     assert len(_calls(aws, "authorizer")) == 2
+
+
+def test_iam_authorization_of_connect_needs_a_signed_handshake_the_signer_may_invoke(aws, create):
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    url, api_id = _api(create)
+    gateway = boto3.client("apigatewayv2")
+    connect = next(r for r in gateway.get_routes(ApiId=api_id)["Items"] if r["RouteKey"] == "$connect")
+    gateway.update_route(ApiId=api_id, RouteId=connect["RouteId"], AuthorizationType="AWS_IAM")
+    iam = boto3.client("iam")
+    iam.create_user(UserName="client")
+    resource = f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{api_id}/*/$connect"
+    iam.put_user_policy(UserName="client", PolicyName="connect", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": resource}]}))
+    key = iam.create_access_key(UserName="client")["AccessKey"]
+
+    def signed(secret):
+        request = AWSRequest(method="GET", url=url.replace("wss://", "https://"))
+        SigV4Auth(Credentials(key["AccessKeyId"], secret), "execute-api", "us-east-1").add_auth(request)
+        return dict(request.headers)
+
+    assert aws.websocket(url).status == 403  # unsigned
+    assert aws.websocket(url, headers=signed("wrong-secret")).status == 403
+    client = aws.websocket(url, headers=signed(key["SecretAccessKey"]))
+    assert (client.connected, client.status) == (True, 101)
+    assert _calls(aws, "authorizer") == []  # IAM decided; no Lambda authorizer ran
+    iam.put_user_policy(UserName="client", PolicyName="connect", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "execute-api:Invoke", "Resource": "*"}]}))
+    assert aws.websocket(url, headers=signed(key["SecretAccessKey"])).status == 403

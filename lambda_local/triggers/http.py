@@ -286,7 +286,8 @@ def _authorization(sandbox, api, account: str, region: str, found, stage, reques
     if kind == "JWT":
         return authorize_jwt(sandbox, api, found, request, stage)
     if kind == "AWS_IAM":
-        return authorize_iam(api, account, region, found, stage, request, path)
+        resource = f"arn:aws:execute-api:{region}:{account}:{api.api_id}/{stage.name}/{request.method}{path}"
+        return authorize_iam(account, region, request, resource)
     return authorize(sandbox, api, account, region, found, stage, request, path, params)
 
 

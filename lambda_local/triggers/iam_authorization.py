@@ -1,5 +1,6 @@
 """IAM authorization of HTTP API routes (``AuthorizationType`` AWS_IAM), as API Gateway's developer guide describes
-it ("Control access to HTTP APIs with IAM authorization", "Control access for invoking an API"): the request must be
+it ("Control access to HTTP APIs with IAM authorization", "Control access for invoking an API"), and of WebSocket
+APIs' ``$connect`` route (the handshake is the signed request): the request must be
 signed with Signature Version 4 for the service ``execute-api``, and the signer's identity policies must allow
 ``execute-api:Invoke`` on ``arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/METHOD/PATH``.
 
@@ -8,7 +9,7 @@ signed with Signature Version 4 for the service ``execute-api``, and the signer'
   message;
 * denied: ``403 {"Message":"User: ARN is not authorized to perform: execute-api:Invoke on resource: ARN"}`` (the
   account id in the resource masked, as API Gateway writes it; "with an explicit deny" when a Deny matched);
-* allowed: the integration gets ``requestContext.authorizer.iam`` (``accessKey``, ``accountId``, ``callerId``,
+* allowed: an HTTP API's integration gets ``requestContext.authorizer.iam`` (``accessKey``, ``accountId``, ``callerId``,
   ``userArn``, ``userId``, ``cognitoIdentity``, ``principalOrgId``).
 
 Who signed is found by access key: a function's execution role (its environment's credentials), an IAM user's
@@ -42,8 +43,11 @@ _MISMATCH = ("The request signature we calculated does not match the signature y
              "Access Key and signing method. Consult the service documentation for details.")
 
 
-def authorize_iam(api, account: str, region: str, route, stage, request, path: str) -> Authorization:
-    """Check the SigV4 signature of ``request`` and the signer's permission to invoke the route."""
+def authorize_iam(account: str, region: str, request, resource: str) -> Authorization:
+    """Check the SigV4 signature of ``request`` and the signer's permission to ``execute-api:Invoke`` the
+    ``resource`` (``arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/METHOD/PATH``; a WebSocket API's
+    ``.../STAGE/$connect``). ``request`` has ``method``, ``host``, ``path``, ``query``, ``body`` and
+    ``headers_lower()``."""
     headers = request.headers_lower()
     match = _AUTHORIZATION.match(headers.get("authorization", "").strip())
     if match is None or "x-amz-date" not in headers:
@@ -55,7 +59,6 @@ def authorize_iam(api, account: str, region: str, route, stage, request, path: s
     caller = _caller(match["key"], account)
     if caller["secret"] is not None and not _signature_matches(request, headers, match, caller["secret"]):
         return Authorization(403, _MISMATCH)
-    resource = f"arn:aws:execute-api:{region}:{account}:{api.api_id}/{stage.name}/{request.method}{path}"
     verdict = _decision(caller, resource)
     if verdict != "Allow":
         masked = resource.replace(f":{account}:", f":{'*' * 8}{account[-4:]}:", 1)

@@ -20,8 +20,11 @@ developer guide describes ("Working with routes for WebSocket APIs", "@connectio
   to every route of the connection as ``requestContext.authorizer``.
 
 Integrations are Lambda proxy (AWS_PROXY) integrations; API Gateway needs ``lambda:InvokeFunction`` on each function
-(source ARN ``arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/ROUTE``). Not modelled: IAM authorization of ``$connect``,
-mock and HTTP integrations, route request/response models, idle and 2-hour connection limits.
+(source ARN ``arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/ROUTE``). A ``$connect`` route with IAM authorization
+(AWS_IAM) needs a SigV4-signed handshake whose signer may ``execute-api:Invoke`` ``API/STAGE/$connect``
+(``iam_authorization``). Not modelled: mock and HTTP integrations, route request/response models, binary frames
+(read as UTF-8 text), the 2-hour connection limit, and the 10-minute idle limit in process (``lambda-local serve``
+closes an idle socket, ``server_websocket``).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import string
 from ..events._common import random_base64, random_chars
 from ..runtime.errors import ServiceError
 from .authorizers import authorize_connect
+from .iam_authorization import authorize_iam
 from .host import TriggerHost
 from .permissions import resource_policy_allows, service_context
 
@@ -118,8 +122,13 @@ class WebSocketApis:
                 headers=headers, query=parts.query or None, connected_at=connection.connected_at,
                 time=self.sandbox.now(), api_id=api_id, region=region, account_id=account, rng=self.sandbox.rng,
                 source_ip=connection.source_ip, user_agent=connection.user_agent)
-            authorization = authorize_connect(self.sandbox, api, account, region, route, api.stages[stage],
-                                              dict(headers or {}), parts.query, event)
+            if route.authorization_type == "AWS_IAM":  # the handshake must be SigV4-signed
+                handshake = _Handshake(parts.hostname or "", parts.path or "/", parts.query, dict(headers or {}))
+                authorization = authorize_iam(account, region, handshake,
+                                              f"arn:aws:execute-api:{region}:{account}:{api_id}/{stage}/$connect")
+            else:
+                authorization = authorize_connect(self.sandbox, api, account, region, route, api.stages[stage],
+                                                  dict(headers or {}), parts.query, event)
             if authorization.status:  # refused before the $connect integration runs: no connection
                 connection.status = authorization.status
                 return connection
@@ -223,6 +232,21 @@ class WebSocketApis:
         if result.error_type:
             return 500
         return result.payload
+
+
+@dataclass
+class _Handshake:
+    """The opening handshake as IAM authorization reads a request (a GET without a body)."""
+
+    host: str
+    path: str
+    query: str
+    headers: dict
+    method: str = "GET"
+    body: bytes = b""
+
+    def headers_lower(self) -> dict[str, str]:
+        return {name.lower(): value for name, value in self.headers.items()}
 
 
 def _route(api, key: str):
