@@ -24,7 +24,7 @@ import time
 from typing import Any
 
 from websockets.datastructures import Headers
-from websockets.frames import Opcode
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
@@ -185,8 +185,8 @@ def _receive(endpoint, session: _Session) -> None:
         protocol.receive_data(data)
 
         for frame in protocol.events_received():
-            if frame.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
-                parts.append(frame.data)
+            if isinstance(frame, Frame) and frame.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
+                parts.append(bytes(frame.data))
                 if frame.fin:
                     message, parts = b"".join(parts), []
                     with endpoint.lock:

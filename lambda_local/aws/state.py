@@ -216,7 +216,7 @@ def credentials_owner(access_key: str) -> dict[str, Any] | None:
             key = next((k for k in user.access_keys if k.access_key_id == access_key and k.status == "Active"), None)
             if key is None:
                 continue
-            holders = [user, *[g for g in backend.groups.values() if user in getattr(g, "users", [])]]
+            holders: list[Any] = [user, *[g for g in backend.groups.values() if user in getattr(g, "users", [])]]
             documents = [doc for holder in holders for doc in holder.policies.values()]
             documents += [v.document for holder in holders for policy in holder.managed_policies.values()
                           for v in policy.versions if v.is_default]

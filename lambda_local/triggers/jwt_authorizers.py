@@ -58,7 +58,7 @@ def authorize_jwt(sandbox, api, route, request, stage) -> Authorization:
     if not value:
         return Authorization(401, "Unauthorized")
     token_text = value[7:].strip() if value[:7].lower() == "bearer " else value.strip()
-    jwks = state.cognito_jwks(issuer)
+    jwks: Any = state.cognito_jwks(issuer)
     if jwks is None:
         return _unauthorized(f"lambda-local can validate tokens of this sandbox's Cognito user pools only; the "
                              f"issuer {issuer} is not one (its keys would be fetched over the internet)")
