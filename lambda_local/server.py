@@ -25,6 +25,7 @@ import json
 import math
 import re
 import threading
+import time
 from urllib.parse import parse_qs, urlsplit
 
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -86,7 +87,7 @@ class _Handler(WSGIRequestHandler):
 
     def run_wsgi(self) -> None:
         endpoint = self.server.app
-        if isinstance(endpoint, LocalEndpoint) and is_upgrade(self.headers):
+        if isinstance(endpoint, LocalEndpoint) and is_upgrade(self.headers, self.path):
             serve_websocket(endpoint, self)
             return
         super().run_wsgi()
@@ -252,6 +253,9 @@ class LocalEndpoint:
         self.stopping = True
         for session in list(self.websocket_sessions):
             session.close(1001, "Going away")
+        deadline = time.monotonic() + 5  # their $disconnect runs before the sandbox goes (bounded: best effort)
+        while self.websocket_sessions and time.monotonic() < deadline:
+            time.sleep(0.01)
         self._server.shutdown()
         self._server.server_close()
         if self._announce:

@@ -4,6 +4,9 @@ to ``wss://API.execute-api.REGION.amazonaws.com/STAGE``: ``$connect`` (and its a
 each message goes through the route selection expression, ``@connections`` posts and route answers arrive as frames,
 and closing runs ``$disconnect``. The API's behaviour is ``triggers.websocket``'s; this module only carries frames.
 
+A client that cannot resolve ``*.localhost`` names (Python's resolver on many Linux machines) uses
+``ws://127.0.0.1:PORT/_aws/execute-api/API_ID/STAGE`` instead, as LocalStack writes it.
+
 The WebSocket protocol is the ``websockets`` library's (its sans-I/O ``ServerProtocol``): handshake checks, masking,
 fragmentation, ping/pong and close are its, so a malformed frame ends that one connection with the close code the
 RFC asks for (1002, 1007, ...), never the server. Limits are API Gateway's ("Amazon API Gateway quotas for
@@ -29,6 +32,8 @@ from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
+from .aws import state
+
 __all__ = ["FRAME_LIMIT", "IDLE_TIMEOUT_S", "MESSAGE_LIMIT", "is_upgrade", "serve_websocket"]
 
 FRAME_LIMIT = 32 * 1024  # API Gateway: WebSocket frame size
@@ -36,13 +41,15 @@ MESSAGE_LIMIT = 128 * 1024  # API Gateway: message payload size
 IDLE_TIMEOUT_S = 600.0  # API Gateway: idle connection timeout (10 minutes)
 _POLL_S = 1.0  # how often a silent connection looks at its idle time and at the endpoint stopping
 _SEND_TIMEOUT_S = 5.0  # a client that reads nothing for this long while we send is dropped, never the sandbox held
+PATH_PREFIX = "/_aws/execute-api/"  # ws://127.0.0.1:PORT/_aws/execute-api/API_ID/STAGE, as LocalStack writes it
 _API_HOST = re.compile(r"^(?P<id>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.")
 
 
-def is_upgrade(headers) -> bool:
-    """Whether an HTTP request asks to become a WebSocket (``Upgrade: websocket``) for an execute-api host."""
+def is_upgrade(headers, path: str) -> bool:
+    """Whether an HTTP request asks to become a WebSocket (``Upgrade: websocket``) of an API: for an execute-api
+    host, or at the path ``/_aws/execute-api/API_ID/STAGE`` (for clients that cannot resolve ``*.localhost``)."""
     return (headers.get("Upgrade", "").strip().lower() == "websocket"
-            and ".execute-api." in headers.get("Host", ""))
+            and (".execute-api." in headers.get("Host", "") or path.startswith(PATH_PREFIX)))
 
 
 class _Session:
@@ -132,8 +139,11 @@ def serve_websocket(endpoint, handler) -> None:
     except Exception:  # noqa: BLE001 - whatever went wrong ends this connection, never the server
         session.close(1011, "Internal server error")
     finally:
+        try:
+            _gone(endpoint, session)
+        except Exception:  # noqa: BLE001 - a $disconnect that cannot run (the sandbox is closing) ends quietly
+            pass
         endpoint.websocket_sessions.discard(session)
-        _gone(endpoint, session)
         _shutdown(sock)
 
 
@@ -153,14 +163,15 @@ _REFUSALS = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 500: "Inte
 def _connect(endpoint, host: str, path: str, headers: Headers, source_ip: str):
     """``$connect`` through the sandbox's WebSocket APIs, as the in-process client does."""
     match = _API_HOST.match(host.lower())
-    api_id, region = (match.group("id"), match.group("region")) if match else ("", "")
+    if path.startswith(PATH_PREFIX):
+        api_id, _, path = path.removeprefix(PATH_PREFIX).partition("/")
+        path, region = "/" + path, state.http_api_region(api_id) or "us-east-1"  # unknown: a 404 there
+    else:
+        api_id, region = (match.group("id"), match.group("region")) if match else ("", "")
     url = f"wss://{api_id}.execute-api.{region}.amazonaws.com{path}"
     kept = {name: value for name, value in headers.raw_items()}
     with endpoint.lock:
-        connection = endpoint.sandbox.websockets.connect(url, kept)
-    connection.source_ip = source_ip
-    connection.user_agent = headers.get("User-Agent", connection.user_agent)
-    return connection
+        return endpoint.sandbox.websockets.connect(url, kept, source_ip=source_ip)
 
 
 def _receive(endpoint, session: _Session) -> None:

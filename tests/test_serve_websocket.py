@@ -72,6 +72,16 @@ def _client(endpoint, api_id, query="", **kwargs):
     return connect(url, sock=sock, open_timeout=10, close_timeout=5, **kwargs)
 
 
+def test_the_path_form_serves_clients_that_cannot_resolve_localhost_names(aws, served):
+    endpoint, api_id = served
+    with connect(f"ws://127.0.0.1:{endpoint.port}/_aws/execute-api/{api_id}/production", open_timeout=10) as client:
+        client.send("hi")
+        assert json.loads(client.recv(timeout=10))["echo"] == 2
+    with pytest.raises(InvalidStatus) as unknown:
+        connect(f"ws://127.0.0.1:{endpoint.port}/_aws/execute-api/nosuchapi/production", open_timeout=10)
+    assert unknown.value.response.status_code == 404
+
+
 def _disconnects(aws, expected):
     """The $disconnect runs' codes and reasons, once there are ``expected`` of them: the server runs $disconnect
     after the close handshake, which the client does not wait for (as on AWS, where it is best effort)."""

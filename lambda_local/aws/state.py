@@ -23,7 +23,7 @@ __all__ = [
     "sqs_backend", "queue_or_none", "queue_from_arn", "send_sqs_message", "delete_messages",
     "publish_to_topic", "put_events", "render_input_transformer",
     "event_pattern_matches", "kinesis_stream_or_none", "dynamodb_table_or_none", "rest_api_or_none", "http_api_or_none",
-    "cognito_jwks",
+    "cognito_jwks", "http_api_region",
 ]
 
 DEFAULT_PARTITION = "aws"
@@ -489,6 +489,17 @@ def http_api_or_none(api_id: str, region: str):
     from moto.apigatewayv2.models import apigatewayv2_backends
 
     return _find_api(apigatewayv2_backends, api_id, region)
+
+
+def http_api_region(api_id: str) -> str | None:
+    """The region of the API Gateway HTTP or WebSocket API ``api_id`` (ids are unique across regions), or None."""
+    from moto.apigatewayv2.models import apigatewayv2_backends
+
+    for account in list(apigatewayv2_backends.keys()):
+        for region, backend in list(apigatewayv2_backends[account].items()):
+            if api_id in backend.apis:
+                return region
+    return None
 
 
 def cognito_jwks(issuer: str) -> dict | None:

@@ -101,16 +101,17 @@ class WebSocketApis:
         self.connections: dict[str, WebSocketConnection] = {}
 
     # --- the client side -----------------------------------------------------------------------------------------
-    def connect(self, url: str, headers: dict | None = None) -> WebSocketConnection:
+    def connect(self, url: str, headers: dict | None = None, *, source_ip: str = "127.0.0.1") -> WebSocketConnection:
         """Open a connection to ``wss://API.execute-api.REGION.amazonaws.com/STAGE``; refused ones have ``connected``
         False and the handshake's ``status``."""
         parts = urlsplit(url)
         api_id, _, rest = (parts.hostname or "").partition(".execute-api.")
         region = rest.split(".")[0]
         stage = parts.path.strip("/").split("/")[0]
+        agent = next((value for name, value in (headers or {}).items() if name.lower() == "user-agent"), None)
         connection = WebSocketConnection(_connection_id(self.sandbox.rng), api_id, region, stage, 404,
                                          connected_at=self.sandbox.now(), last_active_at=self.sandbox.now(),
-                                         _apis=self)
+                                         source_ip=source_ip, user_agent=agent or "lambda-local", _apis=self)
         found = state.http_api_or_none(api_id, region)
         if found is None or getattr(found[1], "protocol_type", "") != "WEBSOCKET" or stage not in found[1].stages:
             return connection
