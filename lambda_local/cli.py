@@ -70,6 +70,7 @@ def serve(port: int, host: str, seed: int | None, start: str | None, allow_origi
                    "Function URLs it returns point here too (curl them); so do API Gateway APIs, as\n"
                    f"  http://API_ID.execute-api.us-east-1.localhost:{endpoint.port}/STAGE/PATH  (REST, HTTP APIs)\n"
                    f"  ws://API_ID.execute-api.us-east-1.localhost:{endpoint.port}/STAGE        (WebSocket APIs)\n"
+                   f"  ws://127.0.0.1:{endpoint.port}/_aws/execute-api/API_ID/STAGE  (WebSocket, no *.localhost)\n"
                    "State lives in this process only: it is shared with nothing else and is gone when the server\n"
                    "stops. Ctrl-C stops it.", err=True)
         try:
