@@ -67,8 +67,12 @@ def serve(port: int, host: str, seed: int | None, start: str | None, allow_origi
         click.echo(f"lambda-local is serving the AWS API on {endpoint.url}\n\n"
                    f"  export AWS_ENDPOINT_URL={endpoint.url}\n"
                    "  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1\n\n"
-                   "Function URLs it returns point here too (curl them). State lives in this process only: it is\n"
-                   "shared with nothing else and is gone when the server stops. Ctrl-C stops it.", err=True)
+                   "Function URLs it returns point here too (curl them); so do API Gateway APIs, as\n"
+                   f"  http://API_ID.execute-api.us-east-1.localhost:{endpoint.port}/STAGE/PATH  (REST, HTTP APIs)\n"
+                   f"  ws://API_ID.execute-api.us-east-1.localhost:{endpoint.port}/STAGE        (WebSocket APIs)\n"
+                   f"  ws://127.0.0.1:{endpoint.port}/_aws/execute-api/API_ID/STAGE  (WebSocket, no *.localhost)\n"
+                   "State lives in this process only: it is shared with nothing else and is gone when the server\n"
+                   "stops. Ctrl-C stops it.", err=True)
         try:
             endpoint.serve_forever()
         except KeyboardInterrupt:

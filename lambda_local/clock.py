@@ -52,13 +52,18 @@ class VirtualClock:
     """
 
     def __init__(self, start: datetime | str | float | None = None):
-        self._now = _to_epoch(start)
+        self._now = self._start = _to_epoch(start)
         self._timers: list[_Timer] = []
         self._seq = itertools.count()
 
     def time(self) -> float:
         """Seconds since the epoch, like :func:`time.time`."""
         return self._now
+
+    def advanced(self) -> float:
+        """How many seconds ``advance()`` has moved the clock since it started. What moto stamps with the machine's
+        clock (a Cognito token's ``exp``) ages by this much plus the real time that passed."""
+        return self._now - self._start
 
     def now(self) -> datetime:
         """The current virtual time as an aware UTC datetime."""

@@ -434,3 +434,8 @@ def denial_for(access_key: str, service: str, protocol: str, operation: str, par
 def has_session(access_key: str) -> bool:
     """Whether ``access_key`` is an execution role's (its calls are checked)."""
     return access_key in _sessions
+
+
+def session_of(access_key: str) -> RoleSession | None:
+    """The execution-role session ``access_key`` was issued to (``credentials_for``), or None."""
+    return _sessions.get(access_key)

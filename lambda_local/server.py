@@ -25,12 +25,14 @@ import json
 import math
 import re
 import threading
+import time
 from urllib.parse import parse_qs, urlsplit
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from . import iam_http
+from .server_websocket import is_upgrade, serve_websocket
 from .triggers.http import route
 
 __all__ = ["LocalEndpoint"]
@@ -78,9 +80,17 @@ def _runtime_context(environ):
 
 class _Handler(WSGIRequestHandler):
     """Closes a connection that stays silent for ``timeout`` seconds (socket timeout), so an idle or half-open
-    client holds one thread for a while and nothing else."""
+    client holds one thread for a while and nothing else. A WebSocket handshake for an API Gateway host leaves WSGI
+    here: its connection is the WebSocket's (``server_websocket``), in its own thread like any other."""
 
     timeout = IDLE_TIMEOUT_S
+
+    def run_wsgi(self) -> None:
+        endpoint = self.server.app
+        if isinstance(endpoint, LocalEndpoint) and is_upgrade(self.headers, self.path):
+            serve_websocket(endpoint, self)
+            return
+        super().run_wsgi()
 
     def log_request(self, *args, **kwargs) -> None:  # the AWS CLI's requests are not the learner's concern
         pass
@@ -105,7 +115,9 @@ class LocalEndpoint:
         self.allow_origins = {o.rstrip("/").lower() for o in allow_origins}
         self.allow_hosts = {_host_name(h) for h in allow_hosts}
         handler = type("_Handler", (_Handler,), {"timeout": idle_timeout})
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()  # the sandbox's: one request (or WebSocket message) at a time
+        self.websocket_sessions: set = set()  # open WebSocket connections (server_websocket), closed by stop()
+        self.stopping = False
         self._server = make_server(host, port, self, threaded=True, request_handler=handler)
         self.host, self.port = host, self._server.server_port
         self.url = f"http://{host}:{self.port}"
@@ -119,7 +131,7 @@ class LocalEndpoint:
     def __call__(self, environ, start_response):
         host = environ.get("HTTP_HOST", "")
         path = environ.get("PATH_INFO", "")
-        refusal = self._refusal(host, environ.get("HTTP_ORIGIN"))
+        refusal = self.refusal(host, environ.get("HTTP_ORIGIN"))
         if refusal:
             return Response(json.dumps({"message": refusal}), status=403,
                             mimetype="application/json")(environ, start_response)
@@ -135,12 +147,12 @@ class LocalEndpoint:
             # in that invocation's context (its recursion chain, its deferred triggers, the turn its caller holds),
             # never queued behind the request that is waiting for this very invocation.
             return context.run(self._dispatch, host, path, environ, start_response)
-        with self._lock:  # the sandbox is not thread-safe (its invocation chain is shared): one request at a time
+        with self.lock:  # the sandbox is not thread-safe (its invocation chain is shared): one request at a time
             return self._dispatch(host, path, environ, start_response)
 
     def _dispatch(self, host: str, path: str, environ, start_response):
         try:
-            if any(marker in host for marker in _HTTP_HOSTS):
+            if any(marker in host for marker in _HTTP_HOSTS) and "/@connections/" not in path:
                 return self._http(environ, start_response)
             if path.startswith("/_lambda_local/"):
                 return self._control(environ, start_response)
@@ -151,13 +163,20 @@ class LocalEndpoint:
             denied = iam_http.denied(environ)  # a call signed with an execution role's credentials, checked
             if denied is not None:
                 return denied(environ, start_response)
+            if "/@connections/" in path:
+                # an @connections call (PostToConnection, ...) to API/STAGE/@connections/ID: moto's server knows the
+                # Management API by the path /@connections/ID only
+                for key in ("PATH_INFO", "RAW_URI", "REQUEST_URI"):  # moto matches the raw form
+                    value = environ.get(key) or ""
+                    if "/@connections/" in value:
+                        environ[key] = value[value.index("/@connections/"):]
             return self.moto_app(environ, start_response)
         except Exception as error:  # noqa: BLE001 - a client gets a reason, never a traceback
             body = {"__type": "ServiceException", "message": f"lambda-local could not handle this request: "
                                                              f"{type(error).__name__}: {error}"}
             return Response(json.dumps(body), status=500, mimetype="application/json")(environ, start_response)
 
-    def _refusal(self, host: str, origin: str | None) -> str:
+    def refusal(self, host: str, origin: str | None) -> str:
         """Why a request is refused ("" when it is not): a Host that is not this machine, or a web page's Origin
         that is not the user's own."""
         name = _host_name(host)
@@ -231,6 +250,12 @@ class LocalEndpoint:
         self._server.serve_forever()
 
     def stop(self) -> None:
+        self.stopping = True
+        for session in list(self.websocket_sessions):
+            session.close(1001, "Going away")
+        deadline = time.monotonic() + 5  # their $disconnect runs before the sandbox goes (bounded: best effort)
+        while self.websocket_sessions and time.monotonic() < deadline:
+            time.sleep(0.01)
         self._server.shutdown()
         self._server.server_close()
         if self._announce:

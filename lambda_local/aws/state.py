@@ -10,6 +10,7 @@ functions read.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -17,12 +18,13 @@ __all__ = [
     "MotoMock", "start", "moto_config", "decorate_class", "server_app", "unhook_moto",
     "lambda_backend", "get_function_or_none", "function_from_arn", "functions_with_url", "layer_version_or_none",
     "event_source_mappings", "mapping_is_active",
-    "role_or_none", "role_tags", "resource_tags", "s3_object_tags", "log_group_exists", "write_log_events",
-    "put_metric_data", "put_metric_values",
+    "role_or_none", "role_tags", "resource_tags", "s3_object_tags", "credentials_owner", "log_group_exists",
+    "write_log_events", "put_metric_data", "put_metric_values",
     "put_trace_segments", "partition", "topic_or_none", "topic_policy",
     "sqs_backend", "queue_or_none", "queue_from_arn", "send_sqs_message", "delete_messages",
     "publish_to_topic", "put_events", "render_input_transformer",
     "event_pattern_matches", "kinesis_stream_or_none", "dynamodb_table_or_none", "rest_api_or_none", "http_api_or_none",
+    "cognito_jwks", "http_api_region",
 ]
 
 DEFAULT_PARTITION = "aws"
@@ -290,6 +292,35 @@ def s3_object_tags(account_id: str, bucket: str, key: str) -> dict[str, str] | N
     return _tag_dict(backend.get_object_tagging(obj).get("Tags", []))
 
 
+def credentials_owner(access_key: str) -> dict[str, Any] | None:
+    """Whom moto issued ``access_key`` to: an IAM user's access key (``iam.create_access_key``) or the temporary
+    credentials of ``sts.assume_role``. A dict with ``type`` ("user" or "assumed-role"), ``arn`` (the caller's
+    ARN), ``id`` (AIDA... for a user, AROA...:SESSION for a role), ``account``, ``secret`` (to check a signature),
+    ``role_arn`` (assumed roles) and ``documents`` (a user's identity policies, its groups' included); else None."""
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    for account in list(iam_backends.keys()):
+        backend = iam_backends[account][DEFAULT_PARTITION]
+        for user in list(backend.users.values()):
+            key = next((k for k in user.access_keys if k.access_key_id == access_key and k.status == "Active"), None)
+            if key is None:
+                continue
+            holders: list[Any] = [user, *[g for g in backend.groups.values() if user in getattr(g, "users", [])]]
+            documents = [doc for holder in holders for doc in holder.policies.values()]
+            documents += [v.document for holder in holders for policy in holder.managed_policies.values()
+                          for v in policy.versions if v.is_default]
+            return {"type": "user", "arn": user.arn, "id": user.id, "account": account,
+                    "secret": key.secret_access_key, "documents": documents}
+    for account in list(sts_backends.keys()):
+        assumed = sts_backends[account][DEFAULT_PARTITION].get_assumed_role_from_access_key(access_key)
+        if assumed is not None:
+            return {"type": "assumed-role", "arn": assumed.arn, "account": account,
+                    "id": assumed.user_id, "secret": assumed.secret_access_key,
+                    "role_arn": assumed.role_arn, "documents": []}
+    return None
+
+
 def secret_arn_or_none(account_id: str, region: str, secret_id: str) -> str | None:
     """The full ARN (with Secrets Manager's six random characters) of the secret a name or ARN names, or None."""
     from moto.secretsmanager.models import secretsmanager_backends
@@ -548,6 +579,36 @@ def http_api_or_none(api_id: str, region: str):
     from moto.apigatewayv2.models import apigatewayv2_backends
 
     return _find_api(apigatewayv2_backends, api_id, region)
+
+
+def http_api_region(api_id: str) -> str | None:
+    """The region of the API Gateway HTTP or WebSocket API ``api_id`` (ids are unique across regions), or None."""
+    from moto.apigatewayv2.models import apigatewayv2_backends
+
+    for account in list(apigatewayv2_backends.keys()):
+        for region, backend in list(apigatewayv2_backends[account].items()):
+            if api_id in backend.apis:
+                return region
+    return None
+
+
+def cognito_jwks(issuer: str) -> dict | None:
+    """The JSON Web Key Set that moto serves at ``ISSUER/.well-known/jwks.json`` when ``issuer`` names a user pool of
+    this sandbox (``https://cognito-idp.REGION.amazonaws.com/POOL_ID``), else None: the keys its tokens are signed
+    with, read without a network request."""
+    import re
+
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
+
+    match = re.fullmatch(r"https://cognito-idp\.([a-z0-9-]+)\.amazonaws\.com/([^/]+)", issuer or "")
+    if match is None:
+        return None
+    region, pool_id = match.groups()
+    for account in list(cognitoidp_backends.keys()):
+        if pool_id in cognitoidp_backends[account][region].user_pools:
+            return json.loads(CognitoIdpJsonWebKeyResponse.json_web_key)
+    return None
 
 
 def _find_api(backends, api_id: str, region: str):

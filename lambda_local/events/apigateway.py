@@ -308,10 +308,14 @@ def websocket_event(
     region: str = DEFAULT_REGION,
     account_id: str = DEFAULT_ACCOUNT_ID,
     partition: str = DEFAULT_PARTITION,
+    authorizer: Mapping[str, Any] | None = None,
     rng: random.Random | None = None,
 ) -> dict[str, Any]:
     """A WebSocket API Lambda proxy request: ``event_type`` CONNECT (``$connect``, with the handshake's headers and
     query string), MESSAGE (a route, with the frame's ``body``) or DISCONNECT (``$disconnect``).
+
+    ``authorizer`` is ``requestContext.authorizer``: what the ``$connect`` Lambda authorizer passed on
+    (``principalId``, ``integrationLatency`` and its ``context`` entries), for every route of the connection.
 
     >>> event = websocket_event(route_key="sendmessage", body='{"action":"sendmessage"}', connection_id="c1=")
     >>> event["requestContext"]["eventType"], event["requestContext"]["connectionId"], event["body"]
@@ -340,6 +344,8 @@ def websocket_event(
                     "requestTimeEpoch": epoch_millis(when), "identity": identity,
                     "requestId": given(request_id, random_base64(11, rng)), "domainName": domain_name,
                     "connectionId": given(connection_id, random_base64(8, rng)), "apiId": api_id})
+    if authorizer is not None:
+        context["authorizer"] = dict(authorizer)
     event: dict[str, Any] = {}
     if event_type == "CONNECT":
         merged = merge_headers({"Host": domain_name, "Sec-WebSocket-Version": "13", "X-Forwarded-For": source_ip,

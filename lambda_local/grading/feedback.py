@@ -50,7 +50,7 @@ class InProcessLearner:
         from .child import Learner
 
         self.deadline, self.limit = deadline, limit
-        self.lost = None
+        self.lost: BaseException | None = None  # a LearnerProcessLost once stopped
         self._learner = Learner()
         self._scratch = tempfile.TemporaryDirectory(prefix="lambda-local-feedback-")
 

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from .checks import Check, Failure, LabRun, describe_exception
 from .results import CheckResult, GradeReport, LabResult, Submission
@@ -175,7 +176,7 @@ class _Learner:
 
     def __init__(self, limit: float, *, in_process: bool = False):
         self.limit, self.in_process = limit, in_process
-        self.process = None
+        self.process: Any = None  # a LearnerProcess, or the in-process InProcessLearner
 
     def for_lab(self, deadline: float):
         if self.process is None or not self.process.alive:

@@ -1,6 +1,6 @@
 """HTTP in front of functions: Function URLs, API Gateway REST APIs (Lambda proxy, payload 1.0) and HTTP APIs
-(payload 2.0; Lambda authorizers in ``authorizers``, AWS service integrations in ``integrations``), with the request
-events AWS builds and the response mapping AWS applies.
+(payload 2.0; Lambda, JWT and IAM authorization in ``authorizers``, ``jwt_authorizers``, ``iam_authorization``; AWS
+service integrations in ``integrations``), with the request events AWS builds and the response mapping AWS applies.
 
 ``route(sandbox, method, url, headers, body)`` takes any URL a learner got from the API
 (``https://<id>.lambda-url.<region>.on.aws/...``, ``https://<api>.execute-api.<region>.amazonaws.com/<stage>/...``)
@@ -21,6 +21,8 @@ from .. import events
 from ..aws import state
 from ..runtime.errors import ServiceError
 from .authorizers import authorize
+from .iam_authorization import authorize_iam
+from .jwt_authorizers import authorize_jwt
 from .host import TriggerHost
 from .integrations import service_integration
 from .permissions import resource_policy_allows, service_context
@@ -51,8 +53,9 @@ class HttpResponse:
         return f"<HttpResponse {self.status} {self.text[:60]!r}>"
 
 
-def _error(status: int, message: str, key: str = "message") -> HttpResponse:
-    return HttpResponse(status, {"content-type": "application/json"}, json.dumps({key: message}).encode())
+def _error(status: int, message: str, key: str = "message", headers: dict[str, str] | None = None) -> HttpResponse:
+    return HttpResponse(status, {"content-type": "application/json", **(headers or {})},
+                        json.dumps({key: message}).encode())
 
 
 def route(sandbox: TriggerHost, method: str, url: str, headers: dict | None = None,
@@ -234,9 +237,11 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
     integration = api.integrations.get((found.target or "").split("/")[-1])
     if integration is None:
         return _error(500, "Internal Server Error")
-    authorization = authorize(sandbox, api, account, region, found, api.stages[stage_name], request, path, params)
+    authorization = _authorization(sandbox, api, account, region, found, api.stages[stage_name], request, path,
+                                   params)
     if authorization.status:
-        return _error(authorization.status, authorization.message)
+        return _error(authorization.status, authorization.message, authorization.message_key,
+                      authorization.headers)
     if integration.integration_subtype:  # an AWS service integration (SQS-SendMessage, ...): no function runs
         status, answer = service_integration(sandbox, account, region, integration, request, params,
                                              api.stages[stage_name])
@@ -272,6 +277,18 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
     if (integration.payload_format_version or "2.0") == "1.0":
         return _v1_response(result.payload)
     return _v2_response(result.payload)
+
+
+def _authorization(sandbox, api, account: str, region: str, found, stage, request: _Request, path: str,
+                   params: dict[str, str]):
+    """The route's check, by its ``AuthorizationType``: JWT, AWS_IAM, CUSTOM (a Lambda authorizer) or NONE."""
+    kind = found.authorization_type or "NONE"
+    if kind == "JWT":
+        return authorize_jwt(sandbox, api, found, request, stage)
+    if kind == "AWS_IAM":
+        resource = f"arn:aws:execute-api:{region}:{account}:{api.api_id}/{stage.name}/{request.method}{path}"
+        return authorize_iam(account, region, request, resource)
+    return authorize(sandbox, api, account, region, found, stage, request, path, params)
 
 
 # --- response mapping ------------------------------------------------------------------------------------------------
