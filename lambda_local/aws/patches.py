@@ -473,11 +473,12 @@ def _scheduler_update_schedule(self, *args, **kwargs):
 
 # --- Data Firehose ----------------------------------------------------------------------------------------------
 def _firehose_put_record_batch(self, delivery_stream_name, records):
-    """FirehoseBackend.put_record_batch (PutRecord too): a stream with a Lambda processor buffers its records, runs
-    them through the function and delivers the result on the virtual clock (moto writes each put to S3 as it is)."""
+    """FirehoseBackend.put_record_batch (PutRecord too): a stream with a Lambda processor or a destination other than
+    S3 buffers its records, runs them through the function and delivers them on the virtual clock (moto writes each
+    put to S3 as it is, posts to an HTTP endpoint at once and fails PutRecord to Splunk)."""
     sandbox = _current()
     stream = self.delivery_streams.get(delivery_stream_name)
-    if sandbox is None or stream is None or not sandbox.firehose.transforms(stream):
+    if sandbox is None or stream is None or not sandbox.firehose.delivers(stream):
         return original("firehose-put-record-batch")(self, delivery_stream_name, records)
     return {"FailedPutCount": 0, "Encrypted": False, "RequestResponses": sandbox.firehose.put(stream, records)}
 
