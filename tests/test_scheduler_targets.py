@@ -172,13 +172,31 @@ def test_universal_targets_call_the_action_with_the_input_as_its_parameters(aws)
     assert boto3.client("sqs").get_queue_url(QueueName="made-by-scheduler")["QueueUrl"].endswith("/made-by-scheduler")
 
 
+@pytest.mark.parametrize("arn, words", [
+    ("arn:aws:scheduler:::aws-sdk:sqs:receiveMessage", "Read-only API action receiveMessage"),
+    ("arn:aws:scheduler:::aws-sdk:dynamodb:getItem", "Read-only"),
+    ("arn:aws:scheduler:::aws-sdk:sqs:sendMesage", "sendMesage is not an API action of sqs"),
+    ("arn:aws:scheduler:::aws-sdk:nosuchservice:doThing", "nosuchservice is not a supported service for a target"),
+    ("arn:aws:scheduler:::aws-sdk:sqs", "Invalid universal target ARN"),
+])
+def test_universal_targets_scheduler_does_not_support_are_refused_at_creation(aws, arn, words):
+    from botocore.exceptions import ClientError
+
+    role = _role([(["sqs:*"], "*")])
+    with pytest.raises(ClientError) as refused:
+        _schedule("reader", {"Arn": arn, "RoleArn": role, "Input": "{}"})
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert words in refused.value.response["Error"]["Message"]
+    assert boto3.client("scheduler").list_schedules()["Schedules"] == []
+
+
 @pytest.mark.parametrize("arn, input_, code, words", [
     ("arn:aws:scheduler:::aws-sdk:dynamodb:putItem", '{"TableName": "runs", "Item": {"id": {"S": "1"}}}',
      "AccessDeniedException", "dynamodb:PutItem"),  # the role may not: DynamoDB's own code
-    ("arn:aws:scheduler:::aws-sdk:sqs:receiveMessage", '{"QueueUrl": "x"}', "ValidationException", "Read-only"),
-    ("arn:aws:scheduler:::aws-sdk:sqs:sendMesage", "{}", "ValidationException", "not an API action"),
     ("arn:aws:scheduler:::aws-sdk:sqs:sendMessage", '{"MessageBody": "no queue"}', "ValidationException",
-     "QueueUrl"),
+     "QueueUrl"),  # the parameters the action requires
+    ("arn:aws:scheduler:::aws-sdk:sqs:sendMessage", '["not", "an", "object"]', "ValidationException",
+     "JSON object"),
 ])
 def test_universal_targets_that_cannot_run_are_dead_lettered_with_the_reason(aws, arn, input_, code, words):
     dlq_url, dlq_arn = _queue("scheduler-dlq")

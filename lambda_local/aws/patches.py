@@ -453,8 +453,21 @@ def _put_rule(self, name, *args, **kwargs):
 
 
 # --- EventBridge Scheduler ---------------------------------------------------------------------------------------
+def _check_schedule_target(sandbox, target) -> None:
+    """A universal target Scheduler refuses is refused at creation, as AWS does (moto stores any target)."""
+    if sandbox is None:
+        return
+    from moto.scheduler.exceptions import ValidationException
+
+    try:
+        sandbox.scheduler.check(target)
+    except ServiceError as error:
+        raise ValidationException(error.message) from None
+
+
 def _scheduler_create_schedule(self, *args, **kwargs):
     """EventBridgeSchedulerBackend.create_schedule: the schedule runs on the virtual clock (moto only stores it)."""
+    _check_schedule_target(_current(), kwargs.get("target"))
     schedule = original("scheduler-create-schedule")(self, *args, **kwargs)
     sandbox = _current()
     if sandbox is not None:
@@ -464,6 +477,7 @@ def _scheduler_create_schedule(self, *args, **kwargs):
 
 def _scheduler_update_schedule(self, *args, **kwargs):
     """EventBridgeSchedulerBackend.update_schedule: the schedule's turns follow its new settings."""
+    _check_schedule_target(_current(), kwargs.get("target"))
     schedule = original("scheduler-update-schedule")(self, *args, **kwargs)
     sandbox = _current()
     if sandbox is not None:

@@ -46,7 +46,7 @@ from ..runtime.errors import ServiceError
 from ..runtime.invoke import check_payload
 from .host import TriggerHost
 from .schedules import InvalidSchedule, parse_schedule
-from .scheduler_targets import call_for, is_retryable, make_call
+from .scheduler_targets import call_for, check_target, is_retryable, make_call
 
 __all__ = ["SchedulerTargets"]
 
@@ -81,6 +81,11 @@ class SchedulerTargets:
         first = self._next(schedule, None)
         if first is not None:
             self._at(schedule, backend, first)
+
+    @staticmethod
+    def check(target: dict) -> None:
+        """Refuse (ServiceError ValidationException) a target CreateSchedule / UpdateSchedule would refuse."""
+        check_target(target or {})
 
     # --- when --------------------------------------------------------------------------------------------------------
     def _next(self, schedule, previous: float | None) -> float | None:

@@ -11,7 +11,8 @@ describes them ("Using templated targets", "Using universal targets").
 * A universal target, ``arn:aws:scheduler:::aws-sdk:<service>:<apiAction>``, calls that action with ``Input`` as its
   JSON parameters (member names as in the service's API reference). ``<service>`` is the AWS SDK's service
   identifier (``sqs``, ``dynamodb``, ``sfn``, ``eventbridge``, ...); read-only actions (``get...``, ``list...``,
-  ``describe...`` and the other prefixes the guide lists) are not supported, as on AWS.
+  ``describe...`` and the other prefixes the guide lists) are not supported: CreateSchedule and UpdateSchedule refuse
+  them, an unknown service or action and a malformed ARN with ValidationException (:func:`check_target`).
 
 Every call is made through boto3 under the role's credentials, so the role's policies are checked as for a function's
 own calls (``iam``), and what the call does (a message that starts a poller, an event a rule matches) happens as it
@@ -30,7 +31,7 @@ from typing import Any
 from .. import iam
 from ..runtime.errors import ServiceError
 
-__all__ = ["TargetCall", "call_for", "is_retryable", "make_call"]
+__all__ = ["TargetCall", "call_for", "check_target", "is_retryable", "make_call"]
 
 _UNIVERSAL_PREFIX = "arn:aws:scheduler:::aws-sdk:"
 
@@ -113,7 +114,16 @@ def _botocore():
     return botocore.session.get_session()
 
 
-def _universal(arn: str, payload: bytes, region: str) -> TargetCall:
+def check_target(target: dict) -> None:
+    """What CreateSchedule / UpdateSchedule refuse: a universal target ARN that is malformed, names a service the
+    SDK does not have or an action the service lacks, or a read-only action (ValidationException)."""
+    arn = target.get("Arn") or ""
+    if arn.startswith(_UNIVERSAL_PREFIX):
+        _operation(arn)
+
+
+def _operation(arn: str) -> tuple[str, str]:
+    """boto3's service name and the API operation a universal target ARN names."""
     rest = arn[len(_UNIVERSAL_PREFIX):].split(":")
     if len(rest) != 2 or not all(rest):
         raise ServiceError("ValidationException", f"Invalid universal target ARN: {arn}. Expected "
@@ -129,6 +139,11 @@ def _universal(arn: str, payload: bytes, region: str) -> TargetCall:
     operation = operations.get(action.lower())
     if operation is None:
         raise ServiceError("ValidationException", f"{action} is not an API action of {sdk_service}.")
+    return service, operation
+
+
+def _universal(arn: str, payload: bytes, region: str) -> TargetCall:
+    service, operation = _operation(arn)
     try:
         params = json.loads(payload.decode("utf-8") or "{}")
     except ValueError:
