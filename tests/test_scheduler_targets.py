@@ -20,7 +20,8 @@ def _role(statements, name="scheduler-role"):
                                                 "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
     iam.put_role_policy(RoleName=name, PolicyName="target", PolicyDocument=json.dumps({
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resource} for actions, resource in statements]}))
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resource}
+                      for actions, resource in statements]}))
     return arn
 
 

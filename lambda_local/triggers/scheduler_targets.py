@@ -192,7 +192,7 @@ def make_call(call: TargetCall, role_arn: str, session_name: str, account: str, 
 def _raise_failed_entries(call: TargetCall, response: dict) -> None:
     """PutEvents answers 200 with the entries it could not put: for Scheduler that is a failed delivery."""
     if call.operation == "PutEvents" and response.get("FailedEntryCount"):
-        failed = next((e for e in response.get("Entries", []) if e.get("ErrorCode")), {})
+        failed: dict[str, str] = next((e for e in response.get("Entries", []) if e.get("ErrorCode")), {})
         code = failed.get("ErrorCode", "InternalFailure")
         raise ServiceError(code, failed.get("ErrorMessage", ""), 500 if code in _THROTTLES else 400)
 
