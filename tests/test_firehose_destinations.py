@@ -222,3 +222,30 @@ def test_redshift_records_reach_the_intermediate_bucket_and_splunk_is_stored_onl
     assert "RecordId" in firehose.put_record(DeliveryStreamName="siem", Record={"Data": b"event"})
     aws.advance(minutes=10)
     assert _objects("splunk/") == {}
+
+
+def test_a_lambda_transformation_runs_before_the_endpoint_and_its_failures_go_to_the_backup_bucket(
+        aws, create, endpoint):
+    processor = """
+import base64
+
+
+def handler(event, context):
+    output = []
+    for record in event["records"]:
+        text = base64.b64decode(record["data"]).decode()
+        result = "ProcessingFailed" if text == "bad" else "Ok"
+        output.append({"recordId": record["recordId"], "result": result,
+                       "data": base64.b64encode(text.upper().encode()).decode()})
+    return {"records": output}
+"""
+    create("shout", processor)
+    server = endpoint()
+    _http_stream(server.url, ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
+        {"ParameterName": "LambdaArn", "ParameterValue": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:shout"}]}]})
+    _put(b"good", b"bad")
+    aws.advance(minutes=2)  # 60 s in the processor's buffer, then 60 s in the destination's
+    [body] = server.bodies()
+    assert [base64.b64decode(r["data"]) for r in body["records"]] == [b"GOOD"]
+    [failure] = _failures("processing-failed/")
+    assert failure["errorCode"] == "Lambda.ProcessingFailedStatus" and base64.b64decode(failure["rawData"]) == b"bad"

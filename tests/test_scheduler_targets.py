@@ -111,6 +111,18 @@ def test_a_kinesis_stream_gets_a_record_with_the_partition_key(aws):
     assert (record["Data"], record["PartitionKey"]) == (b'{"tick": true}', "clock")
 
 
+def test_a_firehose_stream_gets_the_input_as_a_record(aws):
+    boto3.client("s3").create_bucket(Bucket="archive")
+    destination = {"RoleARN": f"arn:aws:iam::{ACCOUNT}:role/firehose", "BucketARN": "arn:aws:s3:::archive"}
+    stream = boto3.client("firehose").create_delivery_stream(
+        DeliveryStreamName="heartbeats", ExtendedS3DestinationConfiguration=destination)["DeliveryStreamARN"]
+    _schedule("beat", {"Arn": stream, "RoleArn": _role([(["firehose:PutRecord"], stream)]), "Input": "beat\n"})
+    aws.advance(minutes=10)
+    s3 = boto3.client("s3")
+    [key] = [o["Key"] for o in s3.list_objects_v2(Bucket="archive")["Contents"]]
+    assert s3.get_object(Bucket="archive", Key=key)["Body"].read() == b"beat\n"
+
+
 def test_a_role_scoped_to_another_queue_is_refused_and_the_event_is_dead_lettered_without_retries(aws):
     url, arn = _queue("work")
     dlq_url, dlq_arn = _queue("scheduler-dlq")
