@@ -214,11 +214,15 @@ class FirehoseStreams:
             self._post(stream, config, records, new_uuid(self.sandbox.rng), self.sandbox.clock.time(), 0)
 
     def _write(self, stream, bucket_config: dict, prefix: str, records: list[_Record]) -> None:
+        self._store(stream, bucket_config, prefix, b"".join(r.data for r in records))
+
+    def _store(self, stream, bucket_config: dict, prefix: str, body: bytes) -> None:
+        """One object in the bucket, named as Firehose names it (no bucket configured: nowhere to write)."""
         if not bucket_config.get("BucketARN"):
             return
         account = stream.delivery_stream_arn.split(":")[4]
         key = _key(prefix, stream, self.sandbox.clock.time(), self.sandbox.rng)
-        state.put_s3_object(account, bucket_config["BucketARN"].split(":")[-1], key, b"".join(r.data for r in records))
+        state.put_s3_object(account, bucket_config["BucketARN"].split(":")[-1], key, body)
 
     def _post(self, stream, config: dict, records: list[_Record], request_id: str, first: float, made: int) -> None:
         """One attempt of an HTTP endpoint request; on failure a retry within the retry duration, then the error
@@ -255,11 +259,7 @@ class FirehoseStreams:
         bucket = _backup(stream)
         prefix = (bucket.get("ErrorOutputPrefix") or f"{output_type}/").replace(
             "!{firehose:error-output-type}", output_type)
-        if not bucket.get("BucketARN"):
-            return
-        account = stream.delivery_stream_arn.split(":")[4]
-        key = _key(prefix, stream, now, self.sandbox.rng)
-        state.put_s3_object(account, bucket["BucketARN"].split(":")[-1], key, ("\n".join(lines) + "\n").encode())
+        self._store(stream, bucket, prefix, ("\n".join(lines) + "\n").encode())
 
 
 def _destination(stream) -> tuple[str, dict]:
