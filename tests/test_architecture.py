@@ -205,6 +205,7 @@ FLOORS = {
     "lambda_local.sam": 2,
     "lambda_local.runtime": 3,
     "lambda_local.registry": 4, "lambda_local.dispatch": 4, "lambda_local.provisioned": 4, "lambda_local.triggers": 4,
+    "lambda_local.triggers.scheduler_targets": 4, "lambda_local.triggers.firehose_http": 4,
     "lambda_local.aws.patches": 5, "lambda_local.sandbox": 5, "lambda_local.simulate": 5,
     "lambda_local.server": 5, "lambda_local.server_websocket": 5,
     "lambda_local.grading": 6, "lambda_local.exercises": 6,

@@ -453,8 +453,21 @@ def _put_rule(self, name, *args, **kwargs):
 
 
 # --- EventBridge Scheduler ---------------------------------------------------------------------------------------
+def _check_schedule_target(sandbox, target) -> None:
+    """A universal target Scheduler refuses is refused at creation, as AWS does (moto stores any target)."""
+    if sandbox is None:
+        return
+    from moto.scheduler.exceptions import ValidationException
+
+    try:
+        sandbox.scheduler.check(target)
+    except ServiceError as error:
+        raise ValidationException(error.message) from None
+
+
 def _scheduler_create_schedule(self, *args, **kwargs):
     """EventBridgeSchedulerBackend.create_schedule: the schedule runs on the virtual clock (moto only stores it)."""
+    _check_schedule_target(_current(), kwargs.get("target"))
     schedule = original("scheduler-create-schedule")(self, *args, **kwargs)
     sandbox = _current()
     if sandbox is not None:
@@ -464,6 +477,7 @@ def _scheduler_create_schedule(self, *args, **kwargs):
 
 def _scheduler_update_schedule(self, *args, **kwargs):
     """EventBridgeSchedulerBackend.update_schedule: the schedule's turns follow its new settings."""
+    _check_schedule_target(_current(), kwargs.get("target"))
     schedule = original("scheduler-update-schedule")(self, *args, **kwargs)
     sandbox = _current()
     if sandbox is not None:
@@ -473,11 +487,12 @@ def _scheduler_update_schedule(self, *args, **kwargs):
 
 # --- Data Firehose ----------------------------------------------------------------------------------------------
 def _firehose_put_record_batch(self, delivery_stream_name, records):
-    """FirehoseBackend.put_record_batch (PutRecord too): a stream with a Lambda processor buffers its records, runs
-    them through the function and delivers the result on the virtual clock (moto writes each put to S3 as it is)."""
+    """FirehoseBackend.put_record_batch (PutRecord too): a stream with a Lambda processor or a destination other than
+    S3 buffers its records, runs them through the function and delivers them on the virtual clock (moto writes each
+    put to S3 as it is, posts to an HTTP endpoint at once and fails PutRecord to Splunk)."""
     sandbox = _current()
     stream = self.delivery_streams.get(delivery_stream_name)
-    if sandbox is None or stream is None or not sandbox.firehose.transforms(stream):
+    if sandbox is None or stream is None or not sandbox.firehose.delivers(stream):
         return original("firehose-put-record-batch")(self, delivery_stream_name, records)
     return {"FailedPutCount": 0, "Encrypted": False, "RequestResponses": sandbox.firehose.put(stream, records)}
 

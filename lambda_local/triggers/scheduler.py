@@ -1,4 +1,5 @@
-"""EventBridge Scheduler schedules whose target is a Lambda function, run on the virtual clock.
+"""EventBridge Scheduler schedules, run on the virtual clock, with their targets: Lambda functions, the other
+templated targets and universal targets (``scheduler_targets``).
 
 moto stores schedules (``scheduler`` API) and never runs them; here each one fires as the Scheduler user guide
 describes ("Schedule types", "Managing targets", "Configuring a dead-letter queue"):
@@ -8,19 +9,25 @@ describes ("Schedule types", "Managing targets", "Configuring a dead-letter queu
   nothing before StartDate or after EndDate; a DISABLED schedule skips its turns; ``ActionAfterCompletion`` DELETE
   removes a one-time schedule once it ran. ``FlexibleTimeWindow`` FLEXIBLE delays each turn by a random part of the
   window (from the sandbox's seeded random numbers);
-* the target is invoked asynchronously with the schedule's execution role (``Target.RoleArn``), which must allow
-  ``lambda:InvokeFunction`` on the function; the payload is ``Target.Input`` with its context attributes
+* a Lambda target is invoked asynchronously with the schedule's execution role (``Target.RoleArn``), which must
+  allow ``lambda:InvokeFunction`` on the function; any other target's API call (SQS SendMessage, SNS Publish,
+  EventBridge PutEvents, Step Functions StartExecution, Kinesis and Firehose PutRecord, or a universal target's
+  action) is made through boto3 with that role's credentials (``scheduler_targets``), so its policies are checked
+  as AWS checks them; the payload is ``Target.Input`` with its context attributes
   (``<aws.scheduler.schedule-arn>``, ``<aws.scheduler.scheduled-time>``, ``<aws.scheduler.execution-id>``,
   ``<aws.scheduler.attempt-number>``) filled in, or the default notification (``events.scheduler_event``);
-* an invocation the role may not make, of a function that does not exist, or with input Lambda refuses is not
+* a call the role may not make, to a resource that does not exist, or with input the target refuses is not
   retried; a throttle or a service error is retried with exponential backoff within ``RetryPolicy``
   (``MaximumRetryAttempts`` 0-185, ``MaximumEventAgeInSeconds`` 60-86400; 185 and 86400 by default); then the
   payload goes to the DeadLetterConfig queue with the attributes ERROR_CODE, ERROR_MESSAGE, EXECUTION_ID,
   EXHAUSTED_RETRY_CONDITION (when a retry limit ended it), IS_PAYLOAD_TRUNCATED, RETRY_ATTEMPTS, SCHEDULED_TIME,
-  SCHEDULE_ARN and TARGET_ARN.
+  SCHEDULE_ARN and TARGET_ARN (ERROR_CODE and ERROR_MESSAGE are the target service's). Every target goes through
+  this one path of attempts, retries and dead letters.
 
-A function's own errors are Lambda's business (its asynchronous retries and destinations), not Scheduler's. Only Lambda
-targets are run; other targets (SQS, Step Functions, universal targets) are not modelled.
+A function's own errors are Lambda's business (its asynchronous retries and destinations), not Scheduler's; what
+happens after a target API accepted the call (a state machine's execution, a message's consumers) is that service's.
+Not modelled: ECS, SageMaker, CodeBuild and the other templated targets moto cannot run; universal targets reach only
+what moto models.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from ..runtime.errors import ServiceError
 from ..runtime.invoke import check_payload
 from .host import TriggerHost
 from .schedules import InvalidSchedule, parse_schedule
+from .scheduler_targets import call_for, check_target, is_retryable, make_call
 
 __all__ = ["SchedulerTargets"]
 
@@ -63,6 +71,7 @@ class SchedulerTargets:
         self.sandbox = sandbox
         self._timers: dict[str, Any] = {}  # schedule ARN -> the timer of its next turn
         self.deliveries: list[dict] = []  # every turn, for lessons to inspect: {schedule, time, outcome}
+        self._clients: dict = {}  # boto3 clients of execution roles, for targets other than Lambda
 
     def schedule(self, backend, schedule) -> None:
         """(Re)start a schedule created or updated through the API."""
@@ -72,6 +81,11 @@ class SchedulerTargets:
         first = self._next(schedule, None)
         if first is not None:
             self._at(schedule, backend, first)
+
+    @staticmethod
+    def check(target: dict) -> None:
+        """Refuse (ServiceError ValidationException) a target CreateSchedule / UpdateSchedule would refuse."""
+        check_target(target or {})
 
     # --- when --------------------------------------------------------------------------------------------------------
     def _next(self, schedule, previous: float | None) -> float | None:
@@ -147,18 +161,27 @@ class SchedulerTargets:
         payload = self._payload(schedule, delivery)
         delivery.attempts += 1
         try:
-            self._invoke(schedule, target, payload)
+            if target.get("Arn", "").split(":")[2:3] == ["lambda"]:
+                self._invoke(schedule, target, payload)
+            else:
+                self._call(schedule, target, payload)
         except ServiceError as error:
             delivery.errors.append((error.code, error.message))
-            self._failed(backend, schedule, delivery, payload, retryable=error.status == 429 or error.status >= 500)
+            self._failed(backend, schedule, delivery, payload, retryable=is_retryable(error))
             return
         self.deliveries.append({"schedule": schedule.arn, "time": delivery.scheduled_at, "outcome": "Invoked"})
+
+    def _call(self, schedule, target: dict, payload: bytes) -> None:
+        """A templated or universal target's API call, made as the execution role."""
+        region, account = schedule.arn.split(":")[3], schedule.arn.split(":")[4]
+        make_call(call_for(target, payload, region), target.get("RoleArn") or "", schedule.name, account,
+                  self.sandbox.enforce_iam, self._clients)
 
     def _invoke(self, schedule, target: dict, payload: bytes) -> None:
         arn = target.get("Arn", "")
         parts = arn.split(":")
-        if parts[2:3] != ["lambda"] or len(parts) < 7:
-            raise ServiceError("ValidationException", f"Target {arn} is not a Lambda function: not modelled here", 400)
+        if len(parts) < 7:
+            raise ServiceError("ValidationException", f"Invalid function ARN: {arn}", 400)
         function_arn, qualifier = ":".join(parts[:7]), (parts[7] if len(parts) == 8 else None)
         if self.sandbox.enforce_iam and not iam.is_allowed(target.get("RoleArn") or "", "lambda:InvokeFunction", arn):
             role = (target.get("RoleArn") or "").rsplit("/", 1)[-1]
