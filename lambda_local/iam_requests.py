@@ -136,9 +136,18 @@ def _ses_identity(request: Request) -> list[str]:
 
 
 def _event_buses(request: Request) -> list[str]:
+    # EventBusName takes a bus's name or its ARN (arn:aws:events:REGION:ACCOUNT:event-bus/NAME): the resource is
+    # the bus either way, so an ARN is reduced to its name before the ARN is built again.
     if request.operation == "PutEvents":
-        return sorted({e.get("EventBusName") or "default" for e in request.params.get("Entries") or []} or {"default"})
-    return _param(request, "EventBusName") or ["default"]
+        names = {_bus_name(e.get("EventBusName")) for e in request.params.get("Entries") or []}
+        return sorted(names or {"default"})
+    return [_bus_name(name) for name in _param(request, "EventBusName")] or ["default"]
+
+
+def _bus_name(name: str | None) -> str:
+    if not name:
+        return "default"
+    return name.split(":event-bus/", 1)[1] if name.startswith("arn:") and ":event-bus/" in name else name
 
 
 def _connection_part(part: str) -> Callable[[Request], list[str]]:

@@ -265,6 +265,8 @@ def test_event_bridge_put_events_on_a_custom_bus(caller):
     put_policy([{"Effect": "Allow", "Action": "events:PutEvents", "Resource": arn("events", "event-bus/orders")}])
     entry = {"Source": "shop", "DetailType": "OrderPlaced", "Detail": "{}"}
     assert call("events", "put_events", {"Entries": [{**entry, "EventBusName": "orders"}]}) == "allowed"
+    by_arn = {**entry, "EventBusName": arn("events", "event-bus/orders")}  # the bus named by its ARN: the same bus
+    assert call("events", "put_events", {"Entries": [by_arn]}) == "allowed"
     assert call("events", "put_events", {"Entries": [entry]})[1] == denied(
         "events:PutEvents", arn("events", "event-bus/default"))
 
