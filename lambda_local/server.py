@@ -31,6 +31,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from . import iam_http
+from .aws import state
 from .triggers.http import route
 
 __all__ = ["LocalEndpoint"]
@@ -151,6 +152,7 @@ class LocalEndpoint:
             denied = iam_http.denied(environ)  # a call signed with an execution role's credentials, checked
             if denied is not None:
                 return denied(environ, start_response)
+            state.flush_pending()  # CloudWatch writes queued by invocations, before anything can read them
             return self.moto_app(environ, start_response)
         except Exception as error:  # noqa: BLE001 - a client gets a reason, never a traceback
             body = {"__type": "ServiceException", "message": f"lambda-local could not handle this request: "
