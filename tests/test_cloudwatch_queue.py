@@ -57,7 +57,8 @@ def test_lines_keep_the_order_they_were_written_in_across_functions_and_the_call
     logs = boto3.client("logs")  # the caller's own write in between: its event id comes between theirs
     logs.create_log_group(logGroupName="/mine")
     logs.create_log_stream(logGroupName="/mine", logStreamName="s")
-    logs.put_log_events(logGroupName="/mine", logStreamName="s", logEvents=[{"timestamp": int(time.time() * 1000), "message": "mine"}])
+    logs.put_log_events(logGroupName="/mine", logStreamName="s",
+                        logEvents=[{"timestamp": int(time.time() * 1000), "message": "mine"}])
     invoke("first", {"n": 3})
     found = []
     for group in ("/aws/lambda/first", "/aws/lambda/second", "/mine"):

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import contextvars
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 __all__ = ["enter", "leave", "machine_time", "offset_ns"]
 
@@ -39,7 +39,7 @@ _offset: contextvars.ContextVar[int | None] = contextvars.ContextVar("lambda_loc
 # module, never as the function itself: freezegun swaps module attributes that hold time functions at each freeze and
 # "restores" them by name afterwards, and a clock kept here as a function came back as the patched time.time_ns, whose
 # traveller (ours) asked it again, forever.
-_originals = None
+_originals: Any = None
 _patched = False  # time-machine's patch is in, answering from _offset
 _unavailable = False  # time-machine cannot be imported here: never try again
 
