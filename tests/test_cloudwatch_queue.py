@@ -98,7 +98,9 @@ def test_writes_queued_in_threads_reach_moto_once_each_in_order(aws, create):
     assert said == [f"hello {n}" for n in range(4)]
 
 
-def test_a_log_group_the_queue_creates_counts_as_existing_for_the_iam_check(aws, create):
-    create("fresh", SOURCE)
-    invoke("fresh", {"n": 1})
-    assert state.log_group_exists(aws.service.account_id, aws.service.region, "/aws/lambda/fresh")
+def test_a_log_group_the_queue_creates_exists_for_the_iam_check_until_it_is_deleted(aws, create):
+    create("gone", SOURCE)
+    invoke("gone", {"n": 1})  # its writes still queued: the group counts as existing
+    assert state.log_group_exists(aws.service.account_id, aws.service.region, "/aws/lambda/gone")
+    boto3.client("logs").delete_log_group(logGroupName="/aws/lambda/gone")
+    assert not state.log_group_exists(aws.service.account_id, aws.service.region, "/aws/lambda/gone")

@@ -355,8 +355,8 @@ def write_log_events(account_id: str, region: str, group: str, stream: str, even
             flush_pending()  # its subscribers are called as the events arrive, after every earlier write
             _write_log_events(account_id, region, group, stream, events)
             return
+    _pending_groups.add(key)  # before the write is queued: a flush that queueing it sets off forgets the group again
     _defer(_write_log_events, (account_id, region, group, stream, events))
-    _pending_groups.add(key)
 
 
 def _write_log_events(account_id: str, region: str, group: str, stream: str, events: list[tuple[int, str]]) -> None:
