@@ -33,6 +33,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import iam_http
 from .server_websocket import is_upgrade, serve_websocket
+from .aws import state
 from .triggers.http import route
 
 __all__ = ["LocalEndpoint"]
@@ -170,6 +171,7 @@ class LocalEndpoint:
                     value = environ.get(key) or ""
                     if "/@connections/" in value:
                         environ[key] = value[value.index("/@connections/"):]
+            state.flush_pending()  # CloudWatch writes queued by invocations, before anything can read them
             return self.moto_app(environ, start_response)
         except Exception as error:  # noqa: BLE001 - a client gets a reason, never a traceback
             body = {"__type": "ServiceException", "message": f"lambda-local could not handle this request: "

@@ -1042,7 +1042,18 @@ def _stubber_process_request(self, request):
     from ..runtime.virtual_time import machine_time
 
     with machine_time():
+        if not request.url.startswith(_LAMBDA_HOST, 8):  # (https://) anything but Lambda may read CloudWatch
+            state.flush_pending()
         return original("moto-machine-time")(self, request)
+
+
+_LAMBDA_HOST = "lambda."
+
+
+def _logs_utcnow():
+    """moto.logs.models.utcnow: a queued CloudWatch Logs write (``state.flush_pending``) is stamped with the time it
+    was made, not the time it reached moto: the same ingestion and creation times as a write made at once."""
+    return state.ingestion_time() or original("logs-ingestion-time")()
 
 
 _shared_loaders: dict = {}
@@ -1210,6 +1221,8 @@ PATCHES = [
           ("code",), _inline_code_package, "a Node.js function's inline code is index.js (moto: always index.py)"),
     Patch("moto-machine-time", "moto.core.botocore_stubber:BotocoreStubber.process_request", ("self", "request"),
           _stubber_process_request, "moto keeps the machine's time for calls a handler makes on the virtual clock"),
+    Patch("logs-ingestion-time", "moto.logs.models:utcnow", (), _logs_utcnow,
+          "queued CloudWatch Logs writes keep the ingestion time of the moment they were made"),
     Patch("botocore-shared-loader", "botocore.session:create_loader", ("search_path_string",), _create_loader,
           "environments' boto3 sessions share botocore's parsed service models"),
     Patch("iam-aws-managed-policies", "moto.iam.models:IAMBackend._init_aws_policies", ("self",),

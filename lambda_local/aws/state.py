@@ -11,15 +11,17 @@ functions read.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 __all__ = [
     "MotoMock", "start", "moto_config", "decorate_class", "server_app", "unhook_moto",
     "lambda_backend", "get_function_or_none", "function_from_arn", "functions_with_url", "layer_version_or_none",
     "event_source_mappings", "mapping_is_active",
     "role_or_none", "role_tags", "resource_tags", "s3_object_tags", "credentials_owner", "log_group_exists",
-    "write_log_events", "put_metric_data", "put_metric_values",
+    "write_log_events", "put_metric_data", "put_metric_values", "flush_pending",
     "put_trace_segments", "partition", "topic_or_none", "topic_policy",
     "sqs_backend", "queue_or_none", "queue_from_arn", "send_sqs_message", "delete_messages",
     "publish_to_topic", "put_events", "render_input_transformer",
@@ -58,6 +60,8 @@ class MotoMock:
         self._seed = seed
 
     def start(self, reset: bool = True) -> "MotoMock":
+        if reset:
+            _discard_pending()  # writes an earlier mock left would land in the new, empty account
         self._mock.start(reset=reset)
         if self._seed is not None:
             # moto's own ids (API ids, Function URL ids, message ids, mapping UUIDs) from the same seed, so a
@@ -68,6 +72,7 @@ class MotoMock:
         return self
 
     def stop(self, remove_data: bool = True) -> None:
+        flush_pending()  # kept data (remove_data=False) holds every write, as it would have without the queue
         self._mock.stop(remove_data=remove_data)
 
 
@@ -356,17 +361,128 @@ def kinesis_iterator_stream(iterator: str) -> str | None:
         return None
 
 
+# CloudWatch writes are queued until something can read them (issue 20). A warm invocation's START/END/REPORT lines
+# and its four metric data points cost more in moto than the invocation itself (group and stream lookups, moto's
+# LogEvent and MetricDatum objects, the clock moto reads for the ingestion time), so they wait here in order, each
+# with the machine time moto would have stamped, and are written before anything reads CloudWatch: any AWS call that
+# is not Lambda's (the botocore stubber: patches.py; the local endpoint: server.py), alarm evaluation
+# (``metric_statistic``), the end of a mock, and every ``PENDING_LIMIT`` writes (memory stays flat). What a reader
+# sees is what it saw before: the same events, timestamps, ingestion times, event ids, order and metric data. A log
+# group with a subscription filter is written at once: its subscribers get the events as they arrive.
+PENDING_LIMIT = 64
+_pending: list[tuple[Callable, tuple, float]] = []  # (writer, its arguments, time.time() when it was queued)
+_pending_groups: set[tuple[str, str, str]] = set()  # log groups the queue creates (IAM asks whether a group exists)
+_pending_lock = threading.RLock()
+_flushing = 0  # flushes under way: a reader waits for them, even once the queue itself is empty
+_ingestion: tuple[int, datetime] | None = None  # (thread, the queued write's time) while that thread writes it
+
+
+def flush_pending() -> None:
+    """Write every queued CloudWatch write into moto, in the order they were made."""
+    global _flushing, _ingestion
+    if not _pending and not _flushing:
+        return
+    with _pending_lock:
+        _flushing += 1
+        try:
+            while _pending:
+                entries = _pending[:]
+                del _pending[:len(entries)]  # writes queued meanwhile (other threads) follow these
+                for writer, args, queued_at in _merged(entries):
+                    _ingestion = (threading.get_ident(),
+                                  datetime.fromtimestamp(queued_at, timezone.utc).replace(tzinfo=None))
+                    try:
+                        writer(*args)
+                    finally:
+                        _ingestion = None
+            _pending_groups.clear()
+        finally:
+            _flushing -= 1
+
+
+def _merged(entries: list[tuple[Callable, tuple, float]]) -> Iterable[tuple[Callable, tuple, float]]:
+    """The queued writes, consecutive metric writes to one namespace as one moto call (moto appends each datum in
+    order, whichever call brings it: the same data, one validation pass and backend lookup instead of many)."""
+    batch: list = []
+    key = None
+    for entry in entries:
+        writer, args, _ = entry
+        if writer is _put_metric_data and key == args[:3]:
+            batch.append(entry)
+            continue
+        if batch:
+            yield _metric_batch(batch)
+        batch, key = ([entry], args[:3]) if writer is _put_metric_data else ([], None)
+        if not batch:
+            yield entry
+    if batch:
+        yield _metric_batch(batch)
+
+
+def _metric_batch(batch: list[tuple[Callable, tuple, float]]) -> tuple[Callable, tuple, float]:
+    if len(batch) == 1:
+        return batch[0]
+    account_id, region, namespace = batch[0][1][:3]
+    data = [_metric_datum(name, value, unit, args[5], args[3]) for _, args, _ in batch for name, value, unit in args[4]]
+    return _put_metric_datums, (account_id, region, namespace, data), batch[-1][2]
+
+
+def _metric_datum(name: str, value: float, unit: str, dimensions: list[dict], timestamp: float) -> dict:
+    when = datetime.fromtimestamp(timestamp, timezone.utc).replace(tzinfo=None)  # moto keeps naive UTC
+    return {"MetricName": name, "Value": value, "Unit": unit, "Dimensions": dimensions, "Timestamp": when}
+
+
+def _put_metric_datums(account_id: str, region: str, namespace: str, data: list[dict]) -> None:
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    cloudwatch_backends[account_id][region].put_metric_data(namespace, data)
+
+
+def ingestion_time() -> datetime | None:
+    """While a queued write is written: the machine time (naive UTC, as moto keeps it) it was made at, for moto's
+    ingestion and creation times; None otherwise (moto reads its clock)."""
+    ingestion = _ingestion
+    return ingestion[1] if ingestion is not None and ingestion[0] == threading.get_ident() else None
+
+
+def _defer(writer: Callable, args: tuple) -> None:
+    # time.time() as moto's utcnow() would read it here (the virtual clock inside an invocation, the machine's outside)
+    _pending.append((writer, args, time.time()))
+    if len(_pending) >= PENDING_LIMIT:
+        flush_pending()
+
+
+def _discard_pending() -> None:
+    with _pending_lock:
+        _pending.clear()
+        _pending_groups.clear()
+
+
 def log_group_exists(account_id: str, region: str, group: str) -> bool:
+    """Whether the log group exists (or a queued write creates it)."""
     from moto.logs.models import logs_backends
 
-    return group in logs_backends[account_id][region].groups
+    return (account_id, region, group) in _pending_groups or group in logs_backends[account_id][region].groups
 
 
 def write_log_events(account_id: str, region: str, group: str, stream: str, events: list[tuple[int, str]]) -> None:
     """Append ``(timestamp_ms, message)`` events, creating the group and stream as the Lambda service does."""
-    from moto.logs.models import logs_backends
+    key = (account_id, region, group)
+    if key not in _pending_groups:  # (a group the queue creates has no subscription filter: adding one flushes)
+        from moto.logs.models import logs_backends
 
+        log_group = logs_backends[account_id][region].groups.get(group)
+        if log_group is not None and log_group.subscription_filters:
+            flush_pending()  # its subscribers are called as the events arrive, after every earlier write
+            _write_log_events(account_id, region, group, stream, events)
+            return
+    _pending_groups.add(key)  # before the write is queued: a flush that queueing it sets off forgets the group again
+    _defer(_write_log_events, (account_id, region, group, stream, events))
+
+
+def _write_log_events(account_id: str, region: str, group: str, stream: str, events: list[tuple[int, str]]) -> None:
     from moto.logs.exceptions import ResourceAlreadyExistsException
+    from moto.logs.models import logs_backends
 
     backend = logs_backends[account_id][region]
     if group not in backend.groups:
@@ -386,23 +502,29 @@ def write_log_events(account_id: str, region: str, group: str, stream: str, even
 def put_metric_data(account_id: str, region: str, namespace: str, timestamp: float,
                     data: list[tuple[str, float, str]], dimensions: list[dict]) -> None:
     """Put ``(name, value, unit)`` data points at ``timestamp`` (epoch seconds)."""
-    from moto.cloudwatch.models import cloudwatch_backends
+    _defer(_put_metric_data, (account_id, region, namespace, timestamp, data, dimensions))
 
-    when = datetime.fromtimestamp(timestamp, timezone.utc).replace(tzinfo=None)  # moto keeps naive UTC
-    cloudwatch_backends[account_id][region].put_metric_data(namespace, [
-        {"MetricName": name, "Value": value, "Unit": unit, "Dimensions": dimensions, "Timestamp": when}
-        for name, value, unit in data
-    ])
+
+def _put_metric_data(account_id: str, region: str, namespace: str, timestamp: float,
+                     data: list[tuple[str, float, str]], dimensions: list[dict]) -> None:
+    _put_metric_datums(account_id, region, namespace,
+                       [_metric_datum(name, value, unit, dimensions, timestamp) for name, value, unit in data])
 
 
 def put_metric_values(account_id: str, region: str, namespace: str, timestamp: float, name: str,
                       values: list[float], unit: str, dimensions: list[dict], storage_resolution: int = 60) -> None:
     """Put one metric with several values (a MetricDatum's ``Values``) at ``timestamp`` (epoch seconds)."""
+    _defer(_put_metric_values, (account_id, region, namespace, timestamp, name, list(values), unit, dimensions,
+                                storage_resolution))
+
+
+def _put_metric_values(account_id: str, region: str, namespace: str, timestamp: float, name: str,
+                       values: list[float], unit: str, dimensions: list[dict], storage_resolution: int) -> None:
     from moto.cloudwatch.models import cloudwatch_backends
 
     when = datetime.fromtimestamp(timestamp, timezone.utc).replace(tzinfo=None)  # moto keeps naive UTC
     cloudwatch_backends[account_id][region].put_metric_data(namespace, [
-        {"MetricName": name, "Values": list(values), "Unit": unit, "Dimensions": dimensions, "Timestamp": when,
+        {"MetricName": name, "Values": values, "Unit": unit, "Dimensions": dimensions, "Timestamp": when,
          "StorageResolution": storage_resolution}])
 
 
@@ -631,6 +753,7 @@ def metric_statistic(account_id: str, region: str, alarm, start: float, end: flo
     """The alarm's statistic of its metric over ``[start, end)`` (epoch seconds), or None when there is no data."""
     from moto.cloudwatch.models import cloudwatch_backends
 
+    flush_pending()
     def naive(t: float) -> datetime:
         return datetime.fromtimestamp(t, timezone.utc).replace(tzinfo=None)  # moto keeps naive UTC
 
