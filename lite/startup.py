@@ -37,12 +37,9 @@ class _NoSocket:
 
 socket.socket = _NoSocket
 
-# The kernel (pyodide_kernel): IPython's shell and its completer (which imports jedi).
-import IPython.core.application  # noqa: E402,F401
-import IPython.core.completer  # noqa: E402,F401
-import IPython.core.interactiveshell  # noqa: E402,F401
-import IPython.core.shellapp  # noqa: E402,F401
-import jedi  # noqa: E402,F401
+# The kernel as JupyterLite starts it (its package manager, then the kernel: IPython's shell and completer, jedi).
+import piplite.piplite  # noqa: E402,F401
+import pyodide_kernel  # noqa: E402,F401
 
 # Lesson 01's first cells: a sandbox, a function invoked directly and through the Lambda API, logs.
 import boto3  # noqa: E402

@@ -7,8 +7,9 @@ Everything the page loads comes from the site itself, so it works offline and fr
 * Pyodide's core (the interpreter and standard library) from npm's ``pyodide`` package;
 * every Python package the course imports, as wheels from PyPI: pure-Python ones, PyPI's ``pyemscripten`` builds
   where a package has one, pure builds from the source distribution where a package has a pure fallback (PyYAML,
-  MarkupSafe), and ``lite/replacements/`` for the three that have neither (cryptography, orjson, rpds-py);
-* ``lambda_local`` itself, built as a wheel from this checkout.
+  MarkupSafe), and ``lite/replacements/`` for the four that have neither (cryptography, orjson, rpds-py, matplotlib);
+* ``lambda_local`` itself, built as a wheel from this checkout;
+* the standard library and the modules the kernel and lesson 01's first cell import, as bytecode (``_precompile``).
 
 The wheels are listed in the site's own ``pyodide-lock.json`` (Pyodide's package index, rewritten to hold only
 them), and the kernel loads the course's packages as it starts (``loadPyodideOptions.packages``), so the lessons
@@ -55,9 +56,15 @@ PURE_FROM_SDIST = {"pyyaml": ("PyYAML==6.0.3", "lib/yaml", "yaml"),
 # lite/replacements/<folder>: (distribution name, version, top-level module)
 REPLACEMENTS = {"cryptography": ("cryptography", "47.0.0+lite"),
                 "orjson": ("orjson", "3.11.0+lite"),
-                "rpds": ("rpds-py", "0.30.0+lite")}
+                "rpds": ("rpds-py", "0.30.0+lite"),
+                "matplotlib": ("matplotlib", "3.11.2+lite")}
 # What the kernel loads as it starts (with everything they depend on): the course needs no install cell.
-PRELOAD = ["lambda-local", "ipython", "jedi", "comm", "ipywidgets"]
+# The kernel's own packages too (micropip, piplite, pyodide-kernel, its ipykernel shim): the kernel installs whichever
+# of them this list lacks one by one with micropip after Pyodide has started, seconds more before the first output.
+PRELOAD = ["lambda-local", "ipython", "jedi", "comm", "ipywidgets", "micropip", "piplite", "pyodide-kernel",
+           "ipykernel"]
+# The wheels jupyterlite-pyodide-kernel carries for its kernel (in its labextension's static/pypi/).
+KERNEL_WHEELS = ("piplite-", "pyodide_kernel-", "ipykernel-")
 # Shipped as bytecode next to its source, not instead of it (_precompile): the course's own tracebacks keep their lines.
 KEEP_SOURCE = {"lambda_local"}
 CACHE_TAG = "cpython-" + PYTHON.replace(".", "")
@@ -181,8 +188,21 @@ def _download_wheels(wheels: Path, local: Path) -> None:
          *KERNEL_BOOT)
     for wheel in local.glob("*.whl"):
         shutil.copy2(wheel, wheels / wheel.name)
+    _kernel_wheels(wheels)
     _slim_botocore(next(wheels.glob("botocore-*.whl")))
     _slim_jedi(next(wheels.glob("jedi-*.whl")))
+
+
+def _kernel_wheels(wheels: Path) -> None:
+    """The kernel's own wheels, from the jupyterlite-pyodide-kernel wheel of the version installed here."""
+    pin = f"jupyterlite-pyodide-kernel=={importlib.metadata.version('jupyterlite-pyodide-kernel')}"
+    _pip("download", "--no-deps", "--only-binary", ":all:", "--dest", str(wheels.parent / "extensions"), pin)
+    extension = next((wheels.parent / "extensions").glob("jupyterlite_pyodide_kernel-*.whl"))
+    with zipfile.ZipFile(extension) as archive:
+        for name in archive.namelist():
+            file = name.rsplit("/", 1)[-1]
+            if "/static/pypi/" in name and file.startswith(KERNEL_WHEELS) and file.endswith(".whl"):
+                (wheels / file).write_bytes(archive.read(name))
 
 
 def _slim_botocore(wheel: Path) -> None:
