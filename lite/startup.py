@@ -51,6 +51,7 @@ with lambda_local.mock_aws(seed=1, start="2026-01-01T09:00:00Z"):
     Function(lambda event, context: event, name="startup").invoke(hello_world_event())
     iam, awslambda, s3 = boto3.client("iam"), boto3.client("lambda"), boto3.client("s3")
     s3.create_bucket(Bucket="startup")
+    boto3.client("apigateway").create_rest_api(name="startup")  # lesson 04's triggers: pydantic, OpenAPI
 
 site = "/" + sysconfig.get_paths()["purelib"].strip("/")
 compiled = 0
