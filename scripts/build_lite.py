@@ -61,10 +61,10 @@ REPLACEMENTS = {"cryptography": ("cryptography", "47.0.0+lite"),
 # What the kernel loads as it starts (with everything they depend on): the course needs no install cell.
 # The kernel's own packages too (micropip, piplite, pyodide-kernel, its ipykernel shim): the kernel installs whichever
 # of them this list lacks one by one with micropip after Pyodide has started, seconds more before the first output.
-# And what moto imports for a service the lessons use without being one of its dependencies: the kernel loads only
-# what a cell imports itself, so API Gateway's (lesson 04) would fail with "No module named 'openapi_spec_validator'".
+# And what is imported by code no cell imports itself (the kernel loads only what a cell's own imports name): moto's
+# API Gateway imports openapi_spec_validator (lesson 04), the lessons' handlers import Powertools (lessons 10, 13).
 PRELOAD = ["lambda-local", "ipython", "jedi", "comm", "ipywidgets", "micropip", "piplite", "pyodide-kernel",
-           "ipykernel", "openapi-spec-validator"]
+           "ipykernel", "openapi-spec-validator", "aws-lambda-powertools"]
 # The wheels jupyterlite-pyodide-kernel carries for its kernel (in its labextension's static/pypi/).
 KERNEL_WHEELS = ("piplite-", "pyodide_kernel-", "ipykernel-")
 # Shipped as bytecode next to its source, not instead of it (_precompile): the course's own tracebacks keep their lines.

@@ -1,9 +1,9 @@
-"""The browser edition (``make lite``): lesson 01 runs in JupyterLite, in headless Chromium, with nothing fetched
-from another origin.
+"""The browser edition (``make lite``): lesson 01 and the lessons of ``LESSONS`` run in JupyterLite, in headless
+Chromium, with nothing fetched from another origin.
 
 The site built by ``scripts/build_lite.py`` is served from loopback and driven through
 ``benchmarks/lite_browser.py`` (Debian's Chromium under Playwright; every request to another origin is refused and
-recorded). The lesson's outputs are cleared, its cells run one by one, and what each prints is compared with the
+recorded). Each lesson's outputs are cleared, its cells run one by one, and what each prints is compared with the
 outputs committed in the notebook (the desktop edition's), through the same sanitizers as nbval (tests/sanitize.cfg).
 
 Slow (Pyodide starts, then loads moto and botocore; minutes on a loaded machine): not part of ``make test``.
@@ -27,8 +27,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import lite_browser  # noqa: E402
 
 LESSON = "notebooks/01_handlers.ipynb"
-# More lessons run unchanged in the browser (issue 19): each with the least number of cells it must compare.
-LESSONS = {"notebooks/03_events.ipynb": 20, "notebooks/04_triggers.ipynb": 25}
+# More lessons run unchanged in the browser (issue 19), each with the number of its cells compared (all but those
+# needing the desktop edition). Not yet: 02 and 07 (the AWS CLI, Node.js), 08 and 09 (`%matplotlib inline` in their
+# first cell), 13 (the X-Ray SDK, a UDP socket), 14 (IPython's debugger prints differently under Pyodide).
+LESSONS = {"notebooks/03_events.ipynb": 28, "notebooks/04_triggers.ipynb": 32, "notebooks/05_iam.ipynb": 25,
+           "notebooks/06_cold_starts.ipynb": 29, "notebooks/10_async_failures.ipynb": 32,
+           "notebooks/11_patterns.ipynb": 31}
 # Cells that need what a browser tab has not: a process (lambda-local serve and the AWS CLI), Node.js or matplotlib
 # (no browser build the site can carry: docs/lite.md), and the cells that use a name one of those defines. They are
 # run (they must end, not hang) but not compared.
