@@ -96,6 +96,8 @@ def _names(source: str) -> tuple[set[str], set[str]]:
             (bound if isinstance(node.ctx, ast.Store) else read).add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
     return bound, read
 
 
