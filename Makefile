@@ -61,7 +61,7 @@ lite: $(STAMP)
 	$(BIN)/python -m pip install --quiet $$($(BIN)/python scripts/build_lite.py --requirements)
 	$(BIN)/python scripts/build_lite.py
 
-# Lesson 01 in headless Chromium against that site, on loopback; fails on any request to another origin (minutes).
+# Lessons 00-07, 10, 11, 15 in headless Chromium against that site, on loopback; fails on any request to another origin.
 test-lite: lite
 	bash scripts/install_browser.sh
 	LAMBDA_LOCAL_LITE_SITE=$(CURDIR)/build/lite $(BIN)/python -m pytest tests/test_lite.py -q -p no:cacheprovider

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import time
 
@@ -87,6 +88,9 @@ def lite(quick: bool) -> Row:
                notes=[f"site {size_mb:.1f} MB; kernel idle {kernel_s:.1f} s and lesson 01's first output "
                       f"{first_output_s:.1f} s after opening the page (served from loopback, headless)",
                       f"{runs} runs of {calls} warm invokes each, in the page and here",
+                      # The page's seconds swing with what else the machine runs: say how busy it was.
+                      f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end of the run",
                       *([f"requests to other origins (refused): {foreign}"] if foreign else [])],
                details={"site_mb": round(size_mb, 1), "kernel_idle_s": round(kernel_s, 1),
-                        "first_output_s": round(first_output_s, 1), "foreign_requests": foreign})
+                        "first_output_s": round(first_output_s, 1), "load_average": round(os.getloadavg()[0], 1),
+                        "foreign_requests": foreign})

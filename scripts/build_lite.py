@@ -7,8 +7,9 @@ Everything the page loads comes from the site itself, so it works offline and fr
 * Pyodide's core (the interpreter and standard library) from npm's ``pyodide`` package;
 * every Python package the course imports, as wheels from PyPI: pure-Python ones, PyPI's ``pyemscripten`` builds
   where a package has one, pure builds from the source distribution where a package has a pure fallback (PyYAML,
-  MarkupSafe), and ``lite/replacements/`` for the three that have neither (cryptography, orjson, rpds-py);
-* ``lambda_local`` itself, built as a wheel from this checkout.
+  MarkupSafe), and ``lite/replacements/`` for the four that have neither (cryptography, orjson, rpds-py, matplotlib);
+* ``lambda_local`` itself, built as a wheel from this checkout;
+* the standard library and the modules the kernel and lesson 01's first cell import, as bytecode (``_precompile``).
 
 The wheels are listed in the site's own ``pyodide-lock.json`` (Pyodide's package index, rewritten to hold only
 them), and the kernel loads the course's packages as it starts (``loadPyodideOptions.packages``), so the lessons
@@ -55,9 +56,21 @@ PURE_FROM_SDIST = {"pyyaml": ("PyYAML==6.0.3", "lib/yaml", "yaml"),
 # lite/replacements/<folder>: (distribution name, version, top-level module)
 REPLACEMENTS = {"cryptography": ("cryptography", "47.0.0+lite"),
                 "orjson": ("orjson", "3.11.0+lite"),
-                "rpds": ("rpds-py", "0.30.0+lite")}
+                "rpds": ("rpds-py", "0.30.0+lite"),
+                "matplotlib": ("matplotlib", "3.11.2+lite")}
 # What the kernel loads as it starts (with everything they depend on): the course needs no install cell.
-PRELOAD = ["lambda-local", "ipython", "jedi", "comm", "ipywidgets"]
+# The kernel's own packages too (micropip, piplite, pyodide-kernel, its ipykernel shim): the kernel installs whichever
+# of them this list lacks one by one with micropip after Pyodide has started, seconds more before the first output.
+# And what is imported by code no cell imports itself (the kernel loads only what a cell's own imports name): moto's
+# API Gateway imports openapi_spec_validator (lesson 04), the lessons' handlers import Powertools (lessons 10, 13).
+PRELOAD = ["lambda-local", "ipython", "jedi", "comm", "ipywidgets", "micropip", "piplite", "pyodide-kernel",
+           "ipykernel", "openapi-spec-validator", "aws-lambda-powertools"]
+# The wheels jupyterlite-pyodide-kernel carries for its kernel (in its labextension's static/pypi/).
+KERNEL_WHEELS = ("piplite-", "pyodide_kernel-", "ipykernel-")
+# Shipped as bytecode next to its source, not instead of it (_precompile): the course's own tracebacks keep their lines.
+KEEP_SOURCE = {"lambda_local"}
+CACHE_TAG = "cpython-" + PYTHON.replace(".", "")
+STDLIB = "python_stdlib.zip"  # Pyodide's standard library (and lite/startup.py's folder of its bytecode)
 CORE_FILES = ["pyodide.mjs", "pyodide.js", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
               "package.json"]
 KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
@@ -97,10 +110,13 @@ def main(argv: list[str] | None = None) -> int:
 
     core_lock = _pyodide_core(cache, pyodide_dir)
     lock = _lockfile(core_lock, sorted(pyodide_dir.glob("*.whl")))
-    (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
     missing = [name for name in PRELOAD if name not in lock["packages"]]
     if missing:
         raise SystemExit(f"build_lite: no wheel for {missing}")
+    (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
+    _precompile(pyodide_dir, cache)
+    lock = _lockfile(core_lock, sorted(pyodide_dir.glob("*.whl")))  # the wheels' digests changed
+    (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
 
     _write_config(stage)
     _jupyter_lite_build(stage, output, cache)
@@ -174,8 +190,21 @@ def _download_wheels(wheels: Path, local: Path) -> None:
          *KERNEL_BOOT)
     for wheel in local.glob("*.whl"):
         shutil.copy2(wheel, wheels / wheel.name)
+    _kernel_wheels(wheels)
     _slim_botocore(next(wheels.glob("botocore-*.whl")))
     _slim_jedi(next(wheels.glob("jedi-*.whl")))
+
+
+def _kernel_wheels(wheels: Path) -> None:
+    """The kernel's own wheels, from the jupyterlite-pyodide-kernel wheel of the version installed here."""
+    pin = f"jupyterlite-pyodide-kernel=={importlib.metadata.version('jupyterlite-pyodide-kernel')}"
+    _pip("download", "--no-deps", "--only-binary", ":all:", "--dest", str(wheels.parent / "extensions"), pin)
+    extension = next((wheels.parent / "extensions").glob("jupyterlite_pyodide_kernel-*.whl"))
+    with zipfile.ZipFile(extension) as archive:
+        for name in archive.namelist():
+            file = name.rsplit("/", 1)[-1]
+            if "/static/pypi/" in name and file.startswith(KERNEL_WHEELS) and file.endswith(".whl"):
+                (wheels / file).write_bytes(archive.read(name))
 
 
 def _slim_botocore(wheel: Path) -> None:
@@ -216,9 +245,63 @@ def _rewrite_wheel(target: Path, files: dict[str, bytes]) -> None:
         writer.writerow([path, f"sha256={digest}", len(data)])
     writer.writerow([f"{info}/RECORD", "", ""])
     files = {**files, f"{info}/RECORD": record.getvalue().encode()}
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(target, "w") as archive:
         for path, data in files.items():
-            archive.writestr(zipfile.ZipInfo(path, date_time=(2020, 1, 1, 0, 0, 0)), data)
+            # A ZipInfo carries its own compression (stored, by default), not the archive's: name it here.
+            archive.writestr(zipfile.ZipInfo(path, date_time=(2020, 1, 1, 0, 0, 0)), data,
+                             compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+
+
+def _precompile(pyodide_dir: Path, cache: Path) -> None:
+    """Ship as bytecode the modules the kernel and a lesson's first cells import (lite/startup.py): compiling them
+    in the page was most of the seconds before the first output. They are compiled by the site's own Pyodide, under
+    Node.js (lite/precompile.mjs), and replace their source (``x.py`` becomes ``x.pyc``, which Python imports without
+    a source), so the site grows by the difference only; a traceback through them shows no source lines. The
+    course's own package keeps its source, with the bytecode in ``__pycache__``, so its tracebacks read as on the
+    desktop."""
+    started = time.monotonic()
+    out = cache / "bytecode"
+    if out.exists():
+        shutil.rmtree(out)
+    subprocess.run(["node", str(LITE / "precompile.mjs"), str(pyodide_dir), str(out), str(LITE / "startup.py"),
+                    *PRELOAD], check=True)
+    stdlib = out / STDLIB
+    _precompile_stdlib(pyodide_dir / STDLIB, {path.relative_to(stdlib).as_posix()[:-1]: path
+                                              for path in stdlib.rglob("*.pyc")})
+    compiled = {path.relative_to(out).as_posix()[:-1]: path for path in out.rglob("*.pyc")
+                if not path.is_relative_to(stdlib)}  # "a/b.py": its bytecode
+    for wheel in sorted(pyodide_dir.glob("*.whl")):
+        with zipfile.ZipFile(wheel) as archive:
+            if not compiled.keys() & set(archive.namelist()):
+                continue
+            files = {}
+            for name in archive.namelist():
+                if name.endswith(".dist-info/RECORD"):
+                    continue
+                if name not in compiled:
+                    files[name] = archive.read(name)
+                elif name.split("/")[0] in KEEP_SOURCE:
+                    folder, file = name.rsplit("/", 1)
+                    files[name] = archive.read(name)
+                    files[f"{folder}/__pycache__/{file[:-3]}.{CACHE_TAG}.pyc"] = compiled[name].read_bytes()
+                else:
+                    files[name + "c"] = compiled[name].read_bytes()
+        _rewrite_wheel(wheel, files)
+    print(f"build_lite: the standard library and {len(compiled)} modules as bytecode "
+          f"in {time.monotonic() - started:.0f} s")
+
+
+def _precompile_stdlib(archive_path: Path, compiled: dict[str, Path]) -> None:
+    """npm's Pyodide ships the standard library as source (Pyodide's own CDN ships it compiled): every module of
+    it, bytecode instead of source, as in that distribution."""
+    with zipfile.ZipFile(archive_path) as archive:
+        files = {(name + "c" if name in compiled else name):
+                 (compiled[name].read_bytes() if name in compiled else archive.read(name))
+                 for name in archive.namelist()}
+    with zipfile.ZipFile(archive_path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data,
+                             compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
 
 
 # --- Pyodide -------------------------------------------------------------------------------------------------------
