@@ -38,8 +38,10 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	bash scripts/install_browser.sh
 	# Three workers on two cores: a third of the suite's wall time is spent waiting (grading subprocesses, Node.js
-	# processes, timeouts), which a third worker fills; measured 4m09 against 5m14 with two.
-	$(OFFLINE) $(BIN)/python -m pytest tests -n 3 -q
+	# processes, timeouts), which a third worker fills; measured 4m09 against 5m14 with two. worksteal: a worker that
+	# runs out of tests takes queued ones from a busy worker, so a few long tests (tests/test_grading.py grades all 15
+	# labs in one test, three times) are taken up by idle workers instead of waiting in one worker's chunk (--dist load).
+	$(OFFLINE) $(BIN)/python -m pytest tests -n 3 --dist worksteal -q
 	$(OFFLINE) $(BIN)/python -m pytest --nbval notebooks solutions --nbval-sanitize-with tests/sanitize.cfg -n 2 --dist loadfile -q -p no:cacheprovider
 	$(OFFLINE) $(BIN)/python -m pytest --nbval-lax labs -n 2 --dist loadfile -q -p no:cacheprovider
 
