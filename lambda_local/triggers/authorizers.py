@@ -55,15 +55,24 @@ _FAILED = Authorization(500, "Internal Server Error")
 _caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def authorize(sandbox, api, account: str, region: str, route, stage, request, path: str,
-              params: dict[str, str]) -> Authorization:
-    """Run the route's Lambda authorizer (``AuthorizationType`` CUSTOM) for ``request`` (a
-    ``triggers.http._Request``), if it has one."""
+def _request_authorizer(api, route):
+    """The route's REQUEST Lambda authorizer; or the Authorization to answer with when there is none to run:
+    allowed for a route without one, a failure for an authorizer that is missing or not of the REQUEST type."""
     if (route.authorization_type or "NONE") != "CUSTOM":
         return Authorization()
     authorizer = api.authorizers.get(route.authorizer_id or "")
     if authorizer is None or (authorizer.authorizer_type or "REQUEST") != "REQUEST":
         return _FAILED
+    return authorizer
+
+
+def authorize(sandbox, api, account: str, region: str, route, stage, request, path: str,
+              params: dict[str, str]) -> Authorization:
+    """Run the route's Lambda authorizer (``AuthorizationType`` CUSTOM) for ``request`` (a
+    ``triggers.http._Request``), if it has one."""
+    authorizer = _request_authorizer(api, route)
+    if isinstance(authorizer, Authorization):
+        return authorizer  # no authorizer on the route (allowed), or one that cannot run
     sources = _identity_sources(authorizer.identity_source)
     known = {"routeKey": route.route_key, "httpMethod": request.method, "path": request.path,
              "identity.sourceIp": request.source_ip, "stage": getattr(stage, "name", None)}
@@ -86,11 +95,9 @@ def authorize_connect(sandbox, api, account: str, region: str, route, stage, hea
     ``stageVariables.X``, ``context.X``; the function gets the ``$connect`` request with ``type`` REQUEST and a
     ``methodArn`` ending in ``$connect``, and answers with an IAM policy (WebSocket APIs have no simple responses).
     Allowed: ``authorizer`` is what every route of the connection sees as ``requestContext.authorizer``."""
-    if (route.authorization_type or "NONE") != "CUSTOM":
-        return Authorization()
-    authorizer = api.authorizers.get(route.authorizer_id or "")
-    if authorizer is None or (authorizer.authorizer_type or "REQUEST") != "REQUEST":
-        return _FAILED
+    authorizer = _request_authorizer(api, route)
+    if isinstance(authorizer, Authorization):
+        return authorizer  # no authorizer on the route (allowed), or one that cannot run
     sources = _identity_sources(authorizer.identity_source)
     lowered = {name.lower(): value for name, value in headers.items()}
     known = {"routeKey": "$connect", "identity.sourceIp": event["requestContext"]["identity"]["sourceIp"],
