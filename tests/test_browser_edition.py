@@ -46,3 +46,23 @@ def test_a_browser_gets_the_monitoring_stopper_or_a_plain_refusal(in_browser, mo
     else:
         with pytest.raises(RuntimeError, match="3.12"):
             timeouts.stopper_for()
+
+
+def test_the_sandbox_starts_with_the_browser_editions_cryptography_stand_in(tmp_path):
+    """The site carries a stand-in for `cryptography` (no browser build) that raises on use: importing lambda_local,
+    starting a sandbox and invoking a function must not use it (joserfc, imported at module level for the JWT
+    authorizers, did, and `make lite` broke)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    replacements = Path(__file__).resolve().parent.parent / "lite" / "replacements"
+    script = ("import sys; sys.path.insert(0, sys.argv[1])\n"
+              "import cryptography; assert hasattr(cryptography, 'BrowserEditionError'), cryptography.__file__\n"
+              "import lambda_local\n"
+              "from lambda_local import Function\n"
+              "with lambda_local.mock_aws(seed=1):\n"
+              "    print(Function(lambda event, context: event['n'] + 1).invoke({'n': 1}).payload)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(replacements)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.strip() == "2", done.stderr[-3000:]

@@ -28,10 +28,6 @@ import json
 import time
 from typing import Any
 
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
-
 from ..aws import state
 from .authorizers import Authorization, identity_value
 
@@ -62,6 +58,11 @@ def authorize_jwt(sandbox, api, route, request, stage) -> Authorization:
     if jwks is None:
         return _unauthorized(f"lambda-local can validate tokens of this sandbox's Cognito user pools only; the "
                              f"issuer {issuer} is not one (its keys would be fetched over the internet)")
+    # Imported here: joserfc sets up its algorithms with cryptography at import, which the browser edition lacks.
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
     try:
         token = jwt.decode(token_text, KeySet.import_key_set(jwks), algorithms=list(_RSA_ALGORITHMS))
     except (JoseError, ValueError, TypeError):
