@@ -63,7 +63,7 @@ lite: $(STAMP)
 	$(BIN)/python -m pip install --quiet $$($(BIN)/python scripts/build_lite.py --requirements)
 	$(BIN)/python scripts/build_lite.py
 
-# Lessons 00-07, 10, 11, 15 in headless Chromium against that site, on loopback; fails on any request to another origin.
+# Lessons 00-11 and 15 in headless Chromium against that site, on loopback; fails on any request to another origin.
 test-lite: lite
 	bash scripts/install_browser.sh
 	LAMBDA_LOCAL_LITE_SITE=$(CURDIR)/build/lite $(BIN)/python -m pytest tests/test_lite.py -q -p no:cacheprovider

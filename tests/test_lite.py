@@ -32,18 +32,19 @@ import lite_browser  # noqa: E402
 
 LESSON = "notebooks/01_handlers.ipynb"
 # More lessons run unchanged in the browser (issue 19), each with the number of its cells compared (all but those
-# needing the desktop edition: 02's AWS CLI walkthrough, 02's and 07's Node.js functions, 06's plots). Not yet: 08
-# and 09 (`%matplotlib inline` in their first cell), 12 (SAM's translator and cfn-lint are not in the site), 13 (the
-# X-Ray SDK is not in the site), 14 (IPython's debugger prints differently under Pyodide).
+# needing the desktop edition: 02's AWS CLI walkthrough, 02's and 07's Node.js functions, the plots of 06, 08 and 09).
+# Not yet: 12 (SAM's translator and cfn-lint are not in the site), 13 (the X-Ray SDK is not in the site), 14
+# (IPython's debugger prints differently under Pyodide).
 LESSONS = {"notebooks/00_start_here.ipynb": 5, "notebooks/02_first_function.ipynb": 18,
            "notebooks/03_events.ipynb": 28, "notebooks/04_triggers.ipynb": 32, "notebooks/05_iam.ipynb": 25,
            "notebooks/06_cold_starts.ipynb": 29, "notebooks/07_packaging.ipynb": 25,
+           "notebooks/08_limits.ipynb": 28, "notebooks/09_pricing.ipynb": 28,
            "notebooks/10_async_failures.ipynb": 32, "notebooks/11_patterns.ipynb": 31,
            "notebooks/15_capstone.ipynb": 9}
 # Cells that need what a browser tab has not: a process (lambda-local serve and the AWS CLI), Node.js or matplotlib
 # (no browser build the site can carry: docs/lite.md), and the cells that use a name one of those defines. They are
 # run (they must end, not hang) but not compared.
-DESKTOP_ONLY = re.compile(r"subprocess\.|lambda_local\.runtime\.nodejs|import matplotlib")
+DESKTOP_ONLY = re.compile(r"subprocess\.|lambda_local\.runtime\.nodejs|import matplotlib|\.plot\w*\(")
 
 pytestmark = [
     pytest.mark.browser,

@@ -174,3 +174,18 @@ def test_the_monitoring_stopper_is_refused_plainly_where_it_cannot_run():
         pytest.skip("available here")
     with pytest.raises(RuntimeError, match="3.12"):
         timeouts.stopper_for("monitoring")
+
+
+def test_a_sleep_under_the_monitoring_stopper_ends_a_function_past_its_memory_first():
+    """Where there are no threads (the browser), the memory watchdog is looked at on the interpreter's events and
+    before every sleep: a handler that fills its memory in a few big allocations and then sleeps is ended with
+    Runtime.OutOfMemory, as the platform would have ended it, instead of sleeping on and returning."""
+    slept = []
+    over = timeouts._Deadline(time.monotonic() + 60, lambda: timeouts.OutOfMemory())
+    sleep = timeouts._make_sleep(slept.append, [over])
+    with pytest.raises(timeouts.OutOfMemory):
+        sleep(0.05)
+    assert slept == []
+    within = timeouts._Deadline(time.monotonic() + 60, lambda: None)
+    timeouts._make_sleep(slept.append, [within])(0.05)
+    assert slept == [0.05]

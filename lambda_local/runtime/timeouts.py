@@ -409,13 +409,18 @@ def _check_deadlines(*_args: Any) -> None:
             entry.fired = True
             raise FunctionTimeout(entry)
     _checks[0] += 1
-    if _checks[0] % 1000 == 0:
-        for entry in armed:
-            if not entry.done and entry.watchdog is not None:
-                problem = entry.watchdog()
-                if problem is not None:
-                    raise problem
+    if _checks[0] % 200 == 0:
+        _check_watchdogs(armed)
     return None
+
+
+def _check_watchdogs(armed: list[_Deadline]) -> None:
+    """Raise the first problem an armed run's watchdog reports (memory past the function's size)."""
+    for entry in armed:
+        if not entry.done and entry.watchdog is not None:
+            problem = entry.watchdog()
+            if problem is not None:
+                raise problem
 
 
 def _inside_a_run(frame: Any) -> bool:
@@ -435,6 +440,9 @@ def _make_sleep(real_sleep: Callable[[float], None], armed: list[_Deadline]) -> 
         pending = [e for e in armed if not e.done]
         if not pending:
             return real_sleep(seconds)
+        # A sleep is where a handler that just filled its memory waits: look before, as the platform would have
+        # killed it already (a short loop of big allocations makes too few events for the periodic look).
+        _check_watchdogs(armed)
         first = min(pending, key=lambda e: e.at)
         left = first.at - stopwatch.monotonic()
         if seconds >= left:
