@@ -478,3 +478,26 @@ def test_tuning_flags_sizes_the_function_does_not_fit_in():
 def test_tuning_refuses_bad_sizes():
     with pytest.raises(ValueError, match="128 to 10,240"):
         tune(Function(busy_handler, name="busy2"), memory_sizes=(64,))
+
+
+def test_latency_histograms_answer_the_same_whenever_they_are_read():
+    """Values are counted as they come and bucketed when a figure is read: reading between adds, after more than
+    4,096 distinct values (the fold that keeps memory flat) and at the end all agree with the values themselves."""
+    import math
+    import random
+
+    from lambda_local.simulate.results import Histogram
+
+    rng = random.Random(3)
+    values = [rng.choice([12.5, 13.25, 40.0]) for _ in range(3000)] + [rng.uniform(1, 500) for _ in range(6000)]
+    histogram = Histogram()
+    for i, value in enumerate(values, 1):
+        histogram.add(value)
+        if i in (1, 2999, 5000):
+            assert histogram.count == i and histogram.max == max(values[:i]) and histogram.min == min(values[:i])
+    assert len(histogram._pending) <= 4096
+    assert histogram.count == len(values) and math.isclose(histogram.mean, sum(values) / len(values))
+    ordered = sorted(values)
+    for p in (50, 90, 99):
+        exact = ordered[math.ceil(len(values) * p / 100) - 1]
+        assert math.isclose(histogram.percentile(p), exact, rel_tol=0.011)
