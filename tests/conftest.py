@@ -93,6 +93,17 @@ def invoke(name, event=None, **kwargs):
     return response, (json.loads(body) if body else None)
 
 
+def http_api(name: str, backend: str = "backend") -> tuple[str, str]:
+    """An HTTP API with a Lambda proxy integration (payload 2.0) to the function ``backend``, as the console makes
+    one: (api id, integration id). Routes, authorizers and the stage are the test's."""
+    gateway = boto3.client("apigatewayv2")
+    api_id = gateway.create_api(Name=name, ProtocolType="HTTP")["ApiId"]
+    integration = gateway.create_integration(
+        ApiId=api_id, IntegrationType="AWS_PROXY", PayloadFormatVersion="2.0",
+        IntegrationUri=f"arn:aws:lambda:us-east-1:123456789012:function:{backend}")["IntegrationId"]
+    return api_id, integration
+
+
 from hypothesis import settings as _hypothesis_settings  # noqa: E402 - the profile belongs beside its reason
 
 # A loaded 2-core CI machine must not turn a slow example into a failure; and keep .hypothesis/ out of the repo.

@@ -6,6 +6,8 @@ import json
 import boto3
 import pytest
 
+from conftest import http_api
+
 ACCOUNT = "123456789012"
 
 # The developer guide's example authorizers (its "Example Lambda authorizer functions", in Python).
@@ -49,10 +51,7 @@ def _api(create, authorizer_source, *, simple=True, ttl=0, identity=("$request.h
     create("backend", BACKEND)
     create("authorizer", authorizer_source)
     gateway = boto3.client("apigatewayv2")
-    api_id = gateway.create_api(Name="secured", ProtocolType="HTTP")["ApiId"]
-    integration = gateway.create_integration(
-        ApiId=api_id, IntegrationType="AWS_PROXY", PayloadFormatVersion="2.0",
-        IntegrationUri=f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:backend")["IntegrationId"]
+    api_id, integration = http_api("secured")
     authorizer = gateway.create_authorizer(
         ApiId=api_id, AuthorizerType="REQUEST", Name="lambda-authorizer", IdentitySource=list(identity),
         AuthorizerUri=("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"

@@ -11,6 +11,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from conftest import http_api
+
 ACCOUNT = "123456789012"
 
 BACKEND = """
@@ -26,10 +28,7 @@ def handler(event, context):
 def api(aws, create):
     create("backend", BACKEND)
     gateway = boto3.client("apigatewayv2")
-    api_id = gateway.create_api(Name="private", ProtocolType="HTTP")["ApiId"]
-    integration = gateway.create_integration(
-        ApiId=api_id, IntegrationType="AWS_PROXY", PayloadFormatVersion="2.0",
-        IntegrationUri=f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:backend")["IntegrationId"]
+    api_id, integration = http_api("private")
     for key in ("GET /pets/{id}", "POST /pets"):
         gateway.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integration}",
                              AuthorizationType="AWS_IAM")

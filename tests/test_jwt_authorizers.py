@@ -8,6 +8,8 @@ import json
 import boto3
 import pytest
 
+from conftest import http_api
+
 ACCOUNT = "123456789012"
 
 BACKEND = """
@@ -40,10 +42,7 @@ def _api(create, issuer, audience, *, function=True):
     if function:
         create("backend", BACKEND)
     gateway = boto3.client("apigatewayv2")
-    api_id = gateway.create_api(Name="secured", ProtocolType="HTTP")["ApiId"]
-    integration = gateway.create_integration(
-        ApiId=api_id, IntegrationType="AWS_PROXY", PayloadFormatVersion="2.0",
-        IntegrationUri=f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:backend")["IntegrationId"]
+    api_id, integration = http_api("secured")
     authorizer = gateway.create_authorizer(
         ApiId=api_id, AuthorizerType="JWT", Name="cognito", IdentitySource=["$request.header.Authorization"],
         JwtConfiguration={"Issuer": issuer, "Audience": [audience]})["AuthorizerId"]
