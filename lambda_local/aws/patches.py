@@ -975,20 +975,26 @@ def _custom_resource_create(resource_name, cloudformation_json, account_id, regi
                                   kwargs["LogicalId"], kwargs["StackId"], kwargs["ResourceType"])
 
 
-def _process_cfn_response(self):
-    """CloudFormationResponse.process_cfn_response: a custom resource's answer — SUCCESS completes it, FAILED fails
-    it and rolls the stack back (moto ignores FAILED and the PhysicalResourceId)."""
+def _cfn_response(request, full_url, headers):
+    """CloudFormationResponse.cfnresponse, where moto routes a custom resource's answer (the ResponseURL, not an
+    AWS API): SUCCESS completes the resource, FAILED fails it and rolls the stack back (moto ignores FAILED and the
+    PhysicalResourceId)."""
     if _current() is None:
-        return original("cfn-process-response")(self)
+        return original("cfn-response")(request, full_url, headers)
+    from moto.cloudformation.models import cloudformation_backends
+
     from ..triggers.cloudformation import answer
 
+    data = request.get_data() if hasattr(request, "get_data") else getattr(request, "body", b"")
     try:
-        body = json.loads(self.body or "{}")
-    except ValueError:
-        return 400, {"status": 400}, ""
-    if isinstance(body, dict):
-        answer(self.cloudformation_backend, body)
-    return 200, {"status": 200}, ""
+        body = json.loads(data or "{}")
+        # arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UUID: the stack's own backend answers
+        _, _, _, region, account, _ = str(body.get("StackId", "")).split(":", 5)
+        backend = cloudformation_backends[account][region]
+    except (ValueError, AttributeError, KeyError):
+        return 400, {}, ""
+    answer(backend, body)
+    return 200, {}, ""
 
 
 _inline_runtime: contextvars.ContextVar[str] = contextvars.ContextVar("lambda_local_inline_runtime", default="")
@@ -1211,9 +1217,9 @@ PATCHES = [
     Patch("cfn-custom-resource", "moto.cloudformation.custom_model:CustomModel.create_from_cloudformation_json",
           ("resource_name", "cloudformation_json", "account_id", "region_name"), _custom_resource_create,
           "custom resources' functions run in the runtime, through Lambda's asynchronous queue", lazy=True),
-    Patch("cfn-process-response", "moto.cloudformation.responses:CloudFormationResponse.process_cfn_response",
-          ("self",), _process_cfn_response, "a FAILED answer fails the resource and rolls the stack back",
-          lazy=True),
+    Patch("cfn-response", "moto.cloudformation.responses:CloudFormationResponse.cfnresponse",
+          ("request", "full_url", "headers"), staticmethod(_cfn_response),
+          "a FAILED answer fails the resource and rolls the stack back", lazy=True),
     Patch("cfn-lambda-function", "moto.awslambda.models:LambdaFunction.create_from_cloudformation_json",
           ("resource_name", "cloudformation_json", "account_id", "region_name"), _function_from_cloudformation,
           "inline code is packaged for the function's runtime (see cfn-lambda-inline-code)"),
