@@ -136,6 +136,16 @@ class _Deadline:
         self.fired = False
 
 
+def _check_watchdogs(armed: list[_Deadline]) -> None:
+    """Raise the first problem an armed run's watchdog reports (memory past the function's size): the signal handler
+    and the monitoring callback (and its sleep) look the same way."""
+    for entry in armed:
+        if not entry.done and entry.watchdog is not None:
+            problem = entry.watchdog()
+            if problem is not None:
+                raise problem
+
+
 class SignalStopper:
     """SIGALRM in the main thread; see the module's docstring."""
 
@@ -236,11 +246,7 @@ class SignalStopper:
                 self._trace_until_out(entry, frame)
             entry.fired = True
             raise FunctionTimeout(entry)
-        for entry in armed:
-            if entry.watchdog is not None:
-                problem = entry.watchdog()
-                if problem is not None:
-                    raise problem
+        _check_watchdogs(armed)
         self._arm()
 
     def _trace_until_out(self, entry: _Deadline, frame) -> None:
@@ -412,15 +418,6 @@ def _check_deadlines(*_args: Any) -> None:
     if _checks[0] % 200 == 0:
         _check_watchdogs(armed)
     return None
-
-
-def _check_watchdogs(armed: list[_Deadline]) -> None:
-    """Raise the first problem an armed run's watchdog reports (memory past the function's size)."""
-    for entry in armed:
-        if not entry.done and entry.watchdog is not None:
-            problem = entry.watchdog()
-            if problem is not None:
-                raise problem
 
 
 def _inside_a_run(frame: Any) -> bool:
