@@ -389,8 +389,7 @@ def flush_pending() -> None:
                 entries = _pending[:]
                 del _pending[:len(entries)]  # writes queued meanwhile (other threads) follow these
                 for writer, args, queued_at in _merged(entries):
-                    _ingestion = (threading.get_ident(),
-                                  datetime.fromtimestamp(queued_at, timezone.utc).replace(tzinfo=None))
+                    _ingestion = (threading.get_ident(), _naive_utc(queued_at))
                     try:
                         writer(*args)
                     finally:
@@ -428,8 +427,13 @@ def _metric_batch(batch: list[tuple[Callable, tuple, float]]) -> tuple[Callable,
 
 
 def _metric_datum(name: str, value: float, unit: str, dimensions: list[dict], timestamp: float) -> dict:
-    when = datetime.fromtimestamp(timestamp, timezone.utc).replace(tzinfo=None)  # moto keeps naive UTC
-    return {"MetricName": name, "Value": value, "Unit": unit, "Dimensions": dimensions, "Timestamp": when}
+    return {"MetricName": name, "Value": value, "Unit": unit, "Dimensions": dimensions,
+            "Timestamp": _naive_utc(timestamp)}
+
+
+def _naive_utc(epoch_s: float) -> datetime:
+    """Epoch seconds as moto keeps times: a naive datetime in UTC."""
+    return datetime.fromtimestamp(epoch_s, timezone.utc).replace(tzinfo=None)
 
 
 def _put_metric_datums(account_id: str, region: str, namespace: str, data: list[dict]) -> None:
@@ -520,12 +524,9 @@ def put_metric_values(account_id: str, region: str, namespace: str, timestamp: f
 
 def _put_metric_values(account_id: str, region: str, namespace: str, timestamp: float, name: str,
                        values: list[float], unit: str, dimensions: list[dict], storage_resolution: int) -> None:
-    from moto.cloudwatch.models import cloudwatch_backends
-
-    when = datetime.fromtimestamp(timestamp, timezone.utc).replace(tzinfo=None)  # moto keeps naive UTC
-    cloudwatch_backends[account_id][region].put_metric_data(namespace, [
-        {"MetricName": name, "Values": values, "Unit": unit, "Dimensions": dimensions, "Timestamp": when,
-         "StorageResolution": storage_resolution}])
+    _put_metric_datums(account_id, region, namespace, [
+        {"MetricName": name, "Values": values, "Unit": unit, "Dimensions": dimensions,
+         "Timestamp": _naive_utc(timestamp), "StorageResolution": storage_resolution}])
 
 
 def put_trace_segments(account_id: str, region: str, documents: list[str]) -> None:
@@ -754,12 +755,9 @@ def metric_statistic(account_id: str, region: str, alarm, start: float, end: flo
     from moto.cloudwatch.models import cloudwatch_backends
 
     flush_pending()
-    def naive(t: float) -> datetime:
-        return datetime.fromtimestamp(t, timezone.utc).replace(tzinfo=None)  # moto keeps naive UTC
-
     dimensions = [{"Name": d.name, "Value": d.value} for d in alarm.dimensions]
     buckets = cloudwatch_backends[account_id][region].get_metric_statistics(
-        alarm.namespace, alarm.metric_name, naive(start), naive(end), int(end - start), [alarm.statistic],
+        alarm.namespace, alarm.metric_name, _naive_utc(start), _naive_utc(end), int(end - start), [alarm.statistic],
         dimensions, alarm.unit)
     found = [b.get_statistics_for_type(alarm.statistic) for b in buckets]
     values = [float(v) for v in found if v is not None]
@@ -772,4 +770,4 @@ def metric_statistic(account_id: str, region: str, alarm, start: float, end: flo
 def set_alarm_state(alarm, state_value: str, reason: str, reason_data: str, when: float) -> None:
     """Record an alarm's new state (its history keeps the old one), stamped with the virtual clock."""
     alarm.update_state(reason, reason_data, state_value)
-    alarm.state_updated_timestamp = datetime.fromtimestamp(when, timezone.utc).replace(tzinfo=None)
+    alarm.state_updated_timestamp = _naive_utc(when)
