@@ -41,7 +41,7 @@ from .iam_requests import Request, checks_for, iam_service, is_missing_object
 from .iam_variables import VARIABLES_VERSION, names, substitute, uses_variables
 
 __all__ = ["credentials_for", "decision", "document_decision", "evaluate", "install", "is_allowed", "logging_requests",
-           "principal_context"]
+           "principal_context", "role_client"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,25 @@ def credentials_for(role_arn: str | None, function_name: str, account_id: str, e
         _sessions[key] = RoleSession(role_arn, function_name, account_id, _now())
     return {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": seed[16:56].lower(),
             "AWS_SESSION_TOKEN": "IQoJb3JpZ2luX2VjE" + seed[:48]}
+
+
+def role_client(service: str, region: str, role_arn: str | None, session_name: str, account_id: str,
+                enforce: bool, cache: dict, config: Any = None):
+    """A boto3 client signed with temporary credentials of ``role_arn`` (with ``enforce``, its policies decide every
+    call, as for a function's execution role): what a service that acts with a role it was given (API Gateway's
+    integration role, Scheduler's execution role) calls with. Kept in the caller's ``cache`` per credentials,
+    service and region: building a client takes a while."""
+    credentials = credentials_for(role_arn, session_name, account_id, enforce)
+    key = (credentials["AWS_ACCESS_KEY_ID"], service, region)
+    client = cache.get(key)
+    if client is None:
+        import boto3
+
+        session = boto3.session.Session(aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+                                        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+                                        aws_session_token=credentials["AWS_SESSION_TOKEN"], region_name=region)
+        client = cache[key] = session.client(service, config=config)
+    return client
 
 
 def forget() -> None:

@@ -62,35 +62,22 @@ def service_integration(sandbox, account: str, region: str, integration, request
             values[name] = value
     if any(name not in values for name in action.required):
         return 400, {"message": "Bad Request"}
-    client = _client(action.service, values.pop("Region", region), integration.credentials_arn, account,
-                     sandbox.enforce_iam)
+    role_arn = integration.credentials_arn  # the integration's role signs the call (its policies decide)
+    client = iam.role_client(action.service, values.pop("Region", region), role_arn, "apigateway", account,
+                             sandbox.enforce_iam and bool(role_arn), _clients)
     try:
         arguments = _arguments(client, action, values)
     except (ValueError, TypeError):
         return 400, {"message": "Bad Request"}
+    from botocore import xform_name
     from botocore.exceptions import ClientError
 
     try:
-        result = getattr(client, _snake(action.operation))(**arguments)
+        result = getattr(client, xform_name(action.operation))(**arguments)
     except ClientError as error:
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
         return status, _error_body(action, error.response)
     return 200, _answer(client, action, result)
-
-
-def _client(service: str, region: str, role_arn: str | None, account: str, enforce: bool):
-    """A client signed with the integration role's credentials (its policies decide, as for a function's role)."""
-    credentials = iam.credentials_for(role_arn, "apigateway", account, enforce and bool(role_arn))
-    key = (service, region, credentials["AWS_ACCESS_KEY_ID"])
-    client = _clients.get(key)
-    if client is None:
-        import boto3
-
-        session = boto3.session.Session(aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-                                        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
-                                        aws_session_token=credentials["AWS_SESSION_TOKEN"], region_name=region)
-        client = _clients[key] = session.client(service)
-    return client
 
 
 _PART = re.compile(r"\$\{([^}]+)\}")
@@ -193,7 +180,3 @@ def _error_body(action: _Action, response: dict) -> dict:
         return {"Error": {"Code": error.get("Code"), "Message": error.get("Message"), "Type": "Sender"},
                 "RequestId": response.get("ResponseMetadata", {}).get("RequestId")}
     return {"__type": error.get("Code"), "message": error.get("Message")}
-
-
-def _snake(operation: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()

@@ -163,18 +163,10 @@ def make_call(call: TargetCall, role_arn: str, session_name: str, account: str, 
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
     from botocore import xform_name
-    import boto3
 
-    credentials = iam.credentials_for(role_arn, session_name, account, enforce_iam)
-    key = (credentials["AWS_ACCESS_KEY_ID"], call.service, call.region)
-    client = clients.get(key)
-    if client is None:
-        session = boto3.session.Session(aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-                                        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
-                                        aws_session_token=credentials["AWS_SESSION_TOKEN"], region_name=call.region)
-        # one attempt: Scheduler's retry policy, on the virtual clock, decides about retries (not botocore, in real
-        # time)
-        client = clients[key] = session.client(call.service, config=Config(retries={"total_max_attempts": 1}))
+    # one attempt: Scheduler's retry policy, on the virtual clock, decides about retries (not botocore, in real time)
+    client = iam.role_client(call.service, call.region, role_arn, session_name, account, enforce_iam, clients,
+                             Config(retries={"total_max_attempts": 1}))
     try:
         response = getattr(client, xform_name(call.operation))(**call.params)
     except ClientError as error:
