@@ -119,9 +119,9 @@ class PythonExecutor:
             result.error_type, result.error_message, result.stack_trace, result.fatal = _classify(
                 outcome.error, config)
             result.exception = outcome.error
-            # an exit ends the process: the platform answers for it, as for any runtime (not an out-of-memory kill
-            # yet: lesson 08 prints that payload's message; the same change belongs there)
-            result.platform_error = result.error_type == errors.EXIT_ERROR
+            # an exit or an out-of-memory kill ends the process: the platform answers for it with its two fields,
+            # as for any runtime ({"errorType": "Runtime.OutOfMemory", "errorMessage": "RequestId: ... Error: ..."})
+            result.platform_error = result.error_type in (errors.EXIT_ERROR, errors.OUT_OF_MEMORY)
             if result.stack_trace is not None:
                 log.write_event(error_log(result.error_type, result.error_message, result.stack_trace))
             return result
