@@ -87,7 +87,10 @@ def test_allocating_past_the_memory_size_is_out_of_memory():
     (lambda e, c: os._exit(7), "Runtime exited with error: exit status 7"),
     (lambda e, c: (_ for _ in ()).throw(KeyboardInterrupt()), "Runtime exited with error: signal: interrupt"),
     (lambda e, c: (_ for _ in ()).throw(SystemExit(1)), "Runtime exited with error: exit status 1"),
-], ids=["sys.exit", "os._exit", "KeyboardInterrupt", "SystemExit"])
+    # a clean exit gives the platform no reason (AWS's own words for a runtime that ends with status 0)
+    (lambda e, c: sys.exit(), "Runtime exited without providing a reason"),
+    (lambda e, c: os._exit(0), "Runtime exited without providing a reason"),
+], ids=["sys.exit", "os._exit", "KeyboardInterrupt", "SystemExit", "sys.exit()", "os._exit(0)"])
 def test_exits_are_runtime_exit_errors_not_the_end_of_the_kernel(handler, message):
     fn, result, _ = _run(handler)
     # the process ended without an answer: the platform's two-field object, as for any runtime

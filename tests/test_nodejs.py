@@ -219,12 +219,13 @@ def test_an_unhandled_rejection_fails_the_invocation_and_resets_the_environment(
 
 
 @node20
-def test_process_exit_is_a_runtime_exit_error(aws, node):
-    node("exit", {"index.js": "exports.handler = async () => { process.exit(3); };"})
+@pytest.mark.parametrize("status, message", [(3, "Runtime exited with error: exit status 3"),
+                                             (0, "Runtime exited without providing a reason")])
+def test_process_exit_is_a_runtime_exit_error(aws, node, status, message):
+    node("exit", {"index.js": f"exports.handler = async () => {{ process.exit({status}); }};"})
     _, body = invoke("exit", {})
     request_id = aws.invocations[-1].request_id
-    assert body == {"errorType": "Runtime.ExitError",
-                    "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status 3"}
+    assert body == {"errorType": "Runtime.ExitError", "errorMessage": f"RequestId: {request_id} Error: {message}"}
 
 
 @node20

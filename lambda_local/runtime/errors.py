@@ -36,6 +36,13 @@ def timeout_message(request_id: str, timeout_s: float) -> str:
     return f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds"
 
 
+def exit_message(status: int) -> str:
+    """What the platform says of a runtime process that exited before it answered: a clean exit (status 0) gave it
+    no reason at all (AWS: "Runtime exited without providing a reason"); any other status is named."""
+    return "Runtime exited without providing a reason" if status == 0 else \
+        f"Runtime exited with error: exit status {status}"
+
+
 def platform_error(error_type: str, message: str) -> bytes:
     """The error object the platform answers with when a runtime process died or ran out of time (it sent none of
     its own): two fields, as the Node.js runtimes' invocations answer a timeout or an exit."""

@@ -146,10 +146,10 @@ def _classify(exc: BaseException, config):
 
 def _exit_error(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, ProcessExit):
-        return errors.EXIT_ERROR, f"Runtime exited with error: exit status {exc.code}"
+        return errors.EXIT_ERROR, errors.exit_message(exc.code)
     if isinstance(exc, SystemExit):
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        return errors.EXIT_ERROR, f"Runtime exited with error: exit status {code}"
+        return errors.EXIT_ERROR, errors.exit_message(code)
     if isinstance(exc, KeyboardInterrupt):
         return errors.EXIT_ERROR, "Runtime exited with error: signal: interrupt"
     return type(exc).__name__, str(exc)

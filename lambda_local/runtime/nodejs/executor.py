@@ -128,12 +128,12 @@ def _fail(result: PhaseResult, outcome: Outcome, process: NodeProcess, request_i
         return
     result.fatal = True
     if outcome.kind == "out_of_memory":
-        result.error_type, reason = errors.OUT_OF_MEMORY, "signal: killed"
+        result.error_type, result.error_message = errors.OUT_OF_MEMORY, "Runtime exited with error: signal: killed"
     else:
         code = outcome.code if outcome.code is not None else 1
         result.error_type = errors.EXIT_ERROR
-        reason = f"signal: {_SIGNALS.get(-code, -code)}" if code < 0 else f"exit status {code}"
-    result.error_message = f"Runtime exited with error: {reason}"
+        result.error_message = f"Runtime exited with error: signal: {_SIGNALS.get(-code, -code)}" if code < 0 \
+            else errors.exit_message(code)
     if request_id:
         result.error_payload = errors.platform_error(result.error_type,
                                                      f"RequestId: {request_id} Error: {result.error_message}")
