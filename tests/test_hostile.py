@@ -52,6 +52,9 @@ def _queue_wait(e, c):
 def test_endless_handlers_time_out_as_aws_reports_it(handler):
     fn, result, took = _run(handler, timeout=1)
     assert result.error_type == "Sandbox.Timedout"
+    # the runtime answered nothing: the platform's two fields, whatever the runtime (Node.js answers the same)
+    message = f"RequestId: {result.request_id} Error: Task timed out after 1.00 seconds"
+    assert result.payload == {"errorType": "Sandbox.Timedout", "errorMessage": message}
     assert result.duration_ms == pytest.approx(1000, abs=1)  # AWS reports the timeout itself, to the millisecond
     assert took < 20  # stopped by the timeout, not by luck: the generous margin is for a loaded CI machine
     _assert_fresh_next(fn)

@@ -97,6 +97,39 @@ def handler(event, context):
     assert not aws.invocations[-1].cold_start and aws.invocations[-1].environment_id == first.environment_id
 
 
+RETRIED_SLOWLY = """
+import os, sys, tempfile, time
+MARK = os.path.join(tempfile.gettempdir(), "tried")
+if not os.path.exists(MARK):
+    open(MARK, "w").close()
+    sys.exit(1)
+time.sleep({sleep})
+def handler(event, context):
+    time.sleep(event.get("sleep", 0))
+    return context.get_remaining_time_in_millis()
+"""
+
+
+def test_a_retried_init_spends_the_requests_time_and_the_handler_gets_what_is_left(aws, create):
+    create("slowretry", RETRIED_SLOWLY.format(sleep=0.3), Timeout=2)
+    response, remaining = invoke("slowretry", LogType="Tail")
+    assert "FunctionError" not in response
+    # the retried INIT's 0.3 s (and its modelled start-up) came out of the request's 2 s: Duration, which holds that
+    # INIT and the handler, and what the handler was told it had left add up to the timeout
+    duration = float(_report_fields(_lines(response)[-1])["Duration"].split()[0])
+    assert 2000 - duration - 50 <= remaining <= 2000 - 300
+
+
+def test_a_handler_after_a_retried_init_times_out_at_the_configured_timeout(aws, create):
+    create("slowretry2", RETRIED_SLOWLY.format(sleep=0.4), Timeout=1)
+    response, body = invoke("slowretry2", {"sleep": 0.8}, LogType="Tail")
+    request_id = aws.invocations[-1].request_id
+    # 0.4 s of INIT + 0.8 s in the handler is past the 1 s timeout: a timeout, reported with the configured seconds
+    assert body == {"errorType": "Sandbox.Timedout",
+                    "errorMessage": f"RequestId: {request_id} Error: Task timed out after 1.00 seconds"}
+    assert _report_fields(_lines(response)[-1])["Duration"] == "1000.00 ms"
+
+
 def test_init_reports_are_platform_records_with_the_json_log_format(aws, create):
     create("jsonquits", EXITS_AT_INIT.format(exit="sys.exit(2)"), LoggingConfig={"LogFormat": "JSON"})
     response, _ = invoke("jsonquits", LogType="Tail")

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -138,7 +139,7 @@ def _run(service, lease, request: InvokeRequest, invocation_type: str) -> tuple[
             _platform_checks(service, request, invocation_type, init, log)
         else:
             trace = xray.begin(env, started_at)  # _X_AMZN_TRACE_ID for this request (INIT never sees one)
-            result = executor.invoke(env, request, log, stopper)
+            result = executor.invoke(env, _after_retried_init(request, env) if retried else request, log, stopper)
             _platform_checks(service, request, invocation_type, result, log)
             if retried:  # INIT ran again inside this request: its time is in Duration, not in Init Duration
                 result.duration_ms += env.init_duration_ms or 0.0
@@ -191,6 +192,14 @@ def _suppressed_init(service, lease, executor: RuntimeExecutor, log: logs.LogSin
     return _init(executor, env, log, stopper, request.timeout_s, "invoke")
 
 
+def _after_retried_init(request: InvokeRequest, env) -> InvokeRequest:
+    """The request as the handler sees it after a suppressed init: that INIT ran on the request's own clock, so the
+    handler's deadline (``get_remaining_time_in_millis``, the timeout) is what it left; a timeout is still reported
+    with the configured seconds (``_platform_checks`` and ``_finish`` read the original request)."""
+    left = request.timeout_s - (env.init_duration_ms or 0.0) / 1000
+    return dataclasses.replace(request, timeout_s=max(left, 0.001))
+
+
 def _init_report(env, log: logs.LogSink, phase: str, result: PhaseResult) -> None:
     """``INIT_REPORT`` for an INIT that failed or timed out (with LogFormat JSON: a platform.initReport record at
     INFO)."""
@@ -236,7 +245,7 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
         raw = result.payload
     elif failed.error_payload is not None:  # a process runtime's own error object, as it sent it
         raw = failed.error_payload
-    elif failed.platform_error:  # (INIT of a process runtime that died or timed out: known here with the request)
+    elif failed.platform_error or failed.timed_out:  # the runtime answered nothing: the platform's two fields
         raw = errors.platform_error(error_type, error_message if failed.timed_out
                                     else f"RequestId: {request_id} Error: {error_message}")
     else:  # the runtime's error object (awslambdaric's INIT errors have no request id: "requestId": "")
