@@ -139,3 +139,38 @@ def test_a_functions_execution_role_credentials_are_judged_by_the_role(aws, api,
     assert allowed.status == 200
     assert allowed.json()["iam"]["userArn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/lambda-role/client"
     assert _call(aws, "GET", _url(api, "/pets/7"), signing[0], "wrong" * 8, signing[2]).status == 403
+
+
+V1_BACKEND = """
+import json
+
+
+def handler(event, context):
+    context_ = event["requestContext"]
+    return {"statusCode": 200, "body": json.dumps({"identity": context_["identity"],
+                                                   "authorizer": context_.get("authorizer")})}
+"""
+
+
+def test_a_payload_1_0_integration_gets_the_caller_in_request_context_identity(aws, api, create):
+    # A REST-compatible integration (payload 1.0) finds the IAM caller where a REST API puts it
+    create("backend1", V1_BACKEND)
+    gateway = boto3.client("apigatewayv2")
+    integration = gateway.create_integration(
+        ApiId=api, IntegrationType="AWS_PROXY", PayloadFormatVersion="1.0",
+        IntegrationUri=f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:backend1")["IntegrationId"]
+    gateway.create_route(ApiId=api, RouteKey="GET /pets", Target=f"integrations/{integration}",
+                         AuthorizationType="AWS_IAM")
+    boto3.client("lambda").add_permission(
+        FunctionName="backend1", StatementId="apigw", Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com", SourceArn=f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{api}/*")
+    key, secret = _user(api, {"Effect": "Allow", "Action": "execute-api:Invoke",
+                              "Resource": f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{api}/prod/GET/pets"})
+    response = _call(aws, "GET", _url(api, "/pets"), key, secret)
+    assert response.status == 200, response.text
+    body = response.json()
+    user_id = boto3.client("iam").get_user(UserName="caller")["User"]["UserId"]
+    identity = body["identity"]
+    assert (identity["accessKey"], identity["accountId"], identity["caller"], identity["user"],
+            identity["userArn"]) == (key, ACCOUNT, user_id, user_id, f"arn:aws:iam::{ACCOUNT}:user/caller")
+    assert identity["sourceIp"] and body["authorizer"] is None

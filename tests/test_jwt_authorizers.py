@@ -123,3 +123,29 @@ def test_another_issuer_is_refused_with_a_reason(aws, create, pool):
     assert response.status == 401
     assert "Cognito user pools only" in response.headers["www-authenticate"]
     assert json.loads(response.body) == {"message": "Unauthorized"}
+
+
+def test_a_payload_1_0_integration_gets_claims_and_scopes_at_the_top_of_the_authorizer(aws, create, pool):
+    # The developer guide's payload 1.0 example: requestContext.authorizer is {"claims": ..., "scopes": ...}
+    pool_id, client_id, id_token, _ = pool
+    create("backend", BACKEND)
+    gateway = boto3.client("apigatewayv2")
+    api_id = gateway.create_api(Name="v1", ProtocolType="HTTP")["ApiId"]
+    integration = gateway.create_integration(
+        ApiId=api_id, IntegrationType="AWS_PROXY", PayloadFormatVersion="1.0",
+        IntegrationUri=f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:backend")["IntegrationId"]
+    authorizer = gateway.create_authorizer(
+        ApiId=api_id, AuthorizerType="JWT", Name="cognito", IdentitySource=["$request.header.Authorization"],
+        JwtConfiguration={"Issuer": _issuer(pool_id), "Audience": [client_id]})["AuthorizerId"]
+    gateway.create_route(ApiId=api_id, RouteKey="GET /pets", Target=f"integrations/{integration}",
+                         AuthorizationType="JWT", AuthorizerId=authorizer)
+    gateway.create_stage(ApiId=api_id, StageName="$default")
+    boto3.client("lambda").add_permission(
+        FunctionName="backend", StatementId="apigw", Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com", SourceArn=f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{api_id}/*")
+    response = aws.http("GET", f"https://{api_id}.execute-api.us-east-1.amazonaws.com/pets",
+                        headers={"Authorization": id_token})
+    assert response.status == 200, response.text
+    authorizer_seen = response.json()
+    assert set(authorizer_seen) == {"claims", "scopes"} and authorizer_seen["scopes"] is None
+    assert (authorizer_seen["claims"]["cognito:username"], authorizer_seen["claims"]["aud"]) == ("ada", client_id)

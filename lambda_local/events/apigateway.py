@@ -80,12 +80,16 @@ def rest_api_event(
     account_id: str = DEFAULT_ACCOUNT_ID,
     partition: str = DEFAULT_PARTITION,
     rng: random.Random | None = None,
+    authorizer: Mapping[str, Any] | None = None,
+    identity: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A REST API Lambda proxy (``AWS_PROXY``) request, payload format 1.0.
 
     ``resource`` is the matched resource; by default ``/{proxy+}`` (``/`` for the root path),
     and ``pathParameters`` are read off ``path`` with it. ``query`` is query text (``"a=1&a=2"``)
     or a mapping; ``headers`` values may be lists. Absent parts are ``null``, as on AWS.
+    ``authorizer`` is ``requestContext.authorizer`` (absent without one); ``identity`` fills the caller's fields of
+    ``requestContext.identity`` (IAM authorization: ``accessKey``, ``caller``, ``userArn``...).
 
     >>> event = rest_api_event(method="GET", path="/users/7", resource="/users/{id}", query="expand=1")
     >>> event["pathParameters"], event["queryStringParameters"], event["requestContext"]["path"]
@@ -111,7 +115,7 @@ def rest_api_event(
     }, headers)
     queries = group(pairs)
     stage_vars = str_map(stage_variables, "stage_variables")
-    return {
+    event: dict[str, Any] = {
         "resource": resource,
         "path": path,
         "httpMethod": method,
@@ -129,7 +133,7 @@ def rest_api_event(
             "domainPrefix": api_id,
             "extendedRequestId": random_base64(11, rng),
             "httpMethod": method,
-            "identity": _identity(source_ip, user_agent),
+            "identity": {**_identity(source_ip, user_agent), **(identity or {})},
             "path": f"/{stage}{path}",
             "protocol": "HTTP/1.1",
             "requestId": given(request_id, new_uuid(rng)),
@@ -142,6 +146,9 @@ def rest_api_event(
         "body": body_text,
         "isBase64Encoded": encoded,
     }
+    if authorizer is not None:
+        event["requestContext"]["authorizer"] = dict(authorizer)
+    return event
 
 
 def _identity(source_ip: str, user_agent: str) -> dict[str, Any]:

@@ -41,6 +41,7 @@ HELP = {
     "first_receive_time": "first receive time (defaults to the sent time)",
     "headers": "JSON object of request headers; values may be lists",
     "host_id": "x-amz-id-2 response element (random if omitted)",
+    "identity": "JSON object of caller fields for requestContext.identity (accessKey, caller, userArn, ...)",
     "invoke_identity_arn": "ARN of the role the event source mapping reads with",
     "is_base64_encoded": "body is base64 text",
     "key": "object key, unencoded (it is URL-encoded into the event as S3 does)",

@@ -261,7 +261,7 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
             stage=stage_name, body=text, is_base64_encoded=is_base64, headers=request.headers or None,
             query=request.query or None, path_parameters=params or None, api_id=api.api_id,
             source_ip=request.source_ip, time=_now(sandbox), region=region, account_id=account,
-            rng=sandbox.rng)
+            rng=sandbox.rng, **_v1_authorization(authorization.authorizer))
     else:
         event = events.http_api_event(
             method=request.method, path=path, route_key=found.route_key, stage=stage_name, body=text,
@@ -277,6 +277,26 @@ def _http_api(sandbox, api, account: str, region: str, request: _Request) -> Htt
     if (integration.payload_format_version or "2.0") == "1.0":
         return _v1_response(result.payload)
     return _v2_response(result.payload)
+
+
+def _v1_authorization(authorizer: dict | None) -> dict:
+    """What a route's authorizer passes to a payload 1.0 integration, in REST API's places (``rest_api_event``'s
+    ``authorizer`` and ``identity``): a JWT authorizer's ``claims`` and ``scopes`` at the top of
+    ``requestContext.authorizer`` (the developer guide's 1.0 example shows ``{"claims": null, "scopes": null}``); a
+    Lambda authorizer's context keys there, as a REST API's (unverified for HTTP APIs); an IAM caller in
+    ``requestContext.identity``, as a REST API's IAM-authorized request (unverified for HTTP APIs)."""
+    if not authorizer:
+        return {}
+    if "jwt" in authorizer:
+        return {"authorizer": dict(authorizer["jwt"])}
+    if "iam" in authorizer:
+        iam_caller = authorizer["iam"]
+        return {"identity": {"accessKey": iam_caller["accessKey"], "accountId": iam_caller["accountId"],
+                             "caller": iam_caller["callerId"], "user": iam_caller["userId"],
+                             "userArn": iam_caller["userArn"]}}
+    if "lambda" in authorizer:
+        return {"authorizer": dict(authorizer["lambda"] or {})}
+    return {"authorizer": dict(authorizer)}
 
 
 def _authorization(sandbox, api, account: str, region: str, found, stage, request: _Request, path: str,
