@@ -11,7 +11,9 @@ The WebSocket protocol is the ``websockets`` library's (its sans-I/O ``ServerPro
 fragmentation, ping/pong and close are its, so a malformed frame ends that one connection with the close code the
 RFC asks for (1002, 1007, ...), never the server. Limits are API Gateway's ("Amazon API Gateway quotas for
 configuring and running a WebSocket API"): a frame of at most 32 KB and a message of at most 128 KB (else the
-connection is closed with 1009), and a connection idle for 10 minutes is closed (1001, "Going away").
+connection is closed with 1009), a connection idle for 10 minutes or open for 2 hours is closed (1001, "Going away").
+API Gateway takes text frames only: a binary frame closes the connection with 1003 ("Binary media types for WebSocket
+APIs in API Gateway"; a client sends binary data as base64 text).
 
 The local endpoint's rules apply to the handshake as to every request: a Host that is not a loopback name and a web
 page's Origin that is not a loopback or allowed one are refused (403) before anything runs; a browser does not
@@ -34,11 +36,12 @@ from websockets.server import ServerProtocol
 
 from .aws import state
 
-__all__ = ["FRAME_LIMIT", "IDLE_TIMEOUT_S", "MESSAGE_LIMIT", "is_upgrade", "serve_websocket"]
+__all__ = ["FRAME_LIMIT", "IDLE_TIMEOUT_S", "MAX_CONNECTION_S", "MESSAGE_LIMIT", "is_upgrade", "serve_websocket"]
 
 FRAME_LIMIT = 32 * 1024  # API Gateway: WebSocket frame size
 MESSAGE_LIMIT = 128 * 1024  # API Gateway: message payload size
 IDLE_TIMEOUT_S = 600.0  # API Gateway: idle connection timeout (10 minutes)
+MAX_CONNECTION_S = 7200.0  # API Gateway: connection duration (2 hours)
 _POLL_S = 1.0  # how often a silent connection looks at its idle time and at the endpoint stopping
 _SEND_TIMEOUT_S = 5.0  # a client that reads nothing for this long while we send is dropped, never the sandbox held
 PATH_PREFIX = "/_aws/execute-api/"  # ws://127.0.0.1:PORT/_aws/execute-api/API_ID/STAGE, as LocalStack writes it
@@ -179,8 +182,11 @@ def _receive(endpoint, session: _Session) -> None:
     protocol, sock = session.protocol, session.sock
     sock.settimeout(_POLL_S)
     parts: list[bytes] = []
-    last_active = time.monotonic()
+    opened = last_active = time.monotonic()
     while protocol.state is State.OPEN or protocol.state is State.CLOSING:
+        if time.monotonic() - opened > MAX_CONNECTION_S:
+            session.close(1001, "Going away")
+            return
         try:
             data = sock.recv(65536)
         except socket.timeout:
@@ -196,7 +202,10 @@ def _receive(endpoint, session: _Session) -> None:
         protocol.receive_data(data)
 
         for frame in protocol.events_received():
-            if isinstance(frame, Frame) and frame.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
+            if isinstance(frame, Frame) and frame.opcode is Opcode.BINARY:
+                session.close(1003, "")  # API Gateway refuses binary frames and disconnects the client
+                return
+            if isinstance(frame, Frame) and frame.opcode in (Opcode.TEXT, Opcode.CONT):
                 parts.append(bytes(frame.data))
                 if frame.fin:
                     message, parts = b"".join(parts), []

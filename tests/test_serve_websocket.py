@@ -159,3 +159,27 @@ def test_at_connections_over_http_and_server_side_close(aws, served):
         with pytest.raises(ConnectionClosed):
             client.recv(timeout=10)
     assert _disconnects(aws, 1) == ["1000 "]
+
+
+def test_a_binary_frame_closes_the_connection_with_1003(aws, served):
+    # API Gateway takes text frames only ("Binary media types for WebSocket APIs"): binary data goes as base64 text
+    endpoint, api_id = served
+    with _client(endpoint, api_id) as client:
+        with pytest.raises(ConnectionClosed) as closed:
+            client.send(b"\x00\x01binary")
+            client.recv(timeout=10)
+    assert closed.value.rcvd.code == 1003
+    assert _disconnects(aws, 1) == ["1003 "]
+
+
+def test_a_connection_open_for_two_hours_is_closed(aws, served, monkeypatch):
+    from lambda_local import server_websocket
+
+    endpoint, api_id = served
+    monkeypatch.setattr(server_websocket, "MAX_CONNECTION_S", 0.5)  # API Gateway's 2 hours, shortened
+    with _client(endpoint, api_id) as client:
+        client.send("hello")
+        client.recv(timeout=10)
+        with pytest.raises(ConnectionClosed) as closed:
+            client.recv(timeout=10)
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1001, "Going away")
