@@ -23,7 +23,7 @@ def zip_package(source: str | os.PathLike | dict[str, str | bytes]) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         if isinstance(source, dict):
             for name, content in source.items():
-                archive.writestr(name, textwrap.dedent(content) if isinstance(content, str) else content)
+                archive.writestr(_entry(name), textwrap.dedent(content) if isinstance(content, str) else content)
         else:
             root = Path(source)
             if not root.is_dir():
@@ -32,3 +32,13 @@ def zip_package(source: str | os.PathLike | dict[str, str | bytes]) -> bytes:
                 if path.is_file() and "__pycache__" not in path.parts:
                     archive.write(path, path.relative_to(root).as_posix())
     return buffer.getvalue()
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A file made from text: a fixed timestamp, so the same files always zip to the same bytes (the same
+    CodeSha256, the same ``sam package`` key; the clock would change both every second), and readable by all, as
+    Lambda's runtime user (not the file's owner) must read it."""
+    entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    entry.external_attr = 0o644 << 16
+    return entry

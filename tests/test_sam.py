@@ -148,3 +148,19 @@ def test_moto_still_lacks_what_the_api_gateway_fix_adds():
                             ("self", "function_id", "api_doc", "fail_on_warnings", "mode")),
                            (APIGatewayBackend.create_rest_api, ("self", "name", "description"))):
         assert tuple(inspect.signature(method).parameters)[:len(params)] == params
+
+
+def test_the_same_code_always_zips_to_the_same_bytes(monkeypatch):
+    # Two functions sharing a CodeUri get one artifact even when the clock ticks between their zips (it did on a
+    # loaded machine: two keys); and every file is readable by Lambda's runtime user
+    import time
+    import zipfile
+    from io import BytesIO
+
+    from lambda_local.packaging import zip_package
+
+    files = {"app.py": "def handler(event, context):\n    return 1\n", "data/rows.csv": b"a,b\n"}
+    first = zip_package(files)
+    monkeypatch.setattr(time, "time", lambda: 2_000_000_000.0)
+    assert zip_package(files) == first
+    assert {info.external_attr >> 16 for info in zipfile.ZipFile(BytesIO(first)).infolist()} == {0o644}
