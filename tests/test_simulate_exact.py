@@ -12,6 +12,7 @@ import json
 import random
 from collections import Counter
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from lambda_local import Function
@@ -157,8 +158,39 @@ SCENARIOS = {
 }
 
 
-def test_figures_are_those_of_the_event_by_event_simulator():
-    for scenario, (expected_digest, counts) in SCENARIOS.items():
-        result = scenario()
-        assert (result.requests, result.invocations, result.cold_starts, result.throttles) == counts, scenario
-        assert digest(result) == expected_digest, scenario.__name__
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.__name__)
+def test_figures_are_those_of_the_event_by_event_simulator(scenario):
+    expected_digest, counts = SCENARIOS[scenario]
+    result = scenario()
+    assert (result.requests, result.invocations, result.cold_starts, result.throttles) == counts
+    assert digest(result) == expected_digest
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.__name__)
+def test_fast_path_gives_the_figures_of_the_event_by_event_path(monkeypatch, scenario):
+    fast, reference = both_paths(monkeypatch, scenario)
+    assert fast == reference
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**16), rate=st.sampled_from([5.0, 120.0, 900.0, 2500.0]),
+       seconds=st.sampled_from([0.5, 1.5, 4.0]), burst=st.integers(0, 1200),
+       duration=st.one_of(st.none(), st.sampled_from([0.0, 3.0, 95.5, 250.0, 2999.0, 3000.0, 4000.0])),
+       concurrency=st.sampled_from([200, 400, 1000]), reserved=st.sampled_from([None, 20, 60]),
+       provisioned=st.sampled_from([0, 0, 5]), idle=st.sampled_from([0.4, 3.0, 360.0]),
+       interval=st.sampled_from([None, 0.25, 7.0]), measure=st.sampled_from([(1, 1), (3, 7), (10, 100)]),
+       failing=st.booleans(), poisson=st.booleans())
+def test_random_runs_are_the_same_on_both_paths(monkeypatch, seed, rate, seconds, burst, duration, concurrency,
+                                                reserved, provisioned, idle, interval, measure, failing, poisson):
+    if reserved is not None and provisioned > reserved:
+        provisioned = 0
+
+    def run():
+        fn = SeededFunction(fails_every_third if failing else ok, seed=seed, name="random", timeout=3)
+        arrivals = ConstantRate(rate, duration=seconds, poisson=poisson, seed=seed) + Burst(burst, at=seconds / 3)
+        return simulate(fn, arrivals, event=lambda i: {"n": i}, duration_ms=duration, concurrency_limit=concurrency,
+                        reserved_concurrency=reserved, provisioned_concurrency=provisioned, idle_timeout=idle,
+                        interval=interval, measure_cold=measure[0], measure_warm=measure[1])
+
+    fast, reference = both_paths(monkeypatch, run)
+    assert fast == reference
