@@ -652,70 +652,56 @@ class _Steady:
         res, sampler = s.result, s.sampler
         heap, idle, pc_idle = sim.heap, s.idle, s.pc_idle
         heappop, heappush, expired = heapq.heappop, heapq.heappush, policy.idle_expired
-        timeout, inv = sim.timeout, 1.0 / sim.interval
+        timeout, inv, inf = sim.timeout, 1.0 / sim.interval, math.inf
         unreserved = s.reserved is None
         cap = s.od_cap if s.od_cap is not None else sim.unreserved_cap  # one function: its busy_od is all there is
-        times = sim.patterns[0].times(sim.arrival_horizon)
-        ta = next(times, math.inf)
-        next_bucket = sim.bucket + 1
+        times = iter(sim.patterns[0].times(sim.arrival_horizon))
+        ta = next(times, inf)
+        next_bucket = sim.bucket + 1  # an event at t >= next_bucket / inv starts a new row of the timeline
         samples: list | None = None
         deferred: list[int] = []  # per warm sample: requests counted here, not yet in the histograms
         primed: list[bool] = []
-        n = 0
-        fast = 0  # requests of this interval served inline, not yet in the counters
-        requests = events = 0
+        n = fast = requests = events = 0  # fast: requests of this row served inline, not yet in the counters
         last = 0.0
         horizon = sim.horizon or 1.0
+        # The counters the inline events change, in locals; written back before every call into _Simulation and
+        # read again after it. One function: the requests in flight are its busy environments, so the account's
+        # peak of the row (c_total_max) and the function's (c_max) are the same number.
+        busy, in_flight, peak, seq, wi = s.busy_od, sim.in_flight, s.c_max, sim.seq, sampler.wi
         while True:
             if heap and heap[0][0] <= ta:
                 item = heappop(heap)
                 t = item[0]
-                if t * inv >= next_bucket:  # (int(t * inv) > sim.bucket, without the int)
-                    self._count(fast)
-                    fast = 0
-                    sim._flush(int(t * inv))
-                    next_bucket = sim.bucket + 1
-                if item[2] == _COMPLETE:
-                    if item[5] or item[6]:  # discarded, or a provisioned environment
-                        sim._complete(t, s, item[4], item[5], item[6])
-                    else:
-                        env = item[4]
-                        sim.in_flight -= 1
-                        s.busy_od -= 1
-                        if unreserved:
-                            sim.unreserved_busy -= 1
-                        env.last_used = t
-                        idle.append(env)
-                else:
-                    sim._attempt(t, s, item[4], item[5], item[6], item[7], item[8])
-            elif ta != math.inf:
+                if t * inv < next_bucket and item[2] == _COMPLETE and not item[5] and not item[6]:
+                    env = item[4]  # it stays warm (neither discarded nor provisioned)
+                    busy -= 1
+                    in_flight -= 1
+                    env.last_used = t
+                    idle.append(env)
+                    last = t
+                    events += 1
+                    if not events & 0xFFFF:
+                        sim.progress.update(last / horizon, f"{requests:,} requests, t = {last:,.0f} s", events)
+                    continue
+            elif ta != inf:
                 t = ta
-                if t * inv >= next_bucket:
-                    self._count(fast)
-                    fast = 0
-                    sim._flush(int(t * inv))
-                    next_bucket = sim.bucket + 1
-                if (samples is not None and not pc_idle and idle and s.busy_od < cap
+                item = None
+                if (samples is not None and t * inv < next_bucket and not pc_idle and idle and busy < cap
                         and not expired(idle[-1].last_used, t, timeout)):
-                    env = idle.pop()
-                    s.busy_od += 1
-                    if unreserved:
-                        sim.unreserved_busy += 1
+                    env = idle.pop()  # a warm on-demand environment, as _attempt picks it
                     if idle and expired(idle[0].last_used, t, timeout):
                         s.expire(t, timeout)
-                    k = sampler.wi % n
-                    sampler.wi += 1
+                    busy += 1
+                    in_flight += 1
+                    if in_flight > peak:
+                        peak = in_flight
+                        if peak > res.peak_concurrency:
+                            res.peak_concurrency = peak
+                    k = wi % n
+                    wi += 1
                     seconds, error, discard, duration = samples[k]
-                    sim.seq += 1
-                    heappush(heap, (t + seconds, sim.seq, _COMPLETE, s, env, discard, False))
-                    sim.in_flight += 1
-                    if sim.in_flight > sim.c_total_max:
-                        sim.c_total_max = sim.in_flight
-                    concurrency = s.busy_od + s.busy_pc
-                    if concurrency > s.c_max:
-                        s.c_max = concurrency
-                        if concurrency > res.peak_concurrency:
-                            res.peak_concurrency = concurrency
+                    seq += 1
+                    heappush(heap, (t + seconds, seq, _COMPLETE, s, env, discard, False))
                     if error is not None:
                         res.errors += 1
                         s.c_errors += 1
@@ -726,21 +712,47 @@ class _Steady:
                         primed[k] = True
                         self._add(duration, 1)
                     fast += 1
-                else:
-                    sim._attempt(t, s, requests, 1, t, 0, 0)
-                    if samples is None:
-                        samples = self._samples()
-                        if samples is not None:
-                            n = len(samples)
-                            deferred, primed = [0] * n, [False] * n
-                requests += 1
-                ta = next(times, math.inf)
+                    requests += 1
+                    ta = next(times, inf)
+                    last = t
+                    events += 1
+                    if not events & 0xFFFF:
+                        sim.progress.update(last / horizon, f"{requests:,} requests, t = {last:,.0f} s", events)
+                    continue
             else:
                 break
+            # Any other event: the event-by-event loop's code, with the counters written back first.
+            s.busy_od, sim.in_flight, sim.seq, sampler.wi = busy, in_flight, seq, wi
+            s.c_max = sim.c_total_max = peak
+            if unreserved:
+                sim.unreserved_busy = busy
+            if t * inv >= next_bucket:  # (int(t * inv) > sim.bucket, without the int)
+                self._count(fast)
+                fast = 0
+                sim._flush(int(t * inv))
+                next_bucket = sim.bucket + 1
+            if item is None:
+                sim._attempt(t, s, requests, 1, t, 0, 0)
+                requests += 1
+                ta = next(times, inf)
+                if samples is None:
+                    samples = self._samples()
+                    if samples is not None:
+                        n = len(samples)
+                        deferred, primed = [0] * n, [False] * n
+            elif item[2] == _COMPLETE:
+                sim._complete(t, s, item[4], item[5], item[6])
+            else:
+                sim._attempt(t, s, item[4], item[5], item[6], item[7], item[8])
+            busy, in_flight, peak, seq, wi = s.busy_od, sim.in_flight, s.c_max, sim.seq, sampler.wi
             last = t
             events += 1
             if not events & 0xFFFF:
                 sim.progress.update(last / horizon, f"{requests:,} requests, t = {last:,.0f} s", events)
+        s.busy_od, sim.in_flight, sim.seq, sampler.wi = busy, in_flight, seq, wi
+        s.c_max = sim.c_total_max = peak
+        if unreserved:
+            sim.unreserved_busy = busy
         self._count(fast)
         for k, times_used in enumerate(deferred):
             if times_used:
