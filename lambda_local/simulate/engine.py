@@ -668,8 +668,29 @@ class _Steady:
         # read again after it. One function: the requests in flight are its busy environments, so the account's
         # peak of the row (c_total_max) and the function's (c_max) are the same number.
         busy, in_flight, peak, seq, wi = s.busy_od, sim.in_flight, s.c_max, sim.seq, sampler.wi
+        # Completions the inline path schedules in order of end (a constant Duration, or requests further apart
+        # than their Durations differ) queue here instead of on the heap; the next event is the earlier of the two
+        # heads by (end, seq), exactly the heap's order had everything been on it.
+        fifo: deque = deque()
+        popleft, append = fifo.popleft, fifo.append
         while True:
-            if heap and heap[0][0] <= ta:
+            if fifo and fifo[0][0] <= ta and (not heap or fifo[0] < heap[0]):
+                item = fifo[0]
+                t = item[0]
+                if t * inv < next_bucket and not item[5]:
+                    popleft()
+                    env = item[4]
+                    busy -= 1
+                    in_flight -= 1
+                    env.last_used = t
+                    idle.append(env)
+                    last = t
+                    events += 1
+                    if not events & 0xFFFF:
+                        sim.progress.update(last / horizon, f"{requests:,} requests, t = {last:,.0f} s", events)
+                    continue
+                popleft()
+            elif heap and heap[0][0] <= ta:
                 item = heappop(heap)
                 t = item[0]
                 if t * inv < next_bucket and item[2] == _COMPLETE and not item[5] and not item[6]:
@@ -701,7 +722,11 @@ class _Steady:
                     wi += 1
                     seconds, error, discard, duration = samples[k]
                     seq += 1
-                    heappush(heap, (t + seconds, seq, _COMPLETE, s, env, discard, False))
+                    end = t + seconds
+                    if not fifo or end >= fifo[-1][0]:
+                        append((end, seq, _COMPLETE, s, env, discard, False))
+                    else:
+                        heappush(heap, (end, seq, _COMPLETE, s, env, discard, False))
                     if error is not None:
                         res.errors += 1
                         s.c_errors += 1
