@@ -657,57 +657,52 @@ class _Steady:
         cap = s.od_cap if s.od_cap is not None else sim.unreserved_cap  # one function: its busy_od is all there is
         times = iter(sim.patterns[0].times(sim.arrival_horizon))
         ta = next(times, inf)
-        next_bucket = sim.bucket + 1  # an event at t >= next_bucket / inv starts a new row of the timeline
-        samples: list | None = None
+        row_end = _row_start(sim.bucket + 1, inv)  # an event at t >= row_end starts the timeline's next row
+        samples: list = []
+        ready = False  # the sampler only replays and no provisioned environment is free: warm requests go inline
         deferred: list[int] = []  # per warm sample: requests counted here, not yet in the histograms
         primed: list[bool] = []
         n = fast = requests = events = 0  # fast: requests of this row served inline, not yet in the counters
-        last = 0.0
+        t = 0.0
         horizon = sim.horizon or 1.0
         # The counters the inline events change, in locals; written back before every call into _Simulation and
         # read again after it. One function: the requests in flight are its busy environments, so the account's
         # peak of the row (c_total_max) and the function's (c_max) are the same number.
         busy, in_flight, peak, seq, wi = s.busy_od, sim.in_flight, s.c_max, sim.seq, sampler.wi
         # Completions the inline path schedules in order of end (a constant Duration, or requests further apart
-        # than their Durations differ) queue here instead of on the heap; the next event is the earlier of the two
-        # heads by (end, seq), exactly the heap's order had everything been on it.
+        # than their Durations differ) queue here, as (end, seq, environment, discard), instead of on the heap;
+        # the next event is the earlier of the two heads by (end, seq): the heap's order had all been on it.
         fifo: deque = deque()
         popleft, append = fifo.popleft, fifo.append
         while True:
             if fifo and fifo[0][0] <= ta and (not heap or fifo[0] < heap[0]):
-                item = fifo[0]
-                t = item[0]
-                if t * inv < next_bucket and not item[5]:
-                    popleft()
-                    env = item[4]
+                t, _, env, discard = item = popleft()
+                if t < row_end and not discard:  # it stays warm
                     busy -= 1
                     in_flight -= 1
                     env.last_used = t
                     idle.append(env)
-                    last = t
                     events += 1
                     if not events & 0xFFFF:
-                        sim.progress.update(last / horizon, f"{requests:,} requests, t = {last:,.0f} s", events)
+                        sim.progress.update(t / horizon, f"{requests:,} requests, t = {t:,.0f} s", events)
                     continue
-                popleft()
             elif heap and heap[0][0] <= ta:
                 item = heappop(heap)
                 t = item[0]
-                if t * inv < next_bucket and item[2] == _COMPLETE and not item[5] and not item[6]:
+                if t < row_end and item[2] == _COMPLETE and not item[5] and not item[6]:
                     env = item[4]  # it stays warm (neither discarded nor provisioned)
                     busy -= 1
                     in_flight -= 1
                     env.last_used = t
                     idle.append(env)
-                    last = t
                     events += 1
                     if not events & 0xFFFF:
-                        sim.progress.update(last / horizon, f"{requests:,} requests, t = {last:,.0f} s", events)
+                        sim.progress.update(t / horizon, f"{requests:,} requests, t = {t:,.0f} s", events)
                     continue
             elif ta != inf:
                 t = ta
                 item = None
-                if (samples is not None and t * inv < next_bucket and not pc_idle and idle and busy < cap
+                if (ready and t < row_end and idle and busy < cap
                         and not expired(idle[-1].last_used, t, timeout)):
                     env = idle.pop()  # a warm on-demand environment, as _attempt picks it
                     if idle and expired(idle[0].last_used, t, timeout):
@@ -724,7 +719,7 @@ class _Steady:
                     seq += 1
                     end = t + seconds
                     if not fifo or end >= fifo[-1][0]:
-                        append((end, seq, _COMPLETE, s, env, discard, False))
+                        append((end, seq, env, discard))
                     else:
                         heappush(heap, (end, seq, _COMPLETE, s, env, discard, False))
                     if error is not None:
@@ -739,10 +734,9 @@ class _Steady:
                     fast += 1
                     requests += 1
                     ta = next(times, inf)
-                    last = t
                     events += 1
                     if not events & 0xFFFF:
-                        sim.progress.update(last / horizon, f"{requests:,} requests, t = {last:,.0f} s", events)
+                        sim.progress.update(t / horizon, f"{requests:,} requests, t = {t:,.0f} s", events)
                     continue
             else:
                 break
@@ -751,29 +745,30 @@ class _Steady:
             s.c_max = sim.c_total_max = peak
             if unreserved:
                 sim.unreserved_busy = busy
-            if t * inv >= next_bucket:  # (int(t * inv) > sim.bucket, without the int)
+            if t >= row_end:
                 self._count(fast)
                 fast = 0
                 sim._flush(int(t * inv))
-                next_bucket = sim.bucket + 1
+                row_end = _row_start(sim.bucket + 1, inv)
             if item is None:
                 sim._attempt(t, s, requests, 1, t, 0, 0)
                 requests += 1
                 ta = next(times, inf)
-                if samples is None:
-                    samples = self._samples()
-                    if samples is not None:
-                        n = len(samples)
-                        deferred, primed = [0] * n, [False] * n
+                if not samples:
+                    samples = self._samples() or []
+                    n = len(samples)
+                    deferred, primed = [0] * n, [False] * n
+            elif len(item) == 4:  # from the deque: a discarded environment
+                sim._complete(t, s, item[2], item[3], False)
             elif item[2] == _COMPLETE:
                 sim._complete(t, s, item[4], item[5], item[6])
             else:
                 sim._attempt(t, s, item[4], item[5], item[6], item[7], item[8])
             busy, in_flight, peak, seq, wi = s.busy_od, sim.in_flight, s.c_max, sim.seq, sampler.wi
-            last = t
+            ready = bool(samples) and not pc_idle
             events += 1
             if not events & 0xFFFF:
-                sim.progress.update(last / horizon, f"{requests:,} requests, t = {last:,.0f} s", events)
+                sim.progress.update(t / horizon, f"{requests:,} requests, t = {t:,.0f} s", events)
         s.busy_od, sim.in_flight, sim.seq, sampler.wi = busy, in_flight, seq, wi
         s.c_max = sim.c_total_max = peak
         if unreserved:
@@ -781,8 +776,8 @@ class _Steady:
         self._count(fast)
         for k, times_used in enumerate(deferred):
             if times_used:
-                self._add(samples[k][3], times_used)  # type: ignore[index]
-        return last, events, requests
+                self._add(samples[k][3], times_used)
+        return (t if events else 0.0), events, requests
 
     def _add(self, duration: float, times: int) -> None:
         """Count ``times`` warm on-demand invocations of ``duration`` ms, as ``_Simulation._attempt`` does."""
@@ -803,6 +798,18 @@ class _Steady:
             s.result.invocations += fast
             s.c_requests += fast
             s.c_invocations += fast
+
+
+def _row_start(bucket: int, inv: float) -> float:
+    """The first time ``t`` with ``t * inv >= bucket``: the event loop's test for "a later row of the timeline"
+    (``int(t * inv) > bucket - 1``) as one comparison. ``t * inv`` never decreases as ``t`` grows, so the times that
+    pass form one interval, found from the quotient by stepping one float at a time."""
+    t = bucket / inv
+    while t > 0 and math.nextafter(t, -math.inf) * inv >= bucket:
+        t = math.nextafter(t, -math.inf)
+    while t * inv < bucket:
+        t = math.nextafter(t, math.inf)
+    return t
 
 
 def _tagged(times, index: int):
