@@ -30,6 +30,11 @@ platform part of Init Duration (:mod:`lambda_local.coldstart`: runtime, package 
 ``duration_ms``, every Duration (for handlers that would call slow services). Not modelled: the per-function
 requests-per-second quota (10 x concurrency), network latency, provisioned environments being recycled every few
 hours, and Lambda slowing its async queue down when it is very long.
+
+How it steps: a run of one function does its steady state's two events (a request given a free warm environment, a
+request finishing in an environment that stays warm) inline in a tight loop (``_Steady``); every other event, and
+every run of several functions or with ``keep_requests``, goes through the event-by-event code
+(``_Simulation._step_events``, ``_attempt``, ``_complete``). Both give the same figures to the last bit.
 """
 
 from __future__ import annotations
