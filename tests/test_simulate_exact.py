@@ -147,7 +147,7 @@ def measured_errors_and_idle_gaps():
 
 
 SCENARIOS = {
-    # name: (scenario, digest, (requests, invocations, cold starts, throttles))
+    # scenario: (digest of figures(), (requests, invocations, cold starts, throttles))
     replayed_measurements: ("bfe22d71b9d2781b", (3500, 2992, 1000, 508)),
     constant_duration_at_the_account_limit: ("7959eb614add6969", (15000, 11568, 500, 3432)),
     reserved_and_provisioned: ("856ec052d9bd2b5e", (1400, 1161, 20, 239)),
@@ -163,7 +163,9 @@ def test_figures_are_those_of_the_event_by_event_simulator(scenario):
     expected_digest, counts = SCENARIOS[scenario]
     result = scenario()
     assert (result.requests, result.invocations, result.cold_starts, result.throttles) == counts
-    assert digest(result) == expected_digest
+    # A price, quota or cold-start model changed on purpose moves these too: then regenerate the digests on the
+    # event-by-event path (engine._REFERENCE_ONLY = True) and say why in the commit.
+    assert digest(result) == expected_digest, "a figure differs from the event-by-event simulator's"
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.__name__)
