@@ -30,6 +30,11 @@ platform part of Init Duration (:mod:`lambda_local.coldstart`: runtime, package 
 ``duration_ms``, every Duration (for handlers that would call slow services). Not modelled: the per-function
 requests-per-second quota (10 x concurrency), network latency, provisioned environments being recycled every few
 hours, and Lambda slowing its async queue down when it is very long.
+
+How it steps: a run of one function does its steady state's two events (a request given a free warm environment, a
+request finishing in an environment that stays warm) inline in a tight loop (``_Steady``); every other event, and
+every run of several functions or with ``keep_requests``, goes through the event-by-event code
+(``_Simulation._step_events``, ``_attempt``, ``_complete``). Both give the same figures to the last bit.
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ from ..quotas import MAX_EVENT_AGE_S, SCALING_ENVIRONMENTS, SCALING_WINDOW_S
 from ..runtime import Function
 from ..runtime.service import current_service
 from ._progress import Progress
-from .results import FunctionResult, RequestRecord, SimulationResult, Timeline
+from .results import FunctionResult, Histogram, RequestRecord, SimulationResult, Timeline
 from .traffic import Arrivals, _Merged
 
 __all__ = ["Workload", "Request", "simulate", "SCALING_ENVIRONMENTS", "SCALING_WINDOW_S"]
@@ -56,6 +61,7 @@ __all__ = ["Workload", "Request", "simulate", "SCALING_ENVIRONMENTS", "SCALING_W
 MAX_TIMELINE_ROWS = 86_400  # default timeline resolution: 1 s up to a day of traffic, coarser beyond
 
 _COMPLETE, _RETRY = 0, 1
+_REFERENCE_ONLY = False  # tests set it to run every simulation on the event-by-event path (_Simulation._step_events)
 _INVOCATION_TYPES = ("RequestResponse", "Event")
 
 
@@ -539,8 +545,9 @@ class _Simulation:
         streams = [_tagged(p.times(horizon), i) for i, p in enumerate(self.patterns)]
         return heapq.merge(*streams)
 
-    def run(self) -> SimulationResult:
-        started = time.perf_counter()
+    def _step_events(self) -> tuple[float, int, int]:
+        """The event-by-event loop, for every kind of run (the reference the fast path is tested against): the last
+        event's time, the number of events and of first attempts."""
         heap, states = self.heap, self.states
         inv = 1.0 / self.interval
         arrivals = self._arrivals()
@@ -574,9 +581,17 @@ class _Simulation:
             events += 1
             if not events & 0xFFFF:
                 self.progress.update(last / horizon, f"{sum(counters):,} requests, t = {last:,.0f} s", events)
+        return last, events, sum(counters)
+
+    def run(self) -> SimulationResult:
+        started = time.perf_counter()
+        states = self.states
+        inv = 1.0 / self.interval
+        steady = None if _REFERENCE_ONLY else _Steady.of(self)
+        last, events, requests = steady.run() if steady is not None else self._step_events()
         span = max(self.horizon, last)
         self._flush(max(1, math.ceil(span * inv - 1e-9), int(last * inv) + 1 if events else 0))
-        self.progress.close(f"{sum(counters):,} requests")
+        self.progress.close(f"{requests:,} requests")
         for s in states:
             res = s.result
             res.measured_cold, res.measured_warm = s.sampler.runs_cold, s.sampler.runs_warm
@@ -588,6 +603,218 @@ class _Simulation:
         total = Timeline.total([s.timeline for s in states], self.total_concurrency)
         return SimulationResult(functions, total, span, self.horizon, self.concurrency_limit, self.timeout,
                                 self.records, time.perf_counter() - started)
+
+
+class _Steady:
+    """The event loop of a one-function run with its two steady-state events done inline: a request given a free
+    warm environment (a replayed measurement, or a constant ``duration_ms``) and a request that leaves its
+    environment warm. Every other event (cold starts, throttles, provisioned environments, discards, the
+    interval's row) goes through the same ``_Simulation`` methods as the event-by-event loop, in the same order, so
+    every figure is the same to the last bit (tests/test_simulate_exact.py runs both).
+
+    What it saves: function calls, and per request four counter increments (the Duration and latency histograms,
+    the billed-duration counter), counted per replayed sample instead and added at the end. Only the count of an
+    already-present value is deferred (a sample's first use adds it as the event-by-event loop does), so the order
+    in which values enter each histogram, and hence its sums, is unchanged; and no histogram folds during the run
+    (``of`` checks that the distinct values cannot reach ``Histogram.PENDING_MAX``).
+    """
+
+    def __init__(self, sim: "_Simulation"):
+        self.sim = sim
+        self.s = sim.states[0]
+
+    @classmethod
+    def of(cls, sim: "_Simulation") -> "_Steady | None":
+        """The fast loop for ``sim``, or None when it needs the event-by-event one (several functions, per-request
+        rows, asynchronous events, a duration model per request, more measured samples than a histogram holds)."""
+        if len(sim.states) != 1 or sim.records is not None:
+            return None
+        s = sim.states[0]
+        sampler = s.sampler
+        if s.is_async or callable(sampler.model):
+            return None
+        if sampler.warm_limit + 2 * sampler.cold_limit + 4 > Histogram.PENDING_MAX:
+            return None
+        return cls(sim)
+
+    def _samples(self) -> list[tuple[float, str | None, bool, float]] | None:
+        """Once the sampler only replays: per warm sample (seconds to add to the start, error, discard, Duration)."""
+        sampler = self.s.sampler
+        if len(sampler.warm) < sampler.warm_limit:
+            return None
+        model = sampler.model
+        if model is None:
+            return [((0.0 + d) / 1000.0, error, discard, d) for d, error, discard in sampler.warm]
+        constant = sampler.constant
+        if constant is None or constant[1]:  # not seen yet, or every request times out (then nothing stays warm)
+            return None
+        d = constant[0]
+        return [((0.0 + d) / 1000.0, error, discard, d) for _, error, discard in sampler.warm]
+
+    def run(self) -> tuple[float, int, int]:
+        """Like ``_Simulation._step_events``: the last event's time, the number of events and of requests."""
+        sim, s = self.sim, self.s
+        res, sampler = s.result, s.sampler
+        heap, idle, pc_idle = sim.heap, s.idle, s.pc_idle
+        heappop, heappush, expired = heapq.heappop, heapq.heappush, policy.idle_expired
+        timeout, inv, inf = sim.timeout, 1.0 / sim.interval, math.inf
+        unreserved = s.reserved is None
+        cap = s.od_cap if s.od_cap is not None else sim.unreserved_cap  # one function: its busy_od is all there is
+        times = iter(sim.patterns[0].times(sim.arrival_horizon))
+        ta = next(times, inf)
+        row_end = _row_start(sim.bucket + 1, inv)  # an event at t >= row_end starts the timeline's next row
+        samples: list = []
+        ready = False  # the sampler only replays and no provisioned environment is free: warm requests go inline
+        deferred: list[int] = []  # per warm sample: requests counted here, not yet in the histograms
+        primed: list[bool] = []
+        n = fast = requests = events = 0  # fast: requests of this row served inline, not yet in the counters
+        t = 0.0
+        horizon = sim.horizon or 1.0
+        # The counters the inline events change, in locals; written back before every call into _Simulation and
+        # read again after it. One function: the requests in flight are its busy environments, so the account's
+        # peak of the row (c_total_max) and the function's (c_max) are the same number.
+        busy, in_flight, peak, seq, wi = s.busy_od, sim.in_flight, s.c_max, sim.seq, sampler.wi
+        # Completions the inline path schedules in order of end (a constant Duration, or requests further apart
+        # than their Durations differ) queue here, as (end, seq, environment, discard), instead of on the heap;
+        # the next event is the earlier of the two heads by (end, seq): the heap's order had all been on it.
+        fifo: deque = deque()
+        popleft, append = fifo.popleft, fifo.append
+        while True:
+            if fifo and fifo[0][0] <= ta and (not heap or fifo[0] < heap[0]):
+                t, _, env, discard = item = popleft()
+                if t < row_end and not discard:  # it stays warm
+                    busy -= 1
+                    in_flight -= 1
+                    env.last_used = t
+                    idle.append(env)
+                    events += 1
+                    if not events & 0xFFFF:
+                        sim.progress.update(t / horizon, f"{requests:,} requests, t = {t:,.0f} s", events)
+                    continue
+            elif heap and heap[0][0] <= ta:
+                item = heappop(heap)
+                t = item[0]
+                if t < row_end and item[2] == _COMPLETE and not item[5] and not item[6]:
+                    env = item[4]  # it stays warm (neither discarded nor provisioned)
+                    busy -= 1
+                    in_flight -= 1
+                    env.last_used = t
+                    idle.append(env)
+                    events += 1
+                    if not events & 0xFFFF:
+                        sim.progress.update(t / horizon, f"{requests:,} requests, t = {t:,.0f} s", events)
+                    continue
+            elif ta != inf:
+                t = ta
+                item = None
+                if (ready and t < row_end and idle and busy < cap
+                        and not expired(idle[-1].last_used, t, timeout)):
+                    env = idle.pop()  # a warm on-demand environment, as _attempt picks it
+                    if idle and expired(idle[0].last_used, t, timeout):
+                        s.expire(t, timeout)
+                    busy += 1
+                    in_flight += 1
+                    if in_flight > peak:
+                        peak = in_flight
+                        if peak > res.peak_concurrency:
+                            res.peak_concurrency = peak
+                    k = wi % n
+                    wi += 1
+                    seconds, error, discard, duration = samples[k]
+                    seq += 1
+                    end = t + seconds
+                    if not fifo or end >= fifo[-1][0]:
+                        append((end, seq, env, discard))
+                    else:
+                        heappush(heap, (end, seq, _COMPLETE, s, env, discard, False))
+                    if error is not None:
+                        res.errors += 1
+                        s.c_errors += 1
+                        res.error_types[error] += 1
+                    if primed[k]:
+                        deferred[k] += 1
+                    else:  # the first time: as _attempt counts it, so each value enters the counters in order
+                        primed[k] = True
+                        self._add(duration, 1)
+                    fast += 1
+                    requests += 1
+                    ta = next(times, inf)
+                    events += 1
+                    if not events & 0xFFFF:
+                        sim.progress.update(t / horizon, f"{requests:,} requests, t = {t:,.0f} s", events)
+                    continue
+            else:
+                break
+            # Any other event: the event-by-event loop's code, with the counters written back first.
+            s.busy_od, sim.in_flight, sim.seq, sampler.wi = busy, in_flight, seq, wi
+            s.c_max = sim.c_total_max = peak
+            if unreserved:
+                sim.unreserved_busy = busy
+            if t >= row_end:
+                self._count(fast)
+                fast = 0
+                sim._flush(int(t * inv))
+                row_end = _row_start(sim.bucket + 1, inv)
+            if item is None:
+                sim._attempt(t, s, requests, 1, t, 0, 0)
+                requests += 1
+                ta = next(times, inf)
+                if not samples:
+                    samples = self._samples() or []
+                    n = len(samples)
+                    deferred, primed = [0] * n, [False] * n
+            elif len(item) == 4:  # from the deque: a discarded environment
+                sim._complete(t, s, item[2], item[3], False)
+            elif item[2] == _COMPLETE:
+                sim._complete(t, s, item[4], item[5], item[6])
+            else:
+                sim._attempt(t, s, item[4], item[5], item[6], item[7], item[8])
+            busy, in_flight, peak, seq, wi = s.busy_od, sim.in_flight, s.c_max, sim.seq, sampler.wi
+            ready = bool(samples) and not pc_idle
+            events += 1
+            if not events & 0xFFFF:
+                sim.progress.update(t / horizon, f"{requests:,} requests, t = {t:,.0f} s", events)
+        s.busy_od, sim.in_flight, sim.seq, sampler.wi = busy, in_flight, seq, wi
+        s.c_max = sim.c_total_max = peak
+        if unreserved:
+            sim.unreserved_busy = busy
+        self._count(fast)
+        for k, times_used in enumerate(deferred):
+            if times_used:
+                self._add(samples[k][3], times_used)
+        return (t if events else 0.0), events, requests
+
+    def _add(self, duration: float, times: int) -> None:
+        """Count ``times`` warm on-demand invocations of ``duration`` ms, as ``_Simulation._attempt`` does."""
+        res = self.s.result
+        res.duration.add(duration, times)
+        res.latency.add(0.0 + duration, times)
+        res.latency_warm.add(duration, times)
+        if times == 1:
+            self.sim._billed(self.s, duration, None, False)
+        else:
+            res.billed_warm[billing.billed_duration_ms(duration)] += times
+
+    def _count(self, fast: int) -> None:
+        """Add the requests served inline to the totals and the interval's row (before the row is written)."""
+        if fast:
+            s = self.s
+            s.result.requests += fast
+            s.result.invocations += fast
+            s.c_requests += fast
+            s.c_invocations += fast
+
+
+def _row_start(bucket: int, inv: float) -> float:
+    """The first time ``t`` with ``t * inv >= bucket``: the event loop's test for "a later row of the timeline"
+    (``int(t * inv) > bucket - 1``) as one comparison. ``t * inv`` never decreases as ``t`` grows, so the times that
+    pass form one interval, found from the quotient by stepping one float at a time."""
+    t = bucket / inv
+    while t > 0 and math.nextafter(t, -math.inf) * inv >= bucket:
+        t = math.nextafter(t, -math.inf)
+    while t * inv < bucket:
+        t = math.nextafter(t, math.inf)
+    return t
 
 
 def _tagged(times, index: int):

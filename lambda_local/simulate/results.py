@@ -31,6 +31,7 @@ class Histogram:
 
     _K = 1 / math.log1p(0.01)
     _FLOOR_MS = 0.001
+    PENDING_MAX = 4096  # distinct values counted before they are folded into buckets
 
     def __init__(self):
         self._buckets: Counter = Counter()
@@ -44,10 +45,10 @@ class Histogram:
         # every 4,096 distinct values, keeping memory flat).
         self._pending: Counter = Counter()
 
-    def add(self, value_ms: float) -> None:
+    def add(self, value_ms: float, times: int = 1) -> None:
         pending = self._pending
-        pending[value_ms] += 1
-        if len(pending) > 4096:
+        pending[value_ms] += times
+        if len(pending) > self.PENDING_MAX:
             self._fold()
 
     def _fold(self) -> None:
