@@ -71,10 +71,12 @@ PRELOAD = ["lambda-local", "ipython", "jedi", "comm", "ipywidgets", "micropip", 
 ON_IMPORT = ["cfn-lint"]
 # Their tests are not imported (and are most of sympy's and networkx's wheels).
 TESTS_DROPPED = ("sympy-", "networkx-", "mpmath-")
-SYMPY_UNUSED = {"physics", "stats", "vector", "codegen", "categories", "crypto", "holonomic", "diffgeom", "liealgebras",
-                "sandbox", "unify", "combinatorics", "galgebra", "benchmarks"}
-PYGMENTS_LEXERS = {"__init__", "_mapping", "python", "shell", "html", "css", "_css_builtins", "javascript", "jvm", "ruby",
-                   "perl", "markup", "lisp", "_scheme_builtins", "lilypond", "_lilypond_builtins", "data", "special"}
+SYMPY_UNUSED = {"physics", "stats", "vector", "codegen", "categories", "crypto", "holonomic", "diffgeom",
+                "liealgebras", "sandbox", "unify", "combinatorics", "galgebra", "benchmarks"}
+# What IPython's lexers import (ipython_pygments_lexers), Python's own and their helpers: _slim_pygments.
+PYGMENTS_LEXERS = {"__init__", "_mapping", "python", "shell", "html", "css", "_css_builtins", "javascript", "jvm",
+                   "ruby", "perl", "markup", "lisp", "_scheme_builtins", "lilypond", "_lilypond_builtins", "data",
+                   "special"}
 REGION = "us-east-1"  # the course's region: data of other regions is left out where a library falls back to none
 # The wheels jupyterlite-pyodide-kernel carries for its kernel (in its labextension's static/pypi/).
 KERNEL_WHEELS = ("piplite-", "pyodide_kernel-", "ipykernel-")

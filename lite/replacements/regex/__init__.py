@@ -148,7 +148,7 @@ def _pattern(pattern):
     return _translate(pattern) if isinstance(pattern, str) else pattern  # bytes, or a compiled pattern
 
 
-def compile(pattern, flags=0):  # noqa: A001 - regex's name
+def compile(pattern, flags=0):
     """``re.compile``, Unicode property classes included."""
     with _warnings.catch_warnings():
         # "Possible set union/nested set": re's warnings about what regex's VERSION1 would read differently.
