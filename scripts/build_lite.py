@@ -7,9 +7,11 @@ Everything the page loads comes from the site itself, so it works offline and fr
 * Pyodide's core (the interpreter and standard library) from npm's ``pyodide`` package;
 * every Python package the course imports, as wheels from PyPI: pure-Python ones, PyPI's ``pyemscripten`` builds
   where a package has one, pure builds from the source distribution where a package has a pure fallback (PyYAML,
-  MarkupSafe), and ``lite/replacements/`` for the four that have neither (cryptography, orjson, rpds-py, matplotlib);
+  MarkupSafe), and ``lite/replacements/`` for the five that have neither (cryptography, orjson, rpds-py, matplotlib,
+  regex); some slimmed of what the course never reads (``_slim_*``);
 * ``lambda_local`` itself, built as a wheel from this checkout;
-* the standard library and the modules the kernel and lesson 01's first cell import, as bytecode (``_precompile``).
+* the modules (standard library included) the kernel and lesson 01's first cell import, as bytecode
+  (``_precompile``).
 
 The wheels are listed in the site's own ``pyodide-lock.json`` (Pyodide's package index, rewritten to hold only
 them), and the kernel loads the course's packages as it starts (``loadPyodideOptions.packages``), so the lessons
