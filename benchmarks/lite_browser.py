@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import itertools
 import json
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -34,10 +36,32 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _CachingHandler(_QuietHandler):
+    """As GitHub Pages serves a site: every file may be kept by the browser for 10 minutes (``max-age=600``). The
+    size of each body sent is appended to ``sent``."""
+
+    sent: list[int] = []
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "max-age=600")
+        super().end_headers()
+
+    def send_header(self, keyword, value):
+        if keyword.lower() == "content-length":  # a 304 (the browser's copy is still good) has no body
+            self.sent.append(int(value))
+        super().send_header(keyword, value)
+
+
 @contextlib.contextmanager
-def serve(site: Path = SITE) -> Iterator[str]:
-    """Serve ``site`` on a free loopback port; yields its base URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
+def serve(site: Path = SITE, *, like_pages: bool = False, sent: list[int] | None = None) -> Iterator[str]:
+    """Serve ``site`` on a free loopback port; yields its base URL. ``like_pages``: with GitHub Pages' caching
+    header (a return visit then loads the site from the browser's cache), the size of each body sent appended to
+    ``sent``."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    if like_pages:
+        handler = functools.partial(type("_Counted", (_CachingHandler,), {"sent": sent if sent is not None else []}),
+                                    directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -61,20 +85,65 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
-class Page:
-    """One JupyterLite page, with every request to another origin refused and recorded."""
+@dataclass(frozen=True)
+class NetworkProfile:
+    """A learner's network, emulated by Chromium (DevTools' ``Network.emulateNetworkConditions``) for the page, its
+    kernel's worker and JupyterLite's service worker: a bandwidth shared by the downloads and a round-trip time
+    added to each request."""
+    name: str
+    down_mbit: float
+    up_mbit: float
+    rtt_ms: float
 
-    def __init__(self, browser, base: str, screenshots: Path | None = None):
+    def conditions(self) -> dict:
+        return {"offline": False, "latency": self.rtt_ms, "downloadThroughput": self.down_mbit * 1e6 / 8,
+                "uploadThroughput": self.up_mbit * 1e6 / 8}
+
+
+# A laptop on home or office broadband, opening the site from a static host (GitHub Pages) across the country.
+LAPTOP_BROADBAND = NetworkProfile("laptop on broadband", down_mbit=50, up_mbit=10, rtt_ms=20)
+
+
+@contextlib.contextmanager
+def profile() -> Iterator[object]:
+    """A browser profile of its own on disk, as a learner's browser has: a return visit finds the site in its disk
+    cache (a new context of a launched browser keeps a small cache in memory, which Pyodide's 9.6 MB interpreter
+    does not fit in)."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="lambda-local-lite-profile-") as folder, sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(folder, executable_path=str(CHROMIUM),
+                                                               args=CHROMIUM_FLAGS)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+class Page:
+    """One JupyterLite page, with every request to another origin refused and recorded.
+
+    ``refuse_foreign=False`` only records them: Playwright's routing (how a request is refused) turns the browser's
+    HTTP cache off, which a return visit's measurement needs. ``network`` emulates a learner's network.
+    """
+
+    def __init__(self, browser, base: str, screenshots: Path | None = None, *, refuse_foreign: bool = True,
+                 network: NetworkProfile | None = None, context=None):
         # Service workers allowed, as for a learner: JupyterLite's keeps the kernel's files in the browser's storage.
         # Chromium routes their requests through the context too; every request is also recorded as it is made.
-        self.context = browser.new_context()
+        self.context = context or browser.new_context()
         self.base = base
         self.screenshots = screenshots
         self.foreign: list[str] = []
         self.console: list[str] = []
-        self.context.route("**/*", self._route)
+        if refuse_foreign:
+            self.context.route("**/*", self._route)
         self.context.on("request", self._seen)
         self.page = self.context.new_page()
+        if network is not None:
+            _emulate(self.context, self.page, network)
         self.page.on("console", lambda message: self.console.append(f"{message.type}: {message.text}"))
 
     def _own(self, url: str) -> bool:
@@ -137,6 +206,26 @@ class Page:
 
     def close(self) -> None:
         self.context.close()
+
+
+def _emulate(context, page, network: NetworkProfile) -> None:
+    """``network`` for ``page`` and for the workers it starts (the kernel runs in a worker, and JupyterLite's service
+    worker fetches what the page asks for), each paused as it starts until its conditions are set: DevTools'
+    conditions apply to one target only."""
+    session = context.new_cdp_session(page)
+    session.send("Network.enable")
+    session.send("Network.emulateNetworkConditions", network.conditions())
+    ids = itertools.count(1)
+
+    def attached(event: dict) -> None:
+        for method, params in (("Network.enable", {}), ("Network.emulateNetworkConditions", network.conditions()),
+                               ("Runtime.runIfWaitingForDebugger", {})):
+            # Playwright's sessions cannot address a child target's session directly: the message is relayed.
+            message = json.dumps({"id": next(ids), "method": method, "params": params})
+            session.send("Target.sendMessageToTarget", {"sessionId": event["sessionId"], "message": message})
+
+    session.on("Target.attachedToTarget", attached)
+    session.send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": True, "flatten": False})
 
 
 def cell(state: dict, index: int) -> dict:

@@ -7,9 +7,11 @@ words through :func:`require_desktop` instead of failing deep inside a library.
 
 from __future__ import annotations
 
+import importlib
 import sys
+from types import ModuleType
 
-__all__ = ["IN_BROWSER", "NeedsDesktop", "require_desktop"]
+__all__ = ["IN_BROWSER", "NeedsDesktop", "NotLoaded", "import_site_package", "require_desktop"]
 
 IN_BROWSER = sys.platform == "emscripten"
 
@@ -23,3 +25,30 @@ def require_desktop(what: str, *, in_browser: bool | None = None) -> None:
     if IN_BROWSER if in_browser is None else in_browser:
         raise NeedsDesktop(f"{what} needs the desktop edition of the course: a browser tab cannot start processes, "
                            "threads or servers. Everything else in this lesson runs here; see docs/lite.md")
+
+
+class NotLoaded(ModuleNotFoundError):
+    """A package of the site the kernel loads only when a cell imports it, which this browser cannot load from the
+    middle of a running cell."""
+
+
+def import_site_package(module: str, package: str) -> ModuleType:
+    """``import module``. In the browser, a package the site loads only when a cell imports it (cfn-lint, with
+    sympy under it: 8 MB the first output of a lesson does not wait for) is loaded first when no cell has yet:
+    Python waits for Pyodide's ``loadPackage`` where the browser lets it (JavaScript Promise Integration: Chrome and
+    Edge); elsewhere :class:`NotLoaded` says which import to run in a cell."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError:
+        if not IN_BROWSER:
+            raise
+    import pyodide_js  # the browser's Pyodide
+    from pyodide.ffi import can_run_sync, run_sync
+
+    if not can_run_sync():
+        raise NotLoaded(f"{package} is loaded in the browser edition when a cell imports it, and this browser "
+                        f"cannot load it from inside a running cell: run a cell with `import {module}` (the lab's "
+                        "first cell has it), then this one again", name=module)
+    run_sync(pyodide_js.loadPackage(package))
+    importlib.invalidate_caches()
+    return importlib.import_module(module)

