@@ -205,19 +205,28 @@ def _referenced_keys(statements: Statements) -> frozenset[str]:
     return frozenset(keys)
 
 
+def _role_revision(role_arn: str):
+    """(the revision of the role's identity policies, the role), or (None, None) when there is no such role. The
+    revision changes whenever what the role may do changes: a policy attached, detached, put, edited or deleted, a
+    new default version of a managed one, the role deleted and made again."""
+    role = state.role_or_none(role_arn)
+    if role is None:
+        return None, None
+    # (CloudFormation's Policies property leaves a document as a dict, the API as a JSON string.)
+    inline = tuple((name, doc if isinstance(doc, str) else json.dumps(doc, sort_keys=True))
+                   for name, doc in role.policies.items())
+    return (role_arn, id(role), inline,
+            tuple((arn, policy.default_version_id) for arn, policy in role.managed_policies.items())), role
+
+
 def _role_statements(role_arn: str) -> tuple[tuple | None, Statements, frozenset[str]]:
     """The statements of the role's identity policies, the revision of those policies they were parsed from, and the
     context keys they read."""
-    role = state.role_or_none(role_arn)
+    revision, role = _role_revision(role_arn)
     if role is None:
         return None, [], frozenset()
     # Parsing the policy documents (AWS managed ones are long) is most of a check's cost; parse once per revision
     # of the role's policies: a changed inline policy or a new default version of a managed one makes a new key.
-    # (CloudFormation's Policies property leaves a document as a dict, the API as a JSON string.)
-    inline = tuple((name, doc if isinstance(doc, str) else json.dumps(doc, sort_keys=True))
-                   for name, doc in role.policies.items())
-    revision = (role_arn, id(role), inline,
-                tuple((arn, policy.default_version_id) for arn, policy in role.managed_policies.items()))
     parsed = _statements_by_revision.get(revision)
     if parsed is None:
         documents = list(role.policies.values())
@@ -338,10 +347,23 @@ def logging_requests(region: str, account: str, group: str, stream: str) -> list
 
 def allows_logging(role_arn: str, region: str, account: str, group: str, stream: str) -> bool:
     """Whether the Lambda service may write the function's logs with its role (AWSLambdaBasicExecutionRole's job)."""
-    (create_group, base), *writes = logging_requests(region, account, group, stream)
-    if not state.log_group_exists(account, region, group) and not is_allowed(role_arn, create_group, base):
-        return False  # the group does not exist yet and the role may not create it
-    return all(is_allowed(role_arn, action, resource) for action, resource in writes)
+    exists = state.log_group_exists(account, region, group)
+    # Every invocation asks again for the same role, group and stream: the answer is remembered per revision of the
+    # role's policies, so a policy detached (or edited) is seen at the next invocation, as on AWS.
+    key = (_role_revision(role_arn)[0], region, account, group, stream, exists)
+    verdict = _logging_verdicts.get(key)
+    if verdict is None:
+        (create_group, base), *writes = logging_requests(region, account, group, stream)
+        # the group must exist, or the role must be allowed to create it; then the stream and the lines
+        verdict = ((exists or is_allowed(role_arn, create_group, base))
+                   and all(is_allowed(role_arn, action, resource) for action, resource in writes))
+        if len(_logging_verdicts) > 4096:
+            _logging_verdicts.clear()
+        _logging_verdicts[key] = verdict
+    return verdict
+
+
+_logging_verdicts: dict[tuple, bool] = {}
 
 
 # --- the botocore hook -----------------------------------------------------------------------------------------------
