@@ -166,7 +166,10 @@ STATEMENTS = [
     ("sink", "log capture (sinks, stdout swap)"), ("lock", "service lock"),
 ]
 ORCHESTRATORS = ("_run", "invoke", "Function.invoke")
-COLD_ONLY = ("ExecutionEnvironment.init ", "ExecutionEnvironment.__init__", "_shared_top_levels")
+# Work done once, not per warm invoke: a new environment, its INIT (the loop's first, cold, invoke), and the first
+# import of a module (time-machine's, at the first invocation, is ~1 s under the profiler)
+COLD_ONLY = ("ExecutionEnvironment.init ", "ExecutionEnvironment.__init__", "_shared_top_levels",
+             "_init (lambda_local/runtime/invoke.py", "_find_and_load (")
 SKIPPED = "setup, first (cold) invoke, loop"
 
 
