@@ -120,7 +120,7 @@ def _push() -> bool:
     empty stack, without its per-call parsing and uuid swap: this runs at every first invocation); False while
     another tool travels or time-machine is missing. Called under :data:`_lock`."""
     global _patched
-    if _unavailable or not _load():
+    if _traveller is None and not _load():
         return False
     stack = _time_machine.traveller_stack
     if stack:
@@ -128,7 +128,8 @@ def _push() -> bool:
     if "freezegun" in sys.modules and sys.modules["datetime"].datetime.__name__ == "FakeDatetime":
         return False  # freezegun is active (time-machine's own test): its frozen time wins
     _originals.patch()
-    _forget_uuid_timestamp()
+    if uuid._last_timestamp is not None:  # type: ignore[attr-defined]
+        _forget_uuid_timestamps()
     stack.append(_traveller)
     _patched = True
     return True
@@ -141,23 +142,23 @@ def _pop() -> None:
     stack = _time_machine.traveller_stack
     stack.remove(_traveller)  # (usually the top; under a learner's travel that outlives the invocation, the bottom)
     _patched = False
-    _forget_uuid_timestamp()
+    if uuid._last_timestamp is not None:  # type: ignore[attr-defined]
+        _forget_uuid_timestamps()
     if not stack:  # (else the learner's travel holds the patch: time-machine takes it out when that travel stops)
         _originals.unpatch()
 
 
-def _forget_uuid_timestamp() -> None:
-    """uuid1() never goes below the last timestamp it used, which the other clock may have set (time-machine forgets
-    it at every start and stop; checked first, as almost nothing calls uuid1)."""
-    if getattr(uuid, "_last_timestamp", None) is not None:
-        _time_machine._reset_uuid_timestamps()
+def _forget_uuid_timestamps() -> None:
+    """uuid1() never goes below the last timestamp it used, which the other clock may have set: forgotten, as
+    time-machine does at every start and stop (only once uuid1 was called: almost nothing calls it)."""
+    _time_machine._reset_uuid_timestamps()
 
 
 def _load() -> bool:
     """Import time-machine and make our traveller, once; False where it cannot be imported."""
     global _unavailable, _originals, _time_machine, _traveller
-    if _traveller is not None:
-        return True
+    if _unavailable:
+        return False
     try:
         import _time_machine as originals
         import time_machine
