@@ -75,6 +75,16 @@ def test_each_configuration_change_reaches_the_next_invocation(aws, create):
     assert '"type":"platform.report"' in aws.invocations[-1].log.replace(" ", "")
 
 
+def test_an_event_with_a_qualifier_key_is_an_event_not_a_qualifier(aws, create):
+    """Invoke's Qualifier is a query parameter (?Qualifier=): a payload field of that name is the handler's."""
+    create("echo", "def handler(event, context):\n    return [event, context.invoked_function_arn]\n")
+    version = boto3.client("lambda").publish_version(FunctionName="echo")["Version"]
+    event = {"Qualifier": "7", "name": "x"}
+    assert invoke("echo", event)[1] == [event, "arn:aws:lambda:us-east-1:123456789012:function:echo"]
+    assert invoke("echo", event, Qualifier=version)[1] == [
+        event, f"arn:aws:lambda:us-east-1:123456789012:function:echo:{version}"]
+
+
 def test_warm_reuse_and_idle_expiry_on_the_virtual_clock(aws, create):
     create("warm", ECHO)
     assert [invoke("warm")[1]["inits"] for _ in range(3)] == [1, 1, 1]

@@ -90,7 +90,9 @@ def _invoke_response(self) -> Any:
     if sandbox is None:
         return original("lambda-invoke-response")(self)
     function_name = unquote(self.path.rsplit("/", 2)[-2])
-    qualifier = self._get_param("Qualifier") or self.querystring.get("Qualifier", [None])[0]
+    # Invoke's Qualifier is a query parameter only (moto's _get_param also looked in the body: an event with a
+    # "Qualifier" key picked the version, and every invoke parsed its payload for it)
+    qualifier = (self.querystring.get("Qualifier") or [None])[0]
     headers = self.headers
     invocation_type = _header(headers, "x-amz-invocation-type")
     if invocation_type is None:
