@@ -24,6 +24,8 @@ import json
 import math
 from dataclasses import dataclass, field
 
+from .aws import state
+
 __all__ = ["MetricDatum", "EMFError", "parse", "publish"]
 
 MAX_DIMENSIONS = 30
@@ -152,8 +154,6 @@ def _values(document: dict, name: str) -> tuple[float, ...]:
 def publish(account_id: str, region: str, log_group: str, events) -> int:
     """Put the metrics of every EMF event (``.message``, ``.timestamp_ms``) into CloudWatch, and count each broken
     one in ``AWS/Logs`` at the time it was logged. Returns the number of metric values put."""
-    from .aws import state
-
     put = 0
     for event in events:
         try:

@@ -26,6 +26,7 @@ resource-based policies on the target (S3 bucket policies, SQS queue policies).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -66,12 +67,18 @@ def credentials_for(role_arn: str | None, function_name: str, account_id: str, e
 
     With ``enforce``, calls signed with them are checked against the role's policies.
     """
-    seed = hashlib.sha256(f"{role_arn}|{function_name}".encode()).hexdigest().upper()
-    key = "ASIA" + re.sub(r"[^A-Z0-9]", "", seed)[:16]
+    key, secret, token = _credential_strings(role_arn, function_name)
     if role_arn and enforce:
         _sessions[key] = RoleSession(role_arn, function_name, account_id, _now())
-    return {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": seed[16:56].lower(),
-            "AWS_SESSION_TOKEN": "IQoJb3JpZ2luX2VjE" + seed[:48]}
+    return {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_SESSION_TOKEN": token}
+
+
+@functools.lru_cache(maxsize=1024)
+def _credential_strings(role_arn: str | None, function_name: str) -> tuple[str, str, str]:
+    """The access key id, secret and session token of a role's credentials for a function: the same every time
+    (derived from the two names), so made once (a SHA-256 and a regex per invoke otherwise)."""
+    seed = hashlib.sha256(f"{role_arn}|{function_name}".encode()).hexdigest().upper()
+    return "ASIA" + re.sub(r"[^A-Z0-9]", "", seed)[:16], seed[16:56].lower(), "IQoJb3JpZ2luX2VjE" + seed[:48]
 
 
 def role_client(service: str, region: str, role_arn: str | None, session_name: str, account_id: str,
@@ -205,19 +212,28 @@ def _referenced_keys(statements: Statements) -> frozenset[str]:
     return frozenset(keys)
 
 
+def _role_revision(role_arn: str):
+    """(the revision of the role's identity policies, the role), or (None, None) when there is no such role. The
+    revision changes whenever what the role may do changes: a policy attached, detached, put, edited or deleted, a
+    new default version of a managed one, the role deleted and made again."""
+    role = state.role_or_none(role_arn)
+    if role is None:
+        return None, None
+    # (CloudFormation's Policies property leaves a document as a dict, the API as a JSON string.)
+    inline = tuple((name, doc if isinstance(doc, str) else json.dumps(doc, sort_keys=True))
+                   for name, doc in role.policies.items())
+    return (role_arn, id(role), inline,
+            tuple((arn, policy.default_version_id) for arn, policy in role.managed_policies.items())), role
+
+
 def _role_statements(role_arn: str) -> tuple[tuple | None, Statements, frozenset[str]]:
     """The statements of the role's identity policies, the revision of those policies they were parsed from, and the
     context keys they read."""
-    role = state.role_or_none(role_arn)
+    revision, role = _role_revision(role_arn)
     if role is None:
         return None, [], frozenset()
     # Parsing the policy documents (AWS managed ones are long) is most of a check's cost; parse once per revision
     # of the role's policies: a changed inline policy or a new default version of a managed one makes a new key.
-    # (CloudFormation's Policies property leaves a document as a dict, the API as a JSON string.)
-    inline = tuple((name, doc if isinstance(doc, str) else json.dumps(doc, sort_keys=True))
-                   for name, doc in role.policies.items())
-    revision = (role_arn, id(role), inline,
-                tuple((arn, policy.default_version_id) for arn, policy in role.managed_policies.items()))
     parsed = _statements_by_revision.get(revision)
     if parsed is None:
         documents = list(role.policies.values())
@@ -338,10 +354,23 @@ def logging_requests(region: str, account: str, group: str, stream: str) -> list
 
 def allows_logging(role_arn: str, region: str, account: str, group: str, stream: str) -> bool:
     """Whether the Lambda service may write the function's logs with its role (AWSLambdaBasicExecutionRole's job)."""
-    (create_group, base), *writes = logging_requests(region, account, group, stream)
-    if not state.log_group_exists(account, region, group) and not is_allowed(role_arn, create_group, base):
-        return False  # the group does not exist yet and the role may not create it
-    return all(is_allowed(role_arn, action, resource) for action, resource in writes)
+    exists = state.log_group_exists(account, region, group)
+    # Every invocation asks again for the same role, group and stream: the answer is remembered per revision of the
+    # role's policies, so a policy detached (or edited) is seen at the next invocation, as on AWS.
+    key = (_role_revision(role_arn)[0], region, account, group, stream, exists)
+    verdict = _logging_verdicts.get(key)
+    if verdict is None:
+        (create_group, base), *writes = logging_requests(region, account, group, stream)
+        # the group must exist, or the role must be allowed to create it; then the stream and the lines
+        verdict = ((exists or is_allowed(role_arn, create_group, base))
+                   and all(is_allowed(role_arn, action, resource) for action, resource in writes))
+        if len(_logging_verdicts) > 4096:
+            _logging_verdicts.clear()
+        _logging_verdicts[key] = verdict
+    return verdict
+
+
+_logging_verdicts: dict[tuple, bool] = {}
 
 
 # --- the botocore hook -----------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from . import emf
 from .aws import state
 
 __all__ = ["LogEvent", "LogSink", "start_line", "end_line", "report_line", "log_stream_name"]
@@ -269,6 +270,4 @@ def write_to_cloudwatch(account_id: str, region: str, group: str, stream: str, e
     state.write_log_events(account_id, region, group, stream, [(e.timestamp_ms, e.message) for e in events])
     if events:
         # CloudWatch Logs turns Embedded Metric Format lines into metrics as they arrive.
-        from . import emf
-
         emf.publish(account_id, region, group, events)

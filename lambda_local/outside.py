@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit
 
+from .aws.state import moto_mock_active
+
 __all__ = ["OutsideSandboxError", "install"]
 
 _AWS_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws", ".on.aws")
@@ -25,8 +27,6 @@ class OutsideSandboxError(RuntimeError):
 
 def _sandbox_active() -> bool:
     """A lambda_local sandbox, or any moto mock (tests written for plain moto), answers boto3 now."""
-    from .aws.state import moto_mock_active
-
     return moto_mock_active()
 
 

@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+from typing import Any
 
 from .aws import state
 from .runtime.errors import ServiceError
@@ -35,6 +36,8 @@ class FunctionRegistry:
         self._root = tempfile.mkdtemp(prefix="lambda-local-")
         # Where the X-Ray SDK sends segments: the sandbox's loopback daemon (AWS: 169.254.79.129:2000).
         self.xray_daemon_address: str | None = None
+        # moto's function object -> (it, what its config was made from, the config): see config_for
+        self._configs: dict[int, tuple[Any, tuple, FunctionConfig]] = {}
 
     def pool_for(self, fn) -> EnvironmentPool:
         """The function's environment pool (created on first use), with its current reserved concurrency."""
@@ -57,7 +60,31 @@ class FunctionRegistry:
             pool.expire(now)
 
     def config_for(self, fn) -> FunctionConfig:
-        """The runtime's configuration of moto's function ``fn``; refuses what cannot run in this process."""
+        """The runtime's configuration of moto's function ``fn``; refuses what cannot run in this process.
+
+        Made again only when something it is made from changed (every invocation asks): the same function object
+        with the same code, handler, settings, variables, layers, role and logging config gets the same
+        (read-only) config, which also spares a SHA-1 over its JSON on every invoke."""
+        made_from = self._made_from(fn)
+        cached = self._configs.get(id(fn))
+        if cached is not None and cached[0] is fn and cached[1] == made_from:
+            return cached[2]
+        config = self._new_config(fn)
+        if len(self._configs) > 1024:  # (deleted functions' entries go with the rest)
+            self._configs.clear()
+        self._configs[id(fn)] = (fn, made_from, config)
+        return config
+
+    def _made_from(self, fn) -> tuple:
+        """Everything :meth:`_new_config` reads from ``fn`` (and from the registry), the mutable parts copied."""
+        return (getattr(fn, "package_type", "Zip"), fn.run_time, fn.code_sha_256, fn.handler, fn.function_name,
+                fn.memory_size, fn.timeout, dict(fn.environment_vars or {}), tuple(fn.architectures or ()),
+                fn.ephemeral_storage, fn.role, fn.version, fn.account_id, fn.region,
+                tuple(layer["Arn"] for layer in fn.layers),
+                dict(getattr(fn, "lambda_local_logging_config", None) or {}),
+                bool((getattr(fn, "_vpc_config", None) or {}).get("SubnetIds")), self.xray_daemon_address)
+
+    def _new_config(self, fn) -> FunctionConfig:
         if getattr(fn, "package_type", "Zip") == "Image":
             raise ServiceError("InvalidParameterValueException",
                                "Container image functions cannot run in lambda_local: only Zip packages with a "

@@ -283,3 +283,27 @@ def test_request_ids_are_the_uuid4_text_of_the_seeded_draws():
     ids, draws = Ids(seed=7), random.Random(7)
     for _ in range(1000):
         assert ids.request_id() == str(uuid.UUID(int=draws.getrandbits(128), version=4))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts the process's descriptors in /proc")
+def test_a_code_folders_function_runs_in_its_task_root_and_gives_its_descriptor_back(tmp_path):
+    """Environments move into their task root through a descriptor they keep (no path resolved per invocation);
+    shutting them down, or dropping them, closes it."""
+    import gc
+
+    (tmp_path / "data.txt").write_text("beside the handler")
+    (tmp_path / "lambda_function.py").write_text(
+        "import os\n\ndef handler(event, context):\n    return [os.getcwd(), open('data.txt').read()]\n")
+    caller = os.getcwd()
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(3):
+        fn = Function("lambda_function.handler", code=tmp_path)
+        assert fn.invoke({}).payload == [str(tmp_path), "beside the handler"]
+        assert fn.invoke({}).payload == [str(tmp_path), "beside the handler"]  # warm: the same folder
+        assert os.getcwd() == caller
+        fn.shutdown()
+    dropped = Function("lambda_function.handler", code=tmp_path)
+    dropped.invoke({})
+    del dropped
+    gc.collect()
+    assert len(os.listdir("/proc/self/fd")) <= before

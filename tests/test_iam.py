@@ -5,7 +5,7 @@ import json
 import boto3
 import pytest
 
-from conftest import TRUST_POLICY, invoke
+from conftest import BASIC_EXECUTION, TRUST_POLICY, invoke
 
 CALLER = """
 import boto3, json
@@ -105,6 +105,35 @@ def test_without_logging_permissions_logs_never_reach_cloudwatch(aws, resources)
     invoke("silent")
     assert [g["logGroupName"] for g in boto3.client("logs").describe_log_groups()["logGroups"]] == [
         "/aws/lambda/silent"]
+
+
+def test_logging_stops_at_the_next_invocation_once_the_policy_is_detached_and_resumes_when_reattached(aws):
+    """allows_logging remembers its answer per revision of the role's policies: a change is seen at once."""
+    iam, logs = boto3.client("iam"), boto3.client("logs")
+    role = iam.create_role(RoleName="fickle", AssumeRolePolicyDocument=TRUST_POLICY)["Role"]["Arn"]
+    iam.attach_role_policy(RoleName="fickle", PolicyArn=BASIC_EXECUTION)
+    from conftest import zip_files
+    boto3.client("lambda").create_function(
+        FunctionName="fickle", Runtime="python3.12", Role=role, Handler="lambda_function.handler", Timeout=30,
+        Code={"ZipFile": zip_files({"lambda_function.py": "def handler(e, c):\n    print('line', e['n'])\n"})})
+
+    def printed():
+        events = logs.filter_log_events(logGroupName="/aws/lambda/fickle")["events"]
+        return [int(e["message"].split()[1]) for e in events if e["message"].startswith("line")]
+
+    invoke("fickle", {"n": 1})
+    iam.detach_role_policy(RoleName="fickle", PolicyArn=BASIC_EXECUTION)
+    invoke("fickle", {"n": 2})
+    iam.put_role_policy(RoleName="fickle", PolicyName="logs", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]}))
+    invoke("fickle", {"n": 3})
+    iam.put_role_policy(RoleName="fickle", PolicyName="logs", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "logs:PutLogEvents", "Resource": "*"}]}))
+    invoke("fickle", {"n": 4})
+    iam.delete_role_policy(RoleName="fickle", PolicyName="logs")
+    iam.attach_role_policy(RoleName="fickle", PolicyArn=BASIC_EXECUTION)
+    invoke("fickle", {"n": 5})
+    assert printed() == [1, 3, 5]
 
 
 def test_enforcement_can_be_switched_off():

@@ -43,6 +43,48 @@ def test_create_invoke_update_delete_walkthrough(aws, create):
     assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
+CONFIGURED = """
+import os
+
+
+def handler(event, context):
+    return [os.environ.get("GREETING"), int(context.memory_limit_in_mb), context.get_remaining_time_in_millis() > 5000]
+
+
+def other(event, context):
+    return "other"
+"""
+
+
+def test_each_configuration_change_reaches_the_next_invocation(aws, create):
+    """The runtime's config of a function is made again only when what it is made from changed: each change must be
+    seen by the next invocation, in a new environment, and an unchanged function keeps its warm one."""
+    client = boto3.client("lambda")
+    create("conf", CONFIGURED, Timeout=3, Environment={"Variables": {"GREETING": "hi"}})
+    assert invoke("conf")[1] == ["hi", 128, False]
+    assert invoke("conf")[1] == ["hi", 128, False] and not aws.invocations[-1].cold_start
+    changes = [({"Environment": {"Variables": {"GREETING": "hello"}}}, ["hello", 128, False]),
+               ({"MemorySize": 256}, ["hello", 256, False]),
+               ({"Timeout": 30}, ["hello", 256, True]),
+               ({"LoggingConfig": {"LogFormat": "JSON"}}, ["hello", 256, True]),
+               ({"Handler": "lambda_function.other"}, "other")]
+    for change, seen in changes:
+        client.update_function_configuration(FunctionName="conf", **change)
+        assert invoke("conf")[1] == seen, change
+        assert aws.invocations[-1].cold_start, change
+    assert '"type":"platform.report"' in aws.invocations[-1].log.replace(" ", "")
+
+
+def test_an_event_with_a_qualifier_key_is_an_event_not_a_qualifier(aws, create):
+    """Invoke's Qualifier is a query parameter (?Qualifier=): a payload field of that name is the handler's."""
+    create("echo", "def handler(event, context):\n    return [event, context.invoked_function_arn]\n")
+    version = boto3.client("lambda").publish_version(FunctionName="echo")["Version"]
+    event = {"Qualifier": "7", "name": "x"}
+    assert invoke("echo", event)[1] == [event, "arn:aws:lambda:us-east-1:123456789012:function:echo"]
+    assert invoke("echo", event, Qualifier=version)[1] == [
+        event, f"arn:aws:lambda:us-east-1:123456789012:function:echo:{version}"]
+
+
 def test_warm_reuse_and_idle_expiry_on_the_virtual_clock(aws, create):
     create("warm", ECHO)
     assert [invoke("warm")[1]["inits"] for _ in range(3)] == [1, 1, 1]

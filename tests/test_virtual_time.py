@@ -5,6 +5,7 @@ import base64
 import json
 import threading
 import time
+import uuid
 from datetime import datetime, timezone
 
 import _time_machine
@@ -15,6 +16,7 @@ import time_machine
 from conftest import invoke
 
 START = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()  # the `aws` fixture's virtual start
+UUID1_EPOCH = 0x01B21DD213814000  # uuid1's timestamps count 100 ns from 1582-10-15
 
 # A token cache with an expiry, as a published handler writes it: an item with a TTL attribute in DynamoDB.
 TOKEN_CACHE = """
@@ -41,6 +43,7 @@ CLOCKS = """
 import datetime
 import threading
 import time
+import uuid
 from time import time as imported_time
 
 
@@ -146,7 +149,72 @@ def test_a_learners_own_time_machine_travel_decides_the_time(aws, create):
         assert time.time() == datetime(2030, 6, 1, tzinfo=timezone.utc).timestamp()
         assert invoke("now")[1] == time.time()
     assert START <= invoke("now")[1] < START + 30
-    assert abs(time.time() - _time_machine.original_time()) < 1
+    assert not time_machine.escape_hatch.is_travelling()  # between invocations nothing travels: the machine's time
+
+
+def test_the_patch_is_in_only_while_an_invocation_runs(aws, create):
+    """Outside invocations datetime.now() and time.time() are CPython's own (a patched datetime.now() costs 10x, and
+    moto and botocore read it several times a request); uuid1() gets its own clock back too."""
+    create("travelling", "import time_machine\nimport uuid\n\ndef handler(event, context):\n"
+                         "    return [time_machine.escape_hatch.is_travelling(), uuid.uuid1().time]\n")
+    machine_uuid = uuid.uuid1()  # (uuid1 never goes below its last timestamp: the virtual clock's is forgotten)
+    travelling, stamp = invoke("travelling")[1]
+    assert travelling and START <= (stamp - UUID1_EPOCH) / 1e7 < START + 30  # uuid1() in a handler: virtual too
+    assert not time_machine.escape_hatch.is_travelling() and time_machine.traveller_stack == []
+    assert abs((uuid.uuid1().time - machine_uuid.time) / 1e7) < 30
+    with pytest.raises(ValueError, match="Not currently time-travelling"):
+        _time_machine.original_time()  # time-machine's own word that its patch is out
+
+
+def test_a_learners_travel_started_in_a_handler_outlives_the_invocation_until_it_stops(aws, create):
+    create("starts", "import time\nimport time_machine\n\ndef handler(event, context):\n"
+                     "    time_machine.travel(2_000_000_000, tick=False).start()\n    return time.time()\n")
+    create("now", "import time\n\ndef handler(event, context):\n    return time.time()\n")
+    assert invoke("starts")[1] == 2_000_000_000  # on top of ours: the learner's travel wins
+    assert time.time() == 2_000_000_000 and len(time_machine.traveller_stack) == 1  # it outlives the invocation
+    assert invoke("now")[1] == 2_000_000_000  # and decides the next one's time, as any learner's travel
+    time_machine.travel(0).stop()  # stopped as its owner would (stop() pops the top of time-machine's stack)
+    assert not time_machine.escape_hatch.is_travelling()
+    assert START <= invoke("now")[1] < START + 30
+
+
+THREADED_CALLER = """
+import json
+import threading
+import time
+import uuid
+
+import boto3
+
+lam = boto3.client("lambda")
+
+
+def handler(event, context):
+    seen = []
+    thread = threading.Thread(target=lambda: [lam.invoke(FunctionName="callee") for _ in range(5)])
+    thread.start()
+    while thread.is_alive():
+        seen.append(time.time())
+    thread.join()
+    seen.append(time.time())
+    callee = json.loads(lam.invoke(FunctionName="callee")["Payload"].read())
+    return {"seen": [min(seen), max(seen)], "after": time.time(), "callee": callee}
+"""
+
+
+def test_an_invocation_that_ends_inside_another_leaves_the_outer_ones_clock_virtual(aws, create):
+    """Invocations nest (a function invoking another, from any of its threads): the inner one's end must not take the
+    patch out from under the outer one, nor from the caller's other thread that is still reading the clock."""
+    boto3.client("iam").put_role_policy(RoleName="lambda-role", PolicyName="invoke", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction",
+                                                "Resource": "arn:aws:lambda:us-east-1:123456789012:function:callee"}]}))
+    create("callee", "import time\n\ndef handler(event, context):\n    return time.time()\n")
+    create("caller", THREADED_CALLER)
+    aws.advance(hours=1)
+    seen = invoke("caller")[1]
+    for value in [*seen["seen"], seen["after"], seen["callee"]]:
+        assert START + 3600 <= value < START + 3600 + 60
+    assert not time_machine.escape_hatch.is_travelling()
 
 
 @pytest.mark.parametrize("when", ["init", "provisioned"])

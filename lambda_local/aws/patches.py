@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import unquote
 
+from ..runtime import virtual_time
 from ..runtime.errors import ServiceError
 from . import state, validation
 
@@ -89,9 +90,13 @@ def _invoke_response(self) -> Any:
     if sandbox is None:
         return original("lambda-invoke-response")(self)
     function_name = unquote(self.path.rsplit("/", 2)[-2])
-    qualifier = self._get_param("Qualifier") or self.querystring.get("Qualifier", [None])[0]
-    headers = {k.lower(): v for k, v in self.headers.items()}
-    invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
+    # Invoke's Qualifier is a query parameter only (moto's _get_param also looked in the body: an event with a
+    # "Qualifier" key picked the version, and every invoke parsed its payload for it)
+    qualifier = (self.querystring.get("Qualifier") or [None])[0]
+    headers = self.headers
+    invocation_type = _header(headers, "x-amz-invocation-type")
+    if invocation_type is None:
+        invocation_type = "RequestResponse"
     if invocation_type not in ("RequestResponse", "Event", "DryRun"):
         return _error_response(ServiceError(
             "InvalidParameterValueException",
@@ -103,7 +108,7 @@ def _invoke_response(self) -> Any:
     fn = self.backend.get_function(function_name, qualifier)  # moto raises ResourceNotFoundException
     body = self.raw_body if isinstance(getattr(self, "raw_body", None), bytes) else self.body
     payload = body.encode("utf-8") if isinstance(body, str) else (body or b"")
-    client_context = headers.get("x-amz-client-context")
+    client_context = _header(headers, "x-amz-client-context")
     try:
         if client_context:
             client_context = json.loads(base64.b64decode(client_context))
@@ -116,7 +121,7 @@ def _invoke_response(self) -> Any:
             result = None
         else:
             result = sandbox.invoke(fn, payload, invocation_type=invocation_type, client_context=client_context,
-                                    qualifier=qualifier, trace_header=headers.get("x-amzn-trace-id"))
+                                    qualifier=qualifier, trace_header=_header(headers, "x-amzn-trace-id"))
     except ServiceError as error:
         return _error_response(error)
     response_headers = {"content-type": "application/json", "x-amz-executed-version": str(fn.version)}
@@ -127,10 +132,19 @@ def _invoke_response(self) -> Any:
     assert result is not None  # a RequestResponse invocation always has a record
     if result.function_error:
         response_headers["x-amz-function-error"] = result.function_error
-    if headers.get("x-amz-log-type") == "Tail":
+    if _header(headers, "x-amz-log-type") == "Tail":
         tail = result.log.encode("utf-8")[-4096:]
         response_headers["x-amz-log-result"] = base64.b64encode(tail).decode("ascii")
     return _reply(200, response_headers, result.raw_payload)
+
+
+def _header(headers, name: str) -> str | None:
+    """A request header by its lower-case name, whatever its case: werkzeug's headers (boto3 through moto) look it
+    up case-insensitively themselves; a plain dict (moto's server, a test) is searched."""
+    value = headers.get(name)
+    if value is None and isinstance(headers, dict):
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+    return value
 
 
 def _function_invoke(self, body, request_headers, response_headers):
@@ -1045,9 +1059,7 @@ def _stubber_process_request(self, request):
     """BotocoreStubber.process_request: moto answers a handler's call on the machine's wall clock, as it answers
     every other call, so what it stamps (S3's LastModified, ...) comes from one clock; the handler's own
     ``time.time()`` reads the virtual clock (``runtime/virtual_time.py``)."""
-    from ..runtime.virtual_time import machine_time
-
-    with machine_time():
+    with virtual_time.machine_time():
         if not request.url.startswith(_LAMBDA_HOST, 8):  # (https://) anything but Lambda may read CloudWatch
             state.flush_pending()
         return original("moto-machine-time")(self, request)

@@ -10,7 +10,10 @@ functions read.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
+import sys
 import threading
 import time
 from datetime import datetime, timezone
@@ -98,8 +101,6 @@ def server_app():
 
 def moto_mock_active() -> bool:
     """Whether a moto mock (ours or a plain ``moto.mock_aws()``) answers boto3 now; never imports moto."""
-    import sys
-
     models = sys.modules.get("moto.core.models")
     return bool(models is not None and getattr(getattr(models, "botocore_stubber", None), "enabled", False))
 
@@ -209,15 +210,32 @@ def mapping_is_active(esm) -> bool:
 
 
 # --- IAM, CloudWatch Logs, CloudWatch metrics ---------------------------------------------------------------------
+@functools.cache
+def _moto(module: str, name: str) -> Any:
+    """``module.name`` of moto, imported on first use (a ``from moto... import`` statement costs ~1.5 µs every time it
+    runs: this is for the ones every invocation runs)."""
+    return getattr(importlib.import_module(module), name)
+
+
 def role_or_none(role_arn: str):
     """The IAM role with this ARN, or None."""
-    from moto.iam.models import iam_backends
-
+    iam_backends = _moto("moto.iam.models", "iam_backends")
     parts = _arn_parts(role_arn, "iam")
     if parts is None:
         return None
-    backend = iam_backends[parts[4]][DEFAULT_PARTITION]
-    return next((r for r in backend.roles.values() if r.arn == role_arn), None)
+    roles = iam_backends[parts[4]][DEFAULT_PARTITION].roles  # (keyed by role id: the ARN needs a scan)
+    role = _roles_by_arn.get(role_arn)
+    if role is not None and roles.get(role.id) is role:  # still this account's role (not deleted, not reset)
+        return role
+    role = next((r for r in roles.values() if r.arn == role_arn), None)
+    if role is not None:
+        if len(_roles_by_arn) > 1024:
+            _roles_by_arn.clear()
+        _roles_by_arn[role_arn] = role
+    return role
+
+
+_roles_by_arn: dict[str, Any] = {}  # the last role found for an ARN, checked against the backend at each use
 
 
 def _tag_dict(tags) -> dict[str, str]:
@@ -464,18 +482,16 @@ def _discard_pending() -> None:
 
 def log_group_exists(account_id: str, region: str, group: str) -> bool:
     """Whether the log group exists (or a queued write creates it)."""
-    from moto.logs.models import logs_backends
-
-    return (account_id, region, group) in _pending_groups or group in logs_backends[account_id][region].groups
+    if (account_id, region, group) in _pending_groups:
+        return True
+    return group in _moto("moto.logs.models", "logs_backends")[account_id][region].groups
 
 
 def write_log_events(account_id: str, region: str, group: str, stream: str, events: list[tuple[int, str]]) -> None:
     """Append ``(timestamp_ms, message)`` events, creating the group and stream as the Lambda service does."""
     key = (account_id, region, group)
     if key not in _pending_groups:  # (a group the queue creates has no subscription filter: adding one flushes)
-        from moto.logs.models import logs_backends
-
-        log_group = logs_backends[account_id][region].groups.get(group)
+        log_group = _moto("moto.logs.models", "logs_backends")[account_id][region].groups.get(group)
         if log_group is not None and log_group.subscription_filters:
             flush_pending()  # its subscribers are called as the events arrive, after every earlier write
             _write_log_events(account_id, region, group, stream, events)

@@ -13,6 +13,7 @@ import os
 import sys
 import tempfile
 import tracemalloc
+import weakref
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -20,7 +21,7 @@ from .. import logs
 from ..xray import TracerPatches
 from . import errors
 from .execution import ENVIRON, _environment, enter_views, exit_views
-from .guard import _UNSET, NamespaceView, ProcessGuard, real_chdir
+from .guard import _UNSET, NamespaceView, ProcessGuard, open_folder, real_chdir, real_fchdir
 from .isolation import ModuleSpace
 
 __all__ = ["ExecutionEnvironment", "InitError"]
@@ -94,6 +95,8 @@ class ExecutionEnvironment:
         self.runtime_process: Any = None  # a process runtime's own process (Node.js): it ends with the environment
         self._fresh = True
         self._saved: tuple | None = None
+        self._task_root_fd: int | None = None  # (see _chdir_in)
+        self._close_task_root: Callable[[], object] | None = None
 
     # --- entering and leaving the process ------------------------------------------------------------------------
     def enter(self, sink: logs.LogSink) -> None:
@@ -176,7 +179,19 @@ class ExecutionEnvironment:
             cwd = os.getcwd()
         except OSError:  # the caller's folder was deleted under it
             cwd = None
-        real_chdir(self.config.task_root)
+        # Into the task root through a descriptor kept for the environment's life: a path resolved at every invocation
+        # cost a few µs of the warm path (the same folder, by its inode: the package is unpacked once, never moved).
+        fd = self._task_root_fd
+        if fd is None:
+            fd = self._task_root_fd = open_folder(self.config.task_root)
+            if fd is not None:  # closed with the environment (discard), or when it is dropped without one
+                self._close_task_root = weakref.finalize(self, os.close, fd)
+        try:
+            if fd is None:
+                raise OSError
+            real_fchdir(fd)
+        except OSError:
+            real_chdir(self.config.task_root)
         if cwd is None:
             self.guard.caller_cwd = None  # nothing to go back to, and nothing to note
         return cwd
@@ -246,6 +261,9 @@ class ExecutionEnvironment:
             self.modules.modules.clear()
         if self._tmp is not None:
             self._tmp.cleanup()
+        if self._close_task_root is not None:
+            self._task_root_fd = None
+            self._close_task_root()
 
 
 def _stop_threads(threads: list) -> None:

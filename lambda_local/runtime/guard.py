@@ -167,6 +167,23 @@ def real_chdir(path) -> None:
     _real_chdir(path)
 
 
+def open_folder(path: str) -> int | None:
+    """A descriptor of the folder at ``path`` that :func:`real_fchdir` moves into without resolving the path again;
+    None where descriptors of folders cannot be had (no ``fchdir``, a file system that refuses)."""
+    if _real_fchdir is None:
+        return None
+    try:
+        return os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return None
+
+
+def real_fchdir(fd: int) -> None:
+    """``os.fchdir`` itself (the runtime's own move into a task root, through :func:`open_folder`'s descriptor)."""
+    assert _real_fchdir is not None  # (open_folder gave no descriptor without it)
+    _real_fchdir(fd)
+
+
 def _current_guard():
     from .execution import current_environment
 
