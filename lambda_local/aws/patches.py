@@ -639,9 +639,13 @@ _ATOMIC = (str, int, float, bool, type(None), bytes)
 def _sqs_deepcopy(x, memo=None, _nil=None):
     """copy.deepcopy as moto.sqs.models uses it: a received message is copied before its attributes are filtered.
     For a Message, the same copy (a new object whose every field is deep-copied, aliasing kept through one memo)
-    without sending its strings and numbers through deepcopy's dispatch one by one: that was a third of a drain."""
+    without sending its strings and numbers through deepcopy's dispatch one by one: that was a third of a drain.
+    A mapping's receive (state.receive_for_mapping) reads the message itself: it asks for every attribute, so moto's
+    filter keeps them all, and it reads the fields before anything else runs."""
     deepcopy = original("sqs-deepcopy")
     cls = type(x)
+    if cls.__name__ == "Message" and state.receiving_for_mapping():
+        return x
     if _current() is None or cls.__name__ != "Message" or not _plain_state(cls):
         return deepcopy(x, memo) if memo is not None else deepcopy(x)
     memo = {} if memo is None else memo
@@ -1184,7 +1188,8 @@ PATCHES = [
     Patch("sqs-queue-messages", "moto.sqs.models:Queue.messages", ("self",), property(_sqs_visible_messages),
           "a receive reads one batch, not the whole queue (O(batch) instead of O(queue) per receive)"),
     Patch("sqs-deepcopy", "moto.sqs.models:deepcopy", ("x",), _sqs_deepcopy,
-          "a received message copied field by field (the same copy, without deepcopy's per-string dispatch)"),
+          "a received message copied field by field (the same copy, without deepcopy's per-string dispatch); a "
+          "mapping's receive reads the message in place"),
     Patch("sqs-camelcase", "moto.sqs.models:camelcase_to_underscores", ("argument",), _sqs_camelcase_to_underscores,
           "attribute names converted once, not on every SendMessage"),
     Patch("sqs-count-delayed", "moto.sqs.models:Queue.approximate_number_of_messages_delayed", ("self",),
