@@ -664,9 +664,9 @@ def delete_messages(queue, message_ids: set[str]) -> None:
             queue.pending_messages.discard(message)
             queue.deleted_messages.update(message.all_receipt_handles)
             left.discard(message.id)
-            if not left:  # all found (a batch is near the front): the rest is copied as it is, in C
-                kept += messages[index + 1:]
-                break
+            if not left:  # all found (a batch is near the front): only the part scanned is replaced, in place (moto
+                messages[:index + 1] = kept  # appends and removes in place too); a new list cost O(queue) a batch
+                return
         else:
             kept.append(message)
     queue._messages = kept
