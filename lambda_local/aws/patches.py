@@ -738,6 +738,15 @@ _RECEIPT_TABLE = bytes(ord("abcdefghijklmnopqrstuvwxyz"[b >> 3]) if b < 208 else
 _RECEIPT_SKIPPED = bytes(range(208, 256))
 
 
+@functools.cache
+def _moto_random():
+    """moto's one random generator (seeding reseeds it in place), looked up once: once per message received was 1%
+    of a mapping's drain."""
+    from moto.moto_api._internal import mock_random
+
+    return mock_random
+
+
 def _sqs_receipt_handle() -> str:
     """moto.sqs.utils.generate_receipt_handle, the same letters from the same draws of moto's seeded generator, many
     times sooner (it made 185 ``random.choice`` calls per message received: most of a mapping's drain time).
@@ -746,8 +755,7 @@ def _sqs_receipt_handle() -> str:
     here the words are drawn in bulk (``getrandbits(32 * n)``: word i in bits 32i..32i+31, little-endian), never
     more than the letters still missing, so the generator ends in the same state and every id moto makes afterwards
     stays the same."""
-    from moto.moto_api._internal import mock_random
-
+    mock_random = _moto_random()
     handle = b""
     while len(handle) < _RECEIPT_LENGTH:
         missing = _RECEIPT_LENGTH - len(handle)

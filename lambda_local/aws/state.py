@@ -656,7 +656,7 @@ def _received_attribute(attribute: dict) -> dict[str, Any]:
 
 def delete_messages(queue, message_ids: set[str]) -> None:
     """Delete several messages from a moto queue in one pass (moto's delete scans the queue twice per message)."""
-    kept = []
+    kept: list = []
     left = set(message_ids)
     messages = queue._messages
     for index, message in enumerate(messages):
