@@ -296,6 +296,13 @@ def test_records_of_received_messages_refuse_a_region_aws_could_not_have():
         sqs_records_received([], region="Virginia")
 
 
+def test_records_of_received_messages_say_which_attributes_they_need():
+    # boto3's receive_message without AttributeNames=["All"] returns no Attributes
+    message = {"MessageId": "m1", "ReceiptHandle": "AQEBh", "Body": "hi", "MD5OfBody": hashlib.md5(b"hi").hexdigest()}
+    with pytest.raises(ValueError, match=r'AttributeNames=\["All"\]'):
+        sqs_records_received([message])
+
+
 def test_sqs_fifo_records_carry_the_fifo_attributes():
     attributes = sqs_record(body="b", queue_name="jobs.fifo", sent_time=T)["attributes"]
     assert attributes["MessageGroupId"] == "default"

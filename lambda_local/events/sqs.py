@@ -158,21 +158,26 @@ def sqs_records_received(
     fifo_queue = queue_name.endswith(".fifo")
     records = []
     for message in messages:
-        body = message["Body"]
-        received = message["Attributes"]
-        attributes = {
-            "ApproximateReceiveCount": received["ApproximateReceiveCount"],
-            "SentTimestamp": received["SentTimestamp"],
-            "SenderId": given(received.get("SenderId"), account_id),
-            "ApproximateFirstReceiveTimestamp": received["ApproximateFirstReceiveTimestamp"],
-        }
+        try:
+            body = message["Body"]
+            received = message["Attributes"]
+            attributes = {
+                "ApproximateReceiveCount": received["ApproximateReceiveCount"],
+                "SentTimestamp": received["SentTimestamp"],
+                "SenderId": given(received.get("SenderId"), account_id),
+                "ApproximateFirstReceiveTimestamp": received["ApproximateFirstReceiveTimestamp"],
+            }
+            message_id, receipt_handle = message["MessageId"], message["ReceiptHandle"]
+        except (KeyError, TypeError):
+            raise ValueError("a received message needs MessageId, ReceiptHandle, Body and the Attributes "
+                             'ReceiveMessage returns with AttributeNames=["All"]') from None
         group_id = received.get("MessageGroupId")
         if fifo_queue or group_id is not None:
             sent = to_datetime(int(received["SentTimestamp"]) / 1000)
             attributes.update(_fifo_attributes(body, sent, received.get("SequenceNumber"), group_id,
                                                received.get("MessageDeduplicationId"), rng))
-        records.append(_record(body, attributes, message.get("MessageAttributes"), message["MessageId"],
-                               message["ReceiptHandle"], source_arn, region, rng))
+        records.append(_record(body, attributes, message.get("MessageAttributes"), message_id, receipt_handle,
+                               source_arn, region, rng))
     return records
 
 
