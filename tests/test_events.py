@@ -67,6 +67,7 @@ from lambda_local.events import (
     sns_record,
     sqs_event,
     sqs_record,
+    sqs_records_received,
     to_dynamodb_json,
 )
 
@@ -244,6 +245,62 @@ def test_a_record_built_from_a_received_message_carries_the_digests_sqs_reported
     assert record["md5OfBody"] == message["MD5OfBody"]
     assert record["md5OfMessageAttributes"] == message["MD5OfMessageAttributes"]
     assert record["receiptHandle"] == message["ReceiptHandle"]
+
+
+_RECEIVED_ATTRIBUTES = {"Kind": {"DataType": "String", "StringValue": "order"},
+                        "Total": {"DataType": "Number", "StringValue": "12.5"},
+                        "Raw": {"DataType": "Binary.gz", "BinaryValue": b"\x00\xff"}}
+
+
+@pytest.mark.parametrize("queue_name, fifo_fields, message_attributes", [
+    ("orders", {}, None),
+    ("orders", {}, _RECEIVED_ATTRIBUTES),
+    ("orders.fifo", {"MessageGroupId": "g1", "MessageDeduplicationId": "d1", "SequenceNumber": "18892"}, None),
+    ("orders.fifo", {}, _RECEIVED_ATTRIBUTES),  # fallbacks drawn: the sequence number's random digits
+    ("orders", {"MessageGroupId": "g1"}, None),  # a group id makes the FIFO attributes, as in sqs_record
+])
+def test_records_of_received_messages_are_sqs_records_byte_for_byte_with_the_same_draws(
+        queue_name, fifo_fields, message_attributes):
+    """A poller builds its records from what ReceiveMessage returned; a learner builds the same ones with
+    sqs_record: the same JSON, key order included, and the seeded generator left where sqs_record leaves it (so
+    every id drawn afterwards, such as the invocation's request id, is the same)."""
+    received = {"MessageId": "6f8a1c2e-0000-4000-8000-000000000001", "ReceiptHandle": "AQEBhandle", "Body": "order ✓",
+                "Attributes": {"SenderId": "AIDAEXAMPLE", "SentTimestamp": str(T_MS), "ApproximateReceiveCount": "2",
+                               "ApproximateFirstReceiveTimestamp": str(T_MS + 877), **fifo_fields}}
+    if message_attributes:
+        received["MessageAttributes"] = message_attributes
+    ours, theirs, drawing = rng(), rng(), rng()
+    built = sqs_records_received([received, received], queue_name=queue_name, rng=ours)
+    fields = dict(body="order ✓", queue_name=queue_name, message_attributes=message_attributes, receive_count=2,
+                  sent_time=T_MS / 1000, first_receive_time=(T_MS + 877) / 1000, sender_id="AIDAEXAMPLE",
+                  message_group_id=fifo_fields.get("MessageGroupId"),
+                  message_deduplication_id=fifo_fields.get("MessageDeduplicationId"),
+                  sequence_number=fifo_fields.get("SequenceNumber"))
+    expected = [sqs_record(**fields, message_id=received["MessageId"], receipt_handle="AQEBhandle", rng=theirs)
+                for _ in range(2)]
+    assert json.dumps(built) == json.dumps(expected)
+    assert ours.getstate() == theirs.getstate()
+    # given ids draw what the ids made up when none is given would have drawn
+    [sqs_record(**fields, rng=drawing) for _ in range(2)]
+    assert ours.getstate() == drawing.getstate()
+
+
+@pytest.mark.parametrize("millis", [0, 1, 999, T_MS, 1_796_421_328_118, 7_258_118_399_999])
+def test_a_time_in_epoch_seconds_is_written_as_the_milliseconds_sqs_reported(millis):
+    # A poller used to pass SQS's milliseconds to sqs_record as seconds; it now copies SQS's figure: the same text.
+    assert sqs_record(sent_time=millis / 1000)["attributes"]["SentTimestamp"] == str(millis)
+
+
+def test_records_of_received_messages_refuse_a_region_aws_could_not_have():
+    with pytest.raises(ValueError, match="Region"):
+        sqs_records_received([], region="Virginia")
+
+
+def test_records_of_received_messages_say_which_attributes_they_need():
+    # boto3's receive_message without AttributeNames=["All"] returns no Attributes
+    message = {"MessageId": "m1", "ReceiptHandle": "AQEBh", "Body": "hi", "MD5OfBody": hashlib.md5(b"hi").hexdigest()}
+    with pytest.raises(ValueError, match=r'AttributeNames=\["All"\]'):
+        sqs_records_received([message])
 
 
 def test_sqs_fifo_records_carry_the_fifo_attributes():

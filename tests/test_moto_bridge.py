@@ -85,6 +85,20 @@ def test_the_queue_internals_delete_messages_relies_on_still_exist(aws):
     sqs.delete_message(QueueUrl=url, ReceiptHandle=received[0]["ReceiptHandle"])  # deleting again is harmless
 
 
+@pytest.mark.parametrize("deleted, missing", [({1, 3}, set()), ({0}, set()), ({5}, set()), ({2}, {"gone"})])
+def test_a_batch_delete_keeps_the_other_messages_in_their_order(aws, deleted, missing):
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="ordered")["QueueUrl"]
+    for body in "abcdef":
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    queue = state.queue_or_none("123456789012", "us-east-1", "ordered")
+    ids = [m.id for m in queue._messages]
+    state.delete_messages(queue, {ids[i] for i in deleted} | missing)
+    assert [m.body for m in queue._messages] == [b for i, b in enumerate("abcdef") if i not in deleted]
+    bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
+    assert bodies == [b for i, b in enumerate("abcdef") if i not in deleted]
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_receipt_handles_are_motos_own_from_the_same_random_draws(seed):
     from moto.moto_api._internal import mock_random

@@ -144,3 +144,44 @@ def test_fifo_order_survives_a_failed_batch_and_a_group_waits_while_in_flight(aw
     assert [m for m in done if m.startswith("a")] == ["a0", "a1", "a2", "a3"]  # in order, each once
     retried = [m for batch, _ in batches() for m, receives in batch if receives == "2"]
     assert retried[0] == "a0"  # redelivered from the first message of the failed batch, not from a later one
+
+
+PRINTS_RECORDS_AND_FAILS = """
+import json
+def handler(event, context):
+    print(json.dumps(event["Records"]))
+    raise RuntimeError("not yet")  # the message comes back after its visibility timeout
+"""
+
+
+def _delivered(aws, name):
+    return [record for r in aws.invocations if r.function_name == name
+            for line in r.log.splitlines() if line.startswith("[{") for record in json.loads(line)]
+
+
+def test_a_mapping_reads_messages_in_place_and_another_receivers_attribute_filter_takes_nothing_away(aws, create):
+    """A mapping's receive reads the queue's messages without moto's copy; a consumer that asks for some attributes
+    only gets a filtered copy, and the queue's message keeps all of them for the mapping's next delivery."""
+    url, arn = _queue("orders", VisibilityTimeout=10)
+    sqs, lam = boto3.client("sqs"), boto3.client("lambda")
+    sqs.send_message(QueueUrl=url, MessageBody="order ✓", MessageAttributes={
+        "Kind": {"DataType": "String", "StringValue": "order"}, "Raw": {"DataType": "Binary", "BinaryValue": b"\x00"}})
+    create("printer", PRINTS_RECORDS_AND_FAILS)
+    uuid = lam.create_event_source_mapping(FunctionName="printer", EventSourceArn=arn, BatchSize=1)["UUID"]
+    lam.update_event_source_mapping(UUID=uuid, Enabled=False)
+    aws.advance(seconds=11)
+    partial = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["Kind"], VisibilityTimeout=0)["Messages"][0]
+    assert set(partial["MessageAttributes"]) == {"Kind"}
+    everything = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"], AttributeNames=["All"],
+                                     VisibilityTimeout=0)["Messages"][0]
+    lam.update_event_source_mapping(UUID=uuid, Enabled=True)
+
+    first, again = _delivered(aws, "printer")
+    assert set(again["messageAttributes"]) == {"Kind", "Raw"}
+    assert again["md5OfMessageAttributes"] == everything["MD5OfMessageAttributes"] == first["md5OfMessageAttributes"]
+    assert again["md5OfBody"] == everything["MD5OfBody"]
+    counts = first["attributes"]["ApproximateReceiveCount"], again["attributes"]["ApproximateReceiveCount"]
+    assert counts == ("1", "4")
+    assert again["attributes"]["ApproximateFirstReceiveTimestamp"] == first["attributes"]["SentTimestamp"] \
+        == everything["Attributes"]["ApproximateFirstReceiveTimestamp"]
+    assert again["receiptHandle"] != first["receiptHandle"]

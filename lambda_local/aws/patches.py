@@ -653,9 +653,13 @@ _ATOMIC = (str, int, float, bool, type(None), bytes)
 def _sqs_deepcopy(x, memo=None, _nil=None):
     """copy.deepcopy as moto.sqs.models uses it: a received message is copied before its attributes are filtered.
     For a Message, the same copy (a new object whose every field is deep-copied, aliasing kept through one memo)
-    without sending its strings and numbers through deepcopy's dispatch one by one: that was a third of a drain."""
+    without sending its strings and numbers through deepcopy's dispatch one by one: that was a third of a drain.
+    A mapping's receive (state.receive_for_mapping) reads the message itself: it asks for every attribute, so moto's
+    filter keeps them all, and it reads the fields before anything else runs."""
     deepcopy = original("sqs-deepcopy")
     cls = type(x)
+    if cls.__name__ == "Message" and state.receiving_for_mapping():
+        return x
     if _current() is None or cls.__name__ != "Message" or not _plain_state(cls):
         return deepcopy(x, memo) if memo is not None else deepcopy(x)
     memo = {} if memo is None else memo
@@ -748,6 +752,15 @@ _RECEIPT_TABLE = bytes(ord("abcdefghijklmnopqrstuvwxyz"[b >> 3]) if b < 208 else
 _RECEIPT_SKIPPED = bytes(range(208, 256))
 
 
+@functools.cache
+def _moto_random():
+    """moto's one random generator (seeding reseeds it in place), looked up once: once per message received was 1%
+    of a mapping's drain."""
+    from moto.moto_api._internal import mock_random
+
+    return mock_random
+
+
 def _sqs_receipt_handle() -> str:
     """moto.sqs.utils.generate_receipt_handle, the same letters from the same draws of moto's seeded generator, many
     times sooner (it made 185 ``random.choice`` calls per message received: most of a mapping's drain time).
@@ -756,8 +769,7 @@ def _sqs_receipt_handle() -> str:
     here the words are drawn in bulk (``getrandbits(32 * n)``: word i in bits 32i..32i+31, little-endian), never
     more than the letters still missing, so the generator ends in the same state and every id moto makes afterwards
     stays the same."""
-    from moto.moto_api._internal import mock_random
-
+    mock_random = _moto_random()
     handle = b""
     while len(handle) < _RECEIPT_LENGTH:
         missing = _RECEIPT_LENGTH - len(handle)
@@ -1196,7 +1208,8 @@ PATCHES = [
     Patch("sqs-queue-messages", "moto.sqs.models:Queue.messages", ("self",), property(_sqs_visible_messages),
           "a receive reads one batch, not the whole queue (O(batch) instead of O(queue) per receive)"),
     Patch("sqs-deepcopy", "moto.sqs.models:deepcopy", ("x",), _sqs_deepcopy,
-          "a received message copied field by field (the same copy, without deepcopy's per-string dispatch)"),
+          "a received message copied field by field (the same copy, without deepcopy's per-string dispatch); a "
+          "mapping's receive reads the message in place"),
     Patch("sqs-camelcase", "moto.sqs.models:camelcase_to_underscores", ("argument",), _sqs_camelcase_to_underscores,
           "attribute names converted once, not on every SendMessage"),
     Patch("sqs-count-delayed", "moto.sqs.models:Queue.approximate_number_of_messages_delayed", ("self",),

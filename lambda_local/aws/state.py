@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 
 __all__ = [
     "MotoMock", "start", "moto_config", "decorate_class", "server_app", "unhook_moto",
@@ -26,7 +26,8 @@ __all__ = [
     "role_or_none", "role_tags", "resource_tags", "s3_object_tags", "credentials_owner", "log_group_exists",
     "write_log_events", "put_metric_data", "put_metric_values", "flush_pending",
     "put_trace_segments", "partition", "topic_or_none", "topic_policy",
-    "sqs_backend", "queue_or_none", "queue_from_arn", "send_sqs_message", "delete_messages",
+    "sqs_backend", "queue_or_none", "queue_from_arn", "send_sqs_message", "delete_messages", "ReceivedMessage",
+    "receive_for_mapping", "receiving_for_mapping",
     "publish_to_topic", "put_events", "render_input_transformer",
     "event_pattern_matches", "kinesis_stream_or_none", "dynamodb_table_or_none", "rest_api_or_none", "http_api_or_none",
     "cognito_jwks", "http_api_region",
@@ -605,9 +606,73 @@ def send_sqs_message(queue_arn: str, body: str, attributes: dict[str, str] | Non
     sqs_backend(parts[4], parts[3]).send_message(parts[5], body, message_attributes=message_attributes)
 
 
+class ReceivedMessage(NamedTuple):
+    """A message as an event source mapping's ReceiveMessage got it: ``message`` in ReceiveMessage's shape (boto3's
+    ``Messages`` item with ``AttributeNames=["All"]`` and ``MessageAttributeNames=["All"]``), ``chain`` the chain of
+    invocations of the function that sent it (None when no function did)."""
+
+    message: dict[str, Any]
+    chain: int | None
+
+
+_mapping_receive = threading.local()
+
+
+def receiving_for_mapping() -> bool:
+    """Whether the ReceiveMessage under way is a mapping's (see :func:`receive_for_mapping`)."""
+    return getattr(_mapping_receive, "active", False)
+
+
+def receive_for_mapping(queue, count: int, visibility_timeout: int) -> list[ReceivedMessage]:
+    """ReceiveMessage (up to ``count``, no long polling, every attribute) as a mapping's poller makes it: moto's own
+    receive (visibility timeout, receive count, first receive time, FIFO groups in flight, redrive to the DLQ), each
+    message read at once into ReceiveMessage's shape. moto deep-copies every message it hands out so that filtering
+    attributes leaves the queue's copy alone; all attributes are asked for here and the fields are read before
+    anything else runs, so the messages are read where they are (a copy was a fifth of a drain, and moto's model
+    tracker kept every copy for good)."""
+    _mapping_receive.active = True
+    try:
+        messages = sqs_backend(queue.account_id, queue.region).receive_message(
+            queue.name, count, 0, visibility_timeout, ["All"])
+    finally:
+        _mapping_receive.active = False
+    return [ReceivedMessage(_received(message), getattr(message, "lambda_local_chain", None)) for message in messages]
+
+
+def _received(message) -> dict[str, Any]:
+    """A moto message in ReceiveMessage's shape."""
+    attributes = {
+        "SenderId": message.sender_id,
+        "SentTimestamp": str(message.sent_timestamp),
+        "ApproximateReceiveCount": str(message.approximate_receive_count),
+        "ApproximateFirstReceiveTimestamp": str(message.approximate_first_receive_timestamp or message.sent_timestamp),
+    }
+    if message.group_id is not None:
+        attributes["MessageGroupId"] = message.group_id
+    if message.deduplication_id is not None:
+        attributes["MessageDeduplicationId"] = message.deduplication_id
+    if message.sequence_number is not None:
+        attributes["SequenceNumber"] = message.sequence_number
+    received = {"MessageId": message.id, "ReceiptHandle": message.receipt_handle, "Body": message.body,
+                "Attributes": attributes}
+    if message.message_attributes:
+        received["MessageAttributes"] = {name: _received_attribute(attribute)
+                                         for name, attribute in message.message_attributes.items()}
+    return received
+
+
+def _received_attribute(attribute: dict) -> dict[str, Any]:
+    # moto keeps what SendMessage was given; a binary value as bytes
+    data_type = attribute.get("data_type") or attribute.get("DataType") or "String"
+    binary = attribute.get("binary_value") or attribute.get("BinaryValue")
+    if binary:
+        return {"DataType": data_type, "BinaryValue": binary}
+    return {"DataType": data_type, "StringValue": attribute.get("string_value") or attribute.get("StringValue")}
+
+
 def delete_messages(queue, message_ids: set[str]) -> None:
     """Delete several messages from a moto queue in one pass (moto's delete scans the queue twice per message)."""
-    kept = []
+    kept: list = []
     left = set(message_ids)
     messages = queue._messages
     for index, message in enumerate(messages):
@@ -615,9 +680,9 @@ def delete_messages(queue, message_ids: set[str]) -> None:
             queue.pending_messages.discard(message)
             queue.deleted_messages.update(message.all_receipt_handles)
             left.discard(message.id)
-            if not left:  # all found (a batch is near the front): the rest is copied as it is, in C
-                kept += messages[index + 1:]
-                break
+            if not left:  # all found (a batch is near the front): only the part scanned is replaced, in place (moto
+                messages[:index + 1] = kept  # appends and removes in place too); a new list cost O(queue) a batch
+                return
         else:
             kept.append(message)
     queue._messages = kept

@@ -35,7 +35,14 @@ from .kinesis import kinesis_event, kinesis_get_records_event, kinesis_record
 from .registry import GENERATORS, Generator, Option, generate, list_generators
 from .s3 import encode_s3_key, s3_delete_event, s3_event, s3_eventbridge_event, s3_put_event, s3_record
 from .sns import sns_event, sns_notification_event, sns_record
-from .sqs import md5_of_body, md5_of_message_attributes, sqs_event, sqs_receive_message_event, sqs_record
+from .sqs import (
+    md5_of_body,
+    md5_of_message_attributes,
+    sqs_event,
+    sqs_receive_message_event,
+    sqs_record,
+    sqs_records_received,
+)
 
 __all__ = [
     "DEFAULT_ACCOUNT_ID",
@@ -86,6 +93,7 @@ __all__ = [
     "sqs_event",
     "sqs_receive_message_event",
     "sqs_record",
+    "sqs_records_received",
     "websocket_event",
     "to_dynamodb_json",
 ]

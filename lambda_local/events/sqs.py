@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import random
 import struct
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from ._common import (
@@ -52,8 +53,12 @@ def md5_of_message_attributes(attributes: Mapping[str, Any]) -> str:
     >>> md5_of_message_attributes({"attribName1": {"DataType": "String", "StringValue": "attribValue 1"}})
     '19e27d4e946b072f3f58da80d94fd778'
     """
+    return _md5_of_normalized(normalize_attributes(attributes))
+
+
+def _md5_of_normalized(normalized: list[tuple[str, str, str | bytes]]) -> str:
     digest = hashlib.md5()
-    for name, data_type, value in normalize_attributes(attributes):
+    for name, data_type, value in normalized:
         digest.update(_length_prefixed(name.encode("utf-8")))
         digest.update(_length_prefixed(data_type.encode("utf-8")))
         if isinstance(value, bytes):
@@ -67,10 +72,10 @@ def _length_prefixed(data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + data
 
 
-def _lambda_attributes(attributes: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+def _lambda_attributes(normalized: list[tuple[str, str, str | bytes]]) -> dict[str, dict[str, Any]]:
     # Lambda spells SQS attributes in camel case and always lists the (unused) list values.
     shaped = {}
-    for name, data_type, value in normalize_attributes(attributes):
+    for name, data_type, value in normalized:
         value_field = {"binaryValue": b64(value)} if isinstance(value, bytes) else {"stringValue": value}
         shaped[name] = {**value_field, "stringListValues": [], "binaryListValues": [], "dataType": data_type}
     return shaped
@@ -119,26 +124,102 @@ def sqs_record(
         "ApproximateFirstReceiveTimestamp": str(epoch_millis(first_receive)),
     }
     if queue_name.endswith(".fifo") or message_group_id is not None:
-        attributes.update({
-            "SequenceNumber": given(sequence_number, time_sequence(sent, 20, rng)),
-            "MessageGroupId": given(message_group_id, "default"),
-            # Content-based deduplication: the SHA-256 of the body.
-            "MessageDeduplicationId": given(message_deduplication_id, hashlib.sha256(utf8(body, "body")).hexdigest()),
-        })
-    record: dict[str, Any] = {
-        "messageId": given(message_id, new_uuid(rng)),
+        attributes.update(_fifo_attributes(body, sent, sequence_number, message_group_id, message_deduplication_id,
+                                           rng))
+    return _record(body, attributes, message_attributes, message_id, receipt_handle,
+                   arn("sqs", queue_name, region=region, account_id=account_id, partition=partition), region, rng)
+
+
+def sqs_records_received(
+    messages: Iterable[Mapping[str, Any]],
+    *,
+    queue_name: str = "MyQueue",
+    region: str = DEFAULT_REGION,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+    partition: str = DEFAULT_PARTITION,
+    rng: random.Random | None = None,
+) -> list[dict[str, Any]]:
+    """The records of messages ReceiveMessage returned, as an event source mapping delivers them.
+
+    ``messages`` is ReceiveMessage's ``Messages`` (asked with ``AttributeNames=["All"]`` and
+    ``MessageAttributeNames=["All"]``). Each record is the one :func:`sqs_record` makes from the
+    same message, field for field, with the same draws from ``rng``; only what SQS wrote is not
+    checked again, which is what a poller draining a queue needs.
+
+    >>> received = [{"MessageId": "m1", "ReceiptHandle": "AQEBh", "Body": "hi", "Attributes": {
+    ...     "SenderId": "AIDAEXAMPLE", "SentTimestamp": "1600000000000", "ApproximateReceiveCount": "1",
+    ...     "ApproximateFirstReceiveTimestamp": "1600000000001"}}]
+    >>> record = sqs_records_received(received, queue_name="jobs")[0]
+    >>> record["attributes"]["SentTimestamp"], record["eventSourceARN"]
+    ('1600000000000', 'arn:aws:sqs:us-east-1:123456789012:jobs')
+    """
+    check_location(region, account_id, partition)
+    source_arn = arn("sqs", queue_name, region=region, account_id=account_id, partition=partition)
+    fifo_queue = queue_name.endswith(".fifo")
+    records = []
+    for message in messages:
+        try:
+            body = message["Body"]
+            received = message["Attributes"]
+            attributes = {
+                "ApproximateReceiveCount": received["ApproximateReceiveCount"],
+                "SentTimestamp": received["SentTimestamp"],
+                "SenderId": given(received.get("SenderId"), account_id),
+                "ApproximateFirstReceiveTimestamp": received["ApproximateFirstReceiveTimestamp"],
+            }
+            message_id, receipt_handle = message["MessageId"], message["ReceiptHandle"]
+        except (KeyError, TypeError):
+            raise ValueError("a received message needs MessageId, ReceiptHandle, Body and the Attributes "
+                             'ReceiveMessage returns with AttributeNames=["All"]') from None
+        group_id = received.get("MessageGroupId")
+        if fifo_queue or group_id is not None:
+            sent = to_datetime(int(received["SentTimestamp"]) / 1000)
+            attributes.update(_fifo_attributes(body, sent, received.get("SequenceNumber"), group_id,
+                                               received.get("MessageDeduplicationId"), rng))
+        records.append(_record(body, attributes, message.get("MessageAttributes"), message_id, receipt_handle,
+                               source_arn, region, rng))
+    return records
+
+
+def _fifo_attributes(body: str, sent: datetime, sequence_number: str | None, group_id: str | None,
+                     deduplication_id: str | None, rng: random.Random | None) -> dict[str, str]:
+    return {
+        "SequenceNumber": given(sequence_number, time_sequence(sent, 20, rng)),
+        "MessageGroupId": given(group_id, "default"),
+        # Content-based deduplication: the SHA-256 of the body.
+        "MessageDeduplicationId": given(deduplication_id, hashlib.sha256(utf8(body, "body")).hexdigest()),
+    }
+
+
+# new_uuid draws 128 bits, random_base64(120) 960: 34 words of the generator in all.
+_ID_DRAW_BITS = 128 + 120 * 8
+
+
+def _record(body: str, attributes: dict[str, str], message_attributes: Mapping[str, Any] | None,
+            message_id: str | None, receipt_handle: str | None, source_arn: str, region: str,
+            rng: random.Random | None) -> dict[str, Any]:
+    """The record itself: every SQS record, whoever asked for it, is shaped here."""
+    if message_id is None or receipt_handle is None:
+        message_id = given(message_id, new_uuid(rng))
         # Real handles are opaque base64 starting "AQEB"; code must not parse them.
-        "receiptHandle": given(receipt_handle, "AQEB" + random_base64(120, rng)),
+        receipt_handle = given(receipt_handle, "AQEB" + random_base64(120, rng))
+    elif rng is not None:
+        # Both given: the fallbacks are still drawn (see given()), here without formatting them.
+        rng.getrandbits(_ID_DRAW_BITS)
+    normalized = normalize_attributes(message_attributes)
+    record: dict[str, Any] = {
+        "messageId": message_id,
+        "receiptHandle": receipt_handle,
         "body": body,
         "attributes": attributes,
-        "messageAttributes": _lambda_attributes(message_attributes),
+        "messageAttributes": _lambda_attributes(normalized),
         "md5OfBody": md5_of_body(body),
         "eventSource": "aws:sqs",
-        "eventSourceARN": arn("sqs", queue_name, region=region, account_id=account_id, partition=partition),
+        "eventSourceARN": source_arn,
         "awsRegion": region,
     }
     if message_attributes:
-        record["md5OfMessageAttributes"] = md5_of_message_attributes(message_attributes)
+        record["md5OfMessageAttributes"] = _md5_of_normalized(normalized)
     return record
 
 

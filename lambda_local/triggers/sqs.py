@@ -97,7 +97,6 @@ class SqsPollers:
     # --- one poll ----------------------------------------------------------------------------------------------------
     def poll(self, queue, esm) -> None:
         """Read the queue in rounds of concurrent batches until nothing is visible (or the mapping stops)."""
-        backend = state.sqs_backend(queue.account_id, queue.region)
         lambda_backend = state.lambda_backend(esm.account_id, esm.region)
         for _ in range(_MAX_ROUNDS_PER_POLL):
             if not state.mapping_is_active(esm):
@@ -107,8 +106,8 @@ class SqsPollers:
                 break  # the function is gone: its messages stay in the queue, as on AWS
             batches = []
             for _ in range(self._pollers(esm)):
-                messages = backend.receive_message(queue.name, int(esm.batch_size or 10), 0,
-                                                   int(queue.visibility_timeout or 30), ["All"])
+                messages = state.receive_for_mapping(queue, int(esm.batch_size or 10),
+                                                     int(queue.visibility_timeout or 30))
                 if not messages:
                     break
                 batches.append(messages)
@@ -143,31 +142,33 @@ class SqsPollers:
             return wanted
         return max(0, min(wanted, int(reserved)))  # pollers run when no invocation is (see run_or_defer)
 
-    def _invoke(self, lambda_backend, queue, esm, fn, messages) -> None:
-        rng = self.sandbox.rng
-        records = [_record(queue, message, rng) for message in messages]
+    def _invoke(self, lambda_backend, queue, esm, fn, received: list[state.ReceivedMessage]) -> None:
+        records = events.sqs_records_received([r.message for r in received], queue_name=queue.name,
+                                              region=queue.region, account_id=queue.account_id, rng=self.sandbox.rng)
+        message_ids = [r.message["MessageId"] for r in received]
         filters = esm_filters(esm)
-        matched = [filters.matches(sqs_view(record)) for record in records]
-        if not all(matched):
-            # AWS deletes what matches no filter: it is never delivered, to this function or any other consumer
-            state.delete_messages(queue, {m.id for m, keep in zip(messages, matched) if not keep})
-            messages = [m for m, keep in zip(messages, matched) if keep]
-            records = [r for r, keep in zip(records, matched) if keep]
-            if not messages:
-                return
+        if filters.patterns:
+            matched = [filters.matches(sqs_view(record)) for record in records]
+            if not all(matched):
+                # AWS deletes what matches no filter: it is never delivered, to this function or any other consumer
+                state.delete_messages(queue, {i for i, keep in zip(message_ids, matched) if not keep})
+                received = [r for r, keep in zip(received, matched) if keep]
+                message_ids = [i for i, keep in zip(message_ids, matched) if keep]
+                records = [r for r, keep in zip(records, matched) if keep]
+                if not records:
+                    return
         payload = json.dumps(events.sqs_event(*records)).encode("utf-8")
-        chains = [getattr(m, "lambda_local_chain", None) for m in messages]
-        chain = next((c for c in chains if c is not None), None)
+        chain = next((r.chain for r in received if r.chain is not None), None)
         try:
             result = self.sandbox.invoke(fn, payload, invocation_type="RequestResponse", chain=chain)
         except ServiceError as error:
             if error.code == "RecursiveInvocationException":
-                state.delete_messages(queue, {m.id for m in messages})  # Lambda stops the loop: not delivered again
+                state.delete_messages(queue, set(message_ids))  # Lambda stops the loop: not delivered again
             return  # throttled or refused: the messages become visible again after the visibility timeout
         if result.error_type is not None:
             return
-        failed = _reported_failures(esm, result.payload, {m.id for m in messages})
-        state.delete_messages(queue, {m.id for m in messages} - failed)
+        delivered = set(message_ids)
+        state.delete_messages(queue, delivered - _reported_failures(esm, result.payload, delivered))
 
     # --- helpers -----------------------------------------------------------------------------------------------------
     def _mappings(self, queue) -> list:
@@ -183,24 +184,6 @@ class SqsPollers:
 def _function(lambda_backend, esm):
     """The mapped function, or None when it no longer exists (a consumer's problem never reaches the producer)."""
     return state.get_function_or_none(lambda_backend, esm.function_arn)
-
-
-def _record(queue, message, rng) -> dict:
-    attributes = {}
-    for name, attribute in (message.message_attributes or {}).items():
-        data_type = attribute.get("data_type") or attribute.get("DataType") or "String"
-        value = attribute.get("string_value") or attribute.get("StringValue")
-        binary = attribute.get("binary_value") or attribute.get("BinaryValue")
-        attributes[name] = {"DataType": data_type, **({"BinaryValue": binary} if binary else {"StringValue": value})}
-    return events.sqs_record(
-        body=message.body, queue_name=queue.name, message_id=message.id, receipt_handle=message.receipt_handle,
-        message_attributes=attributes or None, receive_count=message.approximate_receive_count,
-        sent_time=message.sent_timestamp / 1000,
-        first_receive_time=(message.approximate_first_receive_timestamp or message.sent_timestamp) / 1000,
-        sender_id=message.sender_id if hasattr(message, "sender_id") else None,
-        message_group_id=message.group_id, message_deduplication_id=message.deduplication_id,
-        sequence_number=getattr(message, "sequence_number", None),
-        region=queue.region, account_id=queue.account_id, rng=rng)
 
 
 def _reported_failures(esm, response, message_ids: set[str]) -> set[str]:
