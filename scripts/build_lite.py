@@ -64,7 +64,7 @@ REPLACEMENTS = {"cryptography": ("cryptography", "47.0.0+lite"),
 # And what is imported by code no cell imports itself (the kernel loads only what a cell's own imports name): moto's
 # API Gateway imports openapi_spec_validator (lesson 04), the lessons' handlers import Powertools (lessons 10, 13).
 PRELOAD = ["lambda-local", "ipython", "jedi", "comm", "ipywidgets", "micropip", "piplite", "pyodide-kernel",
-           "ipykernel", "openapi-spec-validator", "aws-lambda-powertools"]
+           "ipykernel", "openapi-spec-validator", "aws-lambda-powertools", "aws-xray-sdk"]
 # The wheels jupyterlite-pyodide-kernel carries for its kernel (in its labextension's static/pypi/).
 KERNEL_WHEELS = ("piplite-", "pyodide_kernel-", "ipykernel-")
 # Shipped as bytecode next to its source, not instead of it (_precompile): the course's own tracebacks keep their lines.

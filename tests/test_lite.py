@@ -40,11 +40,13 @@ LESSONS = {"notebooks/00_start_here.ipynb": 5, "notebooks/02_first_function.ipyn
            "notebooks/06_cold_starts.ipynb": 29, "notebooks/07_packaging.ipynb": 25,
            "notebooks/08_limits.ipynb": 28, "notebooks/09_pricing.ipynb": 28,
            "notebooks/10_async_failures.ipynb": 32, "notebooks/11_patterns.ipynb": 31,
+           "notebooks/13_observability.ipynb": 16, "notebooks/14_debugging.ipynb": 13,
            "notebooks/15_capstone.ipynb": 9}
-# Cells that need what a browser tab has not: a process (lambda-local serve and the AWS CLI), Node.js or matplotlib
+# Cells that need what a browser tab has not: a process (lambda-local serve, the AWS CLI, a `!` shell command: lesson
+# 13's pytest run), Node.js or matplotlib
 # (no browser build the site can carry: docs/lite.md), and the cells that use a name one of those defines. They are
 # run (they must end, not hang) but not compared.
-DESKTOP_ONLY = re.compile(r"subprocess\.|lambda_local\.runtime\.nodejs|import matplotlib|\.plot\w*\(")
+DESKTOP_ONLY = re.compile(r"(?m)subprocess\.|^!|lambda_local\.runtime\.nodejs|import matplotlib|\.plot\w*\(")
 
 pytestmark = [
     pytest.mark.browser,
@@ -110,6 +112,7 @@ def test_desktop_only_cells_and_the_cells_using_their_names_are_recognised():
     desktop = set()
     for source, expected in [("server = subprocess.Popen([])\ndef aws(c): pass", True), ("aws('x')", True),
                              ("print(1)", False), ("from lambda_local.runtime.nodejs import available", True),
+                             ("!{sys.executable} -m pytest -q {project}", True),
                              ("import matplotlib.pyplot as plt", True), ("fig, ax = plt.subplots()", True)]:
         bound, read = _names(source)
         only = bool(DESKTOP_ONLY.search(source)) or bool(read & desktop)
