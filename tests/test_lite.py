@@ -32,9 +32,8 @@ import lite_browser  # noqa: E402
 
 LESSON = "notebooks/01_handlers.ipynb"
 # More lessons run unchanged in the browser (issue 19), each with the number of its cells compared (all but those
-# needing the desktop edition: 02's AWS CLI walkthrough, 02's and 07's Node.js functions, the plots of 06, 08 and 09).
-# Not yet: 12 (SAM's translator and cfn-lint are not in the site), 13 (the X-Ray SDK is not in the site), 14
-# (IPython's debugger prints differently under Pyodide).
+# needing the desktop edition: 02's AWS CLI walkthrough, 02's and 07's Node.js functions, the plots of 06, 08 and 09,
+# 13's pytest run). Not yet: 12 (SAM's translator and cfn-lint are not in the site).
 LESSONS = {"notebooks/00_start_here.ipynb": 5, "notebooks/02_first_function.ipynb": 18,
            "notebooks/03_events.ipynb": 28, "notebooks/04_triggers.ipynb": 32, "notebooks/05_iam.ipynb": 25,
            "notebooks/06_cold_starts.ipynb": 29, "notebooks/07_packaging.ipynb": 25,
@@ -227,6 +226,39 @@ def test_labs_are_checked_in_the_browser_and_the_work_is_kept_and_downloadable(b
                                     'os.getcwd())}", "zip", "."))\nimport zipfile\nprint(sorted(zipfile.ZipFile('
                                     '"../01-greeting.zip").namelist()))')
         assert "'lambda_function.py'" in lite_browser.printed(zipped), zipped
+        assert not page.foreign, f"the page fetched from other origins: {page.foreign}"
+    finally:
+        page.close()
+
+
+PROGRESS = """import shutil, tempfile
+from pathlib import Path
+from lambda_local.grading import progress
+course = Path(tempfile.mkdtemp())
+shutil.copytree("../.lambda-local", course / ".lambda-local")
+shutil.copytree("../labs/01-greeting", course / "labs/01-greeting")
+(course / "notebooks").mkdir()
+for name in ("00_start_here", "01_handlers"):
+    shutil.copy(f"{name}.ipynb", course / "notebooks")
+print(progress(course).format())"""
+
+
+def test_progress_in_the_browser_records_the_lesson_and_checks_labs_as_feedback(browser, site_url):
+    """A lesson's last cell (mark_lesson_run) records it in the browser's storage (found by the cell's id: the tab's
+    kernel is not told the notebook's name), and progress() lists it, the labs checked in the kernel as feedback."""
+    from lambda_local.grading.feedback import FEEDBACK_NOTE
+
+    lesson = "notebooks/00_start_here.ipynb"
+    page = lite_browser.Page(browser, site_url, screenshots=ROOT / "test-artifacts")
+    try:
+        page.open(lesson)
+        last = page.state(lesson)["cells"][-1]
+        assert "mark_lesson_run()" in last["source"]
+        assert not [o for o in page.run_cell(lesson, last["index"])["outputs"] if o["type"] == "error"]
+        shown = lite_browser.printed(page.run_code(lesson, PROGRESS))
+        assert re.sub(r"\(last run [\d\-T:+]+\)", "(last run T)", shown) == (
+            "Lessons (1 of 2 run)\n  [x] 00_start_here  (last run T)\n  [ ] 01_handlers\nLabs (0 of 1 pass)\n"
+            f"  {FEEDBACK_NOTE}\n  [ ] 01-greeting              0/8 points\nNext: 01_handlers, then 01-greeting\n")
         assert not page.foreign, f"the page fetched from other origins: {page.foreign}"
     finally:
         page.close()

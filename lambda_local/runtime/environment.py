@@ -39,7 +39,7 @@ def _leave_event_loop() -> Any:
     on the desktop, the page's under Pyodide): seen from the handler, ``asyncio.run()`` would refuse ("cannot be called
     from a running event loop") and, from Python 3.12, every log record would carry the kernel's task as ``taskName``
     (Powertools' Logger prints it)."""
-    asyncio = sys.modules.get("asyncio")
+    asyncio: Any = sys.modules.get("asyncio")  # only when it is loaded: a function that never uses it pays nothing
     loop = asyncio._get_running_loop() if asyncio is not None else None
     if loop is not None:
         asyncio._set_running_loop(None)
