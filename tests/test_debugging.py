@@ -55,6 +55,22 @@ def test_breakpoint_in_a_handler_talks_to_the_caller_not_the_functions_log(aws, 
     assert "[{'price': 2, 'qty': 3}]" not in aws.invocations[-1].log
 
 
+def test_in_a_kernel_breakpoint_in_a_handler_asks_through_the_kernels_input(aws, create, capsys, monkeypatch):
+    """A kernel replaces input() with one that asks its front end (the browser's kernel has nothing on sys.stdin):
+    pdb asks through it, and its prompts go there, not into the function's log."""
+    import builtins
+
+    asked = []
+    answers = iter(["p order['lines']", "c"])
+    monkeypatch.setattr(builtins, "input", lambda prompt="": asked.append(prompt) or next(answers))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # nothing there, as in a browser tab's kernel
+    create("average", AVERAGE.replace("    total =", "    breakpoint()\n    total ="))
+    assert invoke("average", {"body": json.dumps({"lines": [{"price": 2, "qty": 3}]})})[1] == {"average": 6.0}
+    assert asked == ["(Pdb) ", "(Pdb) "]
+    assert "[{'price': 2, 'qty': 3}]" in capsys.readouterr().out
+    assert "(Pdb)" not in aws.invocations[-1].log
+
+
 def test_pythonbreakpoint_0_turns_breakpoints_in_handlers_off(aws, create, monkeypatch):
     create("average", AVERAGE.replace("    total =", "    breakpoint()\n    total ="))
     monkeypatch.setenv("PYTHONBREAKPOINT", "0")

@@ -262,3 +262,46 @@ def test_progress_in_the_browser_records_the_lesson_and_checks_labs_as_feedback(
         assert not page.foreign, f"the page fetched from other origins: {page.foreign}"
     finally:
         page.close()
+
+
+BREAKPOINT = """import lambda_local
+def handler(event, context):
+    total = event["qty"] * 4
+    breakpoint()
+    return total
+print("returned", lambda_local.Function(handler).invoke({"qty": 2}).payload)"""
+
+
+_NEW_INPUT_BOX = """(mark) => {
+    const fresh = [...document.querySelectorAll('.jp-Stdin-input')].filter(box => !box.dataset.answer);
+    if (fresh.length !== 1) return false;
+    fresh[0].dataset.answer = mark;
+    return true;
+}"""
+
+
+def test_breakpoint_in_a_handler_is_typed_into_in_the_browser(browser, site_url):
+    """pdb at a handler's breakpoint() asks through the kernel's input box (JupyterLite's stdin), as IPython's
+    debugger, and the handler goes on when it is told to continue."""
+    lesson = "notebooks/14_debugging.ipynb"
+    page = lite_browser.Page(browser, site_url, screenshots=ROOT / "test-artifacts")
+    try:
+        page.open(lesson)
+        page.page.evaluate(lite_browser._INSERT_CELL, BREAKPOINT)
+        page.wait(lambda s: bool(s["cells"]) and s["cells"][0]["source"] == BREAKPOINT, 30, lesson, "no cell")
+        page.page.evaluate(lite_browser._RUN_CELL, 0)
+        for answered, command in enumerate(("p total", "c"), start=1):
+            # the box of the question pdb asks now, marked as it is found (the one answered before may linger)
+            page.page.wait_for_function(_NEW_INPUT_BOX, arg=str(answered), timeout=lite_browser.CELL_TIMEOUT_S * 1000)
+            box = page.page.locator(f".jp-Stdin-input[data-answer='{answered}']")
+            box.fill(command)
+            box.press("Enter")
+            page.wait(lambda s: sum(o["name"] == "stdin" for o in s["cells"][0]["outputs"]) == answered, 30, lesson,
+                      f"{command!r} was not taken")
+        ran = lite_browser.cell(page.wait(lambda s: s["kernel"] == "idle" and s["cells"][0]["count"] is not None,
+                                          lite_browser.CELL_TIMEOUT_S, lesson, "the cell did not end"), 0)
+        outputs = [(o["name"], o["text"]) for o in ran["outputs"] if o["type"] == "stream"]
+        assert ("stdin", "ipdb>  p total\n") in outputs and ("stdout", "8\n") in outputs, outputs
+        assert outputs[-1] == ("stdout", "returned 8\n"), outputs
+    finally:
+        page.close()
