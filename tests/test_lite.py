@@ -296,8 +296,8 @@ def test_breakpoint_in_a_handler_is_typed_into_in_the_browser(browser, site_url)
             box = page.page.locator(f".jp-Stdin-input[data-answer='{answered}']")
             box.fill(command)
             box.press("Enter")
-            page.wait(lambda s: sum(o["name"] == "stdin" for o in s["cells"][0]["outputs"]) == answered, 30, lesson,
-                      f"{command!r} was not taken")
+            page.wait(lambda s, n=answered: sum(o["name"] == "stdin" for o in s["cells"][0]["outputs"]) == n, 30,
+                      lesson, f"{command!r} was not taken")
         ran = lite_browser.cell(page.wait(lambda s: s["kernel"] == "idle" and s["cells"][0]["count"] is not None,
                                           lite_browser.CELL_TIMEOUT_S, lesson, "the cell did not end"), 0)
         outputs = [(o["name"], o["text"]) for o in ran["outputs"] if o["type"] == "stream"]
