@@ -17,7 +17,7 @@ Two ways in:
           aws.advance(minutes=15)  # the virtual clock: idle environments expire, schedules fire
 """
 
-from . import outside
+from . import browser, outside
 from .clock import VirtualClock
 from .packaging import zip_package
 from .runtime import Function, Invocation, ServiceError
@@ -25,6 +25,8 @@ from .runtime import Function, Invocation, ServiceError
 __version__ = "0.1.0"
 
 outside.install()  # boto3 calls for the sandbox never reach real AWS while no sandbox is running
+if browser.IN_BROWSER:
+    browser.debugger_as_on_the_desktop()  # pdb prints there what it prints in the desktop's kernel
 
 __all__ = ["Function", "Invocation", "ServiceError", "VirtualClock", "mock_aws", "zip_package"]
 

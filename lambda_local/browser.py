@@ -11,7 +11,7 @@ import importlib
 import sys
 from types import ModuleType
 
-__all__ = ["IN_BROWSER", "NeedsDesktop", "NotLoaded", "import_site_package", "require_desktop"]
+__all__ = ["IN_BROWSER", "NeedsDesktop", "NotLoaded", "debugger_as_on_the_desktop", "import_site_package", "require_desktop"]
 
 IN_BROWSER = sys.platform == "emscripten"
 
@@ -52,3 +52,25 @@ def import_site_package(module: str, package: str) -> ModuleType:
     run_sync(pyodide_js.loadPackage(package))
     importlib.invalidate_caches()
     return importlib.import_module(module)
+
+
+def debugger_as_on_the_desktop() -> None:
+    """In a browser tab's kernel, make ``pdb.Pdb`` IPython's debugger, as the desktop's kernel does.
+
+    ipykernel replaces ``pdb.Pdb`` and ``pdb.set_trace`` with IPython's (its ``init_pdb``), so on the desktop
+    ``breakpoint()``, a post mortem and ``pdb.Pdb(...)`` in a cell print ``ipdb>`` and a coloured listing with line
+    numbers. The browser's kernel (jupyterlite-pyodide-kernel) leaves the standard library's, whose ``(Pdb)`` prints
+    differently; this does what ipykernel does, so a lesson prints the same in both. Nothing outside IPython.
+    """
+    import pdb
+
+    if "IPython" not in sys.modules:
+        return
+    from IPython import get_ipython
+    from IPython.core import debugger
+
+    if get_ipython() is None or not hasattr(debugger, "InterruptiblePdb") or pdb.Pdb is debugger.InterruptiblePdb:
+        return
+    debugger.Pdb = debugger.InterruptiblePdb  # type: ignore[misc]
+    pdb.Pdb = debugger.Pdb  # type: ignore[misc, assignment]
+    pdb.set_trace = debugger.set_trace

@@ -15,6 +15,9 @@ https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html#xray-concept
   ``AWS::Lambda`` (the service) and ``AWS::Lambda::Function`` segments, into moto's X-Ray, where
   ``get_trace_summaries`` and ``batch_get_traces`` find it. As the X-Ray service does, the subsegments the SDK
   streamed are assembled into the document of the segment they belong to.
+* A browser tab (the course's JupyterLite edition) has no UDP: there the daemon is in-process, and before each
+  invocation the environment's SDK recorder gets an emitter (the SDK's own seam, ``xray_recorder.emitter``) that
+  hands it the same datagrams the UDP emitter would send. The same documents reach the same collector.
 
 Tracers patch shared libraries (botocore, http.client, requests, sqlite3) at import. :class:`TracerPatches` keeps
 each execution environment's patches to itself: applied while it runs, removed when it leaves, so they never reach
@@ -31,11 +34,14 @@ import socket
 import sys
 from dataclasses import dataclass
 
+from . import browser
+
 __all__ = ["TraceHeader", "XRay", "TracerPatches", "begin", "end"]
 
 DEFAULT_RESERVOIR_PER_SECOND = 1
 DEFAULT_FIXED_RATE = 0.05
 _DATAGRAM_HEADER = b'{"format": "json", "version": 1}\n'
+_SDK_DATAGRAM_HEADER = b'{"format":"json","version":1}\n'  # as the SDK's UDPEmitter writes it
 
 
 @dataclass(frozen=True)
@@ -113,20 +119,90 @@ class _Sampler:
         return rng.random() < DEFAULT_FIXED_RATE
 
 
-class XRay:
-    """A sandbox's X-Ray: the loopback daemon functions send to, the samplers, the ids."""
+class _UdpDaemon:
+    """The daemon as on AWS: a UDP socket (on loopback) the SDK's ``UDPEmitter`` sends to."""
 
-    def __init__(self, clock, seed: int | None = None):
-        self.clock = clock
-        self._rng = random.Random(seed)
-        self._samplers: dict[str, _Sampler] = {}
+    def __init__(self) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._socket.bind(("127.0.0.1", 0))
         self._socket.setblocking(False)
-        self.daemon_address = "127.0.0.1:%d" % self._socket.getsockname()[1]
+        self.address = "127.0.0.1:%d" % self._socket.getsockname()[1]
+
+    def datagrams(self) -> list[bytes]:
+        """What arrived since the last call."""
+        arrived = []
+        while True:
+            try:
+                arrived.append(self._socket.recv(65536))
+            except (BlockingIOError, InterruptedError):
+                return arrived
+            except OSError:  # closed
+                return arrived
+
+    def attach(self, modules) -> None:
+        pass  # the SDK finds this daemon by its address (AWS_XRAY_DAEMON_ADDRESS)
 
     def close(self) -> None:
         self._socket.close()
+
+
+class _InProcessDaemon:
+    """The daemon in a browser tab, which has no UDP: the environment's SDK recorder gets an :class:`_Emitter` that
+    hands it each datagram in-process."""
+
+    address = "127.0.0.1:2000"  # the SDK's default: AWS_XRAY_DAEMON_ADDRESS is set, as Lambda sets it
+
+    def __init__(self) -> None:
+        self._arrived: list[bytes] = []
+        self._emitter = _Emitter(self._arrived)
+
+    def datagrams(self) -> list[bytes]:
+        arrived, self._arrived[:] = list(self._arrived), []
+        return arrived
+
+    def attach(self, modules) -> None:
+        """Give the X-Ray SDK's recorder among ``modules`` (an environment's) this daemon's emitter, once."""
+        core = modules.get("aws_xray_sdk.core")
+        recorder = getattr(core, "xray_recorder", None)
+        if recorder is not None and getattr(recorder, "emitter", None) is not self._emitter:
+            recorder.emitter = self._emitter
+
+    def close(self) -> None:
+        self._arrived.clear()
+
+
+class _Emitter:
+    """What the SDK's ``UDPEmitter`` does (the same datagram: its protocol header, a newline, the entity's JSON),
+    without a socket. Duck-typed: the SDK is the function's library, not this runtime's."""
+
+    def __init__(self, arrived: list[bytes]) -> None:
+        self._arrived = arrived
+        ip, _, port = _InProcessDaemon.address.partition(":")
+        self.ip, self.port = ip, int(port)  # what UDPEmitter answers, for code that asks
+
+    def send_entity(self, entity) -> None:
+        self._arrived.append(_SDK_DATAGRAM_HEADER + entity.serialize().encode("utf-8"))
+
+    def set_daemon_address(self, address) -> None:
+        pass  # there is no address to send to: the daemon is in this process
+
+
+class XRay:
+    """A sandbox's X-Ray: the daemon functions send to, the samplers, the ids.
+
+    The daemon is a loopback UDP socket, as on AWS; in a browser tab (no UDP there) it is in-process
+    (``in_process``, by default when running in a browser)."""
+
+    def __init__(self, clock, seed: int | None = None, *, in_process: bool | None = None):
+        self.clock = clock
+        self._rng = random.Random(seed)
+        self._samplers: dict[str, _Sampler] = {}
+        in_process = browser.IN_BROWSER if in_process is None else in_process
+        self.daemon: _UdpDaemon | _InProcessDaemon = _InProcessDaemon() if in_process else _UdpDaemon()
+        self.daemon_address = self.daemon.address
+
+    def close(self) -> None:
+        self.daemon.close()
 
     @contextlib.contextmanager
     def request(self, mode: str | None, upstream: str | None, function_arn: str):
@@ -157,13 +233,7 @@ class XRay:
     def received(self) -> list[dict]:
         """The (sub)segment documents the SDK sent since the last call."""
         documents: list[dict] = []
-        while True:
-            try:
-                datagram = self._socket.recv(65536)
-            except (BlockingIOError, InterruptedError):
-                return documents
-            except OSError:  # closed
-                return documents
+        for datagram in self.daemon.datagrams():
             body = datagram[len(_DATAGRAM_HEADER):] if datagram.startswith(_DATAGRAM_HEADER) else \
                 datagram.partition(b"\n")[2]
             try:
@@ -172,6 +242,7 @@ class XRay:
                 continue  # the daemon drops what it cannot parse
             if isinstance(document, dict):
                 documents.append(document)
+        return documents
 
     def put(self, account_id: str, region: str, documents: list[dict]) -> None:
         from .aws import state
@@ -196,6 +267,7 @@ def begin(env, now: float) -> Trace | None:
     function_segment_id = xray.segment_id()
     header = TraceHeader(root, function_segment_id, "1" if sampled else "0", upstream.extra if upstream else ())
     env.environ["_X_AMZN_TRACE_ID"] = str(header)
+    xray.daemon.attach(env.modules.modules if env.modules is not None else sys.modules)
     return Trace(request, header, xray.segment_id(), function_segment_id, now, env)
 
 

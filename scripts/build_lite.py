@@ -67,7 +67,7 @@ REPLACEMENTS = {"cryptography": ("cryptography", "47.0.0+lite"),
 # And what is imported by code no cell imports itself (the kernel loads only what a cell's own imports name): moto's
 # API Gateway imports openapi_spec_validator (lesson 04), the lessons' handlers import Powertools (lessons 10, 13).
 PRELOAD = ["lambda-local", "ipython", "jedi", "comm", "ipywidgets", "micropip", "piplite", "pyodide-kernel",
-           "ipykernel", "openapi-spec-validator", "aws-lambda-powertools"]
+           "ipykernel", "openapi-spec-validator", "aws-lambda-powertools", "aws-xray-sdk"]
 # Dependencies of lambda-local left out of its entry in the lock file: loaded when a cell imports them (lesson 12's
 # and lab 12's `import cfnlint.api`), not as the kernel starts (cfn-lint and sympy under it are 8 MB of downloads).
 ON_IMPORT = ["cfn-lint"]

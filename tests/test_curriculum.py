@@ -368,3 +368,15 @@ def test_a_link_to_a_missing_file_is_found(tmp_path):
     page.write_text("[there](page.md) [gone](../nowhere.ipynb) [web](https://aws.amazon.com) [top](#top)\n"
                     "```\n[in code](not-a-link.md)\n```\n")
     assert _targets(page) == ["page.md", "../nowhere.ipynb"]
+
+
+def test_no_two_lessons_share_a_cell_id():
+    """In the browser edition a lesson's last cell is recorded as run by its id (the kernel is not told the
+    notebook's name, docs/lite.md): an id two lessons share records neither."""
+    seen: dict[str, str] = {}
+    shared = []
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if seen.setdefault(cell.id, path.stem) != path.stem:
+                shared.append(f"{cell.id}: {seen[cell.id]} and {path.stem}")
+    assert not shared, shared

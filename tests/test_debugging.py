@@ -55,6 +55,22 @@ def test_breakpoint_in_a_handler_talks_to_the_caller_not_the_functions_log(aws, 
     assert "[{'price': 2, 'qty': 3}]" not in aws.invocations[-1].log
 
 
+def test_in_a_kernel_breakpoint_in_a_handler_asks_through_the_kernels_input(aws, create, capsys, monkeypatch):
+    """A kernel replaces input() with one that asks its front end (the browser's kernel has nothing on sys.stdin):
+    pdb asks through it, and its prompts go there, not into the function's log."""
+    import builtins
+
+    asked = []
+    answers = iter(["p order['lines']", "c"])
+    monkeypatch.setattr(builtins, "input", lambda prompt="": asked.append(prompt) or next(answers))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # nothing there, as in a browser tab's kernel
+    create("average", AVERAGE.replace("    total =", "    breakpoint()\n    total ="))
+    assert invoke("average", {"body": json.dumps({"lines": [{"price": 2, "qty": 3}]})})[1] == {"average": 6.0}
+    assert asked == ["(Pdb) ", "(Pdb) "]
+    assert "[{'price': 2, 'qty': 3}]" in capsys.readouterr().out
+    assert "(Pdb)" not in aws.invocations[-1].log
+
+
 def test_pythonbreakpoint_0_turns_breakpoints_in_handlers_off(aws, create, monkeypatch):
     create("average", AVERAGE.replace("    total =", "    breakpoint()\n    total ="))
     monkeypatch.setenv("PYTHONBREAKPOINT", "0")
@@ -66,3 +82,34 @@ def test_a_function_keeps_nothing_when_it_returns_an_error_object_itself(aws, cr
     create("handled", "def handler(event, context):\n    return {'statusCode': 500}\n")
     invoke("handled")
     assert aws.invocations[-1].exception is None and boto3.client("lambda").list_functions()["Functions"]
+
+
+def test_in_a_browser_kernel_pdb_is_ipythons_as_ipykernel_makes_it_on_the_desktop(aws, create, capsys, monkeypatch):
+    """The browser's kernel leaves the standard library's pdb (``(Pdb)``); ipykernel replaces it with IPython's
+    (``ipdb>``, a coloured listing). lambda_local does what ipykernel does there, so a post mortem prints the same."""
+    import pdb
+
+    import IPython
+    from IPython.core import debugger
+
+    from lambda_local import browser
+
+    for name in ("Pdb", "set_trace"):
+        monkeypatch.setattr(pdb, name, getattr(pdb, name))  # put back after the test
+    monkeypatch.setattr(debugger, "Pdb", debugger.Pdb)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    browser.debugger_as_on_the_desktop()  # outside a kernel: nothing to match
+    assert pdb.Pdb is not debugger.InterruptiblePdb
+
+    shells = IPython.core.interactiveshell.InteractiveShell
+    shell = shells.instance()  # a kernel's shell (IPython's debugger takes its colours from it)
+    try:
+        monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+        browser.debugger_as_on_the_desktop()
+        assert pdb.Pdb is debugger.InterruptiblePdb and pdb.set_trace is debugger.set_trace
+        create("average", AVERAGE)
+        invoke("average", {"body": json.dumps({"lines": []})})
+        aws.invocations[-1].post_mortem("p order")
+        assert "ipdb> {'lines': []}" in capsys.readouterr().out
+    finally:
+        shells.clear_instance()  # no shell left for the tests after this one (get_ipython() would find it)

@@ -670,6 +670,54 @@ def test_progress_lists_lessons_run_and_labs_passing(tmp_path, monkeypatch):
     assert "Next: 00_start_here, then 07-layer" in output
 
 
+def _kernel_running_cell(monkeypatch, cell_id):
+    """IPython's get_ipython() as in a kernel running the cell ``cell_id`` (JupyterLab sends its id as cellId)."""
+    import types
+
+    import IPython
+
+    kernel = types.SimpleNamespace(get_parent=lambda: {"metadata": {"cellId": cell_id}})
+    monkeypatch.setattr(IPython, "get_ipython", lambda: types.SimpleNamespace(kernel=kernel))
+
+
+def test_in_a_browser_a_lesson_is_recorded_by_the_id_of_the_cell_that_runs(tmp_path, monkeypatch):
+    """A browser tab's kernel is not told its notebook's name (no JPY_SESSION_NAME): the lesson is the one notebook
+    of the kernel's folder that has the running cell; none is recorded when that is not exactly one."""
+    from lambda_local import browser
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name, ids in (("00_start_here", ["a1", "shared"]), ("01_handlers", ["b1", "shared"])):
+        (notebooks / f"{name}.ipynb").write_text(json.dumps({"cells": [{"id": i, "cell_type": "code"} for i in ids]}))
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.chdir(notebooks)  # the kernel's folder: the notebook's
+    _kernel_running_cell(monkeypatch, "b1")
+    assert mark_lesson_run() is None  # on the desktop, only JupyterLab's JPY_SESSION_NAME names a notebook
+    monkeypatch.setattr(browser, "IN_BROWSER", True)
+    assert mark_lesson_run() == tmp_path / ".lambda-local/progress.json"
+    assert [l.name for l in progress(tmp_path).lessons if l.ran] == ["01_handlers"]
+    (tmp_path / ".lambda-local/progress.json").unlink()
+    for ambiguous in ("shared", "unknown"):
+        _kernel_running_cell(monkeypatch, ambiguous)
+        assert mark_lesson_run() is None and not (tmp_path / ".lambda-local/progress.json").exists()
+
+
+def test_in_a_browser_progress_checks_labs_in_the_kernel_as_feedback(tmp_path, monkeypatch):
+    """A tab cannot start the learner's process (LearnerProcess refuses there): progress runs the checks in the
+    kernel, as check_lab does, and says they are feedback; never with a mock_aws() of the kernel's own running."""
+    import lambda_local
+    from lambda_local import browser
+
+    monkeypatch.setattr(browser, "IN_BROWSER", True)
+    copy_lab(ROOT / "solutions/09-cost-model", tmp_path / "labs")
+    with lambda_local.mock_aws():
+        with pytest.raises(GradingError, match=r"stop it first \(aws.stop\(\)"):
+            progress(tmp_path)
+    state = progress(tmp_path)
+    assert state.feedback and [(lab.lab, lab.passed) for lab in state.labs] == [("09-cost-model", True)]
+    assert "Labs (1 of 1 pass)\n  Feedback, not a grade:" in state.format()
+
+
 def test_failure_message_reads_expected_got_hint():
     assert str(Failure("a", "b", "c")).splitlines() == ["Expected: a", "Got:      b", "Hint:     c"]
 

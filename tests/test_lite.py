@@ -32,19 +32,21 @@ import lite_browser  # noqa: E402
 
 LESSON = "notebooks/01_handlers.ipynb"
 # More lessons run unchanged in the browser (issue 19), each with the number of its cells compared (all but those
-# needing the desktop edition: 02's AWS CLI walkthrough, 02's and 07's Node.js functions, the plots of 06, 08 and 09).
-# Not yet: 13 (the X-Ray SDK is not in the site), 14 (IPython's debugger prints differently under Pyodide).
+# needing the desktop edition: 02's AWS CLI walkthrough, 02's and 07's Node.js functions, the plots of 06, 08 and 09,
+# 13's pytest run).
 LESSONS = {"notebooks/00_start_here.ipynb": 5, "notebooks/02_first_function.ipynb": 18,
            "notebooks/03_events.ipynb": 28, "notebooks/04_triggers.ipynb": 32, "notebooks/05_iam.ipynb": 25,
            "notebooks/06_cold_starts.ipynb": 29, "notebooks/07_packaging.ipynb": 25,
            "notebooks/08_limits.ipynb": 28, "notebooks/09_pricing.ipynb": 28,
            "notebooks/10_async_failures.ipynb": 32, "notebooks/11_patterns.ipynb": 31,
            "notebooks/12_sam.ipynb": 17,
+           "notebooks/13_observability.ipynb": 16, "notebooks/14_debugging.ipynb": 13,
            "notebooks/15_capstone.ipynb": 9}
-# Cells that need what a browser tab has not: a process (lambda-local serve and the AWS CLI), Node.js or matplotlib
+# Cells that need what a browser tab has not: a process (lambda-local serve, the AWS CLI, a `!` shell command: lesson
+# 13's pytest run), Node.js or matplotlib
 # (no browser build the site can carry: docs/lite.md), and the cells that use a name one of those defines. They are
 # run (they must end, not hang) but not compared.
-DESKTOP_ONLY = re.compile(r"subprocess\.|lambda_local\.runtime\.nodejs|import matplotlib|\.plot\w*\(")
+DESKTOP_ONLY = re.compile(r"(?m)subprocess\.|^!|lambda_local\.runtime\.nodejs|import matplotlib|\.plot\w*\(")
 
 pytestmark = [
     pytest.mark.browser,
@@ -110,6 +112,7 @@ def test_desktop_only_cells_and_the_cells_using_their_names_are_recognised():
     desktop = set()
     for source, expected in [("server = subprocess.Popen([])\ndef aws(c): pass", True), ("aws('x')", True),
                              ("print(1)", False), ("from lambda_local.runtime.nodejs import available", True),
+                             ("!{sys.executable} -m pytest -q {project}", True),
                              ("import matplotlib.pyplot as plt", True), ("fig, ax = plt.subplots()", True)]:
         bound, read = _names(source)
         only = bool(DESKTOP_ONLY.search(source)) or bool(read & desktop)
@@ -226,5 +229,81 @@ def test_labs_are_checked_in_the_browser_and_the_work_is_kept_and_downloadable(b
                                     '"../01-greeting.zip").namelist()))')
         assert "'lambda_function.py'" in lite_browser.printed(zipped), zipped
         assert not page.foreign, f"the page fetched from other origins: {page.foreign}"
+    finally:
+        page.close()
+
+
+PROGRESS = """import shutil, tempfile
+from pathlib import Path
+from lambda_local.grading import progress
+course = Path(tempfile.mkdtemp())
+shutil.copytree("../.lambda-local", course / ".lambda-local")
+shutil.copytree("../labs/01-greeting", course / "labs/01-greeting")
+(course / "notebooks").mkdir()
+for name in ("00_start_here", "01_handlers"):
+    shutil.copy(f"{name}.ipynb", course / "notebooks")
+print(progress(course).format())"""
+
+
+def test_progress_in_the_browser_records_the_lesson_and_checks_labs_as_feedback(browser, site_url):
+    """A lesson's last cell (mark_lesson_run) records it in the browser's storage (found by the cell's id: the tab's
+    kernel is not told the notebook's name), and progress() lists it, the labs checked in the kernel as feedback."""
+    from lambda_local.grading.feedback import FEEDBACK_NOTE
+
+    lesson = "notebooks/00_start_here.ipynb"
+    page = lite_browser.Page(browser, site_url, screenshots=ROOT / "test-artifacts")
+    try:
+        page.open(lesson)
+        last = page.state(lesson)["cells"][-1]
+        assert "mark_lesson_run()" in last["source"]
+        assert not [o for o in page.run_cell(lesson, last["index"])["outputs"] if o["type"] == "error"]
+        shown = lite_browser.printed(page.run_code(lesson, PROGRESS))
+        assert re.sub(r"\(last run [\d\-T:+]+\)", "(last run T)", shown) == (
+            "Lessons (1 of 2 run)\n  [x] 00_start_here  (last run T)\n  [ ] 01_handlers\nLabs (0 of 1 pass)\n"
+            f"  {FEEDBACK_NOTE}\n  [ ] 01-greeting              0/8 points\nNext: 01_handlers, then 01-greeting\n")
+        assert not page.foreign, f"the page fetched from other origins: {page.foreign}"
+    finally:
+        page.close()
+
+
+BREAKPOINT = """import lambda_local
+def handler(event, context):
+    total = event["qty"] * 4
+    breakpoint()
+    return total
+print("returned", lambda_local.Function(handler).invoke({"qty": 2}).payload)"""
+
+
+_NEW_INPUT_BOX = """(mark) => {
+    const fresh = [...document.querySelectorAll('.jp-Stdin-input')].filter(box => !box.dataset.answer);
+    if (fresh.length !== 1) return false;
+    fresh[0].dataset.answer = mark;
+    return true;
+}"""
+
+
+def test_breakpoint_in_a_handler_is_typed_into_in_the_browser(browser, site_url):
+    """pdb at a handler's breakpoint() asks through the kernel's input box (JupyterLite's stdin), as IPython's
+    debugger, and the handler goes on when it is told to continue."""
+    lesson = "notebooks/14_debugging.ipynb"
+    page = lite_browser.Page(browser, site_url, screenshots=ROOT / "test-artifacts")
+    try:
+        page.open(lesson)
+        page.page.evaluate(lite_browser._INSERT_CELL, BREAKPOINT)
+        page.wait(lambda s: bool(s["cells"]) and s["cells"][0]["source"] == BREAKPOINT, 30, lesson, "no cell")
+        page.page.evaluate(lite_browser._RUN_CELL, 0)
+        for answered, command in enumerate(("p total", "c"), start=1):
+            # the box of the question pdb asks now, marked as it is found (the one answered before may linger)
+            page.page.wait_for_function(_NEW_INPUT_BOX, arg=str(answered), timeout=lite_browser.CELL_TIMEOUT_S * 1000)
+            box = page.page.locator(f".jp-Stdin-input[data-answer='{answered}']")
+            box.fill(command)
+            box.press("Enter")
+            page.wait(lambda s, n=answered: sum(o["name"] == "stdin" for o in s["cells"][0]["outputs"]) == n, 30,
+                      lesson, f"{command!r} was not taken")
+        ran = lite_browser.cell(page.wait(lambda s: s["kernel"] == "idle" and s["cells"][0]["count"] is not None,
+                                          lite_browser.CELL_TIMEOUT_S, lesson, "the cell did not end"), 0)
+        outputs = [(o["name"], o["text"]) for o in ran["outputs"] if o["type"] == "stream"]
+        assert ("stdin", "ipdb>  p total\n") in outputs and ("stdout", "8\n") in outputs, outputs
+        assert outputs[-1] == ("stdout", "returned 8\n"), outputs
     finally:
         page.close()

@@ -219,3 +219,32 @@ def test_the_libraries_handlers_import_are_their_own_not_the_runtimes():
     shared = _shared_top_levels()
     assert {"aws_lambda_powertools", "aws_xray_sdk"}.isdisjoint(shared)
     assert {"boto3", "botocore", "moto"} <= shared
+
+
+ASYNC_HANDLER = """
+import asyncio, logging
+
+async def answer():
+    return 42
+
+def handler(event, context):
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", None, None)
+    return asyncio.run(answer()), getattr(record, "taskName", None)
+"""
+
+
+def test_a_handler_runs_outside_the_callers_event_loop(tmp_path):
+    """A kernel runs cells inside its asyncio loop; a handler on AWS runs outside any: asyncio.run() works in it and
+    its log records name no task (Python 3.12+ would name the kernel's). The caller's loop is back afterwards."""
+    import asyncio
+
+    (tmp_path / "lambda_function.py").write_text(ASYNC_HANDLER)
+    fn = Function("lambda_function.handler", code=str(tmp_path))
+
+    async def caller():
+        result = fn.invoke({})
+        return result.payload, asyncio.get_running_loop()
+
+    payload, loop = asyncio.run(caller())
+    assert payload == [42, None]
+    assert loop is not None

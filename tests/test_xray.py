@@ -5,10 +5,14 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 
+import socket
+
 import boto3
 import botocore.client
 import pytest
 
+import lambda_local
+from lambda_local import browser
 from lambda_local.xray import TraceHeader
 from conftest import invoke
 
@@ -103,6 +107,24 @@ def _traces():
     return xray.batch_get_traces(TraceIds=ids)["Traces"] if ids else []
 
 
+class _NoUdp(socket.socket):
+    """A browser tab's sockets: they can be made, but a UDP datagram reaches no daemon."""
+
+    def sendto(self, *args):
+        raise OSError("Not available")
+
+
+@pytest.fixture
+def aws(request, monkeypatch):
+    """conftest's sandbox; parametrized "in-process", as in a browser tab: no UDP, the daemon in-process."""
+    if getattr(request, "param", "udp") == "in-process":
+        monkeypatch.setattr(browser, "IN_BROWSER", True)
+        monkeypatch.setattr(socket, "socket", _NoUdp)
+    with lambda_local.mock_aws(seed=7, start="2026-01-01T00:00:00Z") as sandbox:
+        yield sandbox
+
+
+@pytest.mark.parametrize("aws", ["udp", "in-process"], indirect=True)
 def test_powertools_tracer_segments_reach_xray_without_sdk_warnings(aws, create):
     create("pay", TRACED, TracingConfig={"Mode": "Active"})
     first = invoke("pay")
@@ -112,6 +134,7 @@ def test_powertools_tracer_segments_reach_xray_without_sdk_warnings(aws, create)
         assert payload == "paid"
     for record in aws.invocations:
         assert "discarded" not in record.log and "cannot find the current segment" not in record.log.lower()
+        assert "Failed to send entity" not in record.log  # (the SDK's UDPEmitter, where there is no UDP)
     traces = _traces()
     assert len(traces) == 2
     for trace in traces:
@@ -180,12 +203,14 @@ def handler(event, context):
 """
 
 
+@pytest.mark.parametrize("aws", ["udp", "in-process"], indirect=True)
 def test_the_plain_aws_xray_sdk_records_into_the_function_segment(aws, create):
     create("plain-sdk", PLAIN_SDK, TracingConfig={"Mode": "Active"})
     response, payload = invoke("plain-sdk", {"items": [1, 2, 3]})
     assert payload == 3 and "FunctionError" not in response
     record = aws.invocations[-1]
     assert "discarded" not in record.log and "cannot find the current segment" not in record.log.lower()
+    assert "Failed to send entity" not in record.log
     (function,) = [json.loads(s["Document"]) for t in _traces() for s in t["Segments"]
                    if json.loads(s["Document"]).get("origin") == "AWS::Lambda::Function"]
     (work,) = [s for s in function["subsegments"] if s["name"] == "work"]

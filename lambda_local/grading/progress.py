@@ -4,12 +4,15 @@ The rule for lessons: a lesson counts as run when its last cell called :func:`ma
 kernel. That call appends the lesson's name and the time to ``.lambda-local/progress.json`` in the course folder.
 With no argument it takes the notebook's name from the kernel (JupyterLab and Jupyter Server tell the kernel which
 notebook it runs, in ``JPY_SESSION_NAME``); under nbval, nbclient or plain Python it does nothing, so running the
-test suite never marks a lesson as run.
+test suite never marks a lesson as run. A browser tab's kernel (the JupyterLite edition) is not told the notebook's
+name: there the lesson is the notebook of the kernel's folder that holds the running cell, found by the id
+JupyterLab sends with each cell it runs (nothing is recorded unless exactly one notebook has it).
 
 Labs are graded by their checks, and the result is kept in ``.lambda-local/grades-cache.json`` under a key made
 of the content of the lab's files and the version of its checks: while neither changes, ``progress`` shows the
 kept result without running anything. The cache is for the learner's own overview only: ``grade`` (what CI runs)
-never reads it.
+never reads it. In a browser tab, which cannot start the learner's process, the checks run in the kernel, as
+``check_lab`` runs them there (:mod:`.feedback`), and ``progress`` says that its lab results are feedback.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .. import browser
 from .checks import Failure
+from .feedback import FEEDBACK_NOTE, kernel_is_mocked
 from .results import CheckResult, LabResult
-from .runner import _Learner, TIME_LIMIT, lab_definitions, lab_folders, run_lab
+from .runner import KERNEL_IS_MOCKED, GradingError, _Learner, TIME_LIMIT, lab_definitions, lab_folders, run_lab
 
 __all__ = ["LessonProgress", "Progress", "mark_lesson_run", "progress"]
 
@@ -58,6 +63,8 @@ def mark_lesson_run(lesson: str | None = None, *, root: str | os.PathLike | None
     >>> mark_lesson_run()      # under nbval or plain Python: no notebook to name, nothing recorded
     """
     session = os.environ.get("JPY_SESSION_NAME", "")
+    if lesson is None and not session.endswith(".ipynb") and browser.IN_BROWSER:
+        lesson = _notebook_of_running_cell(Path("."))
     if lesson is None:
         if not session.endswith(".ipynb"):
             return None
@@ -69,6 +76,21 @@ def mark_lesson_run(lesson: str | None = None, *, root: str | os.PathLike | None
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return path
+
+
+def _notebook_of_running_cell(folder: Path) -> str | None:
+    """The name of the notebook in ``folder`` holding the cell this kernel runs, by the cell id JupyterLab sends in
+    the request's metadata (``cellId``); None unless exactly one notebook there has a cell with that id."""
+    try:
+        from IPython import get_ipython
+
+        cell_id = get_ipython().kernel.get_parent()["metadata"]["cellId"]
+    except (ImportError, AttributeError, KeyError, TypeError):
+        return None
+    holding = [path.stem for path in sorted(folder.glob("*.ipynb"))
+               if any(isinstance(cell, dict) and cell.get("id") == cell_id
+                      for cell in _read(path).get("cells") or ())]
+    return holding[0] if len(holding) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -90,6 +112,7 @@ class Progress:
     root: Path
     lessons: tuple[LessonProgress, ...]
     labs: tuple[LabResult, ...]
+    feedback: bool = False  # the labs were checked in this kernel (a browser tab): feedback, not a grade
 
     def format(self) -> str:
         """Two checklists: lessons run, labs passing; then what to do next."""
@@ -98,6 +121,8 @@ class Progress:
                   for l in self.lessons]
         graded = [lab for lab in self.labs if lab.checks]
         lines.append(f"Labs ({sum(lab.passed for lab in graded)} of {len(graded)} pass)")
+        if self.feedback:
+            lines.append(f"  {FEEDBACK_NOTE}")
         for lab in self.labs:
             mark = "x" if lab.checks and lab.passed else " "
             score = f"{lab.points}/{lab.max_points} points" if lab.checks else lab.note
@@ -120,7 +145,8 @@ def progress(root: str | os.PathLike = ".", *, on_lab=None) -> Progress:
                     for p in sorted((folder / "notebooks").glob("*.ipynb")))
     cache_file = folder / GRADES_CACHE
     cache = _read(cache_file)
-    labs, learner, changed = [], _Learner(TIME_LIMIT), False
+    in_kernel = browser.IN_BROWSER  # a browser tab cannot start the learner's process: the checks run here
+    labs, learner, changed = [], _Learner(TIME_LIMIT, in_process=in_kernel), False
     try:
         for lab in lab_folders(folder / "labs"):
             key = content_key(lab)
@@ -132,6 +158,8 @@ def progress(root: str | os.PathLike = ".", *, on_lab=None) -> Progress:
                     continue
             if on_lab is not None:
                 on_lab(lab)
+            if in_kernel and learner.process is None and kernel_is_mocked():  # (not the checks' own mock)
+                raise GradingError(KERNEL_IS_MOCKED)
             result = run_lab(lab, learner=learner)
             labs.append(result)
             cache[lab.name] = {"key": key, "result": _lab_to_dict(result)}
@@ -144,7 +172,7 @@ def progress(root: str | os.PathLike = ".", *, on_lab=None) -> Progress:
             cache_file.write_text(json.dumps(cache, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         except OSError:
             pass  # a read-only course folder: graded again next time
-    return Progress(folder, lessons, tuple(labs))
+    return Progress(folder, lessons, tuple(labs), feedback=in_kernel)
 
 
 def content_key(lab: Path) -> str:

@@ -167,6 +167,10 @@ _HIDDEN = Failure(expected="this hidden check to pass", got="it did not pass",
                   hint="This is one of your instructor's hidden checks: only its name and result are shown.")
 
 
+KERNEL_IS_MOCKED = ("the checks need a mocked account of their own, and this kernel has a mock_aws() started: stop "
+                    "it first (aws.stop(), or end its `with` block) or restart the kernel, then check again")
+
+
 class _Learner:
     """The learner's process of one submission, started when a check needs it and again after it was lost.
 
@@ -298,9 +302,7 @@ def check_lab(lab: str | int | os.PathLike = ".", *, labs_dir: str | os.PathLike
     if not (browser.IN_BROWSER if in_process is None else in_process):
         return run_lab(folder, extra, time_limit=time_limit)
     if kernel_is_mocked():
-        raise GradingError("the checks need a mocked account of their own, and this kernel has a mock_aws() "
-                           "started: stop it first (aws.stop(), or end its `with` block) or restart the kernel, "
-                           "then check again")
+        raise GradingError(KERNEL_IS_MOCKED)
     learner = _Learner(time_limit, in_process=True)
     try:
         return run_lab(folder, extra, learner=learner, time_limit=time_limit)

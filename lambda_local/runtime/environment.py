@@ -33,6 +33,20 @@ RUNTIME_BASELINE_MB = 31
 TRACE_EVERY = 10
 
 
+def _leave_event_loop() -> Any:
+    """Hide the caller's running asyncio loop while a function runs; returns it, to put back (None: there was none).
+
+    On AWS the runtime calls a handler outside any event loop. A kernel runs every cell inside its own (ipykernel's
+    on the desktop, the page's under Pyodide): seen from the handler, ``asyncio.run()`` would refuse ("cannot be called
+    from a running event loop") and, from Python 3.12, every log record would carry the kernel's task as ``taskName``
+    (Powertools' Logger prints it)."""
+    asyncio: Any = sys.modules.get("asyncio")  # only when it is loaded: a function that never uses it pays nothing
+    loop = asyncio._get_running_loop() if asyncio is not None else None
+    if loop is not None:
+        asyncio._set_running_loop(None)
+    return loop
+
+
 class InitError(Exception):
     """The INIT phase failed: the error object AWS returns for every request until the environment is replaced."""
 
@@ -108,7 +122,7 @@ class ExecutionEnvironment:
         token = _environment.set(self)
         self._saved = (sys.stdout, sys.stderr, root.level, root.handlers, manager.loggerDict,
                        getattr(boto3, "DEFAULT_SESSION", None), boto3, self._chdir_in(), sys.path, tempfile.tempdir,
-                       token)
+                       token, _leave_event_loop())
         sys.path = list(sys.path)  # what the function does to sys.path stays with this call
         tempfile.tempdir = self.tmp_dir  # the tempfile module caches its folder; this environment has its own /tmp
         self.guard.enter()
@@ -133,7 +147,7 @@ class ExecutionEnvironment:
         saved, self._saved = self._saved, None
         if saved is None:
             return
-        stdout, stderr, level, handlers, loggers, session, boto3, cwd, path, tempdir, token = saved
+        stdout, stderr, level, handlers, loggers, session, boto3, cwd, path, tempdir, token, loop = saved
         root = logging.root
         manager = logging.Logger.manager
         # Whatever the function did to these stays with its environment, as it would in its own process.
@@ -167,6 +181,8 @@ class ExecutionEnvironment:
         if cwd is not None:
             real_chdir(cwd)
         _environment.reset(token)
+        if loop is not None:
+            sys.modules["asyncio"]._set_running_loop(loop)
         exit_views(keep=bool(threads_left))
 
     def _chdir_in(self) -> str | None:

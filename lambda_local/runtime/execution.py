@@ -14,11 +14,13 @@ From that tag:
 
 from __future__ import annotations
 
+import builtins
 import contextvars
 import io
 import os
 import sys
 import threading
+import types
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -173,6 +175,9 @@ def _breakpoint_in_caller(*args, **kwargs):
     # skip: the runtime's own frames (its timeout and memory alarms run as signal handlers) are not the learner's
     debugger = pdb.Pdb(stdout=STDOUT.host if _environment.get() is not None and STDOUT.host else sys.stdout,
                        skip=["lambda_local.*"])
+    # A kernel's input() asks its front end (the prompt shows in the input box, not in the function's log), where
+    # sys.stdin has nothing to read (under Pyodide, the browser edition, reading it is an I/O error).
+    debugger.use_rawinput = not isinstance(builtins.input, types.BuiltinFunctionType)  # (the interpreter's own)
     debugger.set_trace(sys._getframe(1))
     return None
 _depth = 0
