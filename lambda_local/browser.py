@@ -11,7 +11,8 @@ import importlib
 import sys
 from types import ModuleType
 
-__all__ = ["IN_BROWSER", "NeedsDesktop", "NotLoaded", "debugger_as_on_the_desktop", "import_site_package", "require_desktop"]
+__all__ = ["IN_BROWSER", "NeedsDesktop", "NotLoaded", "debugger_as_on_the_desktop", "import_site_package",
+           "require_desktop"]
 
 IN_BROWSER = sys.platform == "emscripten"
 

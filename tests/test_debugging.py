@@ -113,3 +113,32 @@ def test_in_a_browser_kernel_pdb_is_ipythons_as_ipykernel_makes_it_on_the_deskto
         assert "ipdb> {'lines': []}" in capsys.readouterr().out
     finally:
         shells.clear_instance()  # no shell left for the tests after this one (get_ipython() would find it)
+
+
+def test_in_a_jupyter_kernel_breakpoint_in_a_handler_opens_pdb_unless_the_visual_debugger_is_on(
+        aws, create, capsys, monkeypatch):
+    """A Jupyter kernel's breakpointhook is debugpy's, which does nothing while JupyterLab's visual debugger is off:
+    a handler's breakpoint() opens pdb below the cell then, and goes to the visual debugger when it is on."""
+    import types
+
+    from lambda_local.runtime import execution
+
+    def debugpy_breakpointhook():
+        stopped.append("visual debugger")
+
+    debugpy_breakpointhook.__module__ = "debugpy._vendored.force_pydevd"
+    stopped, connected = [], [False]
+    fake = types.SimpleNamespace(is_client_connected=lambda: connected[0])
+    monkeypatch.setitem(sys.modules, "debugpy", fake)
+    monkeypatch.setattr(sys, "breakpointhook", debugpy_breakpointhook)
+    monkeypatch.setattr(execution, "_caller_hook", None)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("p order['lines']\nc\n"))
+    create("average", AVERAGE.replace("    total =", "    breakpoint()\n    total ="))
+    event = {"body": json.dumps({"lines": [{"price": 2, "qty": 3}]})}
+    assert invoke("average", event)[1] == {"average": 6.0}
+    assert "[{'price': 2, 'qty': 3}]" in capsys.readouterr().out and stopped == []
+    connected[0] = True
+    assert invoke("average", event)[1] == {"average": 6.0}
+    assert stopped == ["visual debugger"]
+    breakpoint()  # the caller's own: debugpy's hook, as before
+    assert stopped == ["visual debugger"] * 2

@@ -163,10 +163,19 @@ class _EnvironView(MutableMapping):
 STDOUT, STDERR, ENVIRON = _StreamView("stdout"), _StreamView("stderr"), _EnvironView()
 
 
+_caller_hook = None  # the caller's hook ours stands in front of: debugpy's, in a Jupyter kernel
+
+
 def _breakpoint_in_caller(*args, **kwargs):
     """``breakpoint()`` in a function's code: pdb talks to the caller (its notebook cell or terminal), not into the
     function's log, which is where ``sys.stdout`` leads while the function runs. ``PYTHONBREAKPOINT=0`` in the
-    caller's environment turns it off, as it does for Python's own hook."""
+    caller's environment turns it off, as it does for Python's own hook.
+
+    A Jupyter kernel's own hook is debugpy's, which stops only when JupyterLab's visual debugger is on and does
+    nothing otherwise: it still answers the caller's own ``breakpoint()`` and, with the debugger on, the function's;
+    with it off, a function's ``breakpoint()`` opens pdb below the cell, as lesson 14 shows."""
+    if _caller_hook is not None and (_environment.get() is None or _visual_debugger_on()):
+        return _caller_hook(*args, **kwargs)
     import pdb
 
     host_environ = ENVIRON.host if os.environ is ENVIRON else os.environ
@@ -180,13 +189,27 @@ def _breakpoint_in_caller(*args, **kwargs):
     debugger.use_rawinput = not isinstance(builtins.input, types.BuiltinFunctionType)  # (the interpreter's own)
     debugger.set_trace(sys._getframe(1))
     return None
+
+
+def _visual_debugger_on() -> bool:
+    debugpy = sys.modules.get("debugpy")
+    try:
+        return bool(debugpy is not None and debugpy.is_client_connected())
+    except Exception:  # (a debugpy of another shape: as if it were off)
+        return False
+
+
+def _is_debugpys(hook) -> bool:
+    return (getattr(hook, "__module__", None) or "").startswith("debugpy")
+
+
 _depth = 0
 _kept = False
 
 
 def enter_views() -> None:
     """Put the views in place (the outermost running function does; nested ones find them there)."""
-    global _depth
+    global _depth, _caller_hook
     if _depth == 0 or sys.stdout is not STDOUT:
         if sys.stdout is not STDOUT:
             STDOUT.host = sys.stdout
@@ -198,7 +221,9 @@ def enter_views() -> None:
             ENVIRON.host = os.environ
             # Swapping the mapping object itself, on purpose: a view where os._Environ was.
             os.environ = ENVIRON  # type: ignore[assignment]  # noqa: B003
-        if sys.breakpointhook is sys.__breakpointhook__:  # a hook of the caller's own (IPython's, ...) stays
+        hook = sys.breakpointhook
+        if hook is sys.__breakpointhook__ or _is_debugpys(hook):  # a hook of the caller's own (IPython's, ...) stays
+            _caller_hook = None if hook is sys.__breakpointhook__ else hook
             sys.breakpointhook = _breakpoint_in_caller
         if threading.Thread.start is not _start_in_environment:
             # Once: it changes nothing for the caller's threads.
