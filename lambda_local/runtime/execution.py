@@ -195,7 +195,7 @@ def _visual_debugger_on() -> bool:
     debugpy = sys.modules.get("debugpy")
     try:
         return bool(debugpy is not None and debugpy.is_client_connected())
-    except Exception:  # (a debugpy of another shape: as if it were off)
+    except (AttributeError, TypeError, RuntimeError):  # (a debugpy of another shape: as if it were off)
         return False
 
 
