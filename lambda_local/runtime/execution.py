@@ -222,7 +222,8 @@ def enter_views() -> None:
             # Swapping the mapping object itself, on purpose: a view where os._Environ was.
             os.environ = ENVIRON  # type: ignore[assignment]  # noqa: B003
         hook = sys.breakpointhook
-        if hook is sys.__breakpointhook__ or _is_debugpys(hook):  # a hook of the caller's own (IPython's, ...) stays
+        # a hook of the caller's own (IPython's, ...) stays; debugpy's is put behind ours (_breakpoint_in_caller)
+        if hook is not _breakpoint_in_caller and (hook is sys.__breakpointhook__ or _is_debugpys(hook)):
             _caller_hook = None if hook is sys.__breakpointhook__ else hook
             sys.breakpointhook = _breakpoint_in_caller
         if threading.Thread.start is not _start_in_environment:
