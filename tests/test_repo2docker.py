@@ -51,7 +51,10 @@ def test_python_is_the_version_environment_yml_pins(dockerfile):
     # repo2docker starts from its locked base environment for the Python version it found in environment.yml.
     lock = next(line.split()[2] for line in dockerfile.splitlines()
                 if line.startswith("COPY") and line.rstrip().endswith("/tmp/env/environment.lock"))
-    used = re.search(r"environment\.py-(\d+\.\d+)-", escapism.unescape(lock, escape_char="-")).group(1)
+    # The name is the escaped path, "-", then 6 hex digits of a hash, not escaped: unescaped with the rest, a hash
+    # such as "86dabb" read as the escape "-86" (no UTF-8), in a checkout whose path gave that hash.
+    escaped_path = lock.rsplit("-", 1)[0]
+    used = re.search(r"environment\.py-(\d+\.\d+)-", escapism.unescape(escaped_path, escape_char="-")).group(1)
     assert used == pinned
     requires = re.search(r'requires-python = ">=(\d+\.\d+)"', (ROOT / "pyproject.toml").read_text()).group(1)
     assert tuple(map(int, pinned.split("."))) >= tuple(map(int, requires.split(".")))
