@@ -104,6 +104,18 @@ def http_api(name: str, backend: str = "backend") -> tuple[str, str]:
     return api_id, integration
 
 
+def public_function_url(name: str) -> str:
+    """A Function URL with AuthType NONE for the function ``name`` and the two statements AWS requires for it (every
+    URL created since October 2025: lambda:InvokeFunctionUrl and lambda:InvokeFunction via the URL); its URL."""
+    client = boto3.client("lambda")
+    url = client.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
+    client.add_permission(FunctionName=name, StatementId="url", Action="lambda:InvokeFunctionUrl", Principal="*",
+                          FunctionUrlAuthType="NONE")
+    client.add_permission(FunctionName=name, StatementId="url-invoke", Action="lambda:InvokeFunction", Principal="*",
+                          InvokedViaFunctionUrl=True)
+    return url
+
+
 from hypothesis import settings as _hypothesis_settings  # noqa: E402 - the profile belongs beside its reason
 
 # A loaded 2-core CI machine must not turn a slow example into a failure; and keep .hypothesis/ out of the repo.

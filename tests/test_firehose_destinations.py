@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import boto3
 import pytest
 
+from conftest import public_function_url
+
 ACCOUNT = "123456789012"
 STREAM_ARN = f"arn:aws:firehose:us-east-1:{ACCOUNT}:deliverystream/events"
 START_MS = 1767225600000  # the `aws` fixture's virtual start, 2026-01-01T00:00:00Z
@@ -188,12 +190,7 @@ def handler(event, context):
             "body": json.dumps({"requestId": request["requestId"], "timestamp": request["timestamp"]})}
 """
     create("collector", receiver)
-    client = boto3.client("lambda")
-    url = client.create_function_url_config(FunctionName="collector", AuthType="NONE")["FunctionUrl"]
-    client.add_permission(FunctionName="collector", StatementId="url", Action="lambda:InvokeFunctionUrl",
-                          Principal="*", FunctionUrlAuthType="NONE")
-    client.add_permission(FunctionName="collector", StatementId="invoke", Action="lambda:InvokeFunction",
-                          Principal="*", InvokedViaFunctionUrl=True)
+    url = public_function_url("collector")
     _http_stream(url, S3BackupMode="AllData")
     _put(b"hello", b"world")
     aws.advance(minutes=1)

@@ -7,7 +7,7 @@ import json
 
 import boto3
 import pytest
-from conftest import invoke, zip_files
+from conftest import invoke, public_function_url, zip_files
 
 import lambda_local
 from lambda_local.runtime.nodejs import install
@@ -538,11 +538,7 @@ def test_a_function_url_and_an_eventbridge_rule_invoke_a_node_function(aws, node
                    body: JSON.stringify({ path: event.rawPath, method: event.requestContext.http.method }) };
         };"""})
     client = boto3.client("lambda")
-    url = client.create_function_url_config(FunctionName="web", AuthType="NONE")["FunctionUrl"]
-    client.add_permission(FunctionName="web", StatementId="url", Action="lambda:InvokeFunctionUrl", Principal="*",
-                          FunctionUrlAuthType="NONE")
-    client.add_permission(FunctionName="web", StatementId="url-invoke", Action="lambda:InvokeFunction", Principal="*",
-                          InvokedViaFunctionUrl=True)  # both, for a URL created since October 2025
+    url = public_function_url("web")  # both statements, for a URL created since October 2025
     response = aws.http("POST", url + "orders")
     assert response.status == 201 and response.headers["x-runtime"] == "AWS_Lambda_nodejs20.x"
     assert response.json() == {"path": "/orders", "method": "POST"}

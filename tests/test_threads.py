@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from lambda_local import Function
+from conftest import public_function_url
 
 THREADS = 16
 
@@ -223,12 +224,7 @@ def handler(event, context):
     print("path", event["rawPath"])
     return {"statusCode": 200, "body": json.dumps({"path": event["rawPath"], "id": context.aws_request_id})}
 """)
-    client = boto3.client("lambda")
-    url = client.create_function_url_config(FunctionName="web", AuthType="NONE")["FunctionUrl"]
-    client.add_permission(FunctionName="web", StatementId="public", Action="lambda:InvokeFunctionUrl",
-                          Principal="*", FunctionUrlAuthType="NONE")
-    client.add_permission(FunctionName="web", StatementId="public-invoke", Action="lambda:InvokeFunction",
-                          Principal="*", InvokedViaFunctionUrl=True)
+    url = public_function_url("web")
     responses = _fan_out(THREADS, lambda i: aws.http("GET", f"{url}item/{i}"))
     assert [r.json()["path"] for r in responses] == [f"/item/{i}" for i in range(THREADS)]
     by_id = {r.request_id: r for r in aws.invocations if r.function_name == "web"}
