@@ -134,9 +134,7 @@ class _UdpDaemon:
         while True:
             try:
                 arrived.append(self._socket.recv(65536))
-            except (BlockingIOError, InterruptedError):
-                return arrived
-            except OSError:  # closed
+            except OSError:  # nothing more to read (a non-blocking socket), or closed
                 return arrived
 
     def attach(self, modules) -> None:
