@@ -28,6 +28,7 @@ from .clock import VirtualClock
 from .dispatch import Dispatcher
 from .registry import FunctionRegistry
 from .runtime.errors import ServiceError
+from .runtime.invoke import FROM_PAYLOAD
 from .runtime.invoke import check_payload as _check_payload, initialize as _initialize, invoke as _invoke
 from .runtime import service as _service
 from .runtime.service import LambdaService
@@ -154,10 +155,11 @@ class Sandbox:
 
     def invoke(self, fn, payload: bytes, *, invocation_type: str = "RequestResponse",
                client_context: dict | None = None, qualifier: str | None = None, chain: int | None = None,
-               request_id: str | None = None, trace_header: str | None = None):
+               request_id: str | None = None, trace_header: str | None = None, event=FROM_PAYLOAD):
         """Run moto's function ``fn`` (a LambdaFunction at its resolved version) in the runtime, in ``chain`` (by
         default the running invocation's, or a new one); ``request_id`` keeps the id of an earlier attempt of the
-        same request (asynchronous retries); ``trace_header`` is the caller's X-Amzn-Trace-Id."""
+        same request (asynchronous retries); ``trace_header`` is the caller's X-Amzn-Trace-Id; ``event`` the payload
+        decoded already, when the caller made the payload from it (``runtime.invoke.check_payload``)."""
         config = self.functions.config_for(fn)
         pool = self.functions.pool_for(fn)
         if invocation_type == "DryRun":
@@ -169,7 +171,7 @@ class Sandbox:
             try:
                 return _invoke(self.service, pool, config, payload, invocation_type=invocation_type,
                                client_context=client_context, invoked_arn=invoked_arn, credentials=credentials,
-                               request_id=request_id, chain=running)
+                               request_id=request_id, chain=running, event=event)
             except ServiceError as error:
                 if error.status == 429:
                     metrics.throttled(config, self.clock.time())

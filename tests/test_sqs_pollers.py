@@ -185,3 +185,42 @@ def test_a_mapping_reads_messages_in_place_and_another_receivers_attribute_filte
     assert again["attributes"]["ApproximateFirstReceiveTimestamp"] == first["attributes"]["SentTimestamp"] \
         == everything["Attributes"]["ApproximateFirstReceiveTimestamp"]
     assert again["receiptHandle"] != first["receiptHandle"]
+
+
+DECODES_AND_MUTATES = """
+import json
+def handler(event, context):
+    containers = []
+    def walk(value):
+        if isinstance(value, (dict, list)):
+            containers.append(id(value))
+            for item in (value.values() if isinstance(value, dict) else value):
+                walk(item)
+    walk(event)
+    same = repr(json.loads(json.dumps(event))) == repr(event) and len(set(containers)) == len(containers)
+    print(json.dumps({"as_decoded": same, "bodies": [r["body"] for r in event["Records"]]}))
+    keep = [r["messageId"] for r in event["Records"] if r["body"] == "keep"]
+    for record in event["Records"]:  # a function may change its event: the poller's own books must not care
+        record["messageId"] = "changed"
+    event["Records"].clear()
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in keep]}
+"""
+
+
+def test_a_mappings_function_gets_its_event_as_decoding_the_payload_gives_it_and_may_change_it(aws, create):
+    """The poller hands the runtime the event along with its JSON: the function gets fresh dicts, lists and strings,
+    with the same key order (nothing shared), as decoding would give, and whatever it does to them changes nothing of
+    what the poller deletes."""
+    url, arn = _queue("decoded", VisibilityTimeout=10)
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=url, MessageBody="keep", MessageAttributes={
+        "Kind": {"DataType": "String", "StringValue": "a"}, "Raw": {"DataType": "Binary", "BinaryValue": b"\x01"}})
+    sqs.send_message(QueueUrl=url, MessageBody="done ✓", MessageAttributes={
+        "Kind": {"DataType": "String", "StringValue": "b"}})
+    create("decoder", DECODES_AND_MUTATES)
+    boto3.client("lambda").create_event_source_mapping(FunctionName="decoder", EventSourceArn=arn, BatchSize=10,
+                                                       FunctionResponseTypes=["ReportBatchItemFailures"])
+    aws.advance(seconds=11)
+    seen = [json.loads(line) for r in aws.invocations for line in r.log.splitlines() if line.startswith('{"as_')]
+    assert seen == [{"as_decoded": True, "bodies": ["keep", "done ✓"]}, {"as_decoded": True, "bodies": ["keep"]}]
+    assert _counts(url) == (0, 1)  # the reported failure is back in flight; the other message was deleted

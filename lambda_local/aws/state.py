@@ -205,9 +205,11 @@ def event_source_mappings(account_id: str, region: str) -> list:
     return list(lambda_backend(account_id, region)._event_source_mappings.values())
 
 
-def mapping_is_active(esm) -> bool:
-    """Whether a mapping is enabled and still exists (not deleted meanwhile)."""
-    return bool(esm.enabled) and esm.uuid in lambda_backend(esm.account_id, esm.region)._event_source_mappings
+def mapping_is_active(esm, backend=None) -> bool:
+    """Whether a mapping is enabled and still exists (not deleted meanwhile); ``backend`` is its account's Lambda
+    backend when the caller holds it already (a poller asks at every round)."""
+    backend = lambda_backend(esm.account_id, esm.region) if backend is None else backend
+    return bool(esm.enabled) and esm.uuid in backend._event_source_mappings
 
 
 # --- IAM, CloudWatch Logs, CloudWatch metrics ---------------------------------------------------------------------
@@ -577,9 +579,16 @@ def topic_policy(topic) -> dict:
 
 # --- SQS, SNS, EventBridge ----------------------------------------------------------------------------------------
 def sqs_backend(account_id: str, region: str):
-    from moto.sqs.models import sqs_backends
-
-    return sqs_backends[account_id][region]
+    """moto's SQS backend of one account and region (created on first use, as moto does)."""
+    backends = _moto("moto.sqs.models", "sqs_backends")
+    # moto's BackendDict[account] takes a lock and compares itself with every service's BackendDict (to note it for
+    # reset) even when the account's backends exist: ~10 µs, at every batch a poller receives. An account found in
+    # the dict was noted when it was made (a reset empties both), so it is read as a plain dict; else moto's way.
+    account = dict.get(backends, account_id)
+    if account is None:
+        account = backends[account_id]
+    found = dict.get(account, region)
+    return found if found is not None else account[region]
 
 
 def queue_or_none(account_id: str, region: str, name: str):

@@ -17,6 +17,7 @@ import dataclasses
 import json
 import math
 import time
+from typing import Any
 
 from .. import billing, coldstart, logs, quotas, xray
 from . import errors, virtual_time
@@ -25,7 +26,7 @@ from .invocation import Invocation
 from .python_runtime import PythonExecutor, marshal
 from .timeouts import stopper_for
 
-__all__ = ["invoke", "initialize", "check_payload", "marshal"]
+__all__ = ["invoke", "initialize", "check_payload", "marshal", "FROM_PAYLOAD"]
 
 INIT_TIMEOUT_S = quotas.INIT_TIMEOUT_S
 PYTHON = PythonExecutor()
@@ -52,13 +53,18 @@ def _turn(service, executor: RuntimeExecutor):
 
 
 _DECODE = json.JSONDecoder().decode  # json.loads's own decoder for text
+FROM_PAYLOAD: Any = object()  # (the event is the payload decoded)
 
 
-def check_payload(payload: bytes, invocation_type: str):
-    """The request's event, or the ServiceError AWS answers a payload too large or not JSON with."""
+def check_payload(payload: bytes, invocation_type: str, event: Any = FROM_PAYLOAD):
+    """The request's event, or the ServiceError AWS answers a payload too large or not JSON with. ``event`` is the
+    payload decoded already, when the caller made the payload from it with ``json.dumps`` (an event source mapping
+    builds each batch's event): it is not decoded again, and the caller no longer touches it."""
     limit = errors.ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else errors.SYNC_PAYLOAD_LIMIT
     if len(payload) > limit:
         raise errors.request_too_large(len(payload), limit)
+    if event is not FROM_PAYLOAD:
+        return event
     try:
         if payload[:1] == b"{" and payload[1:2] != b"\x00":  # UTF-8 JSON (what json.loads would detect), decoded once
             return _DECODE(payload.decode("utf-8", "surrogatepass"))
@@ -87,8 +93,9 @@ def runtime_executor(runtime: str, service) -> RuntimeExecutor | None:
 def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "RequestResponse",
            client_context: dict | None = None, cognito_identity: dict | None = None,
            invoked_arn: str | None = None, credentials: dict[str, str] | None = None,
-           chain: object = None, request_id: str | None = None) -> Invocation:
-    """Run one invocation of ``config`` with the raw request ``payload``; returns its record.
+           chain: object = None, request_id: str | None = None, event: Any = FROM_PAYLOAD) -> Invocation:
+    """Run one invocation of ``config`` with the raw request ``payload`` (``event``: see :func:`check_payload`);
+    returns its record.
 
     ``request_id`` is given when the invocation continues an earlier request (an asynchronous retry keeps the id of
     its first attempt, as on AWS); otherwise a new one is made. ``chain`` is the recursion chain it belongs to.
@@ -96,7 +103,7 @@ def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "Req
     Raises :class:`~lambda_local.runtime.errors.ServiceError` when AWS would refuse the call itself (payload too
     large or not JSON, throttled).
     """
-    event = check_payload(payload, invocation_type)
+    event = check_payload(payload, invocation_type, event)
     with pool.lease(config, credentials or {}) as lease:
         env = lease.env
         turn = _turn(service, executor_for(config))

@@ -50,12 +50,15 @@ def mappings_reading(source_arn: str, account_id: str, region: str) -> list:
 
 
 _parsed: dict[str, tuple[str, FilterSet]] = {}
+_NO_FILTERS = json.dumps({})
 
 
 def esm_filters(esm) -> FilterSet:
     """The mapping's filters, parsed once per version of its FilterCriteria."""
-    key = json.dumps(esm.filter_criteria or {}, sort_keys=True)
     cached = _parsed.get(esm.uuid)
+    if not esm.filter_criteria and cached is not None and cached[0] == _NO_FILTERS:
+        return cached[1]  # (most mappings: no criteria, nothing to serialize at every batch)
+    key = json.dumps(esm.filter_criteria or {}, sort_keys=True)
     if cached is None or cached[0] != key:
         cached = _parsed[esm.uuid] = (key, parse_filter_criteria(esm.filter_criteria))
     return cached[1]

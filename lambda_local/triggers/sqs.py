@@ -99,7 +99,7 @@ class SqsPollers:
         """Read the queue in rounds of concurrent batches until nothing is visible (or the mapping stops)."""
         lambda_backend = state.lambda_backend(esm.account_id, esm.region)
         for _ in range(_MAX_ROUNDS_PER_POLL):
-            if not state.mapping_is_active(esm):
+            if not state.mapping_is_active(esm, lambda_backend):
                 break
             fn = _function(lambda_backend, esm)
             if fn is None:
@@ -157,10 +157,13 @@ class SqsPollers:
                 records = [r for r, keep in zip(records, matched) if keep]
                 if not records:
                     return
-        payload = json.dumps(events.sqs_event(*records)).encode("utf-8")
+        event = events.sqs_event(*records)
+        payload = json.dumps(event).encode("utf-8")
         chain = next((r.chain for r in received if r.chain is not None), None)
         try:
-            result = self.sandbox.invoke(fn, payload, invocation_type="RequestResponse", chain=chain)
+            # The event goes along with its JSON: the runtime does not decode what was just encoded (the records are
+            # fresh dicts, lists and strings, so the function gets what decoding would give it)
+            result = self.sandbox.invoke(fn, payload, invocation_type="RequestResponse", chain=chain, event=event)
         except ServiceError as error:
             if error.code == "RecursiveInvocationException":
                 state.delete_messages(queue, set(message_ids))  # Lambda stops the loop: not delivered again
@@ -168,7 +171,9 @@ class SqsPollers:
         if result.error_type is not None:
             return
         delivered = set(message_ids)
-        state.delete_messages(queue, delivered - _reported_failures(esm, result.payload, delivered))
+        if "ReportBatchItemFailures" in (esm.function_response_types or []):  # (only then is the response read)
+            delivered -= _reported_failures(result.payload, delivered)
+        state.delete_messages(queue, delivered)
 
     # --- helpers -----------------------------------------------------------------------------------------------------
     def _mappings(self, queue) -> list:
@@ -186,10 +191,8 @@ def _function(lambda_backend, esm):
     return state.get_function_or_none(lambda_backend, esm.function_arn)
 
 
-def _reported_failures(esm, response, message_ids: set[str]) -> set[str]:
-    """Message ids the function reported as failed (partial batch response), when the mapping asks for it."""
-    if "ReportBatchItemFailures" not in (esm.function_response_types or []):
-        return set()
+def _reported_failures(response, message_ids: set[str]) -> set[str]:
+    """Message ids the function reported as failed (a partial batch response, for a mapping that asks for one)."""
     if not isinstance(response, dict) or not response.get("batchItemFailures"):
         return set()
     failed = set()
