@@ -109,3 +109,59 @@ def test_receipt_handles_are_motos_own_from_the_same_random_draws(seed):
     mock_random.seed(seed)
     ours = [patches._sqs_receipt_handle() for _ in range(3)], mock_random.getrandbits(64)
     assert ours == theirs  # the same handles, and the generator left in the same state for every later id
+    mock_random.seed(seed)
+    assert (state.sqs_receipt_handles(3), mock_random.getrandbits(64)) == theirs  # drawn together: the same
+
+
+def _receives(receive) -> list:
+    """Queues in every state a receive meets (in flight, delayed, redriven to a DLQ, FIFO groups in flight, past the
+    retention period, deleted between receives), received ``receive``'s way at several times; everything a receive
+    changes, as it is afterwards: what each receive returned, every message's books, the DLQ, moto's generator."""
+    import lambda_local
+    from moto.moto_api._internal import mock_random
+
+    with lambda_local.mock_aws(seed=5, start="2026-01-01T00:00:00Z") as aws:
+        sqs = boto3.client("sqs")
+        dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+        redrive = json.dumps({"deadLetterTargetArn": "arn:aws:sqs:us-east-1:123456789012:dlq", "maxReceiveCount": 2})
+        urls = [sqs.create_queue(QueueName="plain", Attributes={"VisibilityTimeout": "4", "RedrivePolicy": redrive}),
+                sqs.create_queue(QueueName="groups.fifo", Attributes={"FifoQueue": "true", "VisibilityTimeout": "5",
+                                                                      "ContentBasedDeduplication": "true"}),
+                sqs.create_queue(QueueName="brief", Attributes={"MessageRetentionPeriod": "60"})]
+        urls = [u["QueueUrl"] for u in urls]
+        for i in range(14):
+            sqs.send_message(QueueUrl=urls[0], MessageBody=f"p{i}", DelaySeconds=7 if i % 5 == 2 else 0,
+                             MessageAttributes={"k": {"DataType": "String", "StringValue": str(i)}} if i % 3 else {})
+            sqs.send_message(QueueUrl=urls[1], MessageBody=f"f{i}", MessageGroupId=f"g{i % 3}")
+        for i in range(4):
+            sqs.send_message(QueueUrl=urls[2], MessageBody=f"b{i}")
+        queues = [state.queue_or_none("123456789012", "us-east-1", name) for name in ("plain", "groups.fifo", "brief")]
+        returned = []
+        for step in range(12):
+            for queue, count in zip(queues, (3, 5, 2)):
+                messages = receive(queue, count, 0 if step == 3 else int(queue.visibility_timeout))
+                returned.append(messages)
+                state.delete_messages(queue, {m["MessageId"] for m in messages[::2]})  # some succeed, some not
+            aws.advance(seconds=3 if step != 6 else 70)  # past the brief queue's retention once
+        books = [[(m.id, m.body, m.receipt_handle, m.all_receipt_handles, m.approximate_receive_count,
+                   m.approximate_first_receive_timestamp, m.visible_at, m.delayed_until, m in q.pending_messages)
+                  for m in q._messages] for q in [*queues, state.queue_or_none("123456789012", "us-east-1", "dlq")]]
+        return [returned, books, mock_random.getrandbits(64), aws.rng.getrandbits(64)]
+
+
+def test_a_mappings_receive_is_motos_receive_field_for_field():
+    """state.receive_for_mapping does what moto's SQSBackend.receive_message (with our patches) does to a queue and
+    returns the same messages, read into ReceiveMessage's shape; if moto changes its receive, this says so."""
+    def motos(queue, count, visibility_timeout):
+        backend = state.sqs_backend(queue.account_id, queue.region)
+        return [state._received(m) for m in backend.receive_message(queue.name, count, 0, visibility_timeout, ["All"])]
+
+    def mappings(queue, count, visibility_timeout):
+        return [r.message for r in state.receive_for_mapping(queue, count, visibility_timeout)]
+
+    theirs, ours = _receives(motos), _receives(mappings)
+    assert ours == theirs
+    returned = theirs[0]
+    assert sum(map(len, returned)) > 40 and any(m["Attributes"].get("MessageGroupId") for r in returned for m in r)
+    assert theirs[1][3], "some messages went to the DLQ"
+    assert any(m[4] > 1 for q in theirs[1] for m in q), "some messages were received again"

@@ -632,10 +632,7 @@ def _sqs_receive_message(self, queue_name, count, wait_seconds_timeout, visibili
         return original("sqs-receive-message")(self, queue_name, count, wait_seconds_timeout, visibility_timeout,
                                               message_attribute_names)
     wait_seconds_timeout = 0
-    queue = self.get_queue(queue_name)
-    if queue.fifo_queue:
-        for message in [m for m in queue.pending_messages if m.visible]:
-            queue.pending_messages.discard(message)
+    state.release_timed_out_fifo_messages(self.get_queue(queue_name))
     _receiving.active = True  # Queue.messages hands moto's loop a lazy sequence (see _sqs_visible_messages)
     try:
         return original("sqs-receive-message")(self, queue_name, count, wait_seconds_timeout, visibility_timeout,
@@ -654,14 +651,11 @@ def _sqs_deepcopy(x, memo=None, _nil=None):
     """copy.deepcopy as moto.sqs.models uses it: a received message is copied before its attributes are filtered.
     For a Message, the same copy (a new object whose every field is deep-copied, aliasing kept through one memo)
     without sending its strings and numbers through deepcopy's dispatch one by one: that was a third of a drain.
-    A mapping's receive (state.receive_for_mapping) reads the message itself: it asks for every attribute, so moto's
-    filter keeps them all, and it reads the fields before anything else runs."""
+    (A mapping's receive, state.receive_for_mapping, copies nothing.)"""
     deepcopy = original("sqs-deepcopy")
     cls = type(x)
     if cls is set and memo is None and all(type(item) is str for item in x):
         return set(x)  # every receive copies the FIFO groups in flight (group ids): deepcopy's reduce path cost ~4 µs
-    if cls.__name__ == "Message" and state.receiving_for_mapping():
-        return x
     if _current() is None or cls.__name__ != "Message" or not _plain_state(cls):
         return deepcopy(x, memo) if memo is not None else deepcopy(x)
     memo = {} if memo is None else memo
@@ -748,36 +742,9 @@ def _sqs_retention_check(self, queue_name, message):
     return retain_until > moto_sqs_models().unix_time()
 
 
-_RECEIPT_LENGTH = 185
-# A word's top 5 bits are its most significant byte >> 3: that byte maps to its letter; bytes >= 26 << 3 are skipped.
-_RECEIPT_TABLE = bytes(ord("abcdefghijklmnopqrstuvwxyz"[b >> 3]) if b < 208 else 0 for b in range(256))
-_RECEIPT_SKIPPED = bytes(range(208, 256))
-
-
-@functools.cache
-def _moto_random():
-    """moto's one random generator (seeding reseeds it in place), looked up once: once per message received was 1%
-    of a mapping's drain."""
-    from moto.moto_api._internal import mock_random
-
-    return mock_random
-
-
 def _sqs_receipt_handle() -> str:
-    """moto.sqs.utils.generate_receipt_handle, the same letters from the same draws of moto's seeded generator, many
-    times sooner (it made 185 ``random.choice`` calls per message received: most of a mapping's drain time).
-
-    ``choice`` of 26 letters draws a 32-bit word, keeps its top 5 bits and draws again for values of 26 and above;
-    here the words are drawn in bulk (``getrandbits(32 * n)``: word i in bits 32i..32i+31, little-endian), never
-    more than the letters still missing, so the generator ends in the same state and every id moto makes afterwards
-    stays the same."""
-    mock_random = _moto_random()
-    handle = b""
-    while len(handle) < _RECEIPT_LENGTH:
-        missing = _RECEIPT_LENGTH - len(handle)
-        top_bytes = mock_random.getrandbits(32 * missing).to_bytes(4 * missing, "little")[3::4]
-        handle += top_bytes.translate(_RECEIPT_TABLE, _RECEIPT_SKIPPED)
-    return handle.decode("ascii")
+    """moto.sqs.utils.generate_receipt_handle: the same handle from the same draws (``state.sqs_receipt_handles``)."""
+    return state.sqs_receipt_handles(1)[0]
 
 
 def moto_sqs_models():

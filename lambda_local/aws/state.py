@@ -27,7 +27,7 @@ __all__ = [
     "write_log_events", "put_metric_data", "put_metric_values", "flush_pending",
     "put_trace_segments", "partition", "topic_or_none", "topic_policy",
     "sqs_backend", "queue_or_none", "queue_from_arn", "send_sqs_message", "delete_messages", "ReceivedMessage",
-    "receive_for_mapping", "receiving_for_mapping",
+    "receive_for_mapping", "release_timed_out_fifo_messages", "sqs_receipt_handles",
     "publish_to_topic", "put_events", "render_input_transformer",
     "event_pattern_matches", "kinesis_stream_or_none", "dynamodb_table_or_none", "rest_api_or_none", "http_api_or_none",
     "cognito_jwks", "http_api_region",
@@ -624,28 +624,98 @@ class ReceivedMessage(NamedTuple):
     chain: int | None
 
 
-_mapping_receive = threading.local()
-
-
-def receiving_for_mapping() -> bool:
-    """Whether the ReceiveMessage under way is a mapping's (see :func:`receive_for_mapping`)."""
-    return getattr(_mapping_receive, "active", False)
-
-
 def receive_for_mapping(queue, count: int, visibility_timeout: int) -> list[ReceivedMessage]:
-    """ReceiveMessage (up to ``count``, no long polling, every attribute) as a mapping's poller makes it: moto's own
-    receive (visibility timeout, receive count, first receive time, FIFO groups in flight, redrive to the DLQ), each
-    message read at once into ReceiveMessage's shape. moto deep-copies every message it hands out so that filtering
-    attributes leaves the queue's copy alone; all attributes are asked for here and the fields are read before
-    anything else runs, so the messages are read where they are (a copy was a fifth of a drain, and moto's model
-    tracker kept every copy for good)."""
-    _mapping_receive.active = True
-    try:
-        messages = sqs_backend(queue.account_id, queue.region).receive_message(
-            queue.name, count, 0, visibility_timeout, ["All"])
-    finally:
-        _mapping_receive.active = False
-    return [ReceivedMessage(_received(message), getattr(message, "lambda_local_chain", None)) for message in messages]
+    """ReceiveMessage (up to ``count``, no long polling, every attribute) as a mapping's poller makes it, each message
+    read at once into ReceiveMessage's shape.
+
+    moto's ``SQSBackend.receive_message`` step for step, on the queue's own messages: the same messages in the same
+    order (visible, not delayed, not of a FIFO group in flight), the same visibility timeout, receive count and first
+    receive time, the same receipt handles from the same draws of moto's generator (drawn together, before any
+    message goes to the DLQ, as moto draws them one by one before it moves them), the same redrive to the DLQ and the
+    same stop at a message past its retention period (counted as received, not returned). What it leaves out is what
+    a mapping does not need and took half of a receive: a deep copy of each message (to filter attributes a mapping
+    asks all of), a clock read per field, the pending groups deep-copied. ``test_moto_bridge.py`` runs both on the
+    same queues and compares every field, the queues and the generator."""
+    models = sys.modules["moto.sqs.models"]
+    queue = sqs_backend(queue.account_id, queue.region).get_queue(queue.name)  # (moto's: a queue by name, or raises)
+    release_timed_out_fifo_messages(queue)
+    now_ms = models.unix_time_millis()  # the virtual clock does not move while a receive runs
+    now_s = models.unix_time()
+    pending = queue.pending_messages
+    groups = {m.group_id for m in pending if m.group_id is not None}
+    fifo = queue.fifo_queue
+    dlq = queue.dead_letter_queue
+    max_receives = queue.redrive_policy["maxReceiveCount"] if dlq is not None and queue.redrive_policy else None
+    retention = int(queue.message_retention_period)
+    visibility_ms = int(visibility_timeout) * 1000 if visibility_timeout else 0
+    received: list = []
+    marked: list = []
+    to_dlq: list = []
+    for message in queue._messages:
+        if not (now_ms > message.visible_at and not now_ms < message.delayed_until):
+            continue  # in flight or delayed
+        # (moto takes a message whose visibility timeout passed out of the in-flight set here and puts it back
+        # below: for a FIFO queue the release above did it already, for another queue the set ends as it was.)
+        if message.group_id and fifo and message.group_id in groups:
+            continue  # a FIFO group in flight waits
+        if max_receives is not None and message.approximate_receive_count >= max_receives:
+            to_dlq.append(message)
+            continue
+        pending.add(message)
+        # Message.mark_received, the receipt handle drawn below
+        if not message.approximate_first_receive_timestamp:
+            message.approximate_first_receive_timestamp = int(now_ms)
+        message.approximate_receive_count += 1
+        if visibility_ms:
+            message.visible_at = now_ms + visibility_ms
+        message._old_receipt_handles.append(message.receipt_handle)
+        marked.append(message)
+        if not retention + message.sent_timestamp / 1000 > now_s:
+            break  # past its retention period: moto stops here (SQSBackend.is_message_valid_based_on_retention_period)
+        received.append(message)
+        if len(received) >= count:
+            break
+    for message, handle in zip(marked, sqs_receipt_handles(len(marked))):
+        message.receipt_handle = handle
+    for message in to_dlq:
+        queue._messages.remove(message)
+        dlq.add_message(message)
+    return [ReceivedMessage(_received(message), getattr(message, "lambda_local_chain", None)) for message in received]
+
+
+def release_timed_out_fifo_messages(queue) -> None:
+    """A FIFO queue's in-flight messages whose visibility timeout passed are in flight no more. moto releases one
+    only when its receive reaches it, so a group's first message was skipped while a later one still counted as in
+    flight, and that later one was delivered first: releasing them all before a receive keeps SQS's order."""
+    if queue.fifo_queue:
+        for message in [m for m in queue.pending_messages if m.visible]:
+            queue.pending_messages.discard(message)
+
+
+_RECEIPT_LENGTH = 185
+# A word's top 5 bits are its most significant byte >> 3: that byte maps to its letter; bytes >= 26 << 3 are skipped.
+_RECEIPT_TABLE = bytes(ord("abcdefghijklmnopqrstuvwxyz"[b >> 3]) if b < 208 else 0 for b in range(256))
+_RECEIPT_SKIPPED = bytes(range(208, 256))
+
+
+def sqs_receipt_handles(count: int) -> list[str]:
+    """``count`` receipt handles as ``count`` calls of moto.sqs.utils.generate_receipt_handle make them: the same
+    letters from the same draws of moto's seeded generator, many times sooner (moto makes 185 ``random.choice`` calls
+    a handle).
+
+    ``choice`` of 26 letters draws a 32-bit word, keeps its top 5 bits and draws again for values of 26 and above;
+    here the words are drawn in bulk (``getrandbits(32 * n)``: word i in bits 32i..32i+31, little-endian), never
+    more than the letters still missing, so the generator ends in the same state and every id moto makes afterwards
+    stays the same; the handles are consecutive runs of 185 letters of that one stream."""
+    mock_random = _moto("moto.moto_api._internal", "mock_random")  # (seeding reseeds it in place)
+    wanted = _RECEIPT_LENGTH * count
+    letters = b""
+    while len(letters) < wanted:
+        missing = wanted - len(letters)
+        top_bytes = mock_random.getrandbits(32 * missing).to_bytes(4 * missing, "little")[3::4]
+        letters += top_bytes.translate(_RECEIPT_TABLE, _RECEIPT_SKIPPED)
+    text = letters.decode("ascii")
+    return [text[start:start + _RECEIPT_LENGTH] for start in range(0, wanted, _RECEIPT_LENGTH)]
 
 
 def _received(message) -> dict[str, Any]:
