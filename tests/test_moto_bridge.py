@@ -122,7 +122,7 @@ def _receives(receive) -> list:
 
     with lambda_local.mock_aws(seed=5, start="2026-01-01T00:00:00Z") as aws:
         sqs = boto3.client("sqs")
-        dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+        sqs.create_queue(QueueName="dlq")
         redrive = json.dumps({"deadLetterTargetArn": "arn:aws:sqs:us-east-1:123456789012:dlq", "maxReceiveCount": 2})
         urls = [sqs.create_queue(QueueName="plain", Attributes={"VisibilityTimeout": "4", "RedrivePolicy": redrive}),
                 sqs.create_queue(QueueName="groups.fifo", Attributes={"FifoQueue": "true", "VisibilityTimeout": "5",
