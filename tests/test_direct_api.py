@@ -93,6 +93,35 @@ def test_environment_variables_are_set_while_running_and_do_not_leak():
     assert "GREETING" not in os.environ and os.environ.get("AWS_LAMBDA_FUNCTION_NAME") is None
 
 
+def test_a_boto3_client_made_at_init_has_credentials_as_on_aws(tmp_path):
+    """Lambda gives every environment temporary credentials (AWS_ACCESS_KEY_ID starting ASIA, a session token):
+    Powertools' "enabling boto logging" example makes its S3 client at module level and failed with
+    NoCredentialsError here."""
+    import lambda_local
+
+    code = write(tmp_path, {"app.py": """
+        import os
+        import boto3
+        s3 = boto3.client("s3")
+        def handler(event, context):
+            keys = [os.environ[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")]
+            return {"buckets": [b["Name"] for b in s3.list_buckets()["Buckets"]], "keys": keys}
+    """})
+    callers = os.environ.get("AWS_ACCESS_KEY_ID")
+    with lambda_local.mock_aws():
+        import boto3
+
+        boto3.client("s3").create_bucket(Bucket="photos")
+        first = Function("app.handler", code=code, name="lister").invoke()
+        other = Function("app.handler", code=code, name="other").invoke()
+    assert first.error_type is None, first.payload
+    assert first.payload["buckets"] == ["photos"]
+    key, secret, token = first.payload["keys"]
+    assert key.startswith("ASIA") and len(key) == 20 and secret and token
+    assert other.payload["keys"] != first.payload["keys"]  # each function its own session
+    assert os.environ.get("AWS_ACCESS_KEY_ID") == callers  # the caller keeps its own
+
+
 def test_environ_changes_stay_in_their_environment():
     def handler(event, context):
         os.environ["COUNTER"] = str(int(os.environ.get("COUNTER", "0")) + 1)

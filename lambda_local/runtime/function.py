@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .. import iam
 from .invocation import Invocation
 from .invoke import invoke as _invoke
 from .invoke import runtime_executor
@@ -196,6 +197,11 @@ class Function:
             executor=runtime_executor(runtime, self._service))
         self._pool = EnvironmentPool(self._service)
         self._pool.reserved_concurrency = reserved_concurrency
+        # Lambda gives every environment its execution role's temporary credentials, so a boto3 client made in the
+        # handler never fails with NoCredentialsError. A function made here has no role: its keys carry no policy
+        # (inside mock_aws() moto takes any call; outside it, no call reaches AWS).
+        self._credentials = iam.credentials_for(None, self.config.function_name, self.config.account_id,
+                                                enforce=False)
         self.invocations: list[Invocation] = []
 
     @property
@@ -214,7 +220,7 @@ class Function:
         else:
             payload = json.dumps({} if event is None else event).encode("utf-8")
         result = _invoke(self._service, self._pool, self.config, payload, invocation_type=invocation_type,
-                         client_context=client_context)
+                         client_context=client_context, credentials=self._credentials)
         self.invocations.append(result)
         return result
 
