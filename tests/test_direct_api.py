@@ -168,6 +168,52 @@ def test_log_level_setting_lowers_the_root_logger_and_json_format():
     assert logging.getLogger().level == logging.WARNING or logging.getLogger().level != logging.INFO
 
 
+def test_tracebacks_the_function_logs_itself_name_the_files_where_they_are_on_aws(tmp_path):
+    code = write(tmp_path, {"app.py": """
+        import json, logging, traceback
+        def handler(event, context):
+            try:
+                json.loads("{bad")
+            except ValueError:
+                logging.getLogger().exception("could not parse")
+                print(traceback.format_exc())
+                raise RuntimeError(traceback.format_exc().splitlines()[1])
+    """})
+    result = Function("app.handler", code=code, name="paths").invoke()
+    assert str(tmp_path) not in result.log and str(tmp_path) not in result.payload["errorMessage"]
+    # logged, printed, and in the runtime's log line of the uncaught error (its message)
+    assert result.log.count('File "/var/task/app.py", line 5, in handler') == 3
+    assert 'File "/var/lang/lib/python3.12/json/__init__.py"' in result.log
+    assert result.payload["errorMessage"] == '  File "/var/task/app.py", line 5, in handler'
+
+
+def test_json_log_lines_carry_the_fields_awslambdarics_formatter_writes(tmp_path):
+    code = write(tmp_path, {"app.py": """
+        import logging
+        logger = logging.getLogger("orders")
+        logger.warning("at init")
+        def handler(event, context):
+            logger.info("placed", extra={"order": 7, "who": "Zoë"})
+            logger.log(25, "between INFO and WARNING")
+            try:
+                1 / 0
+            except ZeroDivisionError:
+                logger.exception("failed")
+    """})
+    result = Function("app.handler", code=code, name="jsonlog", log_format="JSON").invoke()
+    lines = [json.loads(line) for line in result.log.splitlines() if line.startswith('{"timestamp"')]
+    init, placed, between, failed = lines
+    assert list(init) == ["timestamp", "level", "message", "logger"]  # no request id yet during INIT
+    assert placed["order"] == 7 and placed["who"] == "Zoë" and '"who": "Zoë"' in result.log  # not \\u-escaped
+    assert list(placed)[:5] == ["timestamp", "level", "message", "logger", "requestId"]
+    assert between["level"] == "INFO"  # a level between the standard ones is written as the one below
+    assert list(failed) == ["timestamp", "level", "message", "logger", "stackTrace", "errorType", "errorMessage",
+                            "requestId", "location"]
+    assert failed["stackTrace"][0].startswith('  File "/var/task/app.py", line 9, in handler')
+    assert (failed["errorType"], failed["errorMessage"]) == ("ZeroDivisionError", "division by zero")
+    assert failed["location"] == "/var/task/app.py:handler:11"
+
+
 def test_report_figures_are_measured():
     result = Function(lambda e, c: time.sleep(0.12)).invoke()
     assert 115 <= result.duration_ms < 1000

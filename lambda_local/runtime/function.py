@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from .service import current_service
 __all__ = ["Function", "FunctionConfig"]
 
 _STDLIB = os.path.dirname(os.__file__) + os.sep
+_TRACEBACK_FILE = re.compile(r'File (\\?)"([^"\\]+)\1"')  # a traceback's file, plain or inside a JSON string
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _LOG_LEVELS = {"TRACE": "DEBUG", "DEBUG": "DEBUG", "INFO": "INFO", "WARN": "WARNING", "ERROR": "ERROR",
                "FATAL": "CRITICAL"}
@@ -139,6 +141,14 @@ class FunctionConfig:
         if path.startswith(_STDLIB):
             return f"/var/lang/lib/python{version}/" + path[len(_STDLIB):]
         return path
+
+    def aws_paths_in(self, text: str) -> str:
+        """``text`` with the files of its traceback lines (``File "..."``, JSON-escaped too) where they would be on
+        AWS: a traceback the function formats itself (``logger.exception``, ``traceback.format_exc()``) names
+        /var/task/app.py there, never this machine's folders."""
+        if 'File "' not in text and 'File \\"' not in text:
+            return text
+        return _TRACEBACK_FILE.sub(lambda m: f'File {m[1]}"{self.aws_path(m[2])}{m[1]}"', text)
 
     def stack_trace(self, tb) -> list[str]:
         """The stackTrace of an error payload: the function's frames only, with AWS's paths."""
