@@ -176,7 +176,7 @@ class _JsonFormatter(logging.Formatter):
             entry["stackTrace"] = traceback.format_tb(exc_info[2])
             entry["errorType"] = getattr(exc_info[0], "__name__", "Exception")
             entry["errorMessage"] = str(exc_info[1])
-        entry["requestId"] = getattr(record, "aws_request_id", None) or None  # none yet during INIT
+        entry["requestId"] = getattr(record, "aws_request_id", None)  # "" during INIT (awslambdaric's filter)
         if exc_info:
             entry["location"] = f"{self._aws_path(record.pathname)}:{record.funcName}:{record.lineno}"
         for key, value in record.__dict__.items():

@@ -203,7 +203,8 @@ def test_json_log_lines_carry_the_fields_awslambdarics_formatter_writes(tmp_path
     result = Function("app.handler", code=code, name="jsonlog", log_format="JSON").invoke()
     lines = [json.loads(line) for line in result.log.splitlines() if line.startswith('{"timestamp"')]
     init, placed, between, failed = lines
-    assert list(init) == ["timestamp", "level", "message", "logger"]  # no request id yet during INIT
+    assert list(init) == ["timestamp", "level", "message", "logger", "requestId"]
+    assert init["requestId"] == ""  # none yet during INIT: awslambdaric's filter writes "" (None would be left out)
     assert placed["order"] == 7 and placed["who"] == "Zoë" and '"who": "Zoë"' in result.log  # not \\u-escaped
     assert list(placed)[:5] == ["timestamp", "level", "message", "logger", "requestId"]
     assert between["level"] == "INFO"  # a level between the standard ones is written as the one below
