@@ -251,8 +251,8 @@ def test_the_moto_internals_the_direct_invoke_route_relies_on_still_exist():
     assert patches._INVOKE_URL.fullmatch(url + "?Qualifier=1").groups() == ("eu-west-1", "f", "Qualifier=1")
     assert isinstance(recorder._user_enabled, bool) and isinstance(ActionAuthenticatorMixin.request_count, int)
     for name, parameters in [("get_access_key", ("self",)), ("get_current_account", ("self",)),
-                             ("_transform_response", ("headers", "response")), ("_enrich_response", ("headers", "body")),
-                             ("serialized", ("self", "action_result"))]:
+                             ("_transform_response", ("headers", "response")),
+                             ("_enrich_response", ("headers", "body")), ("serialized", ("self", "action_result"))]:
         assert tuple(inspect.signature(getattr(LambdaResponse, name)).parameters) == parameters
     assert tuple(inspect.signature(mark_account_as_visited).parameters) == ("account_id", "access_key", "service",
                                                                              "region")
