@@ -1155,8 +1155,9 @@ def _invoke_request_class():
             self.access_key = self.get_access_key()
             self.current_account = self.get_current_account()
             mark_account_as_visited(account_id=self.current_account, access_key=self.access_key,
-                                    service=self.service_name, region=region)
+                                    service=self.service_name or "", region=region)
             ActionAuthenticatorMixin.request_count += 1
+            response: Any
             try:
                 response = self.invoke()
             except ServiceException as error:  # (moto's Lambda raises none today) serialised as moto does
@@ -1167,12 +1168,12 @@ def _invoke_request_class():
                 se_headers["status"] = se_status
                 response = se_body, se_headers
             except HTTPException as error:
-                error_headers = dict(error.get_headers() or [])
+                error_headers: dict[str, Any] = dict(error.get_headers() or [])
                 error_headers["status"] = error.code
                 response = error.description, error_headers
-            status, response_headers, body = self._transform_response(response_headers, response)
-            response_headers, body = self._enrich_response(response_headers, body)
-            return status, response_headers, body
+            status, response_headers, reply = self._transform_response(response_headers, response)
+            response_headers, reply = self._enrich_response(response_headers, reply)
+            return status, response_headers, reply
 
     return LambdaInvokeRequest
 
