@@ -213,7 +213,7 @@ def test_an_invoke_answered_without_motos_dispatch_is_what_motos_dispatch_answer
     assert answers[1]["Payload"] == repr(b'{"got": {"a": "&Qualifier=2"}, "version": "$LATEST"}')
 
 
-def test_moto_dispatches_an_invoke_when_it_would_do_more_than_the_direct_route(aws, monkeypatch):
+def test_moto_dispatches_an_invoke_when_it_would_do_more_than_the_direct_route(aws, monkeypatch, tmp_path):
     """moto's request recorder on, or moto's IAM authentication due: moto's own dispatch answers (it records the
     request; it refuses a key it does not know)."""
     from moto import settings
@@ -223,6 +223,7 @@ def test_moto_dispatches_an_invoke_when_it_would_do_more_than_the_direct_route(a
     client = boto3.client("lambda")
     client.create_function(FunctionName="echo", Runtime="python3.12", Role=role, Handler="lambda_function.handler",
                            Code={"ZipFile": zip_files({"lambda_function.py": _INVOKE_HANDLER})})
+    monkeypatch.setattr(recorder, "_location", str(tmp_path / "recording"))  # (moto's default: ./moto_recording)
     recorder.reset_recording()
     recorder.start_recording()
     try:
