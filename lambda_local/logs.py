@@ -12,6 +12,8 @@ import io
 import json
 import logging
 import time
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -106,13 +108,14 @@ class LogSink:
 class SinkStream(io.TextIOBase):
     """Stands in for ``sys.stdout``/``sys.stderr`` while a function runs."""
 
-    def __init__(self, sink: LogSink | None):
+    def __init__(self, sink: LogSink | None, paths: Callable[[str], str] | None = None):
         self.sink = sink
+        self.paths = paths  # a traceback's files as they read on AWS (FunctionConfig.aws_paths_in)
 
     def write(self, text: str) -> int:
         sink = self.sink
         if sink is not None:  # None: the environment is frozen between invocations, or gone
-            sink.write_text(text)
+            sink.write_text(self.paths(text) if self.paths is not None and "File " in text else text)
         return len(text)
 
     def writable(self) -> bool:
@@ -144,34 +147,57 @@ class _TextFormatter(logging.Formatter):
                          "%Y-%m-%dT%H:%M:%S")
 
 
+# A record's own attributes: every other one (``extra=``) becomes a field of a JSON log line, as in awslambdaric.
+_RECORD_FIELDS = frozenset({"name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module",
+                            "exc_info", "exc_text", "stack_info", "lineno", "funcName", "created", "msecs",
+                            "relativeCreated", "thread", "threadName", "processName", "process", "aws_request_id",
+                            "tenant_id", "_frame_type"})
+
+
 class _JsonFormatter(logging.Formatter):
-    """The runtime's JSON log format (``LoggingConfig.LogFormat=JSON``)."""
+    """The runtime's JSON log format (``LoggingConfig.LogFormat=JSON``), field for field as awslambdaric writes it:
+    timestamp, level (rounded down to a standard one), message, logger, then for an exception its stackTrace,
+    errorType, errorMessage and location, the requestId, and the record's ``extra`` fields; empty ones left out."""
+
+    def __init__(self, aws_path: Callable[[str], str] | None = None) -> None:
+        super().__init__()
+        self._aws_path = aws_path or (lambda path: path)
 
     def format(self, record: logging.LogRecord) -> str:
+        exc_info = record.exc_info
         entry: dict[str, object] = {
             "timestamp": datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
             + "Z",
-            "level": record.levelname,
+            "level": logging.getLevelName(min(50, max(0, record.levelno)) // 10 * 10),
             "message": record.getMessage(),
             "logger": record.name,
         }
-        if record.exc_info:
-            entry["errorType"] = getattr(record.exc_info[0], "__name__", "Exception")
-            entry["errorMessage"] = str(record.exc_info[1])
-        if getattr(record, "aws_request_id", None):
-            entry["requestId"] = getattr(record, "aws_request_id", None)
-        return json.dumps(entry, default=str) + "\n"
+        if exc_info:
+            entry["stackTrace"] = traceback.format_tb(exc_info[2])
+            entry["errorType"] = getattr(exc_info[0], "__name__", "Exception")
+            entry["errorMessage"] = str(exc_info[1])
+        entry["requestId"] = getattr(record, "aws_request_id", None)  # "" during INIT (awslambdaric's filter)
+        if exc_info:
+            entry["location"] = f"{self._aws_path(record.pathname)}:{record.funcName}:{record.lineno}"
+        for key, value in record.__dict__.items():
+            if key not in _RECORD_FIELDS and key not in entry:
+                entry[key] = value
+        return _encode_json({key: value for key, value in entry.items() if value is not None}) + "\n"
+
+
+_encode_json = json.JSONEncoder(ensure_ascii=False).encode  # awslambdaric's encoder: a value JSON lacks is an error
 
 
 class LambdaLogHandler(logging.Handler):
     """The handler the Python runtime puts on the root logger: records go to the current invocation's log."""
 
-    def __init__(self, log_format: str = "Text", clock=None):
+    def __init__(self, log_format: str = "Text", clock=None, paths: Callable[[str], str] | None = None):
         super().__init__()
         self.sink: LogSink | None = None
+        self.paths = paths  # a traceback's files as they read on AWS (FunctionConfig.aws_paths_in)
         self.ids = _RequestIdFilter()
         self.addFilter(self.ids)
-        self.setFormatter(_JsonFormatter() if log_format == "JSON" else _TextFormatter())
+        self.setFormatter(_JsonFormatter(_path_of(paths)) if log_format == "JSON" else _TextFormatter())
         self._clock = clock
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -181,9 +207,17 @@ class LambdaLogHandler(logging.Handler):
             record.created = self._clock()
             record.msecs = int(record.created * 1000) % 1000
         try:
-            self.sink.write_event(self.format(record))
+            text = self.format(record)
+            self.sink.write_event(self.paths(text) if self.paths is not None and "File " in text else text)
         except Exception:  # noqa: BLE001 - a bad format string in the learner's call must not break the invocation
             self.handleError(record)
+
+
+def _path_of(paths: Callable[[str], str] | None) -> Callable[[str], str] | None:
+    """One file's AWS path through ``paths`` (which maps a traceback's ``File "..."`` references)."""
+    if paths is None:
+        return None
+    return lambda path: paths(f'File "{path}"')[6:-1]
 
 
 def log_stream_name(day: datetime, version: str, environment_id: str) -> str:

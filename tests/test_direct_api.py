@@ -93,6 +93,35 @@ def test_environment_variables_are_set_while_running_and_do_not_leak():
     assert "GREETING" not in os.environ and os.environ.get("AWS_LAMBDA_FUNCTION_NAME") is None
 
 
+def test_a_boto3_client_made_at_init_has_credentials_as_on_aws(tmp_path):
+    """Lambda gives every environment temporary credentials (AWS_ACCESS_KEY_ID starting ASIA, a session token):
+    Powertools' "enabling boto logging" example makes its S3 client at module level and failed with
+    NoCredentialsError here."""
+    import lambda_local
+
+    code = write(tmp_path, {"app.py": """
+        import os
+        import boto3
+        s3 = boto3.client("s3")
+        def handler(event, context):
+            keys = [os.environ[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")]
+            return {"buckets": [b["Name"] for b in s3.list_buckets()["Buckets"]], "keys": keys}
+    """})
+    callers = os.environ.get("AWS_ACCESS_KEY_ID")
+    with lambda_local.mock_aws():
+        import boto3
+
+        boto3.client("s3").create_bucket(Bucket="photos")
+        first = Function("app.handler", code=code, name="lister").invoke()
+        other = Function("app.handler", code=code, name="other").invoke()
+    assert first.error_type is None, first.payload
+    assert first.payload["buckets"] == ["photos"]
+    key, secret, token = first.payload["keys"]
+    assert key.startswith("ASIA") and len(key) == 20 and secret and token
+    assert other.payload["keys"] != first.payload["keys"]  # each function its own session
+    assert os.environ.get("AWS_ACCESS_KEY_ID") == callers  # the caller keeps its own
+
+
 def test_environ_changes_stay_in_their_environment():
     def handler(event, context):
         os.environ["COUNTER"] = str(int(os.environ.get("COUNTER", "0")) + 1)
@@ -137,6 +166,53 @@ def test_log_level_setting_lowers_the_root_logger_and_json_format():
     assert entry["level"] == "INFO" and entry["message"] == "now visible" and entry["logger"] == "app"
     assert entry["requestId"] == structured.request_id
     assert logging.getLogger().level == logging.WARNING or logging.getLogger().level != logging.INFO
+
+
+def test_tracebacks_the_function_logs_itself_name_the_files_where_they_are_on_aws(tmp_path):
+    code = write(tmp_path, {"app.py": """
+        import json, logging, traceback
+        def handler(event, context):
+            try:
+                json.loads("{bad")
+            except ValueError:
+                logging.getLogger().exception("could not parse")
+                print(traceback.format_exc())
+                raise RuntimeError(traceback.format_exc().splitlines()[1])
+    """})
+    result = Function("app.handler", code=code, name="paths").invoke()
+    assert str(tmp_path) not in result.log and str(tmp_path) not in result.payload["errorMessage"]
+    # logged, printed, and in the runtime's log line of the uncaught error (its message)
+    assert result.log.count('File "/var/task/app.py", line 5, in handler') == 3
+    assert 'File "/var/lang/lib/python3.12/json/__init__.py"' in result.log
+    assert result.payload["errorMessage"] == '  File "/var/task/app.py", line 5, in handler'
+
+
+def test_json_log_lines_carry_the_fields_awslambdarics_formatter_writes(tmp_path):
+    code = write(tmp_path, {"app.py": """
+        import logging
+        logger = logging.getLogger("orders")
+        logger.warning("at init")
+        def handler(event, context):
+            logger.info("placed", extra={"order": 7, "who": "Zoë"})
+            logger.log(25, "between INFO and WARNING")
+            try:
+                1 / 0
+            except ZeroDivisionError:
+                logger.exception("failed")
+    """})
+    result = Function("app.handler", code=code, name="jsonlog", log_format="JSON").invoke()
+    lines = [json.loads(line) for line in result.log.splitlines() if line.startswith('{"timestamp"')]
+    init, placed, between, failed = lines
+    assert list(init) == ["timestamp", "level", "message", "logger", "requestId"]
+    assert init["requestId"] == ""  # none yet during INIT: awslambdaric's filter writes "" (None would be left out)
+    assert placed["order"] == 7 and placed["who"] == "Zoë" and '"who": "Zoë"' in result.log  # not \\u-escaped
+    assert list(placed)[:5] == ["timestamp", "level", "message", "logger", "requestId"]
+    assert between["level"] == "INFO"  # a level between the standard ones is written as the one below
+    assert list(failed) == ["timestamp", "level", "message", "logger", "stackTrace", "errorType", "errorMessage",
+                            "requestId", "location"]
+    assert failed["stackTrace"][0].startswith('  File "/var/task/app.py", line 9, in handler')
+    assert (failed["errorType"], failed["errorMessage"]) == ("ZeroDivisionError", "division by zero")
+    assert failed["location"] == "/var/task/app.py:handler:11"
 
 
 def test_report_figures_are_measured():

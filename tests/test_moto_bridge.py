@@ -7,9 +7,10 @@ import json
 import boto3
 import moto
 import pytest
+from botocore.config import Config
 
 from lambda_local.aws import patches, state
-from conftest import TRUST_POLICY, zip_files
+from conftest import BASIC_EXECUTION, TRUST_POLICY, zip_files
 
 
 @pytest.mark.parametrize("patch", patches.PATCHES, ids=lambda p: p.name)
@@ -165,3 +166,153 @@ def test_a_mappings_receive_is_motos_receive_field_for_field():
     assert sum(map(len, returned)) > 40 and any(m["Attributes"].get("MessageGroupId") for r in returned for m in r)
     assert theirs[1][3], "some messages went to the DLQ"
     assert any(m[4] > 1 for q in theirs[1] for m in q), "some messages were received again"
+
+
+# --- Invoke answered without moto's generic dispatch (patches._invoke_without_routing) -----------------------------
+_INVOKE_HANDLER = """
+import json
+
+def handler(event, context):
+    print("event", json.dumps(event, sort_keys=True))
+    if event.get("fail"):
+        raise ValueError("asked to fail")
+    return {"got": event, "version": context.function_version}
+"""
+
+
+def _invoke_cases(client):
+    """Every Invoke shape the direct route answers, and the errors: the same calls in the same order, so a seeded
+    mock draws the same ids."""
+    arn = client.get_function(FunctionName="echo")["Configuration"]["FunctionArn"]
+    version = client.publish_version(FunctionName="echo")["Version"]
+    client.create_alias(FunctionName="echo", Name="live", FunctionVersion=version)
+    cases = [
+        dict(FunctionName="echo", Payload=b'{"a": 1}'),
+        dict(FunctionName="echo", Payload=b'{"a": "&Qualifier=2"}', LogType="Tail"),
+        dict(FunctionName="echo", Payload=b'{"fail": true}', LogType="Tail"),
+        dict(FunctionName="echo", Payload=b"", LogType="None"),
+        dict(FunctionName="echo", Payload=b'{"v": 1}', Qualifier=version),
+        dict(FunctionName="echo", Payload=b'{"v": 2}', Qualifier="live"),
+        dict(FunctionName=arn, Payload=b'{"by": "arn"}'),
+        dict(FunctionName=f"{arn}:live", Payload=b'{"by": "qualified arn"}'),
+        dict(FunctionName="echo", Payload=b'{"e": 1}', InvocationType="Event"),
+        dict(FunctionName="echo", Payload=b'{"d": 1}', InvocationType="DryRun"),
+        dict(FunctionName="echo", Payload=b'{"c": 1}', ClientContext="bm90IGpzb24="),
+        dict(FunctionName="echo", Payload=b"not json"),
+        dict(FunctionName="echo", Payload=b'{"q": 1}', Qualifier="99"),
+        dict(FunctionName="missing", Payload=b"{}"),
+        dict(FunctionName="echo", Payload=b"{}", Qualifier="$LATEST"),  # throttled: see below
+    ]
+    answers = []
+    for case in cases:
+        if case is cases[-1]:
+            client.put_function_concurrency(FunctionName="echo", ReservedConcurrentExecutions=0)
+        try:
+            response = client.invoke(**case)
+            response["Payload"] = response["Payload"].read()
+        except client.exceptions.ClientError as error:
+            response = error.response
+        answers.append(response)
+    return answers
+
+
+def _masked(response: dict) -> dict:
+    """A response without what differs between two runs of the same calls: the date and the measured durations."""
+    import base64
+    import re
+
+    response = json.loads(json.dumps(response, default=repr))
+    response["ResponseMetadata"]["HTTPHeaders"].pop("date")
+    if "LogResult" in response:
+        log = base64.b64decode(response.pop("LogResult")).decode()
+        response["Log"] = re.sub(r"(Duration|Used): [\d.]+", r"\1: N", log)
+        response["ResponseMetadata"]["HTTPHeaders"].pop("x-amz-log-result")
+    return response
+
+
+def _invoke_everything(direct: bool, monkeypatch) -> tuple[list, list, int]:
+    import lambda_local
+
+    with monkeypatch.context() as patched:
+        if not direct:
+            patched.setattr(patches, "_invoke_without_routing", lambda request: None)
+        with lambda_local.mock_aws(seed=3, start="2026-01-01T00:00:00Z") as sandbox:
+            iam = boto3.client("iam")
+            role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST_POLICY)["Role"]["Arn"]
+            iam.attach_role_policy(RoleName="r", PolicyArn=BASIC_EXECUTION)
+            client = boto3.client("lambda", config=Config(retries={"total_max_attempts": 1}))  # no backoff sleeps
+            client.create_function(FunctionName="echo", Runtime="python3.12", Role=role,
+                                   Handler="lambda_function.handler",
+                                   Code={"ZipFile": zip_files({"lambda_function.py": _INVOKE_HANDLER})})
+            answers = _invoke_cases(client)
+            logs = boto3.client("logs").filter_log_events(logGroupName="/aws/lambda/echo")["events"]
+            from moto.moto_api._internal import mock_random
+
+            return [_masked(a) for a in answers], [e["message"].split("\t")[0] for e in logs], \
+                mock_random.getrandbits(64) + len(sandbox.invocations)
+
+
+def test_an_invoke_answered_without_motos_dispatch_is_what_motos_dispatch_answers(monkeypatch):
+    """Status, headers (request ids from moto's seeded generator), payloads, errors and logs are the same whether
+    moto's generic dispatch answers an Invoke or the direct route does; the generator is left in the same state."""
+    taken = []
+    direct_route = patches._invoke_without_routing
+    monkeypatch.setattr(patches, "_invoke_without_routing",
+                        lambda request: taken.append(direct_route(request)) or taken[-1])
+    direct = _invoke_everything(True, monkeypatch)
+    answers = direct[0]
+    assert sum(answer is not None for answer in taken) == 15  # every Invoke went the direct route
+    assert direct == _invoke_everything(False, monkeypatch)
+    assert [a["ResponseMetadata"]["HTTPStatusCode"] for a in answers] == \
+        [200, 200, 200, 200, 200, 200, 200, 200, 202, 204, 400, 400, 404, 404, 429]
+    # the Qualifier is the URL's alone: a body is no query string (moto's dispatch parsed it as a form)
+    assert answers[1]["Payload"] == repr(b'{"got": {"a": "&Qualifier=2"}, "version": "$LATEST"}')
+
+
+def test_moto_dispatches_an_invoke_when_it_would_do_more_than_the_direct_route(aws, monkeypatch, tmp_path):
+    """moto's request recorder on, or moto's IAM authentication due: moto's own dispatch answers (it records the
+    request; it refuses a key it does not know)."""
+    from moto import settings
+    from moto.moto_api import recorder
+
+    role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument=TRUST_POLICY)["Role"]["Arn"]
+    client = boto3.client("lambda")
+    client.create_function(FunctionName="echo", Runtime="python3.12", Role=role, Handler="lambda_function.handler",
+                           Code={"ZipFile": zip_files({"lambda_function.py": _INVOKE_HANDLER})})
+    monkeypatch.setattr(recorder, "_location", str(tmp_path / "recording"))  # (moto's default: ./moto_recording)
+    recorder.reset_recording()
+    recorder.start_recording()
+    try:
+        client.invoke(FunctionName="echo", Payload=b'{"recorded": 1}')
+    finally:
+        recorder.stop_recording()
+    assert "/functions/echo/invocations" in recorder.download_recording()
+    recorder.reset_recording()
+    monkeypatch.setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
+    with pytest.raises(client.exceptions.ClientError, match="InvalidClientTokenId|UnrecognizedClient"):
+        client.invoke(FunctionName="echo", Payload=b"{}")
+    assert len(aws.invocations) == 1
+
+
+def test_the_moto_internals_the_direct_invoke_route_relies_on_still_exist():
+    """What ``patches._invoke_without_routing`` calls of moto's (the equivalence test above compares the answers)."""
+    import moto.backend_index
+    from moto.awslambda.responses import LambdaResponse
+    from moto.core import config, responses
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.iam.models import mark_account_as_visited
+    from moto.moto_api import recorder
+
+    url = "https://lambda.eu-west-1.amazonaws.com/2015-03-31/functions/f/invocations"
+    assert [s for s, pattern in moto.backend_index.backend_url_patterns if pattern.match(url)] == ["awslambda"]
+    assert patches._INVOKE_URL.fullmatch(url + "?Qualifier=1").groups() == ("eu-west-1", "f", "Qualifier=1")
+    assert isinstance(recorder._user_enabled, bool) and isinstance(ActionAuthenticatorMixin.request_count, int)
+    for name, parameters in [("get_access_key", ("self",)), ("get_current_account", ("self",)),
+                             ("_transform_response", ("headers", "response")),
+                             ("_enrich_response", ("headers", "body")), ("serialized", ("self", "action_result"))]:
+        assert tuple(inspect.signature(getattr(LambdaResponse, name)).parameters) == parameters
+    assert tuple(inspect.signature(mark_account_as_visited).parameters) == ("account_id", "access_key", "service",
+                                                                             "region")
+    assert all(callable(f) for f in (config.passthrough_url, config.passthrough_service, config.service_whitelisted,
+                                     responses.http_date, responses.utcnow, responses.ActionResult))
+    assert LambdaResponse().service_name == "awslambda"

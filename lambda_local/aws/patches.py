@@ -14,10 +14,11 @@ import contextvars
 import functools
 import inspect
 import json
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlparse
 
 from ..runtime import virtual_time
 from ..runtime.errors import ServiceError
@@ -90,9 +91,10 @@ def _invoke_response(self) -> Any:
     if sandbox is None:
         return original("lambda-invoke-response")(self)
     function_name = unquote(self.path.rsplit("/", 2)[-2])
-    # Invoke's Qualifier is a query parameter only (moto's _get_param also looked in the body: an event with a
-    # "Qualifier" key picked the version, and every invoke parsed its payload for it)
-    qualifier = (self.querystring.get("Qualifier") or [None])[0]
+    # Invoke's Qualifier is a query parameter only: not moto's _get_param, which also looked in the body (an event
+    # with a "Qualifier" key picked the version), nor its querystring, which holds a body's text parsed as a form
+    # when the URL has no query (an event holding "&Qualifier=2" asked for version '2"}')
+    qualifier = (parse_qs(self.parsed_url.query).get("Qualifier") or [None])[0]
     headers = self.headers
     invocation_type = _header(headers, "x-amz-invocation-type")
     if invocation_type is None:
@@ -1043,10 +1045,106 @@ def _stubber_process_request(self, request):
     with virtual_time.machine_time():
         if not request.url.startswith(_LAMBDA_HOST, 8):  # (https://) anything but Lambda may read CloudWatch
             state.flush_pending()
+        else:
+            response = _invoke_without_routing(request)
+            if response is not None:
+                return response
         return original("moto-machine-time")(self, request)
 
 
 _LAMBDA_HOST = "lambda."
+# Invoke's URL as botocore builds it (POST, the API version of every Lambda call, a name or a %-quoted ARN)
+_INVOKE_URL = re.compile(r"https://lambda\.([a-z0-9-]+)\.amazonaws\.com/2015-03-31/functions/([^/?]+)/invocations"
+                         r"(?:\?(.*))?")
+
+
+def _invoke_without_routing(request):
+    """A boto3 Invoke inside ``mock_aws()`` answered by ``LambdaResponse.invoke`` (our ``_invoke_response``) without
+    moto's generic dispatch, which costs more than the invocation (issue 20): a werkzeug request built from
+    botocore's, the URL matched against every Lambda route, the operation found through botocore's service model, the
+    responder's method names listed with ``inspect`` on every call. What that dispatch does that anyone can see is
+    done here with moto's own functions, in its order: the account from the access key (or ``MOTO_ACCOUNT_ID``, or
+    ``x-moto-account-id``), the region from the URL, the access key marked as used, the request counted for moto's
+    IAM (``INITIAL_NO_AUTH_ACTION_COUNT``), the ``server`` and ``date`` headers, errors as moto's error responses,
+    and moto's request id drawn from its random generator. Whenever moto would do more than that (its request
+    recorder on, IAM authentication due, passthrough or a service whitelist configured, a gzip or streamed body),
+    this returns None and moto's dispatch answers."""
+    match = _INVOKE_URL.fullmatch(request.url)
+    if match is None or request.method != "POST" or _current() is None:
+        return None
+    body = request.body
+    if body is None:
+        body = b""
+    elif isinstance(body, str):
+        body = body.encode("utf-8")
+    elif not isinstance(body, bytes):
+        return None  # a stream: moto reads it
+    headers = request.headers
+    if headers.get("Content-Encoding") is not None:
+        return None
+    from moto import settings
+    from moto.core import config
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.moto_api import recorder
+
+    if (recorder._user_enabled or ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
+            or config.passthrough_url(request.url.partition("?")[0]) or config.passthrough_service("awslambda")
+            or not config.service_whitelisted("awslambda")):
+        return None
+    return _invoke_request_class().answer(request, match, body)
+
+
+@functools.lru_cache(maxsize=1)
+def _invoke_request_class():
+    from moto.awslambda.responses import LambdaResponse
+    from moto.core import responses
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.core.exceptions import HTTPException, ServiceException
+    from moto.iam.models import mark_account_as_visited
+    from werkzeug.datastructures import Headers
+
+    class LambdaInvokeRequest(LambdaResponse):
+        """moto's Lambda responder, set up for one Invoke from botocore's request (what ``setup_class`` sets that
+        ``invoke`` reads), answering as ``call_action`` does."""
+
+        @classmethod
+        def answer(cls, request, match, body: bytes):
+            self = cls()
+            region, _, query = match.groups()
+            self.region = region
+            # (werkzeug's case-insensitive headers, as moto's request has them: text, not botocore's bytes)
+            self.headers = Headers([(key, value.decode("utf-8") if isinstance(value, bytes) else value)
+                                    for key, value in request.headers.items()])
+            self.path = request.url[match.end(1) + len(".amazonaws.com"):match.end(2)] + "/invocations"
+            self.parsed_url = urlparse(request.url)
+            self.querystring = parse_qs(query, keep_blank_values=True) if query else {}
+            self.raw_body = self.body = body
+            self.response_headers = response_headers = {"server": "amazon.com",
+                                                         "date": responses.http_date(responses.utcnow())}
+            self.access_key = self.get_access_key()
+            self.current_account = self.get_current_account()
+            mark_account_as_visited(account_id=self.current_account, access_key=self.access_key,
+                                    service=self.service_name or "", region=region)
+            ActionAuthenticatorMixin.request_count += 1
+            response: Any
+            try:
+                response = self.invoke()
+            except ServiceException as error:  # (moto's Lambda raises none today) serialised as moto does
+                from moto.core.request import normalize_request
+
+                self.normalized_request = normalize_request(request)
+                se_status, se_headers, se_body = self.serialized(responses.ActionResult(error))
+                se_headers["status"] = se_status
+                response = se_body, se_headers
+            except HTTPException as error:
+                error_headers: dict[str, Any] = dict(error.get_headers() or [])
+                error_headers["status"] = error.code
+                response = error.description, error_headers
+            status, response_headers, reply = self._transform_response(response_headers, response)
+            response_headers, reply = self._enrich_response(response_headers, reply)
+            return status, response_headers, reply
+
+    return LambdaInvokeRequest
 
 
 def _logs_utcnow():

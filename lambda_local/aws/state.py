@@ -443,13 +443,15 @@ def _metric_batch(batch: list[tuple[Callable, tuple, float]]) -> tuple[Callable,
     if len(batch) == 1:
         return batch[0]
     account_id, region, namespace = batch[0][1][:3]
-    data = [_metric_datum(name, value, unit, args[5], args[3]) for _, args, _ in batch for name, value, unit in args[4]]
+    data = [datum for _, args, _ in batch for datum in _metric_data(args[4], args[5], args[3])]
     return _put_metric_datums, (account_id, region, namespace, data), batch[-1][2]
 
 
-def _metric_datum(name: str, value: float, unit: str, dimensions: list[dict], timestamp: float) -> dict:
-    return {"MetricName": name, "Value": value, "Unit": unit, "Dimensions": dimensions,
-            "Timestamp": _naive_utc(timestamp)}
+def _metric_data(data: list[tuple[str, float, str]], dimensions: list[dict], timestamp: float) -> list[dict]:
+    """One write's data points as PutMetricData's MetricData (one timestamp for all: converted once)."""
+    at = _naive_utc(timestamp)
+    return [{"MetricName": name, "Value": value, "Unit": unit, "Dimensions": dimensions, "Timestamp": at}
+            for name, value, unit in data]
 
 
 def _naive_utc(epoch_s: float) -> datetime:
@@ -530,8 +532,7 @@ def put_metric_data(account_id: str, region: str, namespace: str, timestamp: flo
 
 def _put_metric_data(account_id: str, region: str, namespace: str, timestamp: float,
                      data: list[tuple[str, float, str]], dimensions: list[dict]) -> None:
-    _put_metric_datums(account_id, region, namespace,
-                       [_metric_datum(name, value, unit, dimensions, timestamp) for name, value, unit in data])
+    _put_metric_datums(account_id, region, namespace, _metric_data(data, dimensions, timestamp))
 
 
 def put_metric_values(account_id: str, region: str, namespace: str, timestamp: float, name: str,

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .. import iam
 from .invocation import Invocation
 from .invoke import invoke as _invoke
 from .invoke import runtime_executor
@@ -27,6 +29,7 @@ from .service import current_service
 __all__ = ["Function", "FunctionConfig"]
 
 _STDLIB = os.path.dirname(os.__file__) + os.sep
+_TRACEBACK_FILE = re.compile(r'File (\\?)"([^"\\]+)\1"')  # a traceback's file, plain or inside a JSON string
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _LOG_LEVELS = {"TRACE": "DEBUG", "DEBUG": "DEBUG", "INFO": "INFO", "WARN": "WARNING", "ERROR": "ERROR",
                "FATAL": "CRITICAL"}
@@ -139,6 +142,14 @@ class FunctionConfig:
             return f"/var/lang/lib/python{version}/" + path[len(_STDLIB):]
         return path
 
+    def aws_paths_in(self, text: str) -> str:
+        """``text`` with the files of its traceback lines (``File "..."``, JSON-escaped too) where they would be on
+        AWS: a traceback the function formats itself (``logger.exception``, ``traceback.format_exc()``) names
+        /var/task/app.py there, never this machine's folders."""
+        if 'File "' not in text and 'File \\"' not in text:
+            return text
+        return _TRACEBACK_FILE.sub(lambda m: f'File {m[1]}"{self.aws_path(m[2])}{m[1]}"', text)
+
     def stack_trace(self, tb) -> list[str]:
         """The stackTrace of an error payload: the function's frames only, with AWS's paths."""
         frames = [f for f in traceback.extract_tb(tb) if not f.filename.startswith(_PACKAGE_DIR)]
@@ -196,6 +207,11 @@ class Function:
             executor=runtime_executor(runtime, self._service))
         self._pool = EnvironmentPool(self._service)
         self._pool.reserved_concurrency = reserved_concurrency
+        # Lambda gives every environment its execution role's temporary credentials, so a boto3 client made in the
+        # handler never fails with NoCredentialsError. A function made here has no role: its keys carry no policy
+        # (inside mock_aws() moto takes any call; outside it, no call reaches AWS).
+        self._credentials = iam.credentials_for(None, self.config.function_name, self.config.account_id,
+                                                enforce=False)
         self.invocations: list[Invocation] = []
 
     @property
@@ -214,7 +230,7 @@ class Function:
         else:
             payload = json.dumps({} if event is None else event).encode("utf-8")
         result = _invoke(self._service, self._pool, self.config, payload, invocation_type=invocation_type,
-                         client_context=client_context)
+                         client_context=client_context, credentials=self._credentials)
         self.invocations.append(result)
         return result
 

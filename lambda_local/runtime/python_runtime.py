@@ -141,7 +141,7 @@ def _classify(exc: BaseException, config):
         return error_type, message, None, True
     if isinstance(exc, (MemoryError, OutOfMemory)):
         return errors.OUT_OF_MEMORY, "Runtime exited with error: signal: killed", None, True
-    return type(exc).__name__, str(exc), config.stack_trace(exc.__traceback__), False
+    return type(exc).__name__, config.aws_paths_in(str(exc)), config.stack_trace(exc.__traceback__), False
 
 
 def _exit_error(exc: BaseException) -> tuple[str, str]:
