@@ -65,11 +65,13 @@ def kernel(monkeypatch, tmp_path, request):
     monkeypatch.setenv("LAMBDA_LOCAL_BACKGROUND_MODULES", "later_pkg")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "later_pkg", raising=False)
-    meta_path = list(sys.meta_path)
+    meta_path, path = list(sys.meta_path), list(sys.path)
+    sys.path.insert(0, "")  # IPython's, as it starts
     user_ns: dict = {}
     exec(compile(STARTUP.read_text(), str(STARTUP), "exec"), user_ns)
+    fake.path = list(sys.path)
     yield fake
-    sys.meta_path[:] = meta_path
+    sys.meta_path[:], sys.path[:] = meta_path, path
     assert not {name for name in user_ns if not name.startswith("__")}  # nothing left in the user's namespace
 
 
@@ -120,3 +122,8 @@ def test_other_modules_import_as_ever(kernel):
     with pytest.raises(ModuleNotFoundError) as raised:
         importlib.import_module("no_such_module_here")
     assert "background" not in str(raised.value) and kernel.loads == []
+
+
+def test_the_notebooks_folder_is_searched_last(kernel):
+    """JupyterLite's drive answers each stat through the service worker: searched first, it costs every import."""
+    assert kernel.path[-1] == "" and kernel.path.count("") == 1
