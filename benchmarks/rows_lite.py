@@ -89,7 +89,12 @@ def lite(quick: bool) -> Row:
                       f"lesson 01's first output over an emulated network, \"{laptop['profile']}\": "
                       f"{laptop['first_visit_s']:.1f} s on a first visit (empty cache, "
                       f"{laptop['first_visit_mb']:.1f} MB downloaded), {laptop['return_visit_s']:.1f} s on a "
-                      f"return visit (the browser's cache, {laptop['return_visit_mb']:.1f} MB downloaded)",
+                      f"return visit (the browser's cache, {laptop['return_visit_mb']:.1f} MB downloaded, with what "
+                      f"loads in the background after the first cell); the site served as GitHub Pages serves it "
+                      f"(its text types gzip-compressed, not application/wasm)",
+                      f"the same first visit if the host also gzip-compressed application/wasm (not documented for "
+                      f"GitHub Pages; information only): {wasm_gzipped['first_visit_s']:.1f} s, "
+                      f"{wasm_gzipped['first_visit_mb']:.1f} MB downloaded",
                       f"{runs} runs of {calls} warm invokes each, in the page and here",
                       # The page's seconds swing with what else the machine runs: say how busy it was.
                       f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end of the run",
