@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gzip
 import http.server
+import io
 import itertools
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -36,11 +39,27 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+# What GitHub Pages compresses on the fly (gzip, ``Content-Encoding: gzip`` with ``Vary: Accept-Encoding``): its
+# text types. Sources, as of 2026: GitHub's community discussion 21655 ("GitHub Pages currently support on-the-fly
+# gzip compression"), and the answer quoted in maxence-charriere/go-app#866 ("Github pages is already gziping html,
+# css, js, json"). Whether it also compresses ``application/wasm`` is not documented (go-app#866 shows a screenshot
+# where it does): the bench's figure assumes it does not, and a second figure says what it would be if it did.
+# Zip archives (wheels, the standard library) are sent as they are, by GitHub Pages and here.
+PAGES_GZIP_TYPES = frozenset({"text/html", "text/css", "text/javascript", "application/javascript",
+                              "application/json", "image/svg+xml", "text/plain", "text/xml", "application/xml"})
+# GitHub Pages' compression level is not documented: nginx's default (1), the lowest, so the bench does not count
+# fewer bytes than a host would send.
+PAGES_GZIP_LEVEL = 1
+
+
 class _CachingHandler(_QuietHandler):
-    """As GitHub Pages serves a site: every file may be kept by the browser for 10 minutes (``max-age=600``). The
-    size of each body sent is appended to ``sent``."""
+    """As GitHub Pages serves a site: every file may be kept by the browser for 10 minutes (``max-age=600``), and
+    the types of ``PAGES_GZIP_TYPES`` (``gzip_types``: these and others) are gzip-compressed for a browser that
+    accepts it. The size of each body sent is appended to ``sent``."""
 
     sent: list[int] = []
+    gzip_types: frozenset[str] = PAGES_GZIP_TYPES
+    _compressed: dict[tuple[str, float], bytes] = {}  # (path, mtime): its gzip body, made once per server
 
     def end_headers(self):
         self.send_header("Cache-Control", "max-age=600")
@@ -51,16 +70,42 @@ class _CachingHandler(_QuietHandler):
             self.sent.append(int(value))
         super().send_header(keyword, value)
 
+    def send_head(self):
+        path = self.translate_path(self.path)
+        if (not os.path.isfile(path) or self.guess_type(path) not in self.gzip_types
+                or "gzip" not in self.headers.get("Accept-Encoding", "")):
+            return super().send_head()
+        stat = os.stat(path)
+        if self.headers.get("If-Modified-Since") == self.date_time_string(int(stat.st_mtime)):
+            return super().send_head()  # the browser's copy is still good: a 304, no body
+        key = (path, stat.st_mtime)
+        body = self._compressed.get(key)
+        if body is None:
+            with open(path, "rb") as file:
+                body = self._compressed[key] = gzip.compress(file.read(), PAGES_GZIP_LEVEL, mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Vary", "Accept-Encoding")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Last-Modified", self.date_time_string(int(stat.st_mtime)))
+        self.end_headers()
+        return io.BytesIO(body)
+
 
 @contextlib.contextmanager
-def serve(site: Path = SITE, *, like_pages: bool = False, sent: list[int] | None = None) -> Iterator[str]:
-    """Serve ``site`` on a free loopback port; yields its base URL. ``like_pages``: with GitHub Pages' caching
-    header (a return visit then loads the site from the browser's cache), the size of each body sent appended to
+def serve(site: Path = SITE, *, like_pages: bool = False, sent: list[int] | None = None,
+          gzip_wasm: bool = False) -> Iterator[str]:
+    """Serve ``site`` on a free loopback port; yields its base URL. ``like_pages``: as GitHub Pages serves it
+    (its caching header: a return visit then loads the site from the browser's cache; its text types
+    gzip-compressed, and ``application/wasm`` too if ``gzip_wasm``), the size of each body sent appended to
     ``sent``."""
     handler = functools.partial(_QuietHandler, directory=str(site))
     if like_pages:
-        handler = functools.partial(type("_Counted", (_CachingHandler,), {"sent": sent if sent is not None else []}),
-                                    directory=str(site))
+        types = PAGES_GZIP_TYPES | ({"application/wasm"} if gzip_wasm else set())
+        counted = type("_Counted", (_CachingHandler,), {"sent": sent if sent is not None else [], "gzip_types": types,
+                                                        "_compressed": {}})
+        handler = functools.partial(counted, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

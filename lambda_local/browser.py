@@ -10,9 +10,10 @@ from __future__ import annotations
 import importlib
 import sys
 from types import ModuleType
+from typing import Callable
 
-__all__ = ["IN_BROWSER", "NeedsDesktop", "NotLoaded", "debugger_as_on_the_desktop", "import_site_package",
-           "require_desktop"]
+__all__ = ["IN_BROWSER", "NeedsDesktop", "NotLoaded", "after_this_cell", "debugger_as_on_the_desktop",
+           "import_site_package", "require_desktop"]
 
 IN_BROWSER = sys.platform == "emscripten"
 
@@ -53,6 +54,19 @@ def import_site_package(module: str, package: str) -> ModuleType:
     run_sync(pyodide_js.loadPackage(package))
     importlib.invalidate_caches()
     return importlib.import_module(module)
+
+
+def after_this_cell(work: Callable[[], object]) -> None:
+    """Run ``work`` once the running cell has finished and its reply has gone to the page (the tab's event loop
+    runs it next, before the next cell if that is already waiting); at once where there is no such loop."""
+    try:
+        from js import setTimeout  # the browser's, in the kernel's worker
+        from pyodide.ffi import create_once_callable
+    except ImportError:  # the desktop
+        work()
+        return
+
+    setTimeout(create_once_callable(lambda: work() and None), 0)
 
 
 def debugger_as_on_the_desktop() -> None:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
-from . import iam_reference
+from . import browser, iam_reference
 from .aws import state
 from .iam_conditions import conditions_match, glob_matches
 from .iam_requests import Request, checks_for, iam_service, is_missing_object
@@ -438,8 +438,10 @@ def install(clock: Callable[[], float] | None = None) -> None:
     if _installed:
         return
     # Read the Service Authorization Reference now (about 0.3 s, once per process), so that it is never read inside
-    # an invocation, where it would count against the function's timeout and its billed duration.
-    iam_reference.load()
+    # an invocation, where it would count against the function's timeout and its billed duration. In the browser
+    # (0.5 s there) once the cell that started the sandbox has finished: a lesson's first output does not wait for
+    # it, and the next cell finds it read (a check that comes first reads it itself).
+    browser.after_this_cell(iam_reference.load)
     from botocore.handlers import BUILTIN_HANDLERS
 
     BUILTIN_HANDLERS.append(("provide-client-params.*.*", _remember_params))

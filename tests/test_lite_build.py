@@ -42,8 +42,48 @@ def test_a_package_loaded_on_import_is_not_loaded_with_lambda_local(build_lite, 
               _wheel(build_lite, tmp_path, "cfn-lint", {"cfnlint/__init__.py": ""}, ("sympy>=1.14",)),
               _wheel(build_lite, tmp_path, "sympy", {"sympy/__init__.py": ""})]
     lock = build_lite._lockfile({"info": {}}, wheels)["packages"]
-    assert lock["lambda-local"]["depends"] == ["aws-sam-translator", "boto3"]
+    assert lock["lambda-local"]["depends"] == ["boto3"]  # the SAM translator loads in the background (below)
     assert (lock["cfn-lint"]["depends"], lock["cfn-lint"]["imports"]) == (["sympy"], ["cfnlint"])
+
+
+def test_what_loads_in_the_background_is_left_out_of_what_the_kernel_loads_as_it_starts(build_lite, tmp_path):
+    """A package of BACKGROUND is no dependency of a package the kernel loads as it starts (lambda-local), keeps its
+    own dependencies (pydantic under the SAM translator), and its modules are the ones the kernel's startup file
+    waits for; a package both need (boto3) is loaded as the kernel starts. A package shipped as bytecode only
+    (``_precompile``) is importable under its name all the same."""
+    wheels = [_wheel(build_lite, tmp_path, "lambda-local", {"lambda_local/__init__.py": ""},
+                     ("boto3>=1", "aws-sam-translator>=1")),
+              _wheel(build_lite, tmp_path, "boto3", {"boto3/__init__.pyc": ""}),
+              _wheel(build_lite, tmp_path, "aws-sam-translator", {"samtranslator/__init__.py": ""},
+                     ("boto3>=1", "pydantic>=2")),
+              _wheel(build_lite, tmp_path, "pydantic", {"pydantic/__init__.pyc": "", "pydantic/main.pyc": ""})]
+    lock = build_lite._lockfile({"info": {}}, wheels)
+    packages = lock["packages"]
+    assert packages["lambda-local"]["depends"] == ["boto3"]
+    assert packages["aws-sam-translator"]["depends"] == ["boto3", "pydantic"]
+    assert (packages["boto3"]["imports"], packages["pydantic"]["imports"]) == (["boto3"], ["pydantic"])
+    for name in set(build_lite.BACKGROUND) - set(packages):  # the other packages of BACKGROUND, as leaves here
+        packages[name] = {"depends": [], "imports": []}
+    for name in set(build_lite.PRELOAD) - set(packages):
+        packages[name] = {"depends": [], "imports": []}
+    assert build_lite._background_modules(lock) == ["pydantic", "samtranslator"]
+
+
+def test_the_kernel_runs_its_startup_file_from_its_own_wheel(build_lite, tmp_path):
+    """jupyter-lite.json has the kernel load the startup file's wheel and IPython run it (PYTHONSTARTUP), where
+    Pyodide installs that wheel's module; it names what loads in the background."""
+    packages = {name: {"depends": [], "imports": []} for name in build_lite.PRELOAD + build_lite.BACKGROUND}
+    packages["aws-sam-translator"]["imports"] = ["samtranslator"]
+    build_lite._write_config(tmp_path, {"info": {}, "packages": packages})
+    config = json.loads((tmp_path / "jupyter-lite.json").read_text())
+    options = config["jupyter-config-data"]["litePluginSettings"][build_lite.KERNEL_SETTINGS]["loadPyodideOptions"]
+    name, version, module = build_lite.KERNEL_STARTUP
+    assert name in options["packages"] and not set(options["packages"]) & set(build_lite.BACKGROUND)
+    assert options["env"]["PYTHONSTARTUP"] == f"/lib/python{build_lite.PYTHON}/site-packages/{module}.py"
+    assert options["env"]["LAMBDA_LOCAL_BACKGROUND"].split() == build_lite.BACKGROUND
+    assert options["env"]["LAMBDA_LOCAL_BACKGROUND_MODULES"] == "samtranslator"
+    wheel = build_lite._write_wheel(tmp_path, name, version, {f"{module}.py": b""}, "test")
+    assert build_lite._lockfile({"info": {}}, [wheel])["packages"][name]["imports"] == [module]
 
 
 def test_pygments_keeps_ipythons_lexers_and_forgets_the_others(build_lite, tmp_path):
