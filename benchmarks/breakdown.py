@@ -2,6 +2,7 @@
 
     python benchmarks/breakdown.py            # the per-step budget of a warm direct invoke (no profiler needed)
     python benchmarks/breakdown.py --json     # the same figures as JSON
+    python benchmarks/breakdown.py --code-folder  # the same for a handler in a code folder (the peers' baseline)
     python benchmarks/breakdown.py all        # the three parts below
     python benchmarks/breakdown.py warm       # py-spy profile of warm direct invokes, in µs per part
     python benchmarks/breakdown.py boto3      # py-spy profile of boto3 invokes inside mock_aws()
@@ -359,10 +360,14 @@ def _fastest_us(step: Callable[[], object], calls: int, rounds: int, after: Call
     return best
 
 
-def budget(calls: int = 20_000, rounds: int = 5) -> dict:
+def budget(calls: int = 20_000, rounds: int = 5, code_folder: bool = False) -> dict:
     """µs per step of one warm direct invoke (``Function(handler).invoke(EVENT)``, trivial handler), each step called
     on its own with the objects a warm invoke uses, fastest of ``rounds`` runs of ``calls``; then the whole invoke
-    timed the same way, and the rest (the glue between the steps: calls, locals, branches)."""
+    timed the same way, and the rest (the glue between the steps: calls, locals, branches).
+
+    ``code_folder``: the handler as ``lambda_function.handler`` in a code folder (``Function(..., code=folder)``,
+    what the peers' rows measure): the switch then also swaps the environment's modules and moves into its task root,
+    and those two parts of it are timed on their own too (shown as "of which", not added again)."""
     import json
 
     from lambda_local import Function, billing, logs
@@ -371,10 +376,16 @@ def budget(calls: int = 20_000, rounds: int = 5) -> dict:
     from lambda_local.runtime.environment import TRACE_EVERY, measure
     from lambda_local.runtime.invocation import Invocation
     from lambda_local.runtime.python_runtime import marshal
-    from lambda_local.runtime import virtual_time
+    from lambda_local.runtime import environment, virtual_time
     from lambda_local.runtime.timeouts import memory_watchdog, stopper_for
 
-    fn = Function(handler, name="budget")
+    if code_folder:
+        from harness import write_handler
+
+        folder = write_handler(Path(tempfile.mkdtemp(prefix="breakdown-code-")) / "code")
+        fn = Function("lambda_function.handler", code=folder, name="budget-code")
+    else:
+        fn = Function(handler, name="budget")
     fn.invoke(EVENT)
     record = fn.invoke(EVENT)
     service, pool, config = fn._service, fn._pool, fn.config
@@ -405,6 +416,15 @@ def budget(calls: int = 20_000, rounds: int = 5) -> dict:
     def switch():
         env.enter(sink)
         env.exit()
+
+    def modules():
+        env.modules.enter()
+        env.modules.exit()
+
+    def task_root():
+        cwd = env._chdir_in()
+        if cwd is not None:
+            environment._back_to(cwd, True)
 
     def capture():
         log = logs.LogSink(service.clock_ms)
@@ -446,6 +466,9 @@ def budget(calls: int = 20_000, rounds: int = 5) -> dict:
         "bill: billed duration, cost": bill,
         "record: Invocation, service's list": keep,
     }
+    parts = {"  of which: modules (ModuleSpace enter + exit)": modules,
+             "  of which: working folder (into the task root and back)": task_root} if code_folder else {}
+
     def forget():  # a long run must not time a growing list of records (and the collector walking it)
         fn.invocations.clear()
         service.invocations.clear()
@@ -453,8 +476,11 @@ def budget(calls: int = 20_000, rounds: int = 5) -> dict:
     # Round by round, every step and the whole invoke take turns (a busy moment slows all of them alike); each
     # figure is the fastest of its rounds.
     figures = {name: float("inf") for name in steps}
+    shares = {name: float("inf") for name in parts}
     whole = float("inf")
     for _ in range(rounds):
+        for name, step in parts.items():
+            shares[name] = min(shares[name], _fastest_us(step, calls, 1))
         for name, step in steps.items():
             if name.startswith("memory tracing"):
                 us = _fastest_us(step, max(calls // 10, 1), 1) / TRACE_EVERY
@@ -463,8 +489,9 @@ def budget(calls: int = 20_000, rounds: int = 5) -> dict:
             figures[name] = min(figures[name], us)
         for _ in range(4):
             whole = min(whole, _fastest_us(lambda: fn.invoke(EVENT), max(calls // 20, 1), 1, forget))
-    parts = sum(figures.values())
-    return {"warm_invoke_us": whole, "steps_us": figures, "steps_total_us": parts, "glue_us": whole - parts,
+    total = sum(figures.values())
+    return {"warm_invoke_us": whole, "steps_us": figures, "parts_of_switch_us": shares, "steps_total_us": total,
+            "glue_us": whole - total, "code_folder": code_folder,
             "plain_call_us": _fastest_us(lambda: handler(EVENT, None), calls, rounds),
             "calls": calls, "rounds": rounds}
 
@@ -475,11 +502,15 @@ def _nothing():
 
 def print_budget(figures: dict) -> None:
     whole = figures["warm_invoke_us"]
-    print(f"\nbudget of one warm direct invoke: {whole:.1f} µs (each step alone, fastest of {figures['rounds']} runs "
+    what = "a handler in a code folder" if figures.get("code_folder") else "a callable handler"
+    print(f"\nbudget of one warm direct invoke of {what}: {whole:.1f} µs (each step alone, fastest of {figures['rounds']} runs "
           f"of {figures['calls']:,} calls)")
     print(f"  {'step':72} {'µs':>6} {'share':>6}")
     for name, us in figures["steps_us"].items():
         print(f"  {name:72} {us:6.2f} {us / whole:6.1%}")
+        if name.startswith("environment switch"):
+            for part, part_us in figures.get("parts_of_switch_us", {}).items():
+                print(f"  {part:72} {part_us:6.2f}")
     print(f"  {'the rest: the glue between the steps (calls, locals, branches)':72} {figures['glue_us']:6.2f} "
           f"{figures['glue_us'] / whole:6.1%}")
     print(f"  {'the handler as a plain call, for scale':72} {figures['plain_call_us']:6.2f}")
@@ -489,6 +520,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("part", nargs="?", choices=["budget", "warm", "boto3", "ablation", "all"], default="budget")
     parser.add_argument("--json", action="store_true", help="budget: print the figures as JSON")
+    parser.add_argument("--code-folder", action="store_true",
+                        help="budget: the handler in a code folder (lambda_function.handler), as the peers' rows")
     parser.add_argument("--calls", type=int, default=20_000, help="budget: calls per run of each step")
     parser.add_argument("--seconds", type=float, default=8.0, help="how long py-spy samples each workload")
     parser.add_argument("--keep", type=Path, help="keep py-spy's raw output in this folder")
@@ -500,7 +533,7 @@ def main() -> None:
     if args.part == "budget":
         import json
 
-        figures = budget(calls=max(args.calls, 10))
+        figures = budget(calls=max(args.calls, 10), code_folder=args.code_folder)
         if args.json:
             print(json.dumps(figures, indent=2, ensure_ascii=False))
         else:

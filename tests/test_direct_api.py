@@ -295,6 +295,8 @@ def test_a_code_folders_function_runs_in_its_task_root_and_gives_its_descriptor_
     (tmp_path / "lambda_function.py").write_text(
         "import os\n\ndef handler(event, context):\n    return [os.getcwd(), open('data.txt').read()]\n")
     caller = os.getcwd()
+    Function("lambda_function.handler", code=tmp_path).invoke({})  # (the caller's folder's one descriptor, kept)
+    gc.collect()
     before = len(os.listdir("/proc/self/fd"))
     for _ in range(3):
         fn = Function("lambda_function.handler", code=tmp_path)
@@ -307,3 +309,27 @@ def test_a_code_folders_function_runs_in_its_task_root_and_gives_its_descriptor_
     del dropped
     gc.collect()
     assert len(os.listdir("/proc/self/fd")) <= before
+
+
+def test_the_caller_is_put_back_into_whatever_folder_it_moved_to_between_invocations(tmp_path, monkeypatch):
+    """A warm invocation does not ask for the caller's folder while nothing moved it since the last one: every move
+    counts, by os.chdir, os.fchdir or a function's own, so the caller always comes back where it was."""
+    code, first, second, third = (tmp_path / name for name in ("code", "first", "second", "third"))
+    for folder in (code, first, second, third):
+        folder.mkdir()
+    (code / "lambda_function.py").write_text(
+        "import os\n\ndef handler(event, context):\n    here = os.getcwd()\n"
+        "    if event.get('wander'):\n        os.chdir('/')\n    return here\n")
+    fn = Function("lambda_function.handler", code=code)
+    monkeypatch.chdir(first)
+    assert fn.invoke({}).payload == str(code) and os.getcwd() == str(first)
+    assert fn.invoke({}).payload == str(code) and os.getcwd() == str(first)  # warm, not moved: the same folder
+    os.chdir(second)
+    assert fn.invoke({}).payload == str(code) and os.getcwd() == str(second)
+    fd = os.open(third, os.O_RDONLY)
+    try:
+        os.fchdir(fd)
+    finally:
+        os.close(fd)
+    assert fn.invoke({"wander": True}).payload == str(code) and os.getcwd() == str(third)
+    assert fn.invoke({}).payload == str(code) and os.getcwd() == str(third)

@@ -20,6 +20,7 @@ from typing import Any, Callable
 from .. import logs
 from ..xray import TracerPatches
 from . import errors
+from . import guard as _guard
 from .execution import ENVIRON, _environment, enter_views, exit_views
 from .guard import _UNSET, NamespaceView, ProcessGuard, open_folder, real_chdir, real_fchdir
 from .isolation import ModuleSpace
@@ -31,6 +32,13 @@ __all__ = ["ExecutionEnvironment", "InitError"]
 # allocations come on top.
 RUNTIME_BASELINE_MB = 31
 TRACE_EVERY = 10
+
+# The caller's working folder as the outermost invocation put it back: (``guard.moves`` then, a descriptor of the
+# folder, its path). While that count has not changed, nothing has moved the process's folder since (every move goes
+# through os.chdir/os.fchdir, views that count it, or through the runtime's own moves, which count too), so the next
+# invocation neither asks for the folder (os.getcwd) nor resolves its path to come back: the descriptor takes it
+# back, to the same folder a chdir by path would (its path is kept for a descriptor that stopped working).
+_home: tuple = (-1, None, None)
 
 
 def _leave_event_loop() -> Any:
@@ -175,26 +183,29 @@ class ExecutionEnvironment:
         self.started_threads.clear()
         if threads_left:
             self.threads += threads_left
-        if cwd is None and self.guard.caller_cwd is not _UNSET:
-            cwd = self.guard.caller_cwd  # the function moved the working folder: the caller's comes back
-        self.guard.caller_cwd = _UNSET
         if cwd is not None:
-            real_chdir(cwd)
+            _back_to(cwd, token.old_value is None or token.old_value is token.MISSING)
+        elif self.guard.caller_cwd is not _UNSET and self.guard.caller_cwd is not None:
+            real_chdir(self.guard.caller_cwd)  # the function moved the working folder: the caller's comes back
+        self.guard.caller_cwd = _UNSET
         _environment.reset(token)
         if loop is not None:
             sys.modules["asyncio"]._set_running_loop(loop)
         exit_views(keep=bool(threads_left))
 
-    def _chdir_in(self) -> str | None:
+    def _chdir_in(self) -> str | tuple | None:
         """The function runs in its task root (/var/task on AWS): the caller's working folder, to come back to, when
-        it has one (None: the folder stays until the function itself moves it, see ``guard.caller_cwd``)."""
+        it has one (None: the folder stays until the function itself moves it, see ``guard.caller_cwd``): its path,
+        or the ``_home`` record when nothing moved the folder since the last invocation put the caller back."""
         self.guard.caller_cwd = _UNSET
         if not self.config.task_root:
             return None
-        try:
-            cwd = os.getcwd()
-        except OSError:  # the caller's folder was deleted under it
-            cwd = None
+        cwd: str | tuple | None = _home
+        if _guard.moves != _home[0]:
+            try:
+                cwd = os.getcwd()
+            except OSError:  # the caller's folder was deleted under it
+                cwd = None
         # Into the task root through a descriptor kept for the environment's life: a path resolved at every invocation
         # cost a few µs of the warm path (the same folder, by its inode: the package is unpacked once, never moved).
         fd = self._task_root_fd
@@ -280,6 +291,32 @@ class ExecutionEnvironment:
         if self._close_task_root is not None:
             self._task_root_fd = None
             self._close_task_root()
+
+
+def _back_to(cwd: str | tuple, outermost: bool) -> None:
+    """Put the caller back into its working folder ``cwd`` (a path, or the ``_home`` record); the outermost
+    invocation notes it as the new ``_home`` (a nested one leaves the record alone: its caller's invocation holds it)."""
+    global _home
+    if type(cwd) is tuple:
+        try:
+            real_fchdir(cwd[1])
+        except OSError:  # (the descriptor was closed under us: by its path, and a new record next time)
+            real_chdir(cwd[2])
+            return
+        if outermost:
+            _home = (_guard.moves, cwd[1], cwd[2])
+        return
+    real_chdir(cwd)
+    if outermost:
+        moved = _guard.moves
+        fd = open_folder(".")
+        if fd is not None:
+            old, _home = _home, (moved, fd, cwd)
+            if old[1] is not None:
+                try:
+                    os.close(old[1])
+                except OSError:  # (closed under us already)
+                    pass
 
 
 def _stop_threads(threads: list) -> None:

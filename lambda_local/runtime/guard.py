@@ -138,6 +138,10 @@ def _own_setitimer(which, seconds, interval=0.0):
 
 _real_chdir, _real_fchdir = os.chdir, getattr(os, "fchdir", None)
 _UNSET = object()
+# Moves of the process's working folder made through os.chdir/os.fchdir (the views below, installed once) or by the
+# runtime itself: while the count has not changed, the folder is where the last move left it (see
+# ``environment._chdir_in``, which uses it to skip an os.getcwd on the warm path).
+moves = 0
 
 
 def _note_caller_cwd() -> None:
@@ -153,17 +157,23 @@ def _note_caller_cwd() -> None:
 
 def _own_chdir(path):
     """``os.chdir``: as before, and noted when a function moves the process's working folder."""
+    global moves
     _note_caller_cwd()
+    moves += 1
     return _real_chdir(path)
 
 
 def _own_fchdir(fd):
+    global moves
     _note_caller_cwd()
+    moves += 1
     return _real_fchdir(fd)
 
 
 def real_chdir(path) -> None:
     """``os.chdir`` itself (for the runtime's own moves into a task root and back)."""
+    global moves
+    moves += 1
     _real_chdir(path)
 
 
@@ -180,7 +190,9 @@ def open_folder(path: str) -> int | None:
 
 def real_fchdir(fd: int) -> None:
     """``os.fchdir`` itself (the runtime's own move into a task root, through :func:`open_folder`'s descriptor)."""
+    global moves
     assert _real_fchdir is not None  # (open_folder gave no descriptor without it)
+    moves += 1
     _real_fchdir(fd)
 
 
