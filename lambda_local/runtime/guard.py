@@ -119,6 +119,8 @@ def _own_signal(signalnum, handler):
     if guard is not None and signalnum == signal.SIGALRM:
         previous, guard.alarm_handler = guard.alarm_handler, handler
         return previous
+    if signalnum == signal.SIGALRM:
+        _timer_to_caller()
     return _real["signal"](signalnum, handler)
 
 
@@ -126,6 +128,7 @@ def _own_alarm(seconds):
     guard = _current_guard()
     if guard is not None:
         return 0  # the function's own alarm clock is not the platform's: never armed here
+    _timer_to_caller()
     return _real["alarm"](seconds)
 
 
@@ -133,7 +136,17 @@ def _own_setitimer(which, seconds, interval=0.0):
     guard = _current_guard()
     if guard is not None and which == signal.ITIMER_REAL:
         return (0.0, 0.0)
+    if which == signal.ITIMER_REAL:
+        _timer_to_caller()
     return _real["setitimer"](which, seconds, interval)
+
+
+def _timer_to_caller() -> None:
+    # The caller's own code takes SIGALRM or the real-time timer: the platform's timer, which may still tick once
+    # after the last invocation (timeouts.SignalStopper), stops first, so no tick of ours reaches the caller's handler.
+    from .timeouts import stop_lingering
+
+    stop_lingering()
 
 
 _real_chdir, _real_fchdir = os.chdir, getattr(os, "fchdir", None)
