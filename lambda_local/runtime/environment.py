@@ -23,7 +23,9 @@ from . import errors
 from . import guard as _guard
 from .execution import ENVIRON, _environment, enter_views, exit_views
 from .guard import _UNSET, NamespaceView, ProcessGuard, open_folder, real_chdir, real_fchdir
+from .context import LambdaContext
 from .isolation import ModuleSpace
+from .timeouts import MemoryWatch
 
 __all__ = ["ExecutionEnvironment", "InitError"]
 
@@ -112,6 +114,10 @@ class ExecutionEnvironment:
         self._root_handlers: list[logging.Handler] = [self.log_handler]
         self._boto3_session = None
         self._boto3_view: NamespaceView | None = None
+        # What every invocation's context holds of this function version and environment (LambdaContext.plain)
+        self.context_fields = LambdaContext.fields(config.function_name, config.version, config.memory_size,
+                                                   config.log_group_name, self.log_stream_name)
+        self.memory_watch = MemoryWatch()  # the memory watchdog, re-armed at each invocation
         self.guard = ProcessGuard()
         self.tracer_patches = TracerPatches()  # what a tracer patches in shared libraries stays in this environment
         self.runtime_process: Any = None  # a process runtime's own process (Node.js): it ends with the environment
@@ -131,11 +137,14 @@ class ExecutionEnvironment:
         self._saved = (sys.stdout, sys.stderr, root.level, root.handlers, manager.loggerDict,
                        getattr(boto3, "DEFAULT_SESSION", None), boto3, self._chdir_in(), sys.path, tempfile.tempdir,
                        token, _leave_event_loop())
-        sys.path = list(sys.path)  # what the function does to sys.path stays with this call
         tempfile.tempdir = self.tmp_dir  # the tempfile module caches its folder; this environment has its own /tmp
         self.guard.enter()
+        # What the function does to sys.path stays with this call: it gets a list of its own (the module space makes
+        # one, with the function's own folders in front).
         if self.modules is not None:
             self.modules.enter(fresh=self._fresh)
+        else:
+            sys.path = list(sys.path)
         if self._fresh:
             self._loggers = _shared_loggers(manager.loggerDict)
         self._fresh = False

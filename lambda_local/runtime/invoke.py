@@ -51,7 +51,9 @@ def _turn(service, executor: RuntimeExecutor):
     return service.execution if getattr(executor, "exclusive", True) else _NO_TURN
 
 
-_DECODE = json.JSONDecoder().decode  # json.loads's own decoder for text
+_DECODER = json.JSONDecoder()  # json.loads's own decoder for text
+_DECODE = _DECODER.decode
+_SCAN = _DECODER.scan_once  # its C scanner: what decode() runs, without the two whitespace matches around it
 
 
 def check_payload(payload: bytes, invocation_type: str):
@@ -61,7 +63,14 @@ def check_payload(payload: bytes, invocation_type: str):
         raise errors.request_too_large(len(payload), limit)
     try:
         if payload[:1] == b"{" and payload[1:2] != b"\x00":  # UTF-8 JSON (what json.loads would detect), decoded once
-            return _DECODE(payload.decode("utf-8", "surrogatepass"))
+            text = payload.decode("utf-8", "surrogatepass")
+            try:
+                event, end = _SCAN(text, 0)
+            except Exception:  # noqa: BLE001 - not JSON: decode() again, for json.loads's own message
+                return _DECODE(text)
+            if end == len(text) or not text[end:].strip(" \t\n\r"):  # (decode()'s whitespace) nothing after it
+                return event
+            return _DECODE(text)  # (it raises "Extra data" with its position)
         if not payload.strip():
             return {}
         return json.loads(payload)
@@ -99,14 +108,15 @@ def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "Req
     event = check_payload(payload, invocation_type)
     with pool.lease(config, credentials or {}) as lease:
         env = lease.env
-        turn = _turn(service, executor_for(config))
+        executor = config.executor or PYTHON
+        turn = service.execution if executor is PYTHON else _turn(service, executor)
         turn.acquire(env)  # (inline rather than `with service.turn(env)`: this is the warm path's hottest part)
         try:
             env.chain = chain
-            request = InvokeRequest(request_id=request_id or service.ids.request_id(), payload=payload, event=event,
-                                    invoked_function_arn=invoked_arn or config.function_arn,
-                                    timeout_s=config.timeout, client_context=client_context,
-                                    cognito_identity=cognito_identity)
+            # (by position: InvokeRequest's fields in their order, the quickest way to make one)
+            request = InvokeRequest(request_id or service.ids.request_id(), payload, event,
+                                    invoked_arn or config.function_arn, config.timeout, client_context,
+                                    cognito_identity)
             record, events = _run(service, lease, request, invocation_type)
         finally:
             env = lease.env  # (a failed INIT's retry put a new runtime in its place)
@@ -118,7 +128,7 @@ def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "Req
 
 def _run(service, lease, request: InvokeRequest, invocation_type: str) -> tuple[Invocation, list[logs.LogEvent]]:
     env = lease.env
-    executor = executor_for(env.config)
+    executor = env.config.executor or PYTHON  # (executor_for, inline)
     stopper = stopper_for(service.stopper)
     started_at = service.clock.time()
     init_log = logs.LogSink(service.clock_ms) if lease.cold else None
@@ -262,15 +272,21 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
     report = (request_id, result.duration_ms, billed, config.memory_size, max_used, init_ms)
     init_start, start, end = _frame(env, cold, start_ms, now_ms, request_id, report, status,
                                     error_type if status == "error" else None)
-    events = init_start + (init_log.events if cold else []) + start + log.events + end
+    if cold:
+        events = init_start + init_log.events + start
+    else:
+        events = start  # (_frame's own new list, extended in place)
+    events += log.events
+    events += end
+    text = [e.message for e in events]
+    text.append("")  # the log ends with a newline
     record = Invocation(
         function_name=config.function_name, request_id=request_id, cold_start=cold,
         init_duration_ms=init_ms, duration_ms=result.duration_ms, billed_duration_ms=billed,
         memory_size_mb=config.memory_size, max_memory_used_mb=max_used, error_type=error_type,
-        cost_usd=billing.invocation_cost_usd(billed, config.memory_size, config.architecture,
-                                             ephemeral_storage_mb=config.ephemeral_storage),
+        cost_usd=billing.invocation_cost_usd(billed, config.memory_size, config.architecture, config.ephemeral_storage),
         raw_payload=raw,
-        log="\n".join([e.message for e in events]) + "\n",
+        log="\n".join(text),
         function_version=config.version, error_message=error_message,
         function_error="Unhandled" if error_type else None, invocation_type=invocation_type,
         status_code=202 if invocation_type == "Event" else 200, architecture=config.architecture,
