@@ -377,7 +377,8 @@ def budget(calls: int = 20_000, rounds: int = 5, code_folder: bool = False) -> d
     from lambda_local.runtime.invocation import Invocation
     from lambda_local.runtime.python_runtime import marshal
     from lambda_local.runtime import environment, virtual_time
-    from lambda_local.runtime.timeouts import memory_watchdog, stopper_for
+    from lambda_local.runtime.function import _to_json as to_json
+    from lambda_local.runtime.timeouts import stopper_for
 
     if code_folder:
         from harness import write_handler
@@ -393,7 +394,7 @@ def budget(calls: int = 20_000, rounds: int = 5, code_folder: bool = False) -> d
     payload = json.dumps(EVENT).encode("utf-8")
     result = handler(EVENT, None)
     stopper = stopper_for(service.stopper)
-    watchdog = memory_watchdog(config.memory_size, env.memory_used_mb(0), False)
+    watchdog = env.memory_watch.arm(config.memory_size, env.memory_used_mb(0), False)
     sink = logs.LogSink(service.clock_ms)
     fields = {name: getattr(record, name) for name in Invocation.__dataclass_fields__}
     report = (record.request_id, record.duration_ms, 1, config.memory_size, record.max_memory_used_mb, None)
@@ -407,11 +408,8 @@ def budget(calls: int = 20_000, rounds: int = 5, code_folder: bool = False) -> d
         service.execution.release(env)
 
     def context():
-        return LambdaContext(
-            aws_request_id=record.request_id, function_name=config.function_name, function_version=config.version,
-            invoked_function_arn=config.function_arn, memory_limit_in_mb=config.memory_size,
-            log_group_name=config.log_group_name, log_stream_name=env.log_stream_name, deadline=time.monotonic() + 3,
-            log_sink=sink.write_text)
+        return LambdaContext.plain(env.context_fields, record.request_id, config.function_arn, time.monotonic() + 3,
+                                   sink.write_text)
 
     def switch():
         env.enter(sink)
@@ -432,7 +430,7 @@ def budget(calls: int = 20_000, rounds: int = 5, code_folder: bool = False) -> d
 
     def memory():
         env.should_trace()
-        memory_watchdog(config.memory_size, env.memory_used_mb(0), False)
+        env.memory_watch.arm(config.memory_size, env.memory_used_mb(0), False)
         env.memory_used_mb(0)
 
     def frame():
@@ -441,14 +439,14 @@ def budget(calls: int = 20_000, rounds: int = 5, code_folder: bool = False) -> d
 
     def bill():
         billing.invocation_cost_usd(billing.billed_duration_ms(record.duration_ms), config.memory_size,
-                                    config.architecture, ephemeral_storage_mb=config.ephemeral_storage)
+                                    config.architecture, config.ephemeral_storage)
 
     def keep():
         service.record(Invocation(**fields), config, env, [])
         service.invocations.clear()
 
     steps = {
-        "event to JSON (the direct API takes Python objects)": lambda: json.dumps(EVENT).encode("utf-8"),
+        "event to JSON (the direct API takes Python objects)": lambda: to_json(EVENT),
         "request check: size, JSON parse": lambda: invoke_module.check_payload(payload, "RequestResponse"),
         "lease: environment pool, concurrency books": lease,
         "execution turn (one environment at a time)": turn,
@@ -457,7 +455,7 @@ def budget(calls: int = 20_000, rounds: int = 5, code_folder: bool = False) -> d
         "environment switch: enter + exit": switch,
         "virtual clock: time-machine's patch in and out, the offset set": lambda: virtual_time.leave(
             virtual_time.enter(service.clock.time())),
-        "timer: deadline armed and disarmed (setitimer)": lambda: stopper.run(_nothing, 3.0, watchdog),
+        "timer: the deadline (setitimer, or the tick that lingers between runs)": lambda: stopper.run(_nothing, 3.0, watchdog),
         "memory: watchdog limit, process size, Max Memory Used": memory,
         f"memory tracing (tracemalloc, 1 warm invoke in {TRACE_EVERY}), per invoke": lambda: measure(_nothing),
         "capture: the invocation's log sink": capture,

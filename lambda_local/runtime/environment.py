@@ -188,10 +188,12 @@ class ExecutionEnvironment:
         sys.path = path
         tempfile.tempdir = tempdir
         self.guard.exit()
-        threads_left = [thread for thread in self.started_threads if thread.is_alive()]
-        self.started_threads.clear()
-        if threads_left:
-            self.threads += threads_left
+        threads_left = None
+        if self.started_threads:
+            threads_left = [thread for thread in self.started_threads if thread.is_alive()]
+            self.started_threads.clear()
+            if threads_left:
+                self.threads += threads_left
         if cwd is not None:
             _back_to(cwd, token.old_value is None or token.old_value is token.MISSING)
         elif self.guard.caller_cwd is not _UNSET and self.guard.caller_cwd is not None:

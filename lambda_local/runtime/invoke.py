@@ -161,8 +161,9 @@ def _run(service, lease, request: InvokeRequest, invocation_type: str) -> tuple[
     lease.reset = result.reset or (init is not None and init.failed)
     record, events = _finish(service, lease, request, invocation_type, started_at, init, result, init_log, log,
                              retried)
-    xray.end(trace, env.config, request_id=record.request_id, duration_ms=record.duration_ms,
-             init_ms=record.init_duration_ms, error_type=record.error_type)
+    if trace is not None:  # (traced only inside a sandbox's request)
+        xray.end(trace, env.config, request_id=record.request_id, duration_ms=record.duration_ms,
+                 init_ms=record.init_duration_ms, error_type=record.error_type)
     return record, events
 
 

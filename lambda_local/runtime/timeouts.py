@@ -92,7 +92,8 @@ def _resident_bytes() -> int | None:
     try:
         if _statm_fd is None:
             _statm_fd = os.open("/proc/self/statm", os.O_RDONLY)
-        return int(os.pread(_statm_fd, 64, 0).split()[0]) * _PAGE_SIZE
+        statm = os.pread(_statm_fd, 64, 0)
+        return int(statm[:statm.index(b" ")]) * _PAGE_SIZE
     except (OSError, ValueError, IndexError, AttributeError):
         return None
 
