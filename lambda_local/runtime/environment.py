@@ -91,6 +91,8 @@ class ExecutionEnvironment:
         self.init_duration_ms: float | None = None
         self.init_memory_bytes = 0
         self.peak_bytes = 0
+        self._used_mb = 0  # memory_used_mb's last figure, for init_memory_bytes == _used_for and this peak_bytes
+        self._used_for: int | None = None
         self.init_type = "on-demand"
         self.log_stream_name = logs.log_stream_name(
             datetime.fromtimestamp(created_at, timezone.utc), config.version, environment_id)
@@ -266,9 +268,13 @@ class ExecutionEnvironment:
     def memory_used_mb(self, invocation_peak_bytes: int) -> int:
         """Max Memory Used: the runtime's baseline, what INIT allocated, and the environment's high-water mark of
         what its invocations allocated (a process's peak memory only grows, as on AWS)."""
+        if invocation_peak_bytes <= self.peak_bytes and self._used_for == self.init_memory_bytes:
+            return self._used_mb  # (the figure is a function of the two, which have not changed: most invocations)
         self.peak_bytes = max(self.peak_bytes, invocation_peak_bytes)
         used = RUNTIME_BASELINE_MB * 1024 * 1024 + self.init_memory_bytes + self.peak_bytes
-        return min(int(-(-used // (1024 * 1024))), self.config.memory_size)
+        self._used_mb = min(int(-(-used // (1024 * 1024))), self.config.memory_size)
+        self._used_for = self.init_memory_bytes
+        return self._used_mb
 
     def should_trace(self) -> bool:
         """Whether this invocation's allocations are traced (tracemalloc slows allocation-heavy code several times,

@@ -247,26 +247,19 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
     env, config, cold = lease.env, lease.env.config, lease.cold
     request_id = request.request_id
     failed = init if init is not None and init.failed else result
-    error_type, error_message, stack = failed.error_type, failed.error_message, failed.stack_trace
-    if failed.timed_out:
-        error_type, stack = errors.TIMEOUT, None
-        error_message = errors.timeout_message(
-            request_id, INIT_TIMEOUT_S if failed is init and not retried else request.timeout_s)
-    if error_type is None:
-        raw = result.payload
-    elif failed.error_payload is not None:  # a process runtime's own error object, as it sent it
-        raw = failed.error_payload
-    elif failed.platform_error or failed.timed_out:  # the runtime answered nothing: the platform's two fields
-        raw = errors.platform_error(error_type, error_message if failed.timed_out
-                                    else f"RequestId: {request_id} Error: {error_message}")
-    else:  # the runtime's error object (awslambdaric's INIT errors have no request id: "requestId": "")
-        raw = _error_payload(error_type, error_message or "", "" if failed is init else request_id, stack)
+    if failed.error_type is None and not failed.timed_out:  # the invocation answered (most of them)
+        error_type, error_message, raw = None, failed.error_message, result.payload
+    else:
+        error_type, error_message, raw = _error_object(request, init, failed, retried)
     init_ms = env.init_duration_ms if cold and not retried else None
     billed = billing.billed_duration_ms(result.duration_ms, init_ms)
-    absolute = result.absolute_peak_bytes if result.absolute_peak_bytes is not None else (
-        init.absolute_peak_bytes or None if init is not None else None)  # (0: it died before it was measured)
-    max_used = env.memory_used_mb(result.peak_bytes) if absolute is None else min(
-        -(-absolute // (1024 * 1024)), config.memory_size)
+    if result.absolute_peak_bytes is None and init is None:  # measured here (Python): baseline + allocated
+        max_used = env.memory_used_mb(result.peak_bytes)
+    else:
+        absolute = result.absolute_peak_bytes if result.absolute_peak_bytes is not None else (
+            init.absolute_peak_bytes or None if init is not None else None)  # (0: it died before it was measured)
+        max_used = env.memory_used_mb(result.peak_bytes) if absolute is None else min(
+            -(-absolute // (1024 * 1024)), config.memory_size)
     status = "timeout" if failed.timed_out else ("error" if lease.reset else None)
     now_ms = service.clock_ms()
     start_ms = int(started_at * 1000)
@@ -295,6 +288,27 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
         timed_out=result.timed_out, extra={"function_init_ms": init.duration_ms} if init is not None else {},
         exception=failed.exception)
     return record, events
+
+
+def _error_object(request: InvokeRequest, init: PhaseResult | None, failed: PhaseResult,
+                  retried: bool) -> tuple[str, str, bytes]:
+    """(errorType, errorMessage, the response's bytes) of an invocation that failed (``failed``: INIT's result or
+    the invocation's)."""
+    request_id = request.request_id
+    error_type, error_message, stack = failed.error_type, failed.error_message, failed.stack_trace
+    if failed.timed_out:
+        error_type, stack = errors.TIMEOUT, None
+        error_message = errors.timeout_message(
+            request_id, INIT_TIMEOUT_S if failed is init and not retried else request.timeout_s)
+    assert error_type is not None  # (a failure has one, a timeout TIMEOUT's)
+    if failed.error_payload is not None:  # a process runtime's own error object, as it sent it
+        raw = failed.error_payload
+    elif failed.platform_error or failed.timed_out:  # the runtime answered nothing: the platform's two fields
+        raw = errors.platform_error(error_type, error_message if failed.timed_out
+                                    else f"RequestId: {request_id} Error: {error_message}")
+    else:  # the runtime's error object (awslambdaric's INIT errors have no request id: "requestId": "")
+        raw = _error_payload(error_type, error_message or "", "" if failed is init else request_id, stack)
+    return error_type, error_message, raw
 
 
 def _frame(env, cold: bool, start_ms: int, now_ms: int, request_id: str,
