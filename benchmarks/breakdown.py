@@ -455,7 +455,8 @@ def budget(calls: int = 20_000, rounds: int = 5, code_folder: bool = False) -> d
         "environment switch: enter + exit": switch,
         "virtual clock: time-machine's patch in and out, the offset set": lambda: virtual_time.leave(
             virtual_time.enter(service.clock.time())),
-        "timer: the deadline (setitimer, or the tick that lingers between runs)": lambda: stopper.run(_nothing, 3.0, watchdog),
+        "timer: the deadline (setitimer, or the tick that lingers between runs)": lambda: stopper.run(
+            _nothing, 3.0, watchdog),
         "memory: watchdog limit, process size, Max Memory Used": memory,
         f"memory tracing (tracemalloc, 1 warm invoke in {TRACE_EVERY}), per invoke": lambda: measure(_nothing),
         "capture: the invocation's log sink": capture,
@@ -501,7 +502,8 @@ def _nothing():
 def print_budget(figures: dict) -> None:
     whole = figures["warm_invoke_us"]
     what = "a handler in a code folder" if figures.get("code_folder") else "a callable handler"
-    print(f"\nbudget of one warm direct invoke of {what}: {whole:.1f} µs (each step alone, fastest of {figures['rounds']} runs "
+    print(f"\nbudget of one warm direct invoke of {what}: {whole:.1f} µs (each step alone, fastest of "
+          f"{figures['rounds']} runs "
           f"of {figures['calls']:,} calls)")
     print(f"  {'step':72} {'µs':>6} {'share':>6}")
     for name, us in figures["steps_us"].items():

@@ -22,7 +22,7 @@ from ..xray import TracerPatches
 from . import errors
 from . import guard as _guard
 from .execution import ENVIRON, _environment, enter_views, exit_views
-from .guard import _UNSET, NamespaceView, ProcessGuard, open_folder, real_chdir, real_fchdir
+from .guard import _UNSET, NamespaceView, ProcessGuard, open_folder, real_chdir
 from .context import LambdaContext
 from .isolation import ModuleSpace
 from .timeouts import MemoryWatch
@@ -41,6 +41,7 @@ TRACE_EVERY = 10
 # invocation neither asks for the folder (os.getcwd) nor resolves its path to come back: the descriptor takes it
 # back, to the same folder a chdir by path would (its path is kept for a descriptor that stopped working).
 _home: tuple = (-1, None, None)
+_fchdir: Any = getattr(os, "fchdir", None)  # the real one (guard's view of os.fchdir counts the caller's moves)
 
 
 def _leave_event_loop() -> Any:
@@ -229,7 +230,8 @@ class ExecutionEnvironment:
         try:
             if fd is None:
                 raise OSError
-            real_fchdir(fd)
+            _guard.moves += 1  # (real_fchdir, inline: the warm path)
+            _fchdir(fd)
         except OSError:
             real_chdir(self.config.task_root)
         if cwd is None:
@@ -312,11 +314,12 @@ class ExecutionEnvironment:
 
 def _back_to(cwd: str | tuple, outermost: bool) -> None:
     """Put the caller back into its working folder ``cwd`` (a path, or the ``_home`` record); the outermost
-    invocation notes it as the new ``_home`` (a nested one leaves the record alone: its caller's invocation holds it)."""
+    invocation notes it as the new ``_home`` (a nested one leaves the record alone: its caller's holds it)."""
     global _home
     if type(cwd) is tuple:
         try:
-            real_fchdir(cwd[1])
+            _guard.moves += 1  # (real_fchdir, inline: the warm path)
+            _fchdir(cwd[1])
         except OSError:  # (the descriptor was closed under us: by its path, and a new record next time)
             real_chdir(cwd[2])
             return

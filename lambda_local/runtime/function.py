@@ -29,9 +29,10 @@ __all__ = ["Function", "FunctionConfig"]
 # json.dumps's own C encoder (its default settings), called directly: a third of json.dumps's time for a small event.
 # Without circular-reference markers (a dict it would share between threads): a circular event ends in a
 # RecursionError here, and json.dumps then says what it always says, as for every other failure.
-_ENCODE = (json.encoder.c_make_encoder(None, json.JSONEncoder().default, json.encoder.c_encode_basestring_ascii,
-                                       None, ": ", ", ", False, False, True)
-           if json.encoder.c_make_encoder is not None else None)
+_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)  # (None without the C accelerator, as on PyPy)
+_C_STRINGS: Any = getattr(json.encoder, "c_encode_basestring_ascii", None)
+_ENCODE = (_C_ENCODER(None, json.JSONEncoder().default, _C_STRINGS, None, ": ", ", ", False, False, True)
+           if _C_ENCODER is not None and _C_STRINGS is not None else None)
 
 
 def _to_json(event: Any) -> bytes:

@@ -53,7 +53,7 @@ def _turn(service, executor: RuntimeExecutor):
 
 _DECODER = json.JSONDecoder()  # json.loads's own decoder for text
 _DECODE = _DECODER.decode
-_SCAN = _DECODER.scan_once  # its C scanner: what decode() runs, without the two whitespace matches around it
+_SCAN = _DECODER.scan_once  # type: ignore[attr-defined]  # its scanner (C): what decode() runs, no whitespace match
 
 
 def check_payload(payload: bytes, invocation_type: str):

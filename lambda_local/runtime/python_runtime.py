@@ -7,6 +7,7 @@ import decimal
 import json
 import re
 from functools import partial
+from typing import Any
 
 from .clocks import stopwatch
 from . import errors
@@ -35,9 +36,10 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, default=_decimal_marker)
 # a new C encoder per call (a third of the time for a small response). Without its circular-reference markers (a
 # dict it would share between threads): a circular response ends in a RecursionError here, and the exact path says
 # what _ENCODER says ("Circular reference detected"), as it does for every other failure.
-_FAST_ENCODE = (json.encoder.c_make_encoder(None, _decimal_marker, json.encoder.c_encode_basestring, None, ": ",
-                                            ", ", False, False, True)
-                if json.encoder.c_make_encoder is not None and json.encoder.c_encode_basestring is not None else None)
+_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)  # (None without the C accelerator, as on PyPy)
+_C_STRINGS: Any = getattr(json.encoder, "c_encode_basestring", None)
+_FAST_ENCODE = (_C_ENCODER(None, _decimal_marker, _C_STRINGS, None, ": ", ", ", False, False, True)
+                if _C_ENCODER is not None and _C_STRINGS is not None else None)
 
 
 def marshal(result) -> bytes:
