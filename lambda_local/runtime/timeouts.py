@@ -101,28 +101,14 @@ def _resident_bytes() -> int | None:
 def memory_watchdog(memory_size_mb: int, already_used_mb: int, traced: bool = True) -> Watchdog:
     """A check run every few milliseconds while a handler runs: past its memory size, the invocation ends, as the
     platform kills a runtime that runs out of memory. Counts what tracemalloc sees the function allocate, or, when
-    the invocation is not traced, how much the process's resident memory grew since it started."""
-    limit = max(memory_size_mb - already_used_mb, 1) * 1024 * 1024
-    if traced:
-        def check() -> BaseException | None:
-            if tracemalloc.is_tracing() and tracemalloc.get_traced_memory()[0] > limit:
-                return OutOfMemory()
-            return None
-        return check
-    start = _resident_bytes()
-
-    def check_resident() -> BaseException | None:
-        now = _resident_bytes()
-        if start is not None and now is not None and now - start > limit:
-            return OutOfMemory()
-        return None
-
-    return check_resident
+    the invocation is not traced, how much the process's resident memory grew since it started. (An execution
+    environment keeps one :class:`MemoryWatch` and re-arms it at each invocation instead.)"""
+    return MemoryWatch().arm(memory_size_mb, already_used_mb, traced)
 
 
 class MemoryWatch:
-    """:func:`memory_watchdog`'s check as one object an execution environment keeps and re-arms at each invocation
-    (:meth:`arm`): the same limits and the same look, without a new closure per warm invocation."""
+    """The memory watchdog (:func:`memory_watchdog`) as one object an execution environment keeps and re-arms at
+    each invocation (:meth:`arm`): no new closure per warm invocation."""
 
     __slots__ = ("limit", "start", "traced", "check")
 
