@@ -2,6 +2,7 @@
 
     python benchmarks/breakdown.py            # the per-step budget of a warm direct invoke (no profiler needed)
     python benchmarks/breakdown.py --json     # the same figures as JSON
+    python benchmarks/breakdown.py --code-folder  # the same for a handler in a code folder (the peers' baseline)
     python benchmarks/breakdown.py all        # the three parts below
     python benchmarks/breakdown.py warm       # py-spy profile of warm direct invokes, in µs per part
     python benchmarks/breakdown.py boto3      # py-spy profile of boto3 invokes inside mock_aws()
@@ -359,10 +360,14 @@ def _fastest_us(step: Callable[[], object], calls: int, rounds: int, after: Call
     return best
 
 
-def budget(calls: int = 20_000, rounds: int = 5) -> dict:
+def budget(calls: int = 20_000, rounds: int = 5, code_folder: bool = False) -> dict:
     """µs per step of one warm direct invoke (``Function(handler).invoke(EVENT)``, trivial handler), each step called
     on its own with the objects a warm invoke uses, fastest of ``rounds`` runs of ``calls``; then the whole invoke
-    timed the same way, and the rest (the glue between the steps: calls, locals, branches)."""
+    timed the same way, and the rest (the glue between the steps: calls, locals, branches).
+
+    ``code_folder``: the handler as ``lambda_function.handler`` in a code folder (``Function(..., code=folder)``,
+    what the peers' rows measure): the switch then also swaps the environment's modules and moves into its task root,
+    and those two parts of it are timed on their own too (shown as "of which", not added again)."""
     import json
 
     from lambda_local import Function, billing, logs
@@ -371,10 +376,17 @@ def budget(calls: int = 20_000, rounds: int = 5) -> dict:
     from lambda_local.runtime.environment import TRACE_EVERY, measure
     from lambda_local.runtime.invocation import Invocation
     from lambda_local.runtime.python_runtime import marshal
-    from lambda_local.runtime import virtual_time
-    from lambda_local.runtime.timeouts import memory_watchdog, stopper_for
+    from lambda_local.runtime import environment, virtual_time
+    from lambda_local.runtime.function import _to_json as to_json
+    from lambda_local.runtime.timeouts import stopper_for
 
-    fn = Function(handler, name="budget")
+    if code_folder:
+        from harness import write_handler
+
+        folder = write_handler(Path(tempfile.mkdtemp(prefix="breakdown-code-")) / "code")
+        fn = Function("lambda_function.handler", code=folder, name="budget-code")
+    else:
+        fn = Function(handler, name="budget")
     fn.invoke(EVENT)
     record = fn.invoke(EVENT)
     service, pool, config = fn._service, fn._pool, fn.config
@@ -382,7 +394,7 @@ def budget(calls: int = 20_000, rounds: int = 5) -> dict:
     payload = json.dumps(EVENT).encode("utf-8")
     result = handler(EVENT, None)
     stopper = stopper_for(service.stopper)
-    watchdog = memory_watchdog(config.memory_size, env.memory_used_mb(0), False)
+    watchdog = env.memory_watch.arm(config.memory_size, env.memory_used_mb(0), False)
     sink = logs.LogSink(service.clock_ms)
     fields = {name: getattr(record, name) for name in Invocation.__dataclass_fields__}
     report = (record.request_id, record.duration_ms, 1, config.memory_size, record.max_memory_used_mb, None)
@@ -396,15 +408,21 @@ def budget(calls: int = 20_000, rounds: int = 5) -> dict:
         service.execution.release(env)
 
     def context():
-        return LambdaContext(
-            aws_request_id=record.request_id, function_name=config.function_name, function_version=config.version,
-            invoked_function_arn=config.function_arn, memory_limit_in_mb=config.memory_size,
-            log_group_name=config.log_group_name, log_stream_name=env.log_stream_name, deadline=time.monotonic() + 3,
-            log_sink=sink.write_text)
+        return LambdaContext.plain(env.context_fields, record.request_id, config.function_arn, time.monotonic() + 3,
+                                   sink.write_text)
 
     def switch():
         env.enter(sink)
         env.exit()
+
+    def modules():
+        env.modules.enter()
+        env.modules.exit()
+
+    def task_root():
+        cwd = env._chdir_in()
+        if cwd is not None:
+            environment._back_to(cwd, True)
 
     def capture():
         log = logs.LogSink(service.clock_ms)
@@ -412,7 +430,7 @@ def budget(calls: int = 20_000, rounds: int = 5) -> dict:
 
     def memory():
         env.should_trace()
-        memory_watchdog(config.memory_size, env.memory_used_mb(0), False)
+        env.memory_watch.arm(config.memory_size, env.memory_used_mb(0), False)
         env.memory_used_mb(0)
 
     def frame():
@@ -421,14 +439,14 @@ def budget(calls: int = 20_000, rounds: int = 5) -> dict:
 
     def bill():
         billing.invocation_cost_usd(billing.billed_duration_ms(record.duration_ms), config.memory_size,
-                                    config.architecture, ephemeral_storage_mb=config.ephemeral_storage)
+                                    config.architecture, config.ephemeral_storage)
 
     def keep():
         service.record(Invocation(**fields), config, env, [])
         service.invocations.clear()
 
     steps = {
-        "event to JSON (the direct API takes Python objects)": lambda: json.dumps(EVENT).encode("utf-8"),
+        "event to JSON (the direct API takes Python objects)": lambda: to_json(EVENT),
         "request check: size, JSON parse": lambda: invoke_module.check_payload(payload, "RequestResponse"),
         "lease: environment pool, concurrency books": lease,
         "execution turn (one environment at a time)": turn,
@@ -437,7 +455,8 @@ def budget(calls: int = 20_000, rounds: int = 5) -> dict:
         "environment switch: enter + exit": switch,
         "virtual clock: time-machine's patch in and out, the offset set": lambda: virtual_time.leave(
             virtual_time.enter(service.clock.time())),
-        "timer: deadline armed and disarmed (setitimer)": lambda: stopper.run(_nothing, 3.0, watchdog),
+        "timer: the deadline (setitimer, or the tick that lingers between runs)": lambda: stopper.run(
+            _nothing, 3.0, watchdog),
         "memory: watchdog limit, process size, Max Memory Used": memory,
         f"memory tracing (tracemalloc, 1 warm invoke in {TRACE_EVERY}), per invoke": lambda: measure(_nothing),
         "capture: the invocation's log sink": capture,
@@ -446,6 +465,9 @@ def budget(calls: int = 20_000, rounds: int = 5) -> dict:
         "bill: billed duration, cost": bill,
         "record: Invocation, service's list": keep,
     }
+    parts = {"  of which: modules (ModuleSpace enter + exit)": modules,
+             "  of which: working folder (into the task root and back)": task_root} if code_folder else {}
+
     def forget():  # a long run must not time a growing list of records (and the collector walking it)
         fn.invocations.clear()
         service.invocations.clear()
@@ -453,8 +475,11 @@ def budget(calls: int = 20_000, rounds: int = 5) -> dict:
     # Round by round, every step and the whole invoke take turns (a busy moment slows all of them alike); each
     # figure is the fastest of its rounds.
     figures = {name: float("inf") for name in steps}
+    shares = {name: float("inf") for name in parts}
     whole = float("inf")
     for _ in range(rounds):
+        for name, step in parts.items():
+            shares[name] = min(shares[name], _fastest_us(step, calls, 1))
         for name, step in steps.items():
             if name.startswith("memory tracing"):
                 us = _fastest_us(step, max(calls // 10, 1), 1) / TRACE_EVERY
@@ -463,8 +488,9 @@ def budget(calls: int = 20_000, rounds: int = 5) -> dict:
             figures[name] = min(figures[name], us)
         for _ in range(4):
             whole = min(whole, _fastest_us(lambda: fn.invoke(EVENT), max(calls // 20, 1), 1, forget))
-    parts = sum(figures.values())
-    return {"warm_invoke_us": whole, "steps_us": figures, "steps_total_us": parts, "glue_us": whole - parts,
+    total = sum(figures.values())
+    return {"warm_invoke_us": whole, "steps_us": figures, "parts_of_switch_us": shares, "steps_total_us": total,
+            "glue_us": whole - total, "code_folder": code_folder,
             "plain_call_us": _fastest_us(lambda: handler(EVENT, None), calls, rounds),
             "calls": calls, "rounds": rounds}
 
@@ -475,11 +501,16 @@ def _nothing():
 
 def print_budget(figures: dict) -> None:
     whole = figures["warm_invoke_us"]
-    print(f"\nbudget of one warm direct invoke: {whole:.1f} µs (each step alone, fastest of {figures['rounds']} runs "
+    what = "a handler in a code folder" if figures.get("code_folder") else "a callable handler"
+    print(f"\nbudget of one warm direct invoke of {what}: {whole:.1f} µs (each step alone, fastest of "
+          f"{figures['rounds']} runs "
           f"of {figures['calls']:,} calls)")
     print(f"  {'step':72} {'µs':>6} {'share':>6}")
     for name, us in figures["steps_us"].items():
         print(f"  {name:72} {us:6.2f} {us / whole:6.1%}")
+        if name.startswith("environment switch"):
+            for part, part_us in figures.get("parts_of_switch_us", {}).items():
+                print(f"  {part:72} {part_us:6.2f}")
     print(f"  {'the rest: the glue between the steps (calls, locals, branches)':72} {figures['glue_us']:6.2f} "
           f"{figures['glue_us'] / whole:6.1%}")
     print(f"  {'the handler as a plain call, for scale':72} {figures['plain_call_us']:6.2f}")
@@ -489,6 +520,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("part", nargs="?", choices=["budget", "warm", "boto3", "ablation", "all"], default="budget")
     parser.add_argument("--json", action="store_true", help="budget: print the figures as JSON")
+    parser.add_argument("--code-folder", action="store_true",
+                        help="budget: the handler in a code folder (lambda_function.handler), as the peers' rows")
     parser.add_argument("--calls", type=int, default=20_000, help="budget: calls per run of each step")
     parser.add_argument("--seconds", type=float, default=8.0, help="how long py-spy samples each workload")
     parser.add_argument("--keep", type=Path, help="keep py-spy's raw output in this folder")
@@ -500,7 +533,7 @@ def main() -> None:
     if args.part == "budget":
         import json
 
-        figures = budget(calls=max(args.calls, 10))
+        figures = budget(calls=max(args.calls, 10), code_folder=args.code_folder)
         if args.json:
             print(json.dumps(figures, indent=2, ensure_ascii=False))
         else:

@@ -174,11 +174,12 @@ def invocation_cost(billed_ms: int, memory_mb: int, architecture: str = "x86_64"
 
 
 @functools.lru_cache(maxsize=4096)
-def invocation_cost_usd(billed_ms: int, memory_mb: int, architecture: str = "x86_64", *,
+def invocation_cost_usd(billed_ms: int, memory_mb: int, architecture: str = "x86_64",
                         ephemeral_storage_mb: int = 512) -> float:
     """:func:`invocation_cost` as the float a record carries (``Invocation.cost_usd``), remembered per argument set:
     warm invocations repeat a few billed durations, and the Decimal arithmetic costs more than the rest of the bill.
-    Exactly the same figure (the same Decimal, converted once)."""
+    Exactly the same figure (the same Decimal, converted once). (``ephemeral_storage_mb`` may be given by position:
+    the warm path does, as the cache's key is quickest made of positional arguments.)"""
     return float(invocation_cost(billed_ms, memory_mb, architecture, ephemeral_storage_mb=ephemeral_storage_mb))
 
 

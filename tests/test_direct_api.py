@@ -371,6 +371,8 @@ def test_a_code_folders_function_runs_in_its_task_root_and_gives_its_descriptor_
     (tmp_path / "lambda_function.py").write_text(
         "import os\n\ndef handler(event, context):\n    return [os.getcwd(), open('data.txt').read()]\n")
     caller = os.getcwd()
+    Function("lambda_function.handler", code=tmp_path).invoke({})  # (the caller's folder's one descriptor, kept)
+    gc.collect()
     before = len(os.listdir("/proc/self/fd"))
     for _ in range(3):
         fn = Function("lambda_function.handler", code=tmp_path)
@@ -383,3 +385,101 @@ def test_a_code_folders_function_runs_in_its_task_root_and_gives_its_descriptor_
     del dropped
     gc.collect()
     assert len(os.listdir("/proc/self/fd")) <= before
+
+
+def test_the_caller_is_put_back_into_whatever_folder_it_moved_to_between_invocations(tmp_path, monkeypatch):
+    """A warm invocation does not ask for the caller's folder while nothing moved it since the last one: every move
+    counts, by os.chdir, os.fchdir or a function's own, so the caller always comes back where it was."""
+    code, first, second, third = (tmp_path / name for name in ("code", "first", "second", "third"))
+    for folder in (code, first, second, third):
+        folder.mkdir()
+    (code / "lambda_function.py").write_text(
+        "import os\n\ndef handler(event, context):\n    here = os.getcwd()\n"
+        "    if event.get('wander'):\n        os.chdir('/')\n    return here\n")
+    fn = Function("lambda_function.handler", code=code)
+    monkeypatch.chdir(first)
+    assert fn.invoke({}).payload == str(code) and os.getcwd() == str(first)
+    assert fn.invoke({}).payload == str(code) and os.getcwd() == str(first)  # warm, not moved: the same folder
+    os.chdir(second)
+    assert fn.invoke({}).payload == str(code) and os.getcwd() == str(second)
+    fd = os.open(third, os.O_RDONLY)
+    try:
+        os.fchdir(fd)
+    finally:
+        os.close(fd)
+    assert fn.invoke({"wander": True}).payload == str(code) and os.getcwd() == str(third)
+    assert fn.invoke({}).payload == str(code) and os.getcwd() == str(third)
+
+
+def test_the_warm_paths_json_is_the_json_modules_own_byte_for_byte_and_error_for_error():
+    """The event's and the response's JSON go through the json module's C encoder and scanner directly: the same
+    bytes as json.dumps/JSONEncoder.encode, the same event as json.loads, and for anything they refuse, the same
+    error with the same message (a circular structure included)."""
+    from lambda_local.runtime import errors
+    from lambda_local.runtime.function import _to_json
+    from lambda_local.runtime.invoke import check_payload
+    from lambda_local.runtime.python_runtime import _ENCODER, marshal
+
+    values = [{"a": 1, "é": "ü\u2028", "n": None, "f": 1.5, "big": 10 ** 30, "t": (1, 2), 3: "int key", 2.5: "f"},
+              "text", 1.0, [], {"nested": [{"x": [True, False]}]}, float("inf")]
+    for value in values:
+        assert _to_json(value) == json.dumps(value).encode("utf-8")
+        assert marshal(value) == _ENCODER.encode(value).encode("utf-8")
+    circular: list = []
+    circular.append(circular)
+    for bad in (circular, {"s": {1}}, {(1, 2): 0}, {"deep": [object()]}):
+        for fast, exact in ((_to_json, json.dumps), (marshal, _ENCODER.encode)):
+            with pytest.raises(Exception) as ours:
+                fast(bad)
+            with pytest.raises(Exception) as theirs:
+                exact(bad)
+            assert (type(ours.value), str(ours.value)) == (type(theirs.value), str(theirs.value))
+    for body in (b'{"a": 1}', b'{"a": [1, {"b": "\xc3\xa9"}]} \t\r\n', b'{"a": NaN}'):
+        assert check_payload(body, "RequestResponse") == json.loads(body)
+    for body in (b'{"a": 1} x', b'{"a": ', b"{}{}", b'{"a": 1,}', b'{"\xff": 1}'):
+        with pytest.raises(errors.ServiceError) as refused:
+            check_payload(body, "RequestResponse")
+        try:
+            json.loads(body.decode("utf-8", "surrogatepass"))
+        except ValueError as exc:
+            expected = f"Could not parse payload into json: {exc}"
+        except UnicodeDecodeError as exc:  # pragma: no cover - (the decode itself refuses)
+            expected = f"Could not parse payload into json: {exc}"
+        assert expected in str(refused.value)
+
+
+def test_a_plain_invocations_context_is_the_constructors_context():
+    """Most invocations (no client context, no Cognito identity) get their context from fields made once per
+    environment: the same attributes, values and repr as the constructor gives."""
+    from lambda_local.runtime.context import LambdaContext
+
+    fields = LambdaContext.fields("orders", "$LATEST", 256, "/aws/lambda/orders", "2026/12/05/[$LATEST]abc")
+    plain = LambdaContext.plain(fields, "req-1", "arn:aws:lambda:us-east-1:123456789012:function:orders", 7.5, None)
+    made = LambdaContext(aws_request_id="req-1", function_name="orders", function_version="$LATEST",
+                         invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:orders",
+                         memory_limit_in_mb=256, log_group_name="/aws/lambda/orders",
+                         log_stream_name="2026/12/05/[$LATEST]abc", deadline=7.5)
+    assert repr(plain) == repr(made)
+    ours, theirs = vars(plain), vars(made)
+    assert ours.keys() == theirs.keys()
+    assert {k: v for k, v in ours.items() if k != "identity"} == {k: v for k, v in theirs.items() if k != "identity"}
+    assert plain.identity is not made.identity and repr(plain.identity) == repr(made.identity)
+    assert plain.memory_limit_in_mb == "256" and plain.w3c() == {} and plain.client_context is None
+
+
+def test_max_memory_used_is_the_environments_high_water_mark_whatever_was_remembered():
+    fn = Function(lambda event, context: "ok", memory=512)
+    fn.invoke({})
+    env = fn.environments[0]
+    mb = 1024 * 1024
+
+    def expected() -> int:
+        return min(-(-(31 * mb + env.init_memory_bytes + env.peak_bytes) // mb), 512)
+
+    first = env.memory_used_mb(0)
+    assert first == expected() == env.memory_used_mb(0)
+    assert env.memory_used_mb(20 * mb) == expected() >= first + 19
+    assert env.memory_used_mb(0) == expected()  # a peak only grows
+    env.init_memory_bytes += 5 * mb
+    assert env.memory_used_mb(0) == expected()  # what INIT allocated counts at once
+    assert env.memory_used_mb(900 * mb) == 512  # never above the memory size

@@ -92,6 +92,34 @@ def test_a_deadline_never_fires_after_its_invocation_ended():
     assert fired == []
 
 
+def test_the_timer_ticks_past_back_to_back_runs_and_stops_itself_and_deadlines_still_hold():
+    """Runs with a watchdog leave the timer ticking (the next run arms nothing); the tick after the last run stops
+    it, a deadline right after a run still fires, and the caller's own SIGALRM never sees a tick of ours."""
+    import signal
+
+    stopper = timeouts.stopper_for("signal")
+    for _ in range(50):
+        assert stopper.run(lambda: 42, 1, lambda: None).value == 42
+    assert signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0)  # lingering
+    time.sleep(0.05)
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # its own tick stopped it
+    stopper.run(lambda: 42, 1, lambda: None)
+    assert stopper.run(lambda: time.sleep(5), 0.2, lambda: None).timed_out
+    stopper.run(lambda: 42, 1, lambda: None)
+    seen = []
+    previous = signal.signal(signal.SIGALRM, lambda *args: seen.append(args))
+    try:
+        time.sleep(0.05)
+        assert seen == []  # taking SIGALRM stopped our tick
+        signal.setitimer(signal.ITIMER_REAL, 0.01)
+        time.sleep(0.05)
+        assert len(seen) == 1  # the caller's own alarm, once
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert stopper.run(lambda: time.sleep(5), 0.2, lambda: None).timed_out  # ours is back in place
+
+
 def test_a_timed_out_invocation_in_a_thread_is_abandoned_and_cannot_write_later():
     released = threading.Event()
 

@@ -104,6 +104,34 @@ class LambdaContext:
         self._deadline = deadline
         self._log_sink = log_sink
 
+    @classmethod
+    def plain(cls, fields: dict, aws_request_id: str, invoked_function_arn: str, deadline: float,
+              log_sink: Callable[[str], None] | None) -> "LambdaContext":
+        """The context of an invocation without a client context or a Cognito identity (most of them), its
+        function's fields (``function_name``, ``function_version``, ``memory_limit_in_mb`` as a string,
+        ``log_group_name``, ``log_stream_name``) taken from ``fields``, made once per execution environment: the
+        same attributes and values as the constructor's, without its keyword parsing on the warm path."""
+        self = cls.__new__(cls)
+        attributes = self.__dict__
+        attributes["aws_request_id"] = aws_request_id
+        attributes.update(fields)
+        attributes["invoked_function_arn"] = invoked_function_arn
+        attributes["tenant_id"] = None
+        attributes["_w3c_fields"] = {}
+        attributes["client_context"] = None
+        self.identity = identity = CognitoIdentity()
+        identity.cognito_identity_id = identity.cognito_identity_pool_id = None
+        attributes["_deadline"] = deadline
+        attributes["_log_sink"] = log_sink
+        return self
+
+    @staticmethod
+    def fields(function_name: str, function_version: str, memory_limit_in_mb: int, log_group_name: str,
+               log_stream_name: str) -> dict:
+        """The fields :meth:`plain` takes: those of one function version in one execution environment."""
+        return {"log_group_name": log_group_name, "log_stream_name": log_stream_name, "function_name": function_name,
+                "memory_limit_in_mb": str(memory_limit_in_mb), "function_version": function_version}
+
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the function times out (never negative)."""
         remaining = int((self._deadline - stopwatch.monotonic()) * 1000)

@@ -20,9 +20,12 @@ from typing import Any, Callable
 from .. import logs
 from ..xray import TracerPatches
 from . import errors
+from . import guard as _guard
 from .execution import ENVIRON, _environment, enter_views, exit_views
-from .guard import _UNSET, NamespaceView, ProcessGuard, open_folder, real_chdir, real_fchdir
+from .guard import _UNSET, NamespaceView, ProcessGuard, open_folder, real_chdir
+from .context import LambdaContext
 from .isolation import ModuleSpace
+from .timeouts import MemoryWatch
 
 __all__ = ["ExecutionEnvironment", "InitError"]
 
@@ -31,6 +34,14 @@ __all__ = ["ExecutionEnvironment", "InitError"]
 # allocations come on top.
 RUNTIME_BASELINE_MB = 31
 TRACE_EVERY = 10
+
+# The caller's working folder as the outermost invocation put it back: (``guard.moves`` then, a descriptor of the
+# folder, its path). While that count has not changed, nothing has moved the process's folder since (every move goes
+# through os.chdir/os.fchdir, views that count it, or through the runtime's own moves, which count too), so the next
+# invocation neither asks for the folder (os.getcwd) nor resolves its path to come back: the descriptor takes it
+# back, to the same folder a chdir by path would (its path is kept for a descriptor that stopped working).
+_home: tuple = (-1, None, None)
+_fchdir: Any = getattr(os, "fchdir", None)  # the real one (guard's view of os.fchdir counts the caller's moves)
 
 
 def _leave_event_loop() -> Any:
@@ -81,6 +92,8 @@ class ExecutionEnvironment:
         self.init_duration_ms: float | None = None
         self.init_memory_bytes = 0
         self.peak_bytes = 0
+        self._used_mb = 0  # memory_used_mb's last figure, for init_memory_bytes == _used_for and this peak_bytes
+        self._used_for: int | None = None
         self.init_type = "on-demand"
         self.log_stream_name = logs.log_stream_name(
             datetime.fromtimestamp(created_at, timezone.utc), config.version, environment_id)
@@ -104,6 +117,10 @@ class ExecutionEnvironment:
         self._root_handlers: list[logging.Handler] = [self.log_handler]
         self._boto3_session = None
         self._boto3_view: NamespaceView | None = None
+        # What every invocation's context holds of this function version and environment (LambdaContext.plain)
+        self.context_fields = LambdaContext.fields(config.function_name, config.version, config.memory_size,
+                                                   config.log_group_name, self.log_stream_name)
+        self.memory_watch = MemoryWatch()  # the memory watchdog, re-armed at each invocation
         self.guard = ProcessGuard()
         self.tracer_patches = TracerPatches()  # what a tracer patches in shared libraries stays in this environment
         self.runtime_process: Any = None  # a process runtime's own process (Node.js): it ends with the environment
@@ -123,11 +140,14 @@ class ExecutionEnvironment:
         self._saved = (sys.stdout, sys.stderr, root.level, root.handlers, manager.loggerDict,
                        getattr(boto3, "DEFAULT_SESSION", None), boto3, self._chdir_in(), sys.path, tempfile.tempdir,
                        token, _leave_event_loop())
-        sys.path = list(sys.path)  # what the function does to sys.path stays with this call
         tempfile.tempdir = self.tmp_dir  # the tempfile module caches its folder; this environment has its own /tmp
         self.guard.enter()
+        # What the function does to sys.path stays with this call: it gets a list of its own (the module space makes
+        # one, with the function's own folders in front).
         if self.modules is not None:
             self.modules.enter(fresh=self._fresh)
+        else:
+            sys.path = list(sys.path)
         if self._fresh:
             self._loggers = _shared_loggers(manager.loggerDict)
         self._fresh = False
@@ -171,30 +191,35 @@ class ExecutionEnvironment:
         sys.path = path
         tempfile.tempdir = tempdir
         self.guard.exit()
-        threads_left = [thread for thread in self.started_threads if thread.is_alive()]
-        self.started_threads.clear()
-        if threads_left:
-            self.threads += threads_left
-        if cwd is None and self.guard.caller_cwd is not _UNSET:
-            cwd = self.guard.caller_cwd  # the function moved the working folder: the caller's comes back
-        self.guard.caller_cwd = _UNSET
+        threads_left = None
+        if self.started_threads:
+            threads_left = [thread for thread in self.started_threads if thread.is_alive()]
+            self.started_threads.clear()
+            if threads_left:
+                self.threads += threads_left
         if cwd is not None:
-            real_chdir(cwd)
+            _back_to(cwd, token.old_value is None or token.old_value is token.MISSING)
+        elif self.guard.caller_cwd is not _UNSET and self.guard.caller_cwd is not None:
+            real_chdir(self.guard.caller_cwd)  # the function moved the working folder: the caller's comes back
+        self.guard.caller_cwd = _UNSET
         _environment.reset(token)
         if loop is not None:
             sys.modules["asyncio"]._set_running_loop(loop)
         exit_views(keep=bool(threads_left))
 
-    def _chdir_in(self) -> str | None:
+    def _chdir_in(self) -> str | tuple | None:
         """The function runs in its task root (/var/task on AWS): the caller's working folder, to come back to, when
-        it has one (None: the folder stays until the function itself moves it, see ``guard.caller_cwd``)."""
+        it has one (None: the folder stays until the function itself moves it, see ``guard.caller_cwd``): its path,
+        or the ``_home`` record when nothing moved the folder since the last invocation put the caller back."""
         self.guard.caller_cwd = _UNSET
         if not self.config.task_root:
             return None
-        try:
-            cwd = os.getcwd()
-        except OSError:  # the caller's folder was deleted under it
-            cwd = None
+        cwd: str | tuple | None = _home
+        if _guard.moves != _home[0]:
+            try:
+                cwd = os.getcwd()
+            except OSError:  # the caller's folder was deleted under it
+                cwd = None
         # Into the task root through a descriptor kept for the environment's life: a path resolved at every invocation
         # cost a few µs of the warm path (the same folder, by its inode: the package is unpacked once, never moved).
         fd = self._task_root_fd
@@ -205,7 +230,8 @@ class ExecutionEnvironment:
         try:
             if fd is None:
                 raise OSError
-            real_fchdir(fd)
+            _guard.moves += 1  # (real_fchdir, inline: the warm path)
+            _fchdir(fd)
         except OSError:
             real_chdir(self.config.task_root)
         if cwd is None:
@@ -244,9 +270,13 @@ class ExecutionEnvironment:
     def memory_used_mb(self, invocation_peak_bytes: int) -> int:
         """Max Memory Used: the runtime's baseline, what INIT allocated, and the environment's high-water mark of
         what its invocations allocated (a process's peak memory only grows, as on AWS)."""
+        if invocation_peak_bytes <= self.peak_bytes and self._used_for == self.init_memory_bytes:
+            return self._used_mb  # (the figure is a function of the two, which have not changed: most invocations)
         self.peak_bytes = max(self.peak_bytes, invocation_peak_bytes)
         used = RUNTIME_BASELINE_MB * 1024 * 1024 + self.init_memory_bytes + self.peak_bytes
-        return min(int(-(-used // (1024 * 1024))), self.config.memory_size)
+        self._used_mb = min(int(-(-used // (1024 * 1024))), self.config.memory_size)
+        self._used_for = self.init_memory_bytes
+        return self._used_mb
 
     def should_trace(self) -> bool:
         """Whether this invocation's allocations are traced (tracemalloc slows allocation-heavy code several times,
@@ -280,6 +310,33 @@ class ExecutionEnvironment:
         if self._close_task_root is not None:
             self._task_root_fd = None
             self._close_task_root()
+
+
+def _back_to(cwd: str | tuple, outermost: bool) -> None:
+    """Put the caller back into its working folder ``cwd`` (a path, or the ``_home`` record); the outermost
+    invocation notes it as the new ``_home`` (a nested one leaves the record alone: its caller's holds it)."""
+    global _home
+    if type(cwd) is tuple:
+        try:
+            _guard.moves += 1  # (real_fchdir, inline: the warm path)
+            _fchdir(cwd[1])
+        except OSError:  # (the descriptor was closed under us: by its path, and a new record next time)
+            real_chdir(cwd[2])
+            return
+        if outermost:
+            _home = (_guard.moves, cwd[1], cwd[2])
+        return
+    real_chdir(cwd)
+    if outermost:
+        moved = _guard.moves
+        fd = open_folder(".")
+        if fd is not None:
+            old, _home = _home, (moved, fd, cwd)
+            if old[1] is not None:
+                try:
+                    os.close(old[1])
+                except OSError:  # (closed under us already)
+                    pass
 
 
 def _stop_threads(threads: list) -> None:

@@ -119,6 +119,8 @@ def _own_signal(signalnum, handler):
     if guard is not None and signalnum == signal.SIGALRM:
         previous, guard.alarm_handler = guard.alarm_handler, handler
         return previous
+    if signalnum == signal.SIGALRM:
+        _timer_to_caller()
     return _real["signal"](signalnum, handler)
 
 
@@ -126,6 +128,7 @@ def _own_alarm(seconds):
     guard = _current_guard()
     if guard is not None:
         return 0  # the function's own alarm clock is not the platform's: never armed here
+    _timer_to_caller()
     return _real["alarm"](seconds)
 
 
@@ -133,11 +136,25 @@ def _own_setitimer(which, seconds, interval=0.0):
     guard = _current_guard()
     if guard is not None and which == signal.ITIMER_REAL:
         return (0.0, 0.0)
+    if which == signal.ITIMER_REAL:
+        _timer_to_caller()
     return _real["setitimer"](which, seconds, interval)
+
+
+def _timer_to_caller() -> None:
+    # The caller's own code takes SIGALRM or the real-time timer: the platform's timer, which may still tick once
+    # after the last invocation (timeouts.SignalStopper), stops first, so no tick of ours reaches the caller's handler.
+    from .timeouts import stop_lingering
+
+    stop_lingering()
 
 
 _real_chdir, _real_fchdir = os.chdir, getattr(os, "fchdir", None)
 _UNSET = object()
+# Moves of the process's working folder made through os.chdir/os.fchdir (the views below, installed once) or by the
+# runtime itself: while the count has not changed, the folder is where the last move left it (see
+# ``environment._chdir_in``, which uses it to skip an os.getcwd on the warm path).
+moves = 0
 
 
 def _note_caller_cwd() -> None:
@@ -153,17 +170,23 @@ def _note_caller_cwd() -> None:
 
 def _own_chdir(path):
     """``os.chdir``: as before, and noted when a function moves the process's working folder."""
+    global moves
     _note_caller_cwd()
+    moves += 1
     return _real_chdir(path)
 
 
 def _own_fchdir(fd):
+    global moves
     _note_caller_cwd()
+    moves += 1
     return _real_fchdir(fd)
 
 
 def real_chdir(path) -> None:
     """``os.chdir`` itself (for the runtime's own moves into a task root and back)."""
+    global moves
+    moves += 1
     _real_chdir(path)
 
 
@@ -180,7 +203,9 @@ def open_folder(path: str) -> int | None:
 
 def real_fchdir(fd: int) -> None:
     """``os.fchdir`` itself (the runtime's own move into a task root, through :func:`open_folder`'s descriptor)."""
+    global moves
     assert _real_fchdir is not None  # (open_folder gave no descriptor without it)
+    moves += 1
     _real_fchdir(fd)
 
 

@@ -52,7 +52,9 @@ def _turn(service, executor: RuntimeExecutor):
     return service.execution if getattr(executor, "exclusive", True) else _NO_TURN
 
 
-_DECODE = json.JSONDecoder().decode  # json.loads's own decoder for text
+_DECODER = json.JSONDecoder()  # json.loads's own decoder for text
+_DECODE = _DECODER.decode
+_SCAN = _DECODER.scan_once  # type: ignore[attr-defined]  # its scanner (C): what decode() runs, no whitespace match
 FROM_PAYLOAD: Any = object()  # (the event is the payload decoded)
 
 
@@ -67,7 +69,14 @@ def check_payload(payload: bytes, invocation_type: str, event: Any = FROM_PAYLOA
         return event
     try:
         if payload[:1] == b"{" and payload[1:2] != b"\x00":  # UTF-8 JSON (what json.loads would detect), decoded once
-            return _DECODE(payload.decode("utf-8", "surrogatepass"))
+            text = payload.decode("utf-8", "surrogatepass")
+            try:
+                event, end = _SCAN(text, 0)
+            except Exception:  # noqa: BLE001 - not JSON: decode() again, for json.loads's own message
+                return _DECODE(text)
+            if end == len(text) or not text[end:].strip(" \t\n\r"):  # (decode()'s whitespace) nothing after it
+                return event
+            return _DECODE(text)  # (it raises "Extra data" with its position)
         if not payload.strip():
             return {}
         return json.loads(payload)
@@ -106,14 +115,15 @@ def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "Req
     event = check_payload(payload, invocation_type, event)
     with pool.lease(config, credentials or {}) as lease:
         env = lease.env
-        turn = _turn(service, executor_for(config))
+        executor = config.executor or PYTHON
+        turn = service.execution if executor is PYTHON else _turn(service, executor)
         turn.acquire(env)  # (inline rather than `with service.turn(env)`: this is the warm path's hottest part)
         try:
             env.chain = chain
-            request = InvokeRequest(request_id=request_id or service.ids.request_id(), payload=payload, event=event,
-                                    invoked_function_arn=invoked_arn or config.function_arn,
-                                    timeout_s=config.timeout, client_context=client_context,
-                                    cognito_identity=cognito_identity)
+            # (by position: InvokeRequest's fields in their order, the quickest way to make one)
+            request = InvokeRequest(request_id or service.ids.request_id(), payload, event,
+                                    invoked_arn or config.function_arn, config.timeout, client_context,
+                                    cognito_identity)
             record, events = _run(service, lease, request, invocation_type)
         finally:
             env = lease.env  # (a failed INIT's retry put a new runtime in its place)
@@ -125,7 +135,7 @@ def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "Req
 
 def _run(service, lease, request: InvokeRequest, invocation_type: str) -> tuple[Invocation, list[logs.LogEvent]]:
     env = lease.env
-    executor = executor_for(env.config)
+    executor = env.config.executor or PYTHON  # (executor_for, inline)
     stopper = stopper_for(service.stopper)
     started_at = service.clock.time()
     init_log = logs.LogSink(service.clock_ms) if lease.cold else None
@@ -158,8 +168,9 @@ def _run(service, lease, request: InvokeRequest, invocation_type: str) -> tuple[
     lease.reset = result.reset or (init is not None and init.failed)
     record, events = _finish(service, lease, request, invocation_type, started_at, init, result, init_log, log,
                              retried)
-    xray.end(trace, env.config, request_id=record.request_id, duration_ms=record.duration_ms,
-             init_ms=record.init_duration_ms, error_type=record.error_type)
+    if trace is not None:  # (traced only inside a sandbox's request)
+        xray.end(trace, env.config, request_id=record.request_id, duration_ms=record.duration_ms,
+                 init_ms=record.init_duration_ms, error_type=record.error_type)
     return record, events
 
 
@@ -243,41 +254,40 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
     env, config, cold = lease.env, lease.env.config, lease.cold
     request_id = request.request_id
     failed = init if init is not None and init.failed else result
-    error_type, error_message, stack = failed.error_type, failed.error_message, failed.stack_trace
-    if failed.timed_out:
-        error_type, stack = errors.TIMEOUT, None
-        error_message = errors.timeout_message(
-            request_id, INIT_TIMEOUT_S if failed is init and not retried else request.timeout_s)
-    if error_type is None:
-        raw = result.payload
-    elif failed.error_payload is not None:  # a process runtime's own error object, as it sent it
-        raw = failed.error_payload
-    elif failed.platform_error or failed.timed_out:  # the runtime answered nothing: the platform's two fields
-        raw = errors.platform_error(error_type, error_message if failed.timed_out
-                                    else f"RequestId: {request_id} Error: {error_message}")
-    else:  # the runtime's error object (awslambdaric's INIT errors have no request id: "requestId": "")
-        raw = _error_payload(error_type, error_message or "", "" if failed is init else request_id, stack)
+    if failed.error_type is None and not failed.timed_out:  # the invocation answered (most of them)
+        error_type, error_message, raw = None, failed.error_message, result.payload
+    else:
+        error_type, error_message, raw = _error_object(request, init, failed, retried)
     init_ms = env.init_duration_ms if cold and not retried else None
     billed = billing.billed_duration_ms(result.duration_ms, init_ms)
-    absolute = result.absolute_peak_bytes if result.absolute_peak_bytes is not None else (
-        init.absolute_peak_bytes or None if init is not None else None)  # (0: it died before it was measured)
-    max_used = env.memory_used_mb(result.peak_bytes) if absolute is None else min(
-        -(-absolute // (1024 * 1024)), config.memory_size)
+    if result.absolute_peak_bytes is None and init is None:  # measured here (Python): baseline + allocated
+        max_used = env.memory_used_mb(result.peak_bytes)
+    else:
+        absolute = result.absolute_peak_bytes if result.absolute_peak_bytes is not None else (
+            init.absolute_peak_bytes or None if init is not None else None)  # (0: it died before it was measured)
+        max_used = env.memory_used_mb(result.peak_bytes) if absolute is None else min(
+            -(-absolute // (1024 * 1024)), config.memory_size)
     status = "timeout" if failed.timed_out else ("error" if lease.reset else None)
     now_ms = service.clock_ms()
     start_ms = int(started_at * 1000)
     report = (request_id, result.duration_ms, billed, config.memory_size, max_used, init_ms)
     init_start, start, end = _frame(env, cold, start_ms, now_ms, request_id, report, status,
                                     error_type if status == "error" else None)
-    events = init_start + (init_log.events if cold else []) + start + log.events + end
+    if cold:
+        events = init_start + init_log.events + start
+    else:
+        events = start  # (_frame's own new list, extended in place)
+    events += log.events
+    events += end
+    text = [e.message for e in events]
+    text.append("")  # the log ends with a newline
     record = Invocation(
         function_name=config.function_name, request_id=request_id, cold_start=cold,
         init_duration_ms=init_ms, duration_ms=result.duration_ms, billed_duration_ms=billed,
         memory_size_mb=config.memory_size, max_memory_used_mb=max_used, error_type=error_type,
-        cost_usd=billing.invocation_cost_usd(billed, config.memory_size, config.architecture,
-                                             ephemeral_storage_mb=config.ephemeral_storage),
+        cost_usd=billing.invocation_cost_usd(billed, config.memory_size, config.architecture, config.ephemeral_storage),
         raw_payload=raw,
-        log="\n".join([e.message for e in events]) + "\n",
+        log="\n".join(text),
         function_version=config.version, error_message=error_message,
         function_error="Unhandled" if error_type else None, invocation_type=invocation_type,
         status_code=202 if invocation_type == "Event" else 200, architecture=config.architecture,
@@ -285,6 +295,27 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
         timed_out=result.timed_out, extra={"function_init_ms": init.duration_ms} if init is not None else {},
         exception=failed.exception)
     return record, events
+
+
+def _error_object(request: InvokeRequest, init: PhaseResult | None, failed: PhaseResult,
+                  retried: bool) -> tuple[str, str, bytes]:
+    """(errorType, errorMessage, the response's bytes) of an invocation that failed (``failed``: INIT's result or
+    the invocation's)."""
+    request_id = request.request_id
+    error_type, error_message, stack = failed.error_type, failed.error_message, failed.stack_trace
+    if failed.timed_out:
+        error_type, stack = errors.TIMEOUT, None
+        error_message = errors.timeout_message(
+            request_id, INIT_TIMEOUT_S if failed is init and not retried else request.timeout_s)
+    assert error_type is not None  # (a failure has one, a timeout TIMEOUT's)
+    if failed.error_payload is not None:  # a process runtime's own error object, as it sent it
+        raw = failed.error_payload
+    elif failed.platform_error or failed.timed_out:  # the runtime answered nothing: the platform's two fields
+        raw = errors.platform_error(error_type, error_message if failed.timed_out
+                                    else f"RequestId: {request_id} Error: {error_message}")
+    else:  # the runtime's error object (awslambdaric's INIT errors have no request id: "requestId": "")
+        raw = _error_payload(error_type, error_message or "", "" if failed is init else request_id, stack)
+    return error_type, error_message, raw
 
 
 def _frame(env, cold: bool, start_ms: int, now_ms: int, request_id: str,

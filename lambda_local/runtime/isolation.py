@@ -161,8 +161,19 @@ class ModuleSpace:
         self._saved_path: list[str] | None = None
 
     def enter(self, fresh: bool = False) -> None:
-        _install_recorder()
+        meta_path = sys.meta_path
+        if not meta_path or meta_path[0] is not _recorder:
+            _install_recorder()
         modules = sys.modules
+        if not fresh:  # a warm invocation: its own modules in front of the caller's, which come back at exit
+            own = self.modules
+            self._saved = {name: modules.get(name, _MISSING) for name in own}
+            modules.update(own)
+            self._saved_path = sys.path
+            sys.path = self.paths + sys.path
+            self.imported = []
+            _recorder.active.append(self)
+            return
         saved: dict[str, ModuleType] = {}
         if fresh:
             _shared_top_levels()  # computing it imports modules: not while iterating
@@ -185,23 +196,34 @@ class ModuleSpace:
         _recorder.active.append(self)
 
     def exit(self) -> None:
-        if self in _recorder.active:
-            _recorder.active.remove(self)
+        active = _recorder.active
+        if active and active[-1] is self:
+            active.pop()
+        elif self in active:
+            active.remove(self)
         modules = sys.modules
         own = self.modules
-        for name in own:
-            current = modules.get(name)
-            if current is not None:
-                own[name] = current  # keep what the function reloaded or replaced
-        for name in self.imported:
-            module = modules.get(name)
-            if module is not None and self._owns(name, module):
-                own[name] = module
-            elif name in _host_shared and module is not _host_shared[name]:
-                modules[name] = _host_shared[name]  # a shared module the function deleted and imported again
-        self.imported = []
-        for name in own:
-            modules.pop(name, None)
+        imported = self.imported
+        if imported:
+            for name in own:
+                current = modules.get(name)
+                if current is not None:
+                    own[name] = current  # keep what the function reloaded or replaced
+            for name in imported:
+                module = modules.get(name)
+                if module is not None and self._owns(name, module):
+                    own[name] = module
+                elif name in _host_shared and module is not _host_shared[name]:
+                    modules[name] = _host_shared[name]  # a shared module the function deleted and imported again
+            self.imported = []
+            for name in own:
+                modules.pop(name, None)
+        else:  # (nothing imported: one pass takes its modules out, keeping what it reloaded or replaced)
+            pop = modules.pop
+            for name in own:
+                current = pop(name, None)
+                if current is not None:
+                    own[name] = current
         for name, module in self._saved.items():
             if module is _MISSING:
                 modules.pop(name, None)

@@ -92,7 +92,16 @@ class EnvironmentPool:
         service = self.service
         now = service.clock.time()
         timeout = service.idle_timeout
-        for env in self.environments:
+        environments = self.environments
+        if len(environments) == 1 and self.reserved_concurrency is None:
+            # One environment, no reserved concurrency (most functions, and every warm loop): one look at it
+            only = environments[0]
+            if not only.busy and (only.provisioned or now - only.last_used < timeout):  # (policy.idle_expired)
+                if only.config.revision == config.revision:
+                    only.busy = True
+                    service.in_flight += 1
+                    return only, not only.initialised  # a reset environment runs INIT again
+        for env in environments:
             if not env.busy and not env.provisioned and policy.idle_expired(env.last_used, now, timeout):
                 self.expire(now)  # (the check alone is the common case: nothing has been idle that long)
                 break

@@ -92,7 +92,8 @@ def _resident_bytes() -> int | None:
     try:
         if _statm_fd is None:
             _statm_fd = os.open("/proc/self/statm", os.O_RDONLY)
-        return int(os.pread(_statm_fd, 64, 0).split()[0]) * _PAGE_SIZE
+        statm = os.pread(_statm_fd, 64, 0)
+        return int(statm[:statm.index(b" ")]) * _PAGE_SIZE
     except (OSError, ValueError, IndexError, AttributeError):
         return None
 
@@ -100,23 +101,40 @@ def _resident_bytes() -> int | None:
 def memory_watchdog(memory_size_mb: int, already_used_mb: int, traced: bool = True) -> Watchdog:
     """A check run every few milliseconds while a handler runs: past its memory size, the invocation ends, as the
     platform kills a runtime that runs out of memory. Counts what tracemalloc sees the function allocate, or, when
-    the invocation is not traced, how much the process's resident memory grew since it started."""
-    limit = max(memory_size_mb - already_used_mb, 1) * 1024 * 1024
-    if traced:
-        def check() -> BaseException | None:
-            if tracemalloc.is_tracing() and tracemalloc.get_traced_memory()[0] > limit:
+    the invocation is not traced, how much the process's resident memory grew since it started. (An execution
+    environment keeps one :class:`MemoryWatch` and re-arms it at each invocation instead.)"""
+    return MemoryWatch().arm(memory_size_mb, already_used_mb, traced)
+
+
+class MemoryWatch:
+    """The memory watchdog (:func:`memory_watchdog`) as one object an execution environment keeps and re-arms at
+    each invocation (:meth:`arm`): no new closure per warm invocation."""
+
+    __slots__ = ("limit", "start", "traced", "check")
+
+    def __init__(self) -> None:
+        self.limit = 0
+        self.start: int | None = None
+        self.traced = True
+        self.check: Watchdog = self._check  # one bound method, made once
+
+    def arm(self, memory_size_mb: int, already_used_mb: int, traced: bool) -> Watchdog:
+        """The check for one invocation (see :func:`memory_watchdog` for what it counts)."""
+        self.limit = max(memory_size_mb - already_used_mb, 1) * 1024 * 1024
+        self.traced = traced
+        self.start = None if traced else _resident_bytes()
+        return self.check
+
+    def _check(self) -> BaseException | None:
+        if self.traced:
+            if tracemalloc.is_tracing() and tracemalloc.get_traced_memory()[0] > self.limit:
                 return OutOfMemory()
             return None
-        return check
-    start = _resident_bytes()
-
-    def check_resident() -> BaseException | None:
+        start = self.start
         now = _resident_bytes()
-        if start is not None and now is not None and now - start > limit:
+        if start is not None and now is not None and now - start > self.limit:
             return OutOfMemory()
         return None
-
-    return check_resident
 
 
 # --- signals (the caller's main thread) -------------------------------------------------------------------------------
@@ -160,6 +178,11 @@ class SignalStopper:
         self._saved_trace: Any = None
         self._tracing = False
         self._handler = self._on_alarm  # one bound method: what getsignal() returns is compared by identity
+        # The timer ticks every _WATCH_S while runs with a watchdog are armed, and keeps ticking after the last one
+        # ended until its next tick finds nothing armed ("lingering"): back-to-back warm invocations then arm and
+        # disarm nothing (two setitimer calls each), the next one's deadline is looked at by a tick that comes
+        # before it, and that tick re-arms the timer for the deadline's exact time, as before.
+        self._ticking = False
 
     @staticmethod
     def usable() -> bool:
@@ -173,9 +196,11 @@ class SignalStopper:
             # Installed once and left in place while idle (it does nothing without deadlines); a handler the caller
             # had is called for alarms that are not ours.
             self._previous = _signal.signal(_signal.SIGALRM, self._handler)
-        entry = _Deadline(stopwatch.monotonic() + timeout_s, watchdog)
+        now = stopwatch.monotonic()
+        entry = _Deadline(now + timeout_s, watchdog)
         self._armed.append(entry)
-        self._arm()
+        if not (self._ticking and timeout_s >= _WATCH_S and self._still_ticking()):
+            self._arm()
         outcome = Outcome()
         try:
             try:
@@ -198,12 +223,30 @@ class SignalStopper:
             self._disarm(entry)
         return outcome
 
+    def stop_lingering(self) -> None:
+        """Stop the timer's lingering tick now, if nothing is armed: the caller takes SIGALRM or the timer for its
+        own use (``guard``'s views of ``signal.signal``/``setitimer``/``alarm`` call this), or the process exits
+        (a tick after Python restored SIGALRM's default action at exit would kill the process)."""
+        if self._ticking and not self._armed:
+            self._ticking = False
+            self._signal.setitimer(self._signal.ITIMER_REAL, 0)
+
+    def _still_ticking(self) -> bool:
+        """Whether the timer still ticks as this stopper left it (every _WATCH_S, the next tick at most that far):
+        asked of the timer itself, as anything may have set it since (a caller's own setitimer or alarm)."""
+        left, interval = self._signal.getitimer(self._signal.ITIMER_REAL)
+        if interval == _WATCH_S and 0 < left <= _WATCH_S:
+            return True
+        self._ticking = False
+        return False
+
     def _disarm(self, entry: _Deadline) -> None:
         entry.done = True
         armed = self._armed
-        if len(armed) == 1 and armed[0] is entry:  # the common case: the only run ends, the timer stops
+        if len(armed) == 1 and armed[0] is entry:  # the common case: the only run ends
             armed.clear()
-            self._signal.setitimer(self._signal.ITIMER_REAL, 0)
+            if not self._ticking:  # (ticking: the timer lingers until its next tick, which stops it: _on_alarm)
+                self._signal.setitimer(self._signal.ITIMER_REAL, 0)
         elif entry in armed:
             armed.remove(entry)
             self._arm()
@@ -220,6 +263,7 @@ class SignalStopper:
             if watching:
                 first = min(first, _WATCH_S)
             self._signal.setitimer(self._signal.ITIMER_REAL, first, _WATCH_S if watching else _REFIRE_S)
+            self._ticking = watching
             return
         if len(armed) > 1 or (armed and armed[0].done):
             armed = [e for e in armed if not e.done]
@@ -229,13 +273,18 @@ class SignalStopper:
             if watching:
                 first = min(first, _WATCH_S)
             self._signal.setitimer(self._signal.ITIMER_REAL, first, _WATCH_S if watching else _REFIRE_S)
+            self._ticking = watching
         else:
             self._signal.setitimer(self._signal.ITIMER_REAL, 0)
+            self._ticking = False
 
     def _on_alarm(self, signum, frame):
         armed = [e for e in self._armed if not e.done]
         if not armed:
-            if callable(self._previous) and not self._armed:
+            if self._ticking:  # the lingering tick after the last run (see __init__): it stops here
+                self._ticking = False
+                self._signal.setitimer(self._signal.ITIMER_REAL, 0)
+            elif callable(self._previous) and not self._armed:
                 self._previous(signum, frame)  # the caller's own alarm
             return
         now = stopwatch.monotonic()
@@ -470,8 +519,17 @@ def stopper_for(name: str | None = None) -> Stopper:
     if name == "thread" or not SignalStopper.usable():
         return ThreadStopper()
     if _signal_stopper is None:
+        import atexit
+
         _signal_stopper = SignalStopper()
+        atexit.register(_signal_stopper.stop_lingering)
     return _signal_stopper
+
+
+def stop_lingering() -> None:
+    """The caller takes SIGALRM or the real-time timer for itself: the stopper's lingering tick stops first."""
+    if _signal_stopper is not None:
+        _signal_stopper.stop_lingering()
 
 
 try:

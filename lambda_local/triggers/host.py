@@ -7,7 +7,7 @@ private parts, so the sandbox can change how it dispatches (threads, another run
 from __future__ import annotations
 
 import random
-from typing import Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 from ..clock import VirtualClock
 
@@ -35,9 +35,10 @@ class TriggerHost(Protocol):
         """The virtual clock's time, in epoch seconds."""
 
     def invoke(self, fn, payload: bytes, *, invocation_type: str = "RequestResponse", qualifier: str | None = None,
-               chain: int | None = None, request_id: str | None = None):
-        """Invoke moto's function ``fn`` (in ``chain`` if given; with ``request_id``, as a retry of that request);
-        raises ServiceError if refused."""
+               chain: int | None = None, request_id: str | None = None, event: Any = ...):
+        """Invoke moto's function ``fn`` (in ``chain`` if given; with ``request_id``, as a retry of that request;
+        ``event``: the payload decoded already, when the caller made the payload from it); raises ServiceError if
+        refused."""
 
     def count_throttle(self, fn) -> None:
         """Count a request for ``fn`` that Lambda throttled before invoking it (the Throttles metric)."""
