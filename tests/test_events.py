@@ -536,6 +536,13 @@ def test_rest_api_headers_override_case_insensitively_and_bytes_bodies_are_base6
         rest_api_event(path="/a/b", resource="/x/{id}")
 
 
+@pytest.mark.parametrize("build", [alb_event, rest_api_event, http_api_event])
+def test_a_header_given_no_value_at_all_is_a_clear_error(build):
+    # (an empty list: no request carries a header name without a value; ALB's builder failed with IndexError)
+    with pytest.raises(TypeError, match="'X-Empty' must be a string or a non-empty list of strings"):
+        build(headers={"X-Empty": []})
+
+
 def test_http_api_event_has_every_field_of_the_reference():
     event = http_api_event(method="POST", path="/items/9", route_key="POST /items/{id}", stage="$default",
                            headers={"Content-Type": "application/json", "Cookie": "a=1; b=2", "X-Multi": ["x", "y"]},

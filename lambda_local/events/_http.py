@@ -45,9 +45,10 @@ def check_path(path: str) -> str:
 def _values(name: str, value: Any, what: str) -> list[str]:
     if isinstance(value, str):
         return [value]
-    if isinstance(value, Sequence) and not isinstance(value, bytes) and all(isinstance(v, str) for v in value):
+    # (an empty list: a request cannot carry a name without a value, and every builder reads the last one)
+    if isinstance(value, Sequence) and not isinstance(value, bytes) and value and all(isinstance(v, str) for v in value):
         return list(value)
-    raise TypeError(f"{what} {name!r} must be a string or a list of strings; got {value!r}")
+    raise TypeError(f"{what} {name!r} must be a string or a non-empty list of strings; got {value!r}")
 
 
 def merge_headers(defaults: Mapping[str, str], given: HeaderInput | None) -> dict[str, list[str]]:
