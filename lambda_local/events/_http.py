@@ -46,7 +46,8 @@ def _values(name: str, value: Any, what: str) -> list[str]:
     if isinstance(value, str):
         return [value]
     # (an empty list: a request cannot carry a name without a value, and every builder reads the last one)
-    if isinstance(value, Sequence) and not isinstance(value, bytes) and value and all(isinstance(v, str) for v in value):
+    if (isinstance(value, Sequence) and not isinstance(value, bytes) and value
+            and all(isinstance(v, str) for v in value)):
         return list(value)
     raise TypeError(f"{what} {name!r} must be a string or a non-empty list of strings; got {value!r}")
 
