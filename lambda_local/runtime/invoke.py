@@ -20,7 +20,10 @@ import time
 from typing import Any
 
 from .. import billing, coldstart, logs, quotas, xray
+from ..xray import _current_request as _xray_request
 from . import errors, virtual_time
+from .clocks import stopwatch
+from .context import LambdaContext
 from .executor import InvokeRequest, PhaseResult, RuntimeExecutor
 from .invocation import Invocation
 from .python_runtime import PythonExecutor, marshal
@@ -84,6 +87,11 @@ def check_payload(payload: bytes, invocation_type: str, event: Any = FROM_PAYLOA
         raise errors.invalid_request_content(f"Could not parse payload into json: {exc}") from None
 
 
+def _traced_request():
+    """The X-Ray request the calling code is part of (a sandbox's), or None (the direct API)."""
+    return _xray_request.get()
+
+
 def executor_for(config) -> RuntimeExecutor:
     """The runtime that runs ``config``'s code: its own executor if it has one, else Python in this process."""
     return config.executor or PYTHON
@@ -113,6 +121,12 @@ def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "Req
     large or not JSON, throttled).
     """
     event = check_payload(payload, invocation_type, event)
+    if (config.executor is None and client_context is None and cognito_identity is None
+            and config.log_format != "JSON" and _traced_request() is None):
+        record = _warm(service, pool, config, payload, event, invocation_type, invoked_arn, credentials, chain,
+                       request_id)
+        if record is not None:
+            return record
     with pool.lease(config, credentials or {}) as lease:
         env = lease.env
         executor = config.executor or PYTHON
@@ -129,6 +143,64 @@ def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "Req
             env = lease.env  # (a failed INIT's retry put a new runtime in its place)
             turn.release(env)
         env.invocations += 1
+    service.record(record, config, env, events)
+    return record
+
+
+def _warm(service, pool, config, payload: bytes, event: Any, invocation_type: str, invoked_arn: str | None,
+          credentials: dict[str, str] | None, chain: object, request_id: str | None) -> Invocation | None:
+    """A warm invocation of a Python function in this process, in one function: the steps of :func:`invoke`,
+    :func:`_run` and :func:`_finish` without their per-invocation objects (a Lease, an InvokeRequest, a
+    PhaseResult), for the case they come to when the handler answers. Taken only for a plain request (no client
+    context, no Cognito identity, text logs, not X-Ray traced: ``invoke`` checks) whose function's only environment
+    is warm (``EnvironmentPool.take_warm``); None, with nothing done, otherwise. A handler that fails, times out or
+    answers what cannot be sent goes on through the exact path's own steps (``_platform_checks``, ``_finish``)."""
+    env = pool.take_warm(config)
+    if env is None:
+        return None
+    reset = False
+    try:
+        turn = service.execution
+        turn.acquire(env)
+        try:
+            env.chain = chain
+            request_id = request_id or service.ids.request_id()
+            arn = invoked_arn or config.function_arn
+            timeout_s = config.timeout
+            stopper = stopper_for(service.stopper)
+            started_at = service.clock.time()
+            log = logs.LogSink(service.clock_ms)
+            clock = virtual_time.enter(started_at)
+            try:
+                context = LambdaContext.plain(env.context_fields, request_id, arn, stopwatch.monotonic() + timeout_s,
+                                              log.write_text)
+                answer = PYTHON.run_handler(env, context, request_id, event, timeout_s, log, stopper)
+            finally:
+                virtual_time.leave(clock)
+            if type(answer) is tuple and (invocation_type == "Event" or len(answer[0]) <= errors.SYNC_RESPONSE_LIMIT):
+                log.close()
+                record, events = _answered(service, env, False, invocation_type, request_id, started_at, answer[0],
+                                           answer[1], answer[2], log)
+            else:  # the exact path's steps from here (a failure, a response too large)
+                result = answer if type(answer) is not tuple else PhaseResult(
+                    answer[0], duration_ms=answer[1], peak_bytes=answer[2])
+                request = InvokeRequest(request_id, payload, event, arn, timeout_s, None, None)
+                _platform_checks(service, request, invocation_type, result, log)
+                log.close()
+                lease = pool.lease(config, credentials or {})  # (not entered: _finish reads env, cold and reset)
+                lease.env, lease.reset = env, result.reset
+                reset = lease.reset
+                record, events = _finish(service, lease, request, invocation_type, started_at, None, result, None,
+                                         log)
+        finally:
+            turn.release(env)
+    except BaseException:  # as Lease.__exit__: given back once, and discarded
+        with service.lock:
+            pool._release(env, True, reset)
+        raise
+    with service.lock:
+        pool._release(env, False, reset)
+    env.invocations += 1
     service.record(record, config, env, events)
     return record
 
@@ -254,6 +326,11 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
     env, config, cold = lease.env, lease.env.config, lease.cold
     request_id = request.request_id
     failed = init if init is not None and init.failed else result
+    if (failed is result and result.error_type is None and not result.timed_out and not result.error_message
+            and not lease.reset and result.absolute_peak_bytes is None and config.log_format != "JSON"
+            and (init is None or cold and not retried and not init.absolute_peak_bytes)):  # answered: most of them
+        return _answered(service, env, cold, invocation_type, request_id, started_at, result.payload,
+                         result.duration_ms, result.peak_bytes, log, init, init_log)
     if failed.error_type is None and not failed.timed_out:  # the invocation answered (most of them)
         error_type, error_message, raw = None, failed.error_message, result.payload
     else:
@@ -294,6 +371,41 @@ def _finish(service, lease, request: InvokeRequest, invocation_type: str, starte
         environment_id=env.id, log_stream_name=env.log_stream_name, timestamp=started_at,
         timed_out=result.timed_out, extra={"function_init_ms": init.duration_ms} if init is not None else {},
         exception=failed.exception)
+    return record, events
+
+
+def _answered(service, env, cold: bool, invocation_type: str, request_id: str, started_at: float, payload: bytes,
+              duration_ms: float, peak_bytes: int, log, init: PhaseResult | None = None,
+              init_log=None) -> tuple[Invocation, list[logs.LogEvent]]:
+    """The framed log (text: INIT_START, START, END, REPORT), the bill and the record of an invocation that answered
+    (``init``: a cold start's INIT, which succeeded; Python's memory measured here: baseline + allocated)."""
+    config = env.config
+    init_ms = env.init_duration_ms if cold else None
+    billed = billing.billed_duration_ms(duration_ms, init_ms)
+    max_used = env.memory_used_mb(peak_bytes)
+    now_ms = service.clock_ms()
+    start_ms = int(started_at * 1000)
+    event = logs.LogEvent
+    if cold:
+        events = [event(start_ms, logs.init_start_line(config.runtime, config.region))]
+        events += init_log.events
+        events.append(event(start_ms, logs.start_line(request_id, config.version)))
+    else:
+        events = [event(start_ms, logs.start_line(request_id, config.version))]
+    events += log.events
+    events.append(event(now_ms, logs.end_line(request_id)))
+    events.append(event(now_ms, logs.report_line(request_id, duration_ms, billed, config.memory_size, max_used,
+                                                 init_ms)))
+    text = [e.message for e in events]
+    text.append("")  # the log ends with a newline
+    memory_size, architecture = config.memory_size, config.architecture
+    # (by position: Invocation's fields in their order)
+    record = Invocation(
+        config.function_name, request_id, cold, init_ms, duration_ms, billed, memory_size, max_used, None,
+        billing.invocation_cost_usd(billed, memory_size, architecture, config.ephemeral_storage), payload,
+        "\n".join(text), config.version, "", None, invocation_type, 202 if invocation_type == "Event" else 200,
+        architecture, env.id, env.log_stream_name, started_at, False,
+        {"function_init_ms": init.duration_ms} if init is not None else {}, None)
     return record, events
 
 

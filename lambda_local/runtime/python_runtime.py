@@ -114,10 +114,23 @@ class PythonExecutor:
                 log_stream_name=env.log_stream_name, deadline=stopwatch.monotonic() + timeout_s,
                 client_context=request.client_context, cognito_identity=request.cognito_identity,
                 log_sink=log.write_text)
-        call = partial(env.handler, request.event, context)
+        answer = self.run_handler(env, context, request.request_id, request.event, timeout_s, log, stopper)
+        if type(answer) is tuple:
+            payload, took, peak = answer
+            return PhaseResult(payload, duration_ms=took, peak_bytes=peak)
+        return answer
+
+    def run_handler(self, env, context, request_id: str, event: Any, timeout_s: float, log,
+                    stopper: Stopper) -> PhaseResult | tuple[bytes, float, int]:
+        """Call the handler of ``env`` (initialised) with ``event`` and ``context``: (the response's bytes, duration
+        in ms, peak bytes allocated) when it answered, else the PhaseResult of its failure (an error, a timeout, a
+        response that cannot be encoded), its error log written. The warm path takes the tuple as it is
+        (``invoke._warm``); :meth:`invoke` makes the PhaseResult of it."""
+        config = env.config
+        call = partial(env.handler, event, context)
         traced = env.should_trace()
         watchdog = env.memory_watch.arm(config.memory_size, env.memory_used_mb(0), traced)
-        env.log_handler.ids.request_id = request.request_id
+        env.log_handler.ids.request_id = request_id
         env.enter(log)
         try:
             t1 = stopwatch.perf_counter()
@@ -130,9 +143,9 @@ class PythonExecutor:
             env.exit()
         if outcome.timed_out:
             # The platform stops the runtime at the deadline: billing stops there too, whatever the code did after.
-            return PhaseResult(timed_out=True, duration_ms=request.timeout_s * 1000, peak_bytes=peak)
-        result = PhaseResult(duration_ms=took, peak_bytes=peak)
+            return PhaseResult(timed_out=True, duration_ms=timeout_s * 1000, peak_bytes=peak)
         if outcome.error is not None:
+            result = PhaseResult(duration_ms=took, peak_bytes=peak)
             result.error_type, result.error_message, result.stack_trace, result.fatal = _classify(
                 outcome.error, config)
             result.exception = outcome.error
@@ -143,12 +156,13 @@ class PythonExecutor:
                 log.write_event(error_log(result.error_type, result.error_message, result.stack_trace))
             return result
         try:
-            result.payload = marshal(outcome.value)
+            return marshal(outcome.value), took, peak
         except (TypeError, ValueError, OverflowError) as exc:
+            result = PhaseResult(duration_ms=took, peak_bytes=peak)
             result.error_type, result.error_message = errors.MARSHAL_ERROR, f"Unable to marshal response: {exc}"
             result.stack_trace = []
             log.write_event(error_log(result.error_type, result.error_message, result.stack_trace))
-        return result
+            return result
 
 
 def _classify(exc: BaseException, config):
