@@ -483,3 +483,75 @@ def test_max_memory_used_is_the_environments_high_water_mark_whatever_was_rememb
     env.init_memory_bytes += 5 * mb
     assert env.memory_used_mb(0) == expected()  # what INIT allocated counts at once
     assert env.memory_used_mb(900 * mb) == 512  # never above the memory size
+
+
+_WARM_PATH_HANDLER = '''
+import logging
+def handler(event, context):
+    print("got", event.get("n"), context.aws_request_id, context.function_name, context.memory_limit_in_mb)
+    logging.getLogger().warning("seen %s", event.get("n"))
+    if event.get("raise"):
+        raise ValueError("bad " + str(event["n"]))
+    if event.get("set"):
+        return {1, 2}
+    if event.get("big"):
+        return "x" * 6_300_000
+    if event.get("exit"):
+        raise SystemExit(3)
+    return {"n": event.get("n"), "id": context.aws_request_id, "left": context.get_remaining_time_in_millis() > 0}
+'''
+
+
+def _normalised(record, events) -> tuple:
+    """A record and the events its listeners got, without what two runs cannot share (durations, the bill)."""
+    import dataclasses
+    import re
+
+    figures = {"duration_ms", "billed_duration_ms", "cost_usd", "exception", "init_duration_ms", "extra"}
+    fields = {k: v for k, v in dataclasses.asdict(record).items() if k not in figures}
+    fields["init"] = (record.init_duration_ms is None, sorted(record.extra))
+    durations = re.compile(r"(Billed |Init )?Duration: [0-9.]+ ms")
+    fields["log"] = durations.sub("Duration", record.log)
+    messages = [(e.timestamp_ms, durations.sub("Duration", e.message)) for e in events]
+    return fields, messages, type(record.exception).__name__
+
+
+@pytest.mark.parametrize("code_folder", [True, False])
+def test_the_warm_path_records_what_the_exact_path_records(tmp_path, monkeypatch, code_folder):
+    """A warm plain invocation runs in one function (invoke._warm); its record, log and the events the service's
+    listeners get are the exact path's, field for field, for answers, errors, exits, responses that cannot be encoded
+    or are too large, and asynchronous invocations (seeded ids on both runs)."""
+    from lambda_local.runtime import invoke as runtime_invoke
+    from lambda_local.runtime.service import Ids
+
+    (tmp_path / "lambda_function.py").write_text(_WARM_PATH_HANDLER)
+    namespace: dict = {}
+    exec(compile(_WARM_PATH_HANDLER, str(tmp_path / "lambda_function.py"), "exec"), namespace)
+    requests = [({"n": 1}, "RequestResponse"), ({"n": 2}, "RequestResponse"), ({"n": 3, "raise": True}, "Event"),
+                ({"n": 4}, "Event"), ({"n": 5, "set": True}, "RequestResponse"), ({"n": 6, "big": True}, "Event"),
+                ({"n": 7, "big": True}, "RequestResponse"), ({"n": 8}, "RequestResponse"),
+                ({"n": 9, "exit": True}, "RequestResponse"), ({"n": 10}, "RequestResponse"),
+                ({"n": 11, "raise": True}, "RequestResponse"), ({"n": 12}, "RequestResponse")]
+    warm = runtime_invoke._warm
+    taken = []
+
+    def run(fast: bool) -> list:
+        seen: list = []
+        fn = (Function("lambda_function.handler", code=tmp_path, name="warm-path") if code_folder
+              else Function(namespace["handler"], name="warm-path"))
+        monkeypatch.setattr(fn._service, "ids", Ids(7))
+        monkeypatch.setattr(fn._service, "listeners", [lambda record, config, env, events: seen.append(events)])
+        monkeypatch.setattr(runtime_invoke, "_warm", (lambda *args: taken.append(warm(*args)) or taken[-1])
+                            if fast else (lambda *args: None))
+        records = [fn.invoke(event, invocation_type=kind) for event, kind in requests]
+        fn.shutdown()
+        return [_normalised(record, events) for record, events in zip(records, seen)]
+
+    run(fast=False)  # (first reads: the traceback's source lines are cached, so traced peaks are alike after)
+    exact = run(fast=False)
+    assert run(fast=True) == exact
+    # the warm path took every warm invocation (the first is cold, and so is the one after the exit's restart)
+    assert [index for index, record in enumerate(taken) if record is None] == [0, 9]
+    assert [fields["error_type"] for fields, _, _ in exact] == [
+        None, None, "ValueError", None, "Runtime.MarshalError", None, "Function.ResponseSizeTooLarge", None,
+        "Runtime.ExitError", None, "ValueError", None]

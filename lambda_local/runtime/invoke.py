@@ -198,9 +198,9 @@ def _warm(service, pool, config, payload: bytes, event: Any, invocation_type: st
         with service.lock:
             pool._release(env, True, reset)
         raise
+    env.invocations += 1  # (before it is given back, as in invoke: a restart carries the count on)
     with service.lock:
         pool._release(env, False, reset)
-    env.invocations += 1
     service.record(record, config, env, events)
     return record
 
