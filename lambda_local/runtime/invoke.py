@@ -87,11 +87,6 @@ def check_payload(payload: bytes, invocation_type: str, event: Any = FROM_PAYLOA
         raise errors.invalid_request_content(f"Could not parse payload into json: {exc}") from None
 
 
-def _traced_request():
-    """The X-Ray request the calling code is part of (a sandbox's), or None (the direct API)."""
-    return _xray_request.get()
-
-
 def executor_for(config) -> RuntimeExecutor:
     """The runtime that runs ``config``'s code: its own executor if it has one, else Python in this process."""
     return config.executor or PYTHON
@@ -122,7 +117,7 @@ def invoke(service, pool, config, payload: bytes, *, invocation_type: str = "Req
     """
     event = check_payload(payload, invocation_type, event)
     if (config.executor is None and client_context is None and cognito_identity is None
-            and config.log_format != "JSON" and _traced_request() is None):
+            and config.log_format != "JSON" and _xray_request.get() is None):  # (not in an X-Ray traced request)
         record = _warm(service, pool, config, payload, event, invocation_type, invoked_arn, credentials, chain,
                        request_id)
         if record is not None:
@@ -385,19 +380,29 @@ def _answered(service, env, cold: bool, invocation_type: str, request_id: str, s
     max_used = env.memory_used_mb(peak_bytes)
     now_ms = service.clock_ms()
     start_ms = int(started_at * 1000)
-    event = logs.LogEvent
+    start = logs.start_line(request_id, config.version)
+    end = logs.end_line(request_id)
+    report = logs.report_line(request_id, duration_ms, billed, config.memory_size, max_used, init_ms)
+    # The lines as events (with their times) only for the service's listeners (CloudWatch Logs, in a sandbox); the
+    # record needs their text alone. (A sandbox adds its listener before its first invocation.)
+    events: list[logs.LogEvent] = []
+    text = []
     if cold:
-        events = [event(start_ms, logs.init_start_line(config.runtime, config.region))]
-        events += init_log.events
-        events.append(event(start_ms, logs.start_line(request_id, config.version)))
-    else:
-        events = [event(start_ms, logs.start_line(request_id, config.version))]
-    events += log.events
-    events.append(event(now_ms, logs.end_line(request_id)))
-    events.append(event(now_ms, logs.report_line(request_id, duration_ms, billed, config.memory_size, max_used,
-                                                 init_ms)))
-    text = [e.message for e in events]
-    text.append("")  # the log ends with a newline
+        init_start = logs.init_start_line(config.runtime, config.region)
+        text.append(init_start)
+        text += [e.message for e in init_log.events]
+    text.append(start)
+    text += [e.message for e in log.events]
+    text += (end, report, "")  # (the log ends with a newline)
+    if service.listeners:
+        event = logs.LogEvent
+        if cold:
+            events.append(event(start_ms, init_start))
+            events += init_log.events
+        events.append(event(start_ms, start))
+        events += log.events
+        events.append(event(now_ms, end))
+        events.append(event(now_ms, report))
     memory_size, architecture = config.memory_size, config.architecture
     # (by position: Invocation's fields in their order)
     record = Invocation(
