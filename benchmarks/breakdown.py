@@ -399,9 +399,10 @@ def budget(calls: int = 20_000, rounds: int = 5, code_folder: bool = False) -> d
     fields = {name: getattr(record, name) for name in Invocation.__dataclass_fields__}
     report = (record.request_id, record.duration_ms, 1, config.memory_size, record.max_memory_used_mb, None)
 
-    def lease():
-        with pool.lease(config, {}):
-            pass
+    def lease():  # (what invoke._warm does: the only warm environment taken and given back, no Lease object)
+        taken = pool.take_warm(config)
+        with service.lock:
+            pool._release(taken, False, False)
 
     def turn():
         service.execution.acquire(env)
@@ -433,9 +434,11 @@ def budget(calls: int = 20_000, rounds: int = 5, code_folder: bool = False) -> d
         env.memory_watch.arm(config.memory_size, env.memory_used_mb(0), False)
         env.memory_used_mb(0)
 
-    def frame():
-        _, start, end = invoke_module._frame(env, False, 0, 0, record.request_id, report, None, None)
-        return "\n".join([e.message for e in start + end]) + "\n"
+    def frame():  # (the warm path's lines: text only, as the direct API's service has no listeners)
+        text = [logs.start_line(record.request_id, config.version)]
+        text += [e.message for e in sink.events]
+        text += (logs.end_line(record.request_id), logs.report_line(*report), "")
+        return "\n".join(text)
 
     def bill():
         billing.invocation_cost_usd(billing.billed_duration_ms(record.duration_ms), config.memory_size,
