@@ -172,13 +172,16 @@ def _warm(service, pool, config, payload: bytes, event: Any, invocation_type: st
                 answer = PYTHON.run_handler(env, context, request_id, event, timeout_s, log, stopper)
             finally:
                 virtual_time.leave(clock)
-            if type(answer) is tuple and (invocation_type == "Event" or len(answer[0]) <= errors.SYNC_RESPONSE_LIMIT):
+            if isinstance(answer, PhaseResult):
+                result: PhaseResult | None = answer
+            elif invocation_type == "Event" or len(answer[0]) <= errors.SYNC_RESPONSE_LIMIT:
+                result = None
                 log.close()
                 record, events = _answered(service, env, False, invocation_type, request_id, started_at, answer[0],
                                            answer[1], answer[2], log)
-            else:  # the exact path's steps from here (a failure, a response too large)
-                result = answer if type(answer) is not tuple else PhaseResult(
-                    answer[0], duration_ms=answer[1], peak_bytes=answer[2])
+            else:
+                result = PhaseResult(answer[0], duration_ms=answer[1], peak_bytes=answer[2])
+            if result is not None:  # the exact path's steps from here (a failure, a response too large)
                 request = InvokeRequest(request_id, payload, event, arn, timeout_s, None, None)
                 _platform_checks(service, request, invocation_type, result, log)
                 log.close()

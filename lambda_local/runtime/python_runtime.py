@@ -115,10 +115,10 @@ class PythonExecutor:
                 client_context=request.client_context, cognito_identity=request.cognito_identity,
                 log_sink=log.write_text)
         answer = self.run_handler(env, context, request.request_id, request.event, timeout_s, log, stopper)
-        if type(answer) is tuple:
-            payload, took, peak = answer
-            return PhaseResult(payload, duration_ms=took, peak_bytes=peak)
-        return answer
+        if isinstance(answer, PhaseResult):
+            return answer
+        payload, took, peak = answer
+        return PhaseResult(payload, duration_ms=took, peak_bytes=peak)
 
     def run_handler(self, env, context, request_id: str, event: Any, timeout_s: float, log,
                     stopper: Stopper) -> PhaseResult | tuple[bytes, float, int]:
