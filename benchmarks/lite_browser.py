@@ -150,7 +150,8 @@ def chromium() -> Iterator[object]:
 class NetworkProfile:
     """A learner's network, emulated by Chromium (DevTools' ``Network.emulateNetworkConditions``) for the page, its
     kernel's worker and JupyterLite's service worker: a bandwidth shared by the downloads and a round-trip time
-    added to each request."""
+    added to each request. A request the service worker answers is throttled once, at the service worker's own
+    fetch (checked with files of known size: docs/lite.md, "Is the emulation counting each request once?")."""
     name: str
     down_mbit: float
     up_mbit: float
