@@ -61,6 +61,25 @@ class _CachingHandler(_QuietHandler):
     gzip_types: frozenset[str] = PAGES_GZIP_TYPES
     _compressed: dict[tuple[str, float], bytes] = {}  # (path, mtime): its gzip body, made once per server
 
+    @classmethod
+    def _gzipped(cls, path: str) -> bytes:
+        key = (path, os.stat(path).st_mtime)
+        body = cls._compressed.get(key)
+        if body is None:
+            with open(path, "rb") as file:
+                body = cls._compressed[key] = gzip.compress(file.read(), PAGES_GZIP_LEVEL, mtime=0)
+        return body
+
+    @classmethod
+    def precompress(cls, site: Path) -> None:
+        """Compress every file of a type in ``gzip_types`` now: a host has its compressed copies at hand (GitHub
+        Pages' CDN caches them), where compressing on each request would take this machine's CPU from the browser
+        being measured (about 1 s of a first visit's on a loaded machine)."""
+        for path in site.rglob("*"):
+            # guess_type reads only the class's extensions_map, so the class can stand for an instance.
+            if path.is_file() and cls.guess_type(cls, str(path)) in cls.gzip_types:
+                cls._gzipped(str(path))
+
     def end_headers(self):
         self.send_header("Cache-Control", "max-age=600")
         super().end_headers()
@@ -78,11 +97,7 @@ class _CachingHandler(_QuietHandler):
         stat = os.stat(path)
         if self.headers.get("If-Modified-Since") == self.date_time_string(int(stat.st_mtime)):
             return super().send_head()  # the browser's copy is still good: a 304, no body
-        key = (path, stat.st_mtime)
-        body = self._compressed.get(key)
-        if body is None:
-            with open(path, "rb") as file:
-                body = self._compressed[key] = gzip.compress(file.read(), PAGES_GZIP_LEVEL, mtime=0)
+        body = self._gzipped(path)
         self.send_response(200)
         self.send_header("Content-Type", self.guess_type(path))
         self.send_header("Content-Encoding", "gzip")
@@ -105,6 +120,7 @@ def serve(site: Path = SITE, *, like_pages: bool = False, sent: list[int] | None
         types = PAGES_GZIP_TYPES | ({"application/wasm"} if gzip_wasm else set())
         counted = type("_Counted", (_CachingHandler,), {"sent": sent if sent is not None else [], "gzip_types": types,
                                                         "_compressed": {}})
+        counted.precompress(site)
         handler = functools.partial(counted, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -134,7 +150,8 @@ def chromium() -> Iterator[object]:
 class NetworkProfile:
     """A learner's network, emulated by Chromium (DevTools' ``Network.emulateNetworkConditions``) for the page, its
     kernel's worker and JupyterLite's service worker: a bandwidth shared by the downloads and a round-trip time
-    added to each request."""
+    added to each request. A request the service worker answers is throttled once, at the service worker's own
+    fetch (checked with files of known size: docs/lite.md, "Is the emulation counting each request once?")."""
     name: str
     down_mbit: float
     up_mbit: float

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -134,3 +135,26 @@ def test_moto_keeps_its_us_east_1_offerings_and_drops_the_ami_catalogues(build_l
         names = {n for n in archive.namelist() if not n.startswith("moto-")}
     assert names == {f"{offerings}/us-east-1.json.gz", "moto/ssm/resources/regions.json.gz",
                      "moto/ec2/resources/amis.json.gz"}
+
+
+def test_the_page_prefetches_what_the_kernel_loads_as_it_starts_and_nothing_it_loads_later(build_lite, tmp_path):
+    """lab/index.html fetches Pyodide's core and PRELOAD's closure, largest first; not BACKGROUND's wheels."""
+    pyodide_dir = tmp_path / "static" / "pyodide"
+    pyodide_dir.mkdir(parents=True)
+    sizes = {"pyodide.asm.wasm": 50, build_lite.STDLIB: 30, "pyodide.asm.mjs": 5, "pyodide-lock.json": 1}
+    packages = {}
+    for name in build_lite.PRELOAD + build_lite.BACKGROUND:
+        packages[name] = {"depends": [], "imports": [], "file_name": f"{name}-1.0-py3-none-any.whl"}
+        sizes[packages[name]["file_name"]] = 40 if name == "lambda-local" else 2
+    for file_name, size in sizes.items():
+        (pyodide_dir / file_name).write_bytes(b"x" * size)
+    (tmp_path / "lab").mkdir()
+    (tmp_path / "lab" / "index.html").write_text("<html><head>\n    <style>\n    </style></head></html>")
+    build_lite._prefetch_kernel_files(tmp_path, {"info": {}, "packages": packages})
+    html = (tmp_path / "lab" / "index.html").read_text()
+    urls = json.loads(re.search(r"const urls = (\[.*?\]);", html).group(1))
+    assert urls[:3] == ["../static/pyodide/pyodide.asm.wasm", "../static/pyodide/lambda-local-1.0-py3-none-any.whl",
+                        f"../static/pyodide/{build_lite.STDLIB}"]
+    assert {url.rsplit("/", 1)[1] for url in urls} == (
+        set(sizes) - {packages[name]["file_name"] for name in build_lite.BACKGROUND})
+    assert html.index("const urls") < html.index("<style>")
