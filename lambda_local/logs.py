@@ -191,13 +191,15 @@ _encode_json = json.JSONEncoder(ensure_ascii=False).encode  # awslambdaric's enc
 class LambdaLogHandler(logging.Handler):
     """The handler the Python runtime puts on the root logger: records go to the current invocation's log."""
 
-    def __init__(self, log_format: str = "Text", clock=None, paths: Callable[[str], str] | None = None):
+    def __init__(self, log_format: str = "Text", clock=None, paths: Callable[[str], str] | None = None,
+                 aws_path: Callable[[str], str] | None = None):
         super().__init__()
         self.sink: LogSink | None = None
         self.paths = paths  # a traceback's files as they read on AWS (FunctionConfig.aws_paths_in)
         self.ids = _RequestIdFilter()
         self.addFilter(self.ids)
-        self.setFormatter(_JsonFormatter(_path_of(paths)) if log_format == "JSON" else _TextFormatter())
+        # (aws_path: one file's path as it reads on AWS, FunctionConfig.aws_path: a JSON line's "location")
+        self.setFormatter(_JsonFormatter(aws_path) if log_format == "JSON" else _TextFormatter())
         self._clock = clock
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -211,13 +213,6 @@ class LambdaLogHandler(logging.Handler):
             self.sink.write_event(self.paths(text) if self.paths is not None and "File " in text else text)
         except Exception:  # noqa: BLE001 - a bad format string in the learner's call must not break the invocation
             self.handleError(record)
-
-
-def _path_of(paths: Callable[[str], str] | None) -> Callable[[str], str] | None:
-    """One file's AWS path through ``paths`` (which maps a traceback's ``File "..."`` references)."""
-    if paths is None:
-        return None
-    return lambda path: paths(f'File "{path}"')[6:-1]
 
 
 def log_stream_name(day: datetime, version: str, environment_id: str) -> str:

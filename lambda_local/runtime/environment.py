@@ -103,7 +103,7 @@ class ExecutionEnvironment:
         self.environ = config.environ_for(self, credentials)
         # A handler passed as a Python callable lives in the caller's modules: nothing of its own to isolate.
         self.modules = ModuleSpace(config.search_paths(), config.owned_dirs()) if config.owned_dirs() else None
-        self.log_handler = logs.LambdaLogHandler(config.log_format, clock, config.aws_paths_in)
+        self.log_handler = logs.LambdaLogHandler(config.log_format, clock, config.aws_paths_in, config.aws_path)
         # The environment's stdout and stderr: one stream for its whole life (a StreamHandler made at INIT keeps
         # writing into it), pointed at the log of the phase that runs.
         self.stream = logs.SinkStream(None, config.aws_paths_in)
