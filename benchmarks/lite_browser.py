@@ -43,8 +43,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 # text types. Sources, as of 2026: GitHub's community discussion 21655 ("GitHub Pages currently support on-the-fly
 # gzip compression"), and the answer quoted in maxence-charriere/go-app#866 ("Github pages is already gziping html,
 # css, js, json"). Whether it also compresses ``application/wasm`` is not documented (go-app#866 shows a screenshot
-# where it does): the bench's figure assumes it does not, and a second figure says what it would be if it did.
-# Zip archives (wheels, the standard library) are sent as they are, by GitHub Pages and here.
+# where it does): the bench assumes it does not (the site ships Pyodide's interpreter gzip-compressed itself).
+# Zip archives (wheels, the standard library) and gzip files are sent as they are, by GitHub Pages and here.
 PAGES_GZIP_TYPES = frozenset({"text/html", "text/css", "text/javascript", "application/javascript",
                               "application/json", "image/svg+xml", "text/plain", "text/xml", "application/xml"})
 # GitHub Pages' compression level is not documented: nginx's default (1), the lowest, so the bench does not count
@@ -109,17 +109,14 @@ class _CachingHandler(_QuietHandler):
 
 
 @contextlib.contextmanager
-def serve(site: Path = SITE, *, like_pages: bool = False, sent: list[int] | None = None,
-          gzip_wasm: bool = False) -> Iterator[str]:
+def serve(site: Path = SITE, *, like_pages: bool = False, sent: list[int] | None = None) -> Iterator[str]:
     """Serve ``site`` on a free loopback port; yields its base URL. ``like_pages``: as GitHub Pages serves it
     (its caching header: a return visit then loads the site from the browser's cache; its text types
-    gzip-compressed, and ``application/wasm`` too if ``gzip_wasm``), the size of each body sent appended to
-    ``sent``."""
+    gzip-compressed), the size of each body sent appended to ``sent``."""
     handler = functools.partial(_QuietHandler, directory=str(site))
     if like_pages:
-        types = PAGES_GZIP_TYPES | ({"application/wasm"} if gzip_wasm else set())
-        counted = type("_Counted", (_CachingHandler,), {"sent": sent if sent is not None else [], "gzip_types": types,
-                                                        "_compressed": {}})
+        counted = type("_Counted", (_CachingHandler,), {"sent": sent if sent is not None else [],
+                                                        "gzip_types": PAGES_GZIP_TYPES, "_compressed": {}})
         counted.precompress(site)
         handler = functools.partial(counted, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

@@ -71,9 +71,7 @@ def lite(quick: bool) -> Row:
         finally:
             page.close()
     laptop = _on_a_laptop(site, lite_browser.LAPTOP_BROADBAND)
-    # Information only: the same first visit if the host also compressed the interpreter (application/wasm).
-    wasm_gzipped = _on_a_laptop(site, lite_browser.LAPTOP_BROADBAND, gzip_wasm=True, return_visit=False)
-    foreign += [url for url in laptop["foreign_requests"] + wasm_gzipped["foreign_requests"] if url not in foreign]
+    foreign += [url for url in laptop["foreign_requests"] if url not in foreign]
     browser_stats = Stats.of(in_browser)
     ratio = browser_stats.median / desktop.median
     # The goal is a laptop's: the emulated network's first visit (a return visit is quicker, loopback quicker still).
@@ -91,10 +89,7 @@ def lite(quick: bool) -> Row:
                       f"{laptop['first_visit_mb']:.1f} MB downloaded), {laptop['return_visit_s']:.1f} s on a "
                       f"return visit (the browser's cache, {laptop['return_visit_mb']:.1f} MB downloaded, with what "
                       f"loads in the background after the first cell); the site served as GitHub Pages serves it "
-                      f"(its text types gzip-compressed, not application/wasm)",
-                      f"the same first visit if the host also gzip-compressed application/wasm (not documented for "
-                      f"GitHub Pages; information only): {wasm_gzipped['first_visit_s']:.1f} s, "
-                      f"{wasm_gzipped['first_visit_mb']:.1f} MB downloaded",
+                      f"(its text types gzip-compressed; the interpreter is gzip-compressed by the build itself)",
                       f"{runs} runs of {calls} warm invokes each, in the page and here",
                       # The page's seconds swing with what else the machine runs: say how busy it was.
                       f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end of the run",
@@ -102,8 +97,6 @@ def lite(quick: bool) -> Row:
                details={"site_mb": round(size_mb, 1), "kernel_idle_s": round(kernel_s, 1),
                         "first_output_s": round(first_output_s, 1), "load_average": round(os.getloadavg()[0], 1),
                         "laptop": {key: value for key, value in laptop.items() if key != "foreign_requests"},
-                        "laptop_wasm_gzipped": {key: value for key, value in wasm_gzipped.items()
-                                                if key != "foreign_requests"},
                         "foreign_requests": foreign})
 
 
@@ -121,15 +114,15 @@ def _first_output(page) -> tuple[float, float]:
     return kernel_s, first_output_s
 
 
-def _on_a_laptop(site, network, *, gzip_wasm: bool = False, return_visit: bool = True) -> dict:
+def _on_a_laptop(site, network, *, return_visit: bool = True) -> dict:
     """Lesson 01's first output with ``network`` emulated, the site served as GitHub Pages serves it (its caching
-    header, its text types gzip-compressed; ``application/wasm`` too if ``gzip_wasm``): a first visit (a new
+    header, its text types gzip-compressed): a first visit (a new
     browser profile on disk: empty cache) and a return visit (a new tab of the same profile, its disk cache). What
     was downloaded is counted at the server (a 304 or a cached file costs no body)."""
     served: list[int] = []
     figures = {"profile": f"{network.name}: {network.down_mbit:g} Mbit/s down, {network.up_mbit:g} up, "
                           f"{network.rtt_ms:g} ms round trip"}
-    with (lite_browser.serve(site, like_pages=True, sent=served, gzip_wasm=gzip_wasm) as base,
+    with (lite_browser.serve(site, like_pages=True, sent=served) as base,
           lite_browser.profile() as context):
         first = lite_browser.Page(None, base, refuse_foreign=False, network=network, context=context)
         pages = [first]

@@ -3,8 +3,8 @@ sets in jupyter-lite.json's ``loadPyodideOptions.env``; the build ships it as a 
 
 The kernel starts with only what it and lesson 01's first cell import (``PRELOAD``), so the first output does not wait
 for the rest. Once the first cell has run, the rest of the course's packages (``LAMBDA_LOCAL_BACKGROUND``: Powertools,
-the SAM translator, API Gateway's OpenAPI validator, ...) load in the background, and every later cell waits for them
-before it runs: a lesson's code finds them installed, as it would have had the kernel loaded them as it started.
+the SAM translator, API Gateway's OpenAPI validator, jedi for IPython's completions, ...) load in the background, and
+every later cell waits for them before it runs: a lesson's code finds them installed, as it would have had the kernel loaded them as it started.
 Should a first cell need one itself (a handler importing Powertools, moto's API Gateway importing the validator),
 its import waits for them where the browser lets Python wait for JavaScript (JavaScript Promise Integration: Chrome
 and Edge); elsewhere it fails with a message saying to run the cell again.
@@ -18,6 +18,7 @@ for what nothing installed has (a learner's own modules: none of the course's sh
 
 def _lambda_local_background() -> None:
     import importlib.machinery
+    import importlib.util
     import os
     import sys
 
@@ -32,6 +33,16 @@ def _lambda_local_background() -> None:
         return
     loading: list = []  # the loadPackage promise, once started; emptied once it has settled
 
+    def loaded() -> None:
+        """The background's packages are installed: IPython completes with jedi now that it is one of them (it
+        decided it had none as the kernel started, IPython.core.completer.JEDI_INSTALLED)."""
+        loading.clear()
+        from IPython.core import completer
+
+        if importlib.util.find_spec("jedi") is not None and not shell.Completer.use_jedi:
+            completer.JEDI_INSTALLED = True
+            shell.Completer.use_jedi = True
+
     def start(*_result) -> None:
         if not loading and packages:
             loading.append(pyodide_js.loadPackage(to_js(packages)))
@@ -44,7 +55,7 @@ def _lambda_local_background() -> None:
                 await loading[0]
             except JsException as error:  # a download failed: say so once, and let the cell run (its import will fail)
                 print(f"the course's packages did not all load: {error}", file=sys.stderr)
-            loading.clear()
+            loaded()
         return lines
 
     class _WaitForBackground:
@@ -63,7 +74,7 @@ def _lambda_local_background() -> None:
             try:
                 run_sync(loading[0])
             finally:
-                loading.clear()
+                loaded()
             importlib.invalidate_caches()
             return None  # the standard finders find it now
 

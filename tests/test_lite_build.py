@@ -6,8 +6,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -79,7 +82,9 @@ def test_the_kernel_runs_its_startup_file_from_its_own_wheel(build_lite, tmp_pat
     config = json.loads((tmp_path / "jupyter-lite.json").read_text())
     options = config["jupyter-config-data"]["litePluginSettings"][build_lite.KERNEL_SETTINGS]["loadPyodideOptions"]
     name, version, module = build_lite.KERNEL_STARTUP
-    assert name in options["packages"] and not set(options["packages"]) & set(build_lite.BACKGROUND)
+    assert name in options["packages"]
+    # What the kernel would install itself if unnamed (jedi) is named, and loads in the background all the same.
+    assert set(options["packages"]) & set(build_lite.BACKGROUND) == set(build_lite.KERNEL_LISTED) == {"jedi"}
     assert options["env"]["PYTHONSTARTUP"] == f"/lib/python{build_lite.PYTHON}/site-packages/{module}.py"
     assert options["env"]["LAMBDA_LOCAL_BACKGROUND"].split() == build_lite.BACKGROUND
     assert options["env"]["LAMBDA_LOCAL_BACKGROUND_MODULES"] == "samtranslator"
@@ -137,24 +142,143 @@ def test_moto_keeps_its_us_east_1_offerings_and_drops_the_ami_catalogues(build_l
                      "moto/ec2/resources/amis.json.gz"}
 
 
-def test_the_page_prefetches_what_the_kernel_loads_as_it_starts_and_nothing_it_loads_later(build_lite, tmp_path):
-    """lab/index.html fetches Pyodide's core and PRELOAD's closure, largest first; not BACKGROUND's wheels."""
-    pyodide_dir = tmp_path / "static" / "pyodide"
-    pyodide_dir.mkdir(parents=True)
-    sizes = {"pyodide.asm.wasm": 50, build_lite.STDLIB: 30, "pyodide.asm.mjs": 5, "pyodide-lock.json": 1}
+def _lock(build_lite, pyodide_dir: Path, sizes: dict[str, int]) -> dict:
+    """A lock file of PRELOAD, BACKGROUND and a few dependencies, each wheel written with its size in ``sizes``
+    (1 byte if not named): lambda-local needs boto3 (botocore under it) and moto; IPython needs traitlets."""
+    depends = {"lambda-local": ["boto3", "moto"], "boto3": ["botocore"], "ipython": ["traitlets"]}
     packages = {}
-    for name in build_lite.PRELOAD + build_lite.BACKGROUND:
-        packages[name] = {"depends": [], "imports": [], "file_name": f"{name}-1.0-py3-none-any.whl"}
-        sizes[packages[name]["file_name"]] = 40 if name == "lambda-local" else 2
-    for file_name, size in sizes.items():
-        (pyodide_dir / file_name).write_bytes(b"x" * size)
+    for name in {*build_lite.PRELOAD, *build_lite.BACKGROUND, "boto3", "botocore", "moto", "traitlets"}:
+        packages[name] = {"depends": depends.get(name, []), "imports": [], "file_name": f"{name}-1.0-py3-none-any.whl"}
+        (pyodide_dir / packages[name]["file_name"]).write_bytes(b"x" * sizes.get(name, 1))
+    return {"info": {}, "packages": packages}
+
+
+def test_the_kernels_files_come_core_first_then_step_by_step_largest_first(build_lite, tmp_path):
+    """The interpreter and standard library first; then the kernel's own wheels, then boto3's, then the rest of
+    what the kernel loads as it starts (BOOT_STEPS), each step's largest first; nothing loaded in the background."""
+    lock = _lock(build_lite, tmp_path, {"moto": 40, "lambda-local": 30, "botocore": 20, "traitlets": 9, "ipython": 8})
+    core, wheels = build_lite._kernel_files(tmp_path, lock)
+    assert core == [build_lite.WASM + ".gz", build_lite.STDLIB]
+    names = [wheel.split("-1.0-")[0] for wheel in wheels]
+    kernel = build_lite._closure(lock, build_lite.BOOT_STEPS[0])
+    assert set(names[:len(kernel)]) == kernel and names[:2] == ["traitlets", "ipython"]
+    assert names[len(kernel):len(kernel) + 2] == ["botocore", "boto3"]
+    assert names[len(kernel) + 2:len(kernel) + 4] == ["moto", "lambda-local"]
+    assert set(names) == build_lite._closure(lock, build_lite.PRELOAD)
+    assert not set(names) & {"jedi", "aws-sam-translator", "ipywidgets"}
+    assert "jedi" in build_lite.PRELOAD + build_lite.KERNEL_LISTED  # named for the kernel, so it installs nothing
+
+
+_WORKER = ('var x=1;class K{async initRuntime(e){let{pyodideUrl:t,indexUrl:s}=e,{loadPyodide:n}=await zo(t);'
+           'this._pyodide=await n({indexURL:s,stdout:e=>{},stderr:e=>{},...e.loadPyodideOptions})}}')
+
+
+def _site(build_lite, tmp_path: Path, worker: str = _WORKER) -> tuple[Path, Path]:
+    extension = tmp_path / build_lite._KERNEL_EXTENSION
+    extension.mkdir(parents=True)
+    (extension / "comlink.worker.abc123.js").write_text(worker)
     (tmp_path / "lab").mkdir()
     (tmp_path / "lab" / "index.html").write_text("<html><head>\n    <style>\n    </style></head></html>")
-    build_lite._prefetch_kernel_files(tmp_path, {"info": {}, "packages": packages})
+    settings = {build_lite.KERNEL_SETTINGS: {"loadPyodideOptions": {"packages": ["lambda-local", "jedi"],
+                                                                     "env": {"PYTHONSTARTUP": "/x.py"}}}}
+    (tmp_path / "jupyter-lite.json").write_text(json.dumps({"jupyter-config-data": {"litePluginSettings": settings}}))
+    pyodide_dir = tmp_path / "static" / "pyodide"
+    pyodide_dir.mkdir(parents=True)
+    return extension / "comlink.worker.abc123.js", pyodide_dir
+
+
+def test_the_page_starts_the_kernels_worker_and_pyodide_as_it_opens(build_lite, tmp_path):
+    """lab/index.html makes the kernel's worker (the file JupyterLab would) before JupyterLab's scripts, with the
+    kernel's own options, and the worker adopts that Pyodide where it would load one."""
+    worker, pyodide_dir = _site(build_lite, tmp_path)
+    lock = _lock(build_lite, pyodide_dir, {})
+    build_lite._preboot_kernel(tmp_path, [["IPython"], ["boto3"], ["moto"]], lock)
+    code = worker.read_text()
+    assert code.startswith("// lambda-local") and code.endswith(_WORKER.replace(
+        "this._pyodide=await n({indexURL:s,", "this._pyodide=await globalThis.lambdaLocalAdopt(n,{indexURL:s,"))
     html = (tmp_path / "lab" / "index.html").read_text()
-    urls = json.loads(re.search(r"const urls = (\[.*?\]);", html).group(1))
-    assert urls[:3] == ["../static/pyodide/pyodide.asm.wasm", "../static/pyodide/lambda-local-1.0-py3-none-any.whl",
-                        f"../static/pyodide/{build_lite.STDLIB}"]
-    assert {url.rsplit("/", 1)[1] for url in urls} == (
-        set(sizes) - {packages[name]["file_name"] for name in build_lite.BACKGROUND})
-    assert html.index("const urls") < html.index("<style>")
+    assert html.index("comlink.worker.abc123.js") < html.index("<style>")
+    options = json.loads("{" + re.search(r'indexURL: root, (.*)\};\n', html).group(1) + "}")
+    assert options["packages"] == ["lambda-local", "jedi"] and options["env"] == {"PYTHONSTARTUP": "/x.py"}
+    assert options["load"] == build_lite.BOOT_STEPS and options["early"] == [["IPython"], ["boto3"], ["moto"]]
+    assert options["wheels"] == build_lite._kernel_files(pyodide_dir, lock)[1]
+
+
+def test_a_kernel_that_loads_pyodide_otherwise_stops_the_build(build_lite, tmp_path):
+    """The worker is patched where jupyterlite-pyodide-kernel 0.8.6 loads Pyodide: another version must be looked at
+    again, not patched blindly."""
+    _, pyodide_dir = _site(build_lite, tmp_path, worker="this._pyodide=await loadPyodide({indexURL:s})")
+    with pytest.raises(SystemExit, match="check _preboot_kernel"):
+        build_lite._preboot_kernel(tmp_path, [[], [], []], _lock(build_lite, pyodide_dir, {}))
+
+
+def test_the_worker_adopts_the_early_pyodide_only_when_asked_for_the_same_one(build_lite, tmp_path):
+    """Run the worker's preamble in Node.js with a stand-in Pyodide: the page's message starts it (loading each
+    step's packages, then importing that step's modules with valid Python that leaves nothing in the namespace);
+    the kernel asking with the same index, packages and environment gets it without a load of its own, and its
+    output goes to the kernel's callbacks; asking for another gets a load of its own."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no Node.js")
+    worker, pyodide_dir = _site(build_lite, tmp_path)
+    build_lite._preboot_kernel(tmp_path, [["IPython"], ["boto3"], ["moto"]], _lock(build_lite, pyodide_dir, {}))
+    preamble = worker.read_text().split("var x=1;")[0]
+    fake = ("export async function loadPyodide(options) { globalThis.calls.push(['loadPyodide', options.indexURL, "
+            "options.packages ?? null]); options.stdout('booted'); return {loadPackage: async (p) => "
+            "globalThis.calls.push(['loadPackage', p]), runPythonAsync: async (code) => "
+            "globalThis.calls.push(['python', code])}; }")
+    script = tmp_path / "run.mjs"
+    script.write_text(
+        "globalThis.calls = []; const listeners = [];\n"
+        "globalThis.self = {addEventListener: (type, f) => listeners.push(f)};\n"
+        + preamble +
+        "\nconst options = {pyodideUrl: 'data:text/javascript,' + encodeURIComponent(" + json.dumps(fake) + "),"
+        " indexURL: '/static/pyodide/', packages: ['lambda-local', 'jedi'], env: {A: '1'},"
+        " load: [['ipython'], ['boto3'], ['lambda-local']], early: [['IPython'], ['boto3'], ['moto']]};\n"
+        "let stopped = false;\n"
+        "listeners[0]({data: {lambdaLocalPreboot: options}, stopImmediatePropagation: () => { stopped = true; }});\n"
+        "const said = [];\n"
+        "const ask = {indexURL: '/static/pyodide/', packages: ['lambda-local', 'jedi'], env: {A: '1'},"
+        " stdout: (t) => said.push(t), stderr: (t) => said.push(t)};\n"
+        "const loads = [];\n"
+        "const adopted = await globalThis.lambdaLocalAdopt(async (o) => { loads.push(o); return 'own'; }, ask);\n"
+        "const other = await globalThis.lambdaLocalAdopt(async (o) => { loads.push(o); return 'own'; },"
+        " {...ask, packages: ['other']});\n"
+        "console.log(JSON.stringify({stopped, calls, said, loads: loads.length, adopted: typeof adopted, other,"
+        " flag: globalThis.lambdaLocalAdopted}));\n")
+    done = subprocess.run([node, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["stopped"] and result["adopted"] == "object" and result["other"] == "own" and result["loads"] == 1
+    assert result["flag"] is True
+    assert result["said"] == ["booted"]  # printed once the kernel had adopted it: to the kernel's callback
+    kinds = [call[0] for call in result["calls"]]
+    assert kinds == ["loadPyodide", "loadPackage", "python", "loadPackage", "python", "loadPackage", "python"]
+    assert result["calls"][0] == ["loadPyodide", "/static/pyodide/", None]  # the packages step by step, not at once
+    assert [call[1] for call in result["calls"] if call[0] == "loadPackage"] == [["ipython"], ["boto3"],
+                                                                                   ["lambda-local"]]
+    namespace: dict = {}
+    imported = []
+    for code in [call[1] for call in result["calls"] if call[0] == "python"]:
+        with mock.patch("importlib.import_module", side_effect=lambda name: imported.append(name)):
+            exec(compile(code, "<early>", "exec"), namespace)
+    assert imported == ["IPython", "boto3", "moto"] and set(namespace) == {"__builtins__"}
+
+
+def test_the_interpreter_ships_gzip_compressed_and_the_loader_decompresses_it(build_lite, tmp_path):
+    """pyodide.asm.wasm becomes pyodide.asm.wasm.gz (the same bytes once decompressed), and the loader asks for it
+    where Pyodide 314.0.7's asks for the interpreter; another loader stops the build."""
+    import gzip
+
+    wasm = b"\0asm" + bytes(range(256)) * 64
+    (tmp_path / "pyodide.asm.wasm").write_bytes(wasm)
+    (tmp_path / "pyodide.mjs").write_text('let{binary:t,response:n}=_(e+"pyodide.asm.wasm"),i=K();')
+    build_lite._compress_interpreter(tmp_path)
+    assert not (tmp_path / "pyodide.asm.wasm").exists()
+    assert gzip.decompress((tmp_path / "pyodide.asm.wasm.gz").read_bytes()) == wasm
+    loader = (tmp_path / "pyodide.mjs").read_text()
+    assert 'pyodide.asm.wasm.gz' in loader and 'new DecompressionStream("gzip")' in loader
+    (tmp_path / "pyodide.asm.wasm").write_bytes(wasm)
+    (tmp_path / "pyodide.mjs").write_text("loadWasm(indexURL)")
+    with pytest.raises(SystemExit, match="check _compress_interpreter"):
+        build_lite._compress_interpreter(tmp_path)
