@@ -4,7 +4,8 @@ sets in jupyter-lite.json's ``loadPyodideOptions.env``; the build ships it as a 
 The kernel starts with only what it and lesson 01's first cell import (``PRELOAD``), so the first output does not wait
 for the rest. Once the first cell has run, the rest of the course's packages (``LAMBDA_LOCAL_BACKGROUND``: Powertools,
 the SAM translator, API Gateway's OpenAPI validator, jedi for IPython's completions, ...) load in the background, and
-every later cell waits for them before it runs: a lesson's code finds them installed, as it would have had the kernel loaded them as it started.
+every later cell waits for them before it runs: a lesson's code finds them installed, as it would have had the
+kernel loaded them as it started.
 Should a first cell need one itself (a handler importing Powertools, moto's API Gateway importing the validator),
 its import waits for them where the browser lets Python wait for JavaScript (JavaScript Promise Integration: Chrome
 and Edge); elsewhere it fails with a message saying to run the cell again.
