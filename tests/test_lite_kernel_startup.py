@@ -36,7 +36,14 @@ class _Kernel:
 
     def load_package(self, names):
         self.loads.append(list(names))
-        return _Promise(lambda: (self.folder / "later_pkg.py").write_text("WHERE = 'loaded in the background'\n"))
+        return _Promise(self.install)
+
+    def install(self) -> None:
+        """The background's packages: a module of its own, a service module inside a package loaded as the kernel
+        started (moto's services in their own wheel), and jedi."""
+        (self.folder / "later_pkg.py").write_text("WHERE = 'loaded in the background'\n")
+        (self.folder / "host_pkg" / "service.py").write_text("WHERE = 'loaded in the background'\n")
+        (self.folder / "jedi.py").write_text("")
 
     def run_sync(self, promise):
         self.waited.append(promise)
@@ -54,17 +61,29 @@ def kernel(monkeypatch, tmp_path, request):
     ffi.to_js = list
     shell = types.SimpleNamespace(
         events=types.SimpleNamespace(register=lambda event, hook: fake.events.setdefault(event, []).append(hook)),
-        kernel=types.SimpleNamespace(lite_transform_manager=types.SimpleNamespace(cleanup_transforms=fake.transforms)))
+        kernel=types.SimpleNamespace(lite_transform_manager=types.SimpleNamespace(cleanup_transforms=fake.transforms)),
+        Completer=types.SimpleNamespace(use_jedi=False))
+    fake.shell = shell
     ipython = types.ModuleType("IPython")
     ipython.get_ipython = lambda: shell
+    core = types.ModuleType("IPython.core")
+    core.completer = types.ModuleType("IPython.core.completer")
+    core.completer.JEDI_INSTALLED = False
+    ipython.core = core
+    fake.completer = core.completer
+    monkeypatch.setitem(sys.modules, "IPython.core", core)
+    monkeypatch.setitem(sys.modules, "IPython.core.completer", core.completer)
+    (tmp_path / "host_pkg").mkdir()
+    (tmp_path / "host_pkg" / "__init__.py").write_text("")
     monkeypatch.setitem(sys.modules, "pyodide", types.ModuleType("pyodide"))
     monkeypatch.setitem(sys.modules, "pyodide.ffi", ffi)
     monkeypatch.setitem(sys.modules, "pyodide_js", types.SimpleNamespace(loadPackage=fake.load_package))
     monkeypatch.setitem(sys.modules, "IPython", ipython)
     monkeypatch.setenv("LAMBDA_LOCAL_BACKGROUND", "later-pkg other-pkg")
-    monkeypatch.setenv("LAMBDA_LOCAL_BACKGROUND_MODULES", "later_pkg")
+    monkeypatch.setenv("LAMBDA_LOCAL_BACKGROUND_MODULES", "host_pkg.service jedi later_pkg")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "later_pkg", raising=False)
+    for name in ("later_pkg", "host_pkg", "host_pkg.service", "jedi"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
     meta_path, path = list(sys.meta_path), list(sys.path)
     sys.path.insert(0, "")  # IPython's, as it starts
     user_ns: dict = {}
@@ -127,3 +146,22 @@ def test_other_modules_import_as_ever(kernel):
 def test_the_notebooks_folder_is_searched_last(kernel):
     """JupyterLite's drive answers each stat through the service worker: searched first, it costs every import."""
     assert kernel.path[-1] == "" and kernel.path.count("") == 1
+
+
+def test_a_service_module_of_a_package_loaded_at_start_waits_for_the_background(kernel):
+    """moto is loaded as the kernel starts, most of its services in the background: moto importing one of those
+    (moto.backends, as a service is first used) waits for it as a package of its own would."""
+    import importlib
+
+    assert importlib.import_module("host_pkg").__name__ == "host_pkg"  # loaded as the kernel started: no wait
+    assert kernel.waited == []
+    service = importlib.import_module("host_pkg.service")
+    assert service.WHERE == "loaded in the background" and len(kernel.waited) == 1
+
+
+def test_ipython_completes_with_jedi_once_the_background_has_loaded_it(kernel):
+    """IPython decided it had no jedi as the kernel started (JEDI_INSTALLED); once the background is in, it has."""
+    _run_cell(kernel)
+    assert kernel.shell.Completer.use_jedi is False and kernel.completer.JEDI_INSTALLED is False
+    _run_cell(kernel)  # waits for the background, then completes with jedi
+    assert kernel.shell.Completer.use_jedi is True and kernel.completer.JEDI_INSTALLED is True
