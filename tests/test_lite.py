@@ -159,6 +159,29 @@ def test_the_kernel_adopts_the_pyodide_the_page_started_and_a_restart_starts_its
         page.close()
 
 
+def test_the_site_works_from_a_folder_of_a_host_and_its_lab_folders_url(browser, tmp_path):
+    """GitHub Pages serves a project's site from a folder (https://user.github.io/course/) and a folder's URL without
+    index.html: the page's early start finds the kernel's files from there, the kernel adopts it, and nothing is
+    asked of another origin."""
+    site = Path(os.environ["LAMBDA_LOCAL_LITE_SITE"])
+    (tmp_path / "course").symlink_to(site, target_is_directory=True)
+    with lite_browser.serve(tmp_path) as host:
+        page = lite_browser.Page(browser, host + "/course", screenshots=ROOT / "test-artifacts")
+        try:
+            page.page.goto(f"{host}/course/lab/?path={LESSON}")
+            page.page.wait_for_function("() => window.jupyterapp !== undefined",
+                                        timeout=lite_browser.KERNEL_TIMEOUT_S * 1000)
+            page.wait(lambda state: state["kernel"] == "idle", lite_browser.KERNEL_TIMEOUT_S, LESSON, "no kernel")
+            kernels = [worker for worker in page.page.workers if "/comlink.worker." in worker.url]
+            assert len(kernels) == 1 and kernels[0].evaluate("() => globalThis.lambdaLocalAdopted === true")
+            state = page.clear_outputs(LESSON)
+            first = next(c for c in state["cells"] if c["source"].strip())
+            assert lite_browser.printed(page.run_cell(LESSON, first["index"])).startswith("virtual clock: 2026-01-01")
+            assert not page.foreign, f"the page fetched from other origins: {page.foreign}"
+        finally:
+            page.close()
+
+
 @pytest.mark.parametrize("lesson", sorted(LESSONS))
 def test_lesson_runs_in_the_browser_as_on_the_desktop(browser, site_url, lesson):
     """The lessons that need neither a process nor Node.js run unchanged in the browser: every cell prints what it
