@@ -92,16 +92,10 @@ class EnvironmentPool:
         service = self.service
         now = service.clock.time()
         timeout = service.idle_timeout
-        environments = self.environments
-        if len(environments) == 1 and self.reserved_concurrency is None:
-            # One environment, no reserved concurrency (most functions, and every warm loop): one look at it
-            only = environments[0]
-            if not only.busy and (only.provisioned or now - only.last_used < timeout):  # (policy.idle_expired)
-                if only.config.revision == config.revision:
-                    only.busy = True
-                    service.in_flight += 1
-                    return only, not only.initialised  # a reset environment runs INIT again
-        for env in environments:
+        only = self._only_one_idle(config, now, False)
+        if only is not None:
+            return only, not only.initialised  # a reset environment runs INIT again
+        for env in self.environments:
             if not env.busy and not env.provisioned and policy.idle_expired(env.last_used, now, timeout):
                 self.expire(now)  # (the check alone is the common case: nothing has been idle that long)
                 break
@@ -136,15 +130,24 @@ class EnvironmentPool:
         ``_release``). None in every other case, with nothing changed (the caller leases through :meth:`lease`)."""
         service = self.service
         with service.lock:
-            environments = self.environments
-            if len(environments) == 1 and self.reserved_concurrency is None:
-                only = environments[0]
-                if (not only.busy and only.initialised and only.config.revision == config.revision
-                        and (only.provisioned or service.clock.time() - only.last_used < service.idle_timeout)):
-                    only.busy = True
-                    service.in_flight += 1
-                    return only
-        return None
+            return self._only_one_idle(config, service.clock.time(), True)
+
+    def _only_one_idle(self, config, now: float, initialised: bool) -> ExecutionEnvironment | None:
+        """The warm start of most functions and every warm loop (one environment, no reserved concurrency), in one
+        look: that environment, marked busy and counted in flight, if it is idle, not past the idle timeout
+        (``policy.idle_expired``), of ``config``'s revision and, if ``initialised`` is asked for, initialised; else
+        None, with nothing changed."""
+        environments = self.environments
+        if len(environments) != 1 or self.reserved_concurrency is not None:
+            return None
+        only = environments[0]
+        service = self.service
+        if (only.busy or only.config.revision != config.revision or initialised and not only.initialised
+                or not (only.provisioned or now - only.last_used < service.idle_timeout)):
+            return None
+        only.busy = True
+        service.in_flight += 1
+        return only
 
     def lease(self, config, credentials: dict[str, str]) -> Lease:
         """Lend an environment for one invocation (a context manager): it is given back exactly once, however the
