@@ -54,11 +54,10 @@ PAGES_GZIP_LEVEL = 1
 
 class _CachingHandler(_QuietHandler):
     """As GitHub Pages serves a site: every file may be kept by the browser for 10 minutes (``max-age=600``), and
-    the types of ``PAGES_GZIP_TYPES`` (``gzip_types``: these and others) are gzip-compressed for a browser that
-    accepts it. The size of each body sent is appended to ``sent``."""
+    the types of ``PAGES_GZIP_TYPES`` are gzip-compressed for a browser that accepts it. The size of each body sent
+    is appended to ``sent``."""
 
     sent: list[int] = []
-    gzip_types: frozenset[str] = PAGES_GZIP_TYPES
     _compressed: dict[tuple[str, float], bytes] = {}  # (path, mtime): its gzip body, made once per server
 
     @classmethod
@@ -72,12 +71,12 @@ class _CachingHandler(_QuietHandler):
 
     @classmethod
     def precompress(cls, site: Path) -> None:
-        """Compress every file of a type in ``gzip_types`` now: a host has its compressed copies at hand (GitHub
+        """Compress every file of a type in ``PAGES_GZIP_TYPES`` now: a host has its compressed copies at hand (GitHub
         Pages' CDN caches them), where compressing on each request would take this machine's CPU from the browser
         being measured (about 1 s of a first visit's on a loaded machine)."""
         for path in site.rglob("*"):
             # guess_type reads only the class's extensions_map, so the class can stand for an instance.
-            if path.is_file() and cls.guess_type(cls, str(path)) in cls.gzip_types:
+            if path.is_file() and cls.guess_type(cls, str(path)) in PAGES_GZIP_TYPES:
                 cls._gzipped(str(path))
 
     def end_headers(self):
@@ -91,7 +90,7 @@ class _CachingHandler(_QuietHandler):
 
     def send_head(self):
         path = self.translate_path(self.path)
-        if (not os.path.isfile(path) or self.guess_type(path) not in self.gzip_types
+        if (not os.path.isfile(path) or self.guess_type(path) not in PAGES_GZIP_TYPES
                 or "gzip" not in self.headers.get("Accept-Encoding", "")):
             return super().send_head()
         stat = os.stat(path)
@@ -115,8 +114,7 @@ def serve(site: Path = SITE, *, like_pages: bool = False, sent: list[int] | None
     gzip-compressed), the size of each body sent appended to ``sent``."""
     handler = functools.partial(_QuietHandler, directory=str(site))
     if like_pages:
-        counted = type("_Counted", (_CachingHandler,), {"sent": sent if sent is not None else [],
-                                                        "gzip_types": PAGES_GZIP_TYPES, "_compressed": {}})
+        counted = type("_Counted", (_CachingHandler,), {"sent": sent if sent is not None else [], "_compressed": {}})
         counted.precompress(site)
         handler = functools.partial(counted, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -219,10 +217,11 @@ class Page:
         if not self._own(request.url) and request.url not in self.foreign:
             self.foreign.append(request.url)
 
-    def open(self, path: str) -> float:
-        """Open notebook ``path`` in JupyterLab; returns the seconds until its kernel is idle."""
+    def open(self, path: str, app: str = "lab/index.html") -> float:
+        """Open notebook ``path`` in JupyterLab (the page ``app`` of the site); returns the seconds until its kernel
+        is idle."""
         started = time.monotonic()
-        self.page.goto(f"{self.base}/lab/index.html?path={path}")
+        self.page.goto(f"{self.base}/{app}?path={path}")
         self.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=KERNEL_TIMEOUT_S * 1000)
         self.wait(lambda state: state["kernel"] == "idle", KERNEL_TIMEOUT_S, path, "the kernel did not start")
         return time.monotonic() - started

@@ -114,11 +114,11 @@ def _first_output(page) -> tuple[float, float]:
     return kernel_s, first_output_s
 
 
-def _on_a_laptop(site, network, *, return_visit: bool = True) -> dict:
+def _on_a_laptop(site, network) -> dict:
     """Lesson 01's first output with ``network`` emulated, the site served as GitHub Pages serves it (its caching
-    header, its text types gzip-compressed): a first visit (a new
-    browser profile on disk: empty cache) and a return visit (a new tab of the same profile, its disk cache). What
-    was downloaded is counted at the server (a 304 or a cached file costs no body)."""
+    header, its text types gzip-compressed): a first visit (a new browser profile on disk: empty cache) and a return
+    visit (a new tab of the same profile, its disk cache). What was downloaded is counted at the server (a 304 or a
+    cached file costs no body)."""
     served: list[int] = []
     figures = {"profile": f"{network.name}: {network.down_mbit:g} Mbit/s down, {network.up_mbit:g} up, "
                           f"{network.rtt_ms:g} ms round trip"}
@@ -130,10 +130,9 @@ def _on_a_laptop(site, network, *, return_visit: bool = True) -> dict:
             figures["first_visit_s"] = _first_output(first)[1]
             figures["first_visit_mb"], served[:] = sum(served) / 1e6, []
             first.page.close()  # the tab closed; the profile and its cache stay
-            if return_visit:
-                pages.append(lite_browser.Page(None, base, refuse_foreign=False, network=network, context=context))
-                figures["return_visit_s"] = _first_output(pages[-1])[1]
-                figures["return_visit_mb"] = sum(served) / 1e6
+            pages.append(lite_browser.Page(None, base, refuse_foreign=False, network=network, context=context))
+            figures["return_visit_s"] = _first_output(pages[-1])[1]
+            figures["return_visit_mb"] = sum(served) / 1e6
             figures["foreign_requests"] = [url for page in pages for url in page.foreign]
         finally:
             first.close()
