@@ -127,33 +127,41 @@ def test_lesson_01_runs_in_the_browser_as_on_the_desktop(browser, site_url):
     _runs_as_on_the_desktop(browser, site_url, LESSON, at_least=20)
 
 
+def _kernels(page: lite_browser.Page) -> list:
+    """The page's kernel workers (jupyterlite-pyodide-kernel's comlink.worker.*.js)."""
+    return [worker for worker in page.page.workers if "/comlink.worker." in worker.url]
+
+
+def _adopted(worker) -> bool:
+    """Whether the kernel of ``worker`` adopted the Pyodide the page started (scripts/build_lite.py _preboot_kernel)."""
+    return worker.evaluate("() => globalThis.lambdaLocalAdopted === true")
+
+
+def _first_cell_prints(page: lite_browser.Page) -> str:
+    """What lesson 01's first cell prints, its outputs cleared and the cell run."""
+    state = page.clear_outputs(LESSON)
+    first = next(c for c in state["cells"] if c["source"].strip())
+    return lite_browser.printed(page.run_cell(LESSON, first["index"]))
+
+
 def test_the_kernel_adopts_the_pyodide_the_page_started_and_a_restart_starts_its_own(browser, site_url):
     """The page starts the kernel's worker and Pyodide as it opens (scripts/build_lite.py _preboot_kernel):
     JupyterLab's kernel gets that worker (one kernel worker, not two) and adopts its Pyodide; lesson 01's first cell
     runs there. A restarted kernel gets a worker and a Pyodide of its own, and runs the cell as well."""
     page = lite_browser.Page(browser, site_url, screenshots=ROOT / "test-artifacts")
-    adopted = "() => globalThis.lambdaLocalAdopted === true"
-
-    def kernels():
-        return [worker for worker in page.page.workers if "/comlink.worker." in worker.url]
-
-    def first_cell() -> str:
-        state = page.clear_outputs(LESSON)
-        first = next(c for c in state["cells"] if c["source"].strip())
-        return lite_browser.printed(page.run_cell(LESSON, first["index"]))
-
     try:
         page.open(LESSON)
-        assert len(kernels()) == 1 and kernels()[0].evaluate(adopted)
-        assert first_cell().startswith("virtual clock: 2026-01-01T09:00:00")
-        before = kernels()[0]
+        assert len(_kernels(page)) == 1 and _adopted(_kernels(page)[0])
+        assert _first_cell_prints(page).startswith("virtual clock: 2026-01-01T09:00:00")
+        before = _kernels(page)[0]
         page.page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()")
         deadline = time.monotonic() + lite_browser.KERNEL_TIMEOUT_S
-        while time.monotonic() < deadline and (before in kernels() or not kernels()):
+        while time.monotonic() < deadline and (before in _kernels(page) or not _kernels(page)):
             page.page.wait_for_timeout(200)
         page.wait(lambda state: state["kernel"] == "idle", lite_browser.KERNEL_TIMEOUT_S, LESSON, "no restart")
-        assert len(kernels()) == 1 and kernels()[0] is not before and not kernels()[0].evaluate(adopted)
-        assert first_cell().startswith("virtual clock: 2026-01-01T09:00:00")
+        kernels = _kernels(page)
+        assert len(kernels) == 1 and kernels[0] is not before and not _adopted(kernels[0])
+        assert _first_cell_prints(page).startswith("virtual clock: 2026-01-01T09:00:00")
         assert not page.foreign, f"the page fetched from other origins: {page.foreign}"
     finally:
         page.close()
@@ -168,15 +176,9 @@ def test_the_site_works_from_a_folder_of_a_host_and_its_lab_folders_url(browser,
     with lite_browser.serve(tmp_path) as host:
         page = lite_browser.Page(browser, host + "/course", screenshots=ROOT / "test-artifacts")
         try:
-            page.page.goto(f"{host}/course/lab/?path={LESSON}")
-            page.page.wait_for_function("() => window.jupyterapp !== undefined",
-                                        timeout=lite_browser.KERNEL_TIMEOUT_S * 1000)
-            page.wait(lambda state: state["kernel"] == "idle", lite_browser.KERNEL_TIMEOUT_S, LESSON, "no kernel")
-            kernels = [worker for worker in page.page.workers if "/comlink.worker." in worker.url]
-            assert len(kernels) == 1 and kernels[0].evaluate("() => globalThis.lambdaLocalAdopted === true")
-            state = page.clear_outputs(LESSON)
-            first = next(c for c in state["cells"] if c["source"].strip())
-            assert lite_browser.printed(page.run_cell(LESSON, first["index"])).startswith("virtual clock: 2026-01-01")
+            page.open(LESSON, app="lab/")
+            assert len(_kernels(page)) == 1 and _adopted(_kernels(page)[0])
+            assert _first_cell_prints(page).startswith("virtual clock: 2026-01-01T09:00:00")
             assert not page.foreign, f"the page fetched from other origins: {page.foreign}"
         finally:
             page.close()
