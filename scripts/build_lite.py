@@ -391,6 +391,13 @@ def _rewrite_wheel(target: Path, files: dict[str, bytes]) -> None:
                              compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
 
 
+def _in_pyodide(pyodide_dir: Path, out: Path, script: str, packages: list[str]) -> None:
+    """Run lite/``script`` in the site's own Pyodide under Node.js (lite/precompile.mjs), ``packages`` loaded, with
+    ``out`` as its /out."""
+    subprocess.run(["node", str(LITE / "precompile.mjs"), str(pyodide_dir), str(out), str(LITE / script), *packages],
+                   check=True)
+
+
 def _precompile(pyodide_dir: Path, cache: Path) -> None:
     """Ship as bytecode the modules the kernel and a lesson's first cells import (lite/startup.py): compiling them
     in the page was most of the seconds before the first output. They are compiled by the site's own Pyodide, under
@@ -402,8 +409,7 @@ def _precompile(pyodide_dir: Path, cache: Path) -> None:
     out = cache / "bytecode"
     if out.exists():
         shutil.rmtree(out)
-    subprocess.run(["node", str(LITE / "precompile.mjs"), str(pyodide_dir), str(out), str(LITE / "startup.py"),
-                    *PRELOAD, *(name for name in BACKGROUND if name != MOTO_LATER)], check=True)
+    _in_pyodide(pyodide_dir, out, "startup.py", [*PRELOAD, *(name for name in BACKGROUND if name != MOTO_LATER)])
     stdlib = out / STDLIB
     _precompile_stdlib(pyodide_dir / STDLIB, {path.relative_to(stdlib).as_posix()[:-1]: path
                                               for path in stdlib.rglob("*.pyc")})
@@ -458,8 +464,7 @@ def _early_imports(pyodide_dir: Path, cache: Path) -> list[list[str]]:
     (lite/preimport.py), each list in first-import order."""
     out = cache / "bytecode"
     (out / "preimport-steps.json").write_text(json.dumps(BOOT_STEPS))
-    subprocess.run(["node", str(LITE / "precompile.mjs"), str(pyodide_dir), str(out), str(LITE / "preimport.py")],
-                   check=True)
+    _in_pyodide(pyodide_dir, out, "preimport.py", [])
     return json.loads((out / "preimport.json").read_text())
 
 
